@@ -1,0 +1,81 @@
+// Builds dist/ with esbuild: one CommonJS bundle per entry, because a CommonJS bundle starts fastest on Node 20 and
+// start-up time is what a CLI is judged by. Heavy parts are separate entries that the CLI loads only when a command
+// needs them (see LAZY_ENTRIES); the check at the end keeps zod and SQLite out of the CLI bundle.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** Source module → the dist file it becomes. An import of one from another bundle stays a require of that file. */
+const LAZY_ENTRIES = {
+  'src/daemon/main.ts': 'daemon.cjs',
+  'src/core/doctor.ts': 'doctor.cjs',
+};
+const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', ...LAZY_ENTRIES };
+/** Native addons cannot be bundled. */
+const EXTERNAL = ['better-sqlite3'];
+/** What the CLI bundle must never contain (each costs tens of milliseconds on every command). */
+const FORBIDDEN_IN_CLI = ['node_modules/zod/', 'node_modules/better-sqlite3/', 'node_modules/undici/', 'src/daemon/'];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: EXTERNAL,
+  define: { __CODEPIPER_VERSION__: JSON.stringify(pkg.version) },
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+};
+
+const lazyEntryPlugin = (self) => ({
+  name: 'lazy-entries',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = path.relative(root, path.resolve(args.resolveDir, args.path)).replaceAll(path.sep, '/');
+      for (const [source, out] of Object.entries(LAZY_ENTRIES)) {
+        if (source !== self && (target === source || `${target}.ts` === source)) return { path: `./${out}`, external: true };
+      }
+      return undefined;
+    });
+  },
+});
+
+/** The CLI learns each route's method and path from this literal instead of loading the zod contract. */
+async function manifestPlugin() {
+  const result = await build({ ...common, entryPoints: [path.join(root, 'src/core/api/manifest.ts')], write: false, metafile: false });
+  const module = { exports: {} };
+  new Function('module', 'exports', 'require', result.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
+  const literal = JSON.stringify(module.exports.routeManifest);
+  return {
+    name: 'inline-route-manifest',
+    setup(b) {
+      b.onLoad({ filter: /src[\\/]core[\\/]api[\\/]manifest\.ts$/ }, () => ({
+        contents: `export const routeManifest = ${literal};`,
+        loader: 'ts',
+      }));
+    },
+  };
+}
+
+fs.rmSync(dist, { recursive: true, force: true });
+const inlineManifest = await manifestPlugin();
+for (const [source, out] of Object.entries(ENTRIES)) {
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' ? [inlineManifest] : [])];
+  const result = await build({ ...common, entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
+  if (out === 'cli.cjs') {
+    const inputs = Object.keys(result.metafile.inputs);
+    const leaks = inputs.filter((input) => FORBIDDEN_IN_CLI.some((forbidden) => input.includes(forbidden)));
+    if (leaks.length) {
+      console.error(`build: the CLI bundle must stay lean, but it pulls in:\n  ${leaks.join('\n  ')}`);
+      process.exit(1);
+    }
+  }
+}
+console.log(`built ${Object.values(ENTRIES).map((out) => `dist/${out}`).join(', ')}`);

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isProcessAlive } from '../core/daemon/discovery';
+import { AppError, EXIT_CODES, isAppError } from '../core/errors';
+import { ensurePrivateDir, permissionError, type Paths } from '../core/paths';
+import { requestOverSocket } from './transport';
+
+/** How long a client waits for a daemon it started to answer. */
+export const START_DEADLINE_MS = 15_000;
+const POLL_INTERVAL_MS = 25;
+/** daemon.log is rotated (one old copy kept) when a daemon starts and finds it bigger than this. */
+const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
+/** Is a daemon answering on the socket? Never starts one. */
+export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const response = await requestOverSocket(socket, { method: 'GET', path: '/health', timeoutMs });
+    return response.status === 200;
+  } catch (error) {
+    if (isAppError(error) && error.code === 'DAEMON_NOT_RUNNING') return false;
+    throw error;
+  }
+}
+
+/**
+ * Starts `codepiper daemon start` in the background (its own session, output to daemon.log) and waits, with a
+ * deadline, until it answers. A starter that lost a race to another starter is fine: somebody answers either way.
+ */
+export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number | undefined }> {
+  ensurePrivateDir(paths.home);
+  rotateLog(paths.log);
+  let logFd: number;
+  try {
+    logFd = fs.openSync(paths.log, 'a', 0o600);
+  } catch (error) {
+    throw permissionError(error, paths.log) ?? error;
+  }
+  const logOffset = fs.fstatSync(logFd).size;
+  const entry = path.resolve(process.argv[1] ?? '');
+  const child = spawn(process.execPath, [...process.execArgv, entry, 'daemon', 'start', '--socket', paths.socket], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    cwd: paths.home,
+    env: process.env,
+  });
+  fs.closeSync(logFd);
+  let exitCode: number | null | undefined;
+  child.on('exit', (code, signal) => (exitCode = code ?? (signal ? 128 : 1)));
+  child.on('error', () => (exitCode = 1));
+  child.unref();
+
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (await daemonAnswers(paths.socket, 1000)) return { pid: child.pid };
+    // A child that says "already running" lost a race to another starter: keep waiting for the winner.
+    if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
+      throw new AppError('DAEMON_START_FAILED', `the daemon did not start: ${lastLogError(paths.log, logOffset)}`, {
+        details: { log: paths.log },
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  throw new AppError(
+    'DAEMON_START_FAILED',
+    `the daemon did not answer on ${paths.socket} within ${START_DEADLINE_MS / 1000}s; see ${paths.log}`,
+  );
+}
+
+/** Waits until `pid` has exited and the socket is gone, or the deadline passes. */
+export async function waitForDaemonExit(pid: number, socket: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isProcessAlive(pid) && !fs.existsSync(socket)) return true;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  return !isProcessAlive(pid);
+}
+
+function rotateLog(file: string): void {
+  try {
+    if (fs.statSync(file).size > LOG_ROTATE_BYTES) fs.renameSync(file, `${file}.1`);
+  } catch {
+    /* no log yet */
+  }
+}
+
+/** The daemon's own last words since `offset`: its `codepiper: ...` line, or else the last line it wrote. */
+function lastLogError(file: string, offset: number): string {
+  try {
+    const text = fs.readFileSync(file).subarray(offset).toString('utf8');
+    const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+    const said = lines.filter((line) => line.startsWith('codepiper: ')).pop();
+    return (said?.slice('codepiper: '.length) ?? lines.pop() ?? 'it exited without a word') + ` (log: ${file})`;
+  } catch {
+    return `it exited; see ${file}`;
+  }
+}

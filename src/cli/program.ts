@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { VERSION } from '../core/version';
+import { daemonCommand } from './commands/daemon';
+import { doctorCommand } from './commands/doctor';
+import { providersCommand } from './commands/providers';
+import { printError } from './output';
+
+export function buildProgram(): Command {
+  const program = new Command('codepiper')
+    .description('Run many AI coding agents at once: a background daemon keeps them in a private tmux server.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
+    .showSuggestionAfterError()
+    .addCommand(daemonCommand())
+    .addCommand(doctorCommand())
+    .addCommand(providersCommand());
+  applyEverywhere(program);
+  return program;
+}
+
+/** Our error line and exit codes for commander's own errors too, on every command and subcommand. */
+function applyEverywhere(command: Command): void {
+  command.exitOverride();
+  command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '')) });
+  command.helpOption('-h, --help', 'show help');
+  for (const sub of command.commands) applyEverywhere(sub);
+}

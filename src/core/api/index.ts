@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type { RouteDef } from './route';
+import { systemRoutes } from './system';
+
+/** The whole contract. Each resource file adds its routes here. */
+export const routes = [...systemRoutes] as const;
+
+export type AnyRoute = (typeof routes)[number];
+export type RouteName = AnyRoute['name'];
+export type RouteByName<N extends RouteName> = Extract<AnyRoute, { name: N }>;
+
+/** What a caller passes (before defaults and coercion). */
+export type RouteInput<N extends RouteName> = z.input<RouteByName<N>['input']>;
+/** What a handler receives (after parsing). */
+export type RouteParsedInput<N extends RouteName> = z.output<RouteByName<N>['input']>;
+/** What a caller gets back. */
+export type RouteOutput<N extends RouteName> = z.output<RouteByName<N>['output']>;
+
+export const routesByName: ReadonlyMap<string, RouteDef> = new Map(routes.map((route) => [route.name, route as RouteDef]));
+
+export { defineRoute, inputInQuery, pathParamNames, type HttpMethod, type RouteAccess, type RouteDef } from './route';

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { defineRoute } from './route';
+
+const empty = z.strictObject({});
+
+const capabilities = z.strictObject({
+  nativeHooks: z.boolean(),
+  policyChannel: z.enum(['native-hooks', 'input-preflight', 'none']),
+  metricsChannel: z.enum(['transcript', 'none']),
+  supportsResume: z.boolean(),
+  supportsModelSwitch: z.boolean(),
+});
+
+const binary = z.strictObject({
+  command: z.string(),
+  source: z.enum(['default', 'env', 'config']),
+  setting: z.string().describe('the environment variable or config key that overrides it'),
+  path: z.string().nullable().describe('where it was found on PATH, or null when missing'),
+});
+
+export const providerSchema = z.strictObject({
+  id: z.enum(['claude-code', 'codex', 'command']),
+  displayName: z.string(),
+  description: z.string(),
+  capabilities,
+  binary: binary.nullable().describe('null for providers that run the argv they are given'),
+});
+
+export const systemRoutes = [
+  defineRoute({
+    name: 'health',
+    method: 'GET',
+    path: '/health',
+    summary: 'Liveness: status, version and uptime in seconds.',
+    access: 'any',
+    input: empty,
+    output: z.strictObject({ status: z.literal('ok'), version: z.string(), uptime: z.number().nonnegative() }),
+  }),
+  defineRoute({
+    name: 'version',
+    method: 'GET',
+    path: '/version',
+    summary: 'Versions of the daemon, its Node.js and its API.',
+    access: 'any',
+    input: empty,
+    output: z.strictObject({ version: z.string(), node: z.string(), api: z.number().int() }),
+  }),
+  defineRoute({
+    name: 'providers.list',
+    method: 'GET',
+    path: '/providers',
+    summary: 'The agent providers this daemon knows, with capability flags and where each binary was found.',
+    access: 'any',
+    input: empty,
+    output: z.strictObject({ providers: z.array(providerSchema) }),
+  }),
+  defineRoute({
+    name: 'daemon.info',
+    method: 'GET',
+    path: '/daemon/info',
+    summary: 'Who is serving: pid, socket, home, version, start time and uptime.',
+    access: 'local',
+    input: empty,
+    output: z.strictObject({
+      pid: z.number().int(),
+      socket: z.string(),
+      home: z.string(),
+      tmuxSocket: z.string(),
+      version: z.string(),
+      startedAt: z.string(),
+      uptime: z.number().nonnegative(),
+    }),
+  }),
+  defineRoute({
+    name: 'daemon.shutdown',
+    method: 'POST',
+    path: '/daemon/shutdown',
+    summary: 'Stops the daemon after answering (agents in tmux keep running).',
+    access: 'local',
+    input: empty,
+    output: z.strictObject({ ok: z.literal(true), pid: z.number().int() }),
+  }),
+] as const;

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { AppError } from '../errors';
+
+/**
+ * The user's configuration file ($CODEPIPER_HOME/config.json, or CODEPIPER_CONFIG). Optional; environment variables
+ * win over it. Unknown keys are refused so that a typo is reported instead of silently ignored.
+ */
+const providerSettings = z.strictObject({ binary: z.string().min(1).optional() });
+
+export const configSchema = z.strictObject({
+  providers: z
+    .strictObject({
+      'claude-code': providerSettings.optional(),
+      codex: providerSettings.optional(),
+    })
+    .optional(),
+  tmux: z.strictObject({ binary: z.string().min(1).optional() }).optional(),
+});
+
+export type CodepiperConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(file: string): CodepiperConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new AppError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new AppError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new AppError('CONFIG_INVALID', `config file ${file}: ${where}: ${issue.message}`, {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return parsed.data;
+}

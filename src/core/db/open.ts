@@ -1,0 +1,36 @@
+import Database from 'better-sqlite3';
+import { permissionError } from '../paths';
+import { migrate, type Migration } from './migrate';
+import { migrations as allMigrations } from './migrations';
+
+export interface OpenOptions {
+  /** For tests of the migration machinery; the real list otherwise. */
+  migrations?: readonly Migration[];
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) CodePiper's database with the settings every connection must have, then brings its
+ * schema up to date. WAL lets readers (the CLI's doctor, later analytics) run while the daemon writes.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (error) {
+    throw permissionError(error, file) ?? error;
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, options.migrations ?? allMigrations, file);
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

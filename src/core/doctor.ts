@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import { loadConfig, type CodepiperConfig } from './config';
+import { openDatabase } from './db/open';
+import { schemaVersion } from './db/migrate';
+import { migrations } from './db/migrations';
+import { isAppError } from './errors';
+import { checkSocketPath, type Paths } from './paths';
+import { PROVIDERS, resolveProviderBinary } from './providers';
+import { isTmuxRecentEnough, MIN_TMUX_VERSION, tmuxBinary, tmuxVersion } from './tmux/binary';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  /** A failing required check makes `codepiper doctor` exit non-zero. */
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** The minimum Node.js: what undici and better-sqlite3 need. */
+export const MIN_NODE = [20, 18, 1] as const;
+
+export interface DoctorInput {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  /** Whether a daemon answers on the socket (asked by the caller, which owns the client). */
+  daemonRunning: boolean;
+}
+
+/** Everything CodePiper needs, checked without a daemon, so it also works when the daemon cannot start. */
+export function runDoctor({ paths, env, daemonRunning }: DoctorInput): CheckResult[] {
+  const results: CheckResult[] = [checkNode()];
+  const config = checkConfig(paths, results);
+  results.push(checkTmux(env, config), checkHome(paths), checkSocket(paths, daemonRunning));
+  for (const provider of PROVIDERS) {
+    const binary = resolveProviderBinary(provider, env, config);
+    if (!binary) continue;
+    results.push(
+      binary.path
+        ? { name: `provider ${provider.id}`, status: 'ok', required: false, detail: `${binary.path} (from ${binary.source})` }
+        : {
+            name: `provider ${provider.id}`,
+            status: 'warn',
+            required: false,
+            detail: `${binary.command} not found`,
+            fix: `install it, or set ${binary.setting}`,
+          },
+    );
+  }
+  results.push(checkDatabase(paths));
+  return results;
+}
+
+function checkNode(): CheckResult {
+  const version = process.versions.node;
+  const parts = version.split('.').map(Number);
+  const ok = compareVersions(parts, [...MIN_NODE]) >= 0;
+  return {
+    name: 'node',
+    status: ok ? 'ok' : 'fail',
+    required: true,
+    detail: `v${version}${ok ? '' : `, older than the v${MIN_NODE.join('.')} needed`}`,
+    ...(ok ? {} : { fix: `install Node.js ${MIN_NODE.join('.')} or newer` }),
+  };
+}
+
+function checkConfig(paths: Paths, results: CheckResult[]): CodepiperConfig {
+  try {
+    const config = loadConfig(paths.config);
+    results.push({
+      name: 'config',
+      status: 'ok',
+      required: true,
+      detail: fs.existsSync(paths.config) ? paths.config : `${paths.config} (absent; defaults apply)`,
+    });
+    return config;
+  } catch (error) {
+    results.push({ name: 'config', status: 'fail', required: true, detail: messageOf(error), fix: `correct or remove ${paths.config}` });
+    return {};
+  }
+}
+
+function checkTmux(env: NodeJS.ProcessEnv, config: CodepiperConfig): CheckResult {
+  const binary = tmuxBinary(env, config);
+  const version = tmuxVersion(binary);
+  const minimum = `${MIN_TMUX_VERSION.major}.${MIN_TMUX_VERSION.minor}`;
+  if (!version) {
+    return {
+      name: 'tmux',
+      status: 'fail',
+      required: true,
+      detail: `${binary} not found or not runnable`,
+      fix: `install tmux ${minimum} or newer (apt-get install tmux, brew install tmux), or set CODEPIPER_TMUX_BIN`,
+    };
+  }
+  const ok = isTmuxRecentEnough(version);
+  return {
+    name: 'tmux',
+    status: ok ? 'ok' : 'fail',
+    required: true,
+    detail: ok ? version.raw : `${version.raw}, older than the ${minimum} needed for control-mode subscriptions`,
+    ...(ok ? {} : { fix: `install tmux ${minimum} or newer` }),
+  };
+}
+
+function checkHome(paths: Paths): CheckResult {
+  const name = 'home';
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(paths.home);
+  } catch {
+    return { name, status: 'ok', required: true, detail: `${paths.home} (created 0700 when the daemon first starts)` };
+  }
+  const mode = stat.mode & 0o777;
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    return { name, status: 'fail', required: true, detail: `${paths.home} belongs to uid ${stat.uid}`, fix: 'set CODEPIPER_HOME to a directory of yours' };
+  }
+  if (mode !== 0o700) {
+    return {
+      name,
+      status: 'warn',
+      required: true,
+      detail: `${paths.home} has mode ${mode.toString(8)}, not 700 (the daemon tightens it on start)`,
+      fix: `chmod 700 ${paths.home}`,
+    };
+  }
+  return { name, status: 'ok', required: true, detail: `${paths.home} (700)` };
+}
+
+function checkSocket(paths: Paths, daemonRunning: boolean): CheckResult {
+  const name = 'socket';
+  try {
+    checkSocketPath(paths.socket);
+  } catch (error) {
+    return { name, status: 'fail', required: true, detail: messageOf(error), fix: 'set CODEPIPER_SOCKET to a shorter path' };
+  }
+  let socketStat: fs.Stats | undefined;
+  try {
+    socketStat = fs.lstatSync(paths.socket);
+  } catch {
+    /* no socket file */
+  }
+  if (paths.socketDirIsOwn) {
+    try {
+      const mode = fs.statSync(paths.socketDir).mode & 0o777;
+      if (mode !== 0o700) {
+        return { name, status: 'fail', required: true, detail: `${paths.socketDir} has mode ${mode.toString(8)}, not 700`, fix: `chmod 700 ${paths.socketDir}` };
+      }
+    } catch {
+      /* created by the daemon */
+    }
+  }
+  if (socketStat && (socketStat.mode & 0o777) !== 0o600) {
+    const mode = (socketStat.mode & 0o777).toString(8);
+    return { name, status: 'fail', required: true, detail: `${paths.socket} has mode ${mode}, not 600`, fix: 'codepiper daemon stop, then start it again' };
+  }
+  const state = daemonRunning ? 'daemon running' : socketStat ? 'stale socket, cleaned on next start' : 'daemon not running';
+  return { name, status: 'ok', required: true, detail: `${paths.socket} (${state})` };
+}
+
+function checkDatabase(paths: Paths): CheckResult {
+  const name = 'database';
+  if (!fs.existsSync(paths.database)) {
+    return { name, status: 'ok', required: true, detail: `${paths.database} (created when the daemon first starts)` };
+  }
+  try {
+    const db = openDatabase(paths.database, { readonly: true });
+    try {
+      const version = schemaVersion(db);
+      const supported = migrations.length;
+      if (version > supported) {
+        return { name, status: 'fail', required: true, detail: `schema version ${version} is newer than this codepiper (${supported})`, fix: 'upgrade codepiper' };
+      }
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') return { name, status: 'fail', required: true, detail: `quick_check: ${String(check)}`, fix: 'restore the database from a backup' };
+      const pending = version < supported ? `, ${supported - version} migration(s) to apply on next start` : '';
+      return { name, status: 'ok', required: true, detail: `${paths.database} (schema ${version}${pending})` };
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return { name, status: 'fail', required: true, detail: messageOf(error), fix: `check ${paths.database} and its permissions` };
+  }
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+function messageOf(error: unknown): string {
+  return isAppError(error) || error instanceof Error ? error.message : String(error);
+}

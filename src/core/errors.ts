@@ -1,0 +1,104 @@
+/**
+ * Typed errors that travel: the daemon puts `{error: {code, message, details?}}` on the wire with the HTTP status of
+ * the code, the client rebuilds the same AppError, and the CLI turns its family into an exit code.
+ */
+
+export type ErrorFamily = 'usage' | 'not_found' | 'conflict' | 'unavailable' | 'permission' | 'too_large' | 'internal';
+
+interface ErrorKind {
+  status: number;
+  family: ErrorFamily;
+}
+
+/** Every error code the project uses, with its HTTP status and family. Add new codes here, nowhere else. */
+export const ERROR_CODES = {
+  // bad input
+  INVALID_JSON: { status: 400, family: 'usage' },
+  VALIDATION_FAILED: { status: 400, family: 'usage' },
+  USAGE: { status: 400, family: 'usage' },
+  SOCKET_PATH_TOO_LONG: { status: 400, family: 'usage' },
+  CONFIG_INVALID: { status: 400, family: 'usage' },
+  // routing
+  ROUTE_NOT_FOUND: { status: 404, family: 'not_found' },
+  METHOD_NOT_ALLOWED: { status: 405, family: 'usage' },
+  PAYLOAD_TOO_LARGE: { status: 413, family: 'too_large' },
+  // daemon lifecycle
+  DAEMON_ALREADY_RUNNING: { status: 409, family: 'conflict' },
+  DAEMON_NOT_RUNNING: { status: 503, family: 'unavailable' },
+  DAEMON_UNAVAILABLE: { status: 503, family: 'unavailable' },
+  DAEMON_START_FAILED: { status: 503, family: 'unavailable' },
+  SOCKET_IN_USE: { status: 409, family: 'conflict' },
+  PERMISSION_DENIED: { status: 403, family: 'permission' },
+  // storage
+  DATABASE_TOO_NEW: { status: 500, family: 'internal' },
+  MIGRATION_FAILED: { status: 500, family: 'internal' },
+  // anything we did not foresee
+  INTERNAL: { status: 500, family: 'internal' },
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Exit codes of the CLI, one per family (0 is success, 2 is also what commander uses for usage errors). */
+export const EXIT_CODES: Record<ErrorFamily, number> = {
+  internal: 1,
+  usage: 2,
+  unavailable: 3,
+  not_found: 4,
+  conflict: 5,
+  permission: 6,
+  too_large: 7,
+};
+
+const APP_ERROR = Symbol.for('codepiper.AppError');
+
+export class AppError extends Error {
+  readonly [APP_ERROR] = true;
+  readonly code: string;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode | (string & {}), message: string, options: { status?: number; details?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = options.status ?? kindOf(code)?.status ?? 500;
+    this.details = options.details;
+  }
+
+  get family(): ErrorFamily {
+    return kindOf(this.code)?.family ?? familyOfStatus(this.status);
+  }
+
+  toJSON(): ErrorEnvelope {
+    const error: ErrorEnvelope['error'] = { code: this.code, message: this.message };
+    if (this.details !== undefined) error.details = this.details;
+    return { error };
+  }
+}
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** Works across bundles (each dist entry carries its own copy of this module), unlike instanceof. */
+export function isAppError(value: unknown): value is AppError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_ERROR] === true;
+}
+
+export function exitCodeFor(error: unknown): number {
+  return isAppError(error) ? EXIT_CODES[error.family] : EXIT_CODES.internal;
+}
+
+function kindOf(code: string): ErrorKind | undefined {
+  return (ERROR_CODES as Record<string, ErrorKind>)[code];
+}
+
+function familyOfStatus(status: number): ErrorFamily {
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 413) return 'too_large';
+  if (status === 401 || status === 403) return 'permission';
+  if (status === 503) return 'unavailable';
+  if (status >= 400 && status < 500) return 'usage';
+  return 'internal';
+}

@@ -1,0 +1,43 @@
+import type Database from 'better-sqlite3';
+import type { CodepiperConfig } from '../core/config';
+import type { Paths } from '../core/paths';
+
+export type Transport = 'unix' | 'tcp';
+
+/** What every handler can reach: the daemon's own facts and resources. */
+export interface DaemonContext {
+  pid: number;
+  version: string;
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  config: CodepiperConfig;
+  startedAt: Date;
+  db: Database.Database;
+  log: Logger;
+  /** The one shutdown path, also used by signals and the stop command. */
+  requestShutdown(reason: string): void;
+}
+
+export interface HandlerContext {
+  daemon: DaemonContext;
+  transport: Transport;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Lines with an ISO time, to stderr, which is daemon.log when the daemon runs detached. */
+export function createLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
+  const write = (level: string, message: string) => stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  return {
+    info: (message) => write('info ', message),
+    warn: (message) => write('warn ', message),
+    error: (message, error) => {
+      const detail = error instanceof Error ? `\n${error.stack ?? error.message}` : error === undefined ? '' : ` ${String(error)}`;
+      write('error', message + detail);
+    },
+  };
+}

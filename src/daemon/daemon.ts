@@ -1,0 +1,213 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { routes } from '../core/api';
+import { loadConfig } from '../core/config';
+import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
+import { openDatabase } from '../core/db/open';
+import { AppError } from '../core/errors';
+import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
+import { VERSION } from '../core/version';
+import type { DaemonContext, Logger, Transport } from './context';
+import { handlers } from './handlers';
+import { createRequestListener } from './http';
+import { acquireHomeLock, type HomeLock } from './lock';
+import { createRouter } from './router';
+
+export interface DaemonOptions {
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+export interface RunningDaemon {
+  context: DaemonContext;
+  /** The one shutdown path; idempotent. */
+  shutdown(reason: string): Promise<void>;
+  /** Settles once shutdown has finished. */
+  closed: Promise<void>;
+}
+
+/** How long open connections get to finish once shutdown starts. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * Starts the daemon: take the home lock, clear what a killed predecessor left, open the database, listen on the
+ * socket (0600 from the first instant), then publish the discovery file. Any failure undoes what was done.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { paths, env, log } = options;
+  checkSocketPath(paths.socket);
+  ensurePrivateDir(paths.home);
+  if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
+  else ensureSocketParent(paths.socketDir);
+  const config = loadConfig(paths.config);
+
+  const locked = await acquireHomeLock(paths.home);
+  if (!locked.acquired) {
+    const running = readDiscovery(paths.discovery);
+    const who = running ? ` (pid ${running.pid}, socket ${running.socket})` : '';
+    throw new AppError('DAEMON_ALREADY_RUNNING', `a codepiper daemon is already running for ${paths.home}${who}`, {
+      details: running,
+    });
+  }
+  const cleanup: Array<() => void> = [() => locked.lock.release()];
+  try {
+    await clearStaleSocket(paths.socket);
+    // We hold the lock, so a discovery file left here names a daemon that is gone.
+    if (readDiscovery(paths.discovery)) log.warn(`removing discovery file left by a previous daemon: ${paths.discovery}`);
+    fs.rmSync(paths.discovery, { force: true });
+
+    const db = openDatabase(paths.database);
+    cleanup.push(() => db.close());
+
+    const startedAt = new Date();
+    let shutdownRequested: ((reason: string) => void) | undefined;
+    const context: DaemonContext = {
+      pid: process.pid,
+      version: VERSION,
+      paths,
+      env,
+      config,
+      startedAt,
+      db,
+      log,
+      requestShutdown: (reason) => setImmediate(() => shutdownRequested?.(reason)),
+    };
+    const router = createRouter(routes, handlers, (transport: Transport) => ({ daemon: context, transport }));
+    const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', log));
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+    await listenPrivately(server, paths.socket);
+    const socketInode = fs.statSync(paths.socket).ino;
+    cleanup.push(() => unlinkIfSame(paths.socket, socketInode));
+    cleanup.push(() => {
+      if (server.listening) server.close();
+    });
+
+    writeDiscovery(paths.discovery, {
+      pid: process.pid,
+      socket: paths.socket,
+      version: VERSION,
+      startedAt: startedAt.toISOString(),
+      home: paths.home,
+    });
+    log.info(`codepiper ${VERSION} daemon listening on ${paths.socket} (pid ${process.pid}, home ${paths.home})`);
+
+    let closing: Promise<void> | undefined;
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const shutdown = (reason: string): Promise<void> => {
+      closing ??= (async () => {
+        log.info(`shutting down: ${reason}`);
+        await closeServer(server);
+        removeDiscovery(paths.discovery, process.pid);
+        for (const undo of cleanup.reverse()) runQuietly(undo, log);
+        log.info('stopped; agents in tmux keep running');
+        markClosed();
+      })();
+      return closing;
+    };
+    shutdownRequested = (reason) => void shutdown(reason);
+    return { context, shutdown, closed };
+  } catch (error) {
+    for (const undo of cleanup.reverse()) runQuietly(undo, log);
+    throw error;
+  }
+}
+
+/** The parent of a user-chosen socket path: created 0700 when missing, left as it is otherwise. */
+function ensureSocketParent(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw permissionError(error, dir) ?? error;
+  }
+}
+
+/**
+ * A socket file nobody answers on was left by a killed daemon: remove it. One somebody answers on belongs to another
+ * daemon (another home pointed at the same socket): refuse. Anything that is not a socket is not ours to delete.
+ */
+async function clearStaleSocket(socket: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(socket);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw permissionError(error, socket) ?? error;
+  }
+  if (!stat.isSocket()) {
+    throw new AppError('SOCKET_IN_USE', `${socket} exists and is not a socket; remove it or choose another --socket`);
+  }
+  const answer = await probeSocket(socket);
+  if (answer === 'alive') {
+    throw new AppError('SOCKET_IN_USE', `another daemon is serving ${socket}; stop it or choose another --socket`);
+  }
+  if (answer === 'denied') throw permissionError(Object.assign(new Error(), { code: 'EACCES' }), socket)!;
+  fs.rmSync(socket, { force: true });
+}
+
+function probeSocket(socket: string): Promise<'alive' | 'stale' | 'denied'> {
+  return new Promise((resolve) => {
+    const connection = net.connect(socket);
+    const timer = setTimeout(() => finish('alive'), 1000); // connected but silent still means someone holds it
+    function finish(result: 'alive' | 'stale' | 'denied') {
+      clearTimeout(timer);
+      connection.destroy();
+      resolve(result);
+    }
+    connection.once('connect', () => finish('alive'));
+    connection.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'EACCES' || error.code === 'EPERM' ? 'denied' : 'stale'));
+  });
+}
+
+/** Binds with a umask that makes the socket 0600 at creation, so there is no moment when others could connect. */
+function listenPrivately(server: http.Server, socket: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const previous = process.umask(0o177);
+    const restore = () => process.umask(previous);
+    server.once('error', (error) => {
+      restore();
+      reject(permissionError(error, socket) ?? error);
+    });
+    server.listen(socket, () => {
+      restore();
+      try {
+        fs.chmodSync(socket, 0o600); // belt and braces on systems that ignore the umask for sockets
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function unlinkIfSame(file: string, inode: number): void {
+  try {
+    if (fs.lstatSync(file).ino === inode) fs.rmSync(file, { force: true });
+  } catch {
+    /* already gone */
+  }
+}
+
+function runQuietly(action: () => void, log: Logger): void {
+  try {
+    action();
+  } catch (error) {
+    log.error('cleanup step failed', error);
+  }
+}

@@ -1,0 +1,5 @@
+import type { Handlers } from '../router';
+import { systemHandlers } from './system';
+
+/** Every route's handler; the type makes a route without a handler a compile error. */
+export const handlers: Handlers = { ...systemHandlers };

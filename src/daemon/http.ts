@@ -1,0 +1,71 @@
+import type http from 'node:http';
+import { AppError } from '../core/errors';
+import type { Logger, Transport } from './context';
+import type { DispatchResult, Router } from './router';
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Past the limit the rest of an oversized body is read and dropped so the client sees the 413; past this, it is cut. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** Adapts node:http to the router: reads the body within the limit, dispatches, writes JSON. */
+export function createRequestListener(router: Router, transport: Transport, log: Logger): http.RequestListener {
+  return (req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let tooLarge = Number.isFinite(declared) && declared > MAX_BODY_BYTES;
+
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_BODY_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+      else chunks.length = 0;
+      if (received > MAX_DRAIN_BYTES) {
+        send(res, tooLargeResult(), true);
+        req.destroy();
+      }
+    });
+    req.on('error', () => {
+      /* the client went away; nothing to answer */
+    });
+    req.on('end', () => {
+      if (tooLarge) {
+        send(res, tooLargeResult(), true);
+        return;
+      }
+      router
+        .dispatch({ method, url, body: received > 0 ? Buffer.concat(chunks) : undefined, transport })
+        .then((result) => send(res, result, false))
+        .catch((error: unknown) => {
+          // dispatch turns every error into a result; reaching here is a bug in the router itself
+          log.error('router failed', error);
+          send(res, { status: 500, body: new AppError('INTERNAL', 'internal error').toJSON() }, true);
+        });
+    });
+  };
+}
+
+function tooLargeResult(): DispatchResult {
+  return {
+    status: 413,
+    body: new AppError('PAYLOAD_TOO_LARGE', `request body is larger than the ${MAX_BODY_BYTES}-byte limit`, {
+      details: { limit: MAX_BODY_BYTES },
+    }).toJSON(),
+  };
+}
+
+function send(res: http.ServerResponse, result: DispatchResult, closeAfter: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = JSON.stringify(result.body);
+  res.writeHead(result.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...(closeAfter ? { connection: 'close' } : {}),
+    ...result.headers,
+  });
+  res.end(payload);
+}

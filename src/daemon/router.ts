@@ -1,0 +1,173 @@
+import type { z } from 'zod';
+import type { RouteByName, RouteName, RouteParsedInput } from '../core/api';
+import { inputInQuery, type RouteDef } from '../core/api/route';
+import { AppError, isAppError } from '../core/errors';
+import type { HandlerContext, Transport } from './context';
+
+type Awaitable<T> = T | Promise<T>;
+
+/** One handler per route name; the compiler refuses a missing one or a wrong shape. */
+export type Handlers = {
+  [N in RouteName]: (input: RouteParsedInput<N>, ctx: HandlerContext) => Awaitable<z.input<RouteByName<N>['output']>>;
+};
+
+export interface DispatchRequest {
+  method: string;
+  /** Path and query, as in the request line. */
+  url: string;
+  body?: Buffer | undefined;
+  transport: Transport;
+}
+
+export interface DispatchResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface CompiledRoute {
+  route: RouteDef;
+  segments: string[];
+  handler: (input: unknown, ctx: HandlerContext) => unknown;
+}
+
+export interface Router {
+  dispatch(request: DispatchRequest): Promise<DispatchResult>;
+}
+
+/**
+ * Builds the dispatcher from the route table: match the path, then the method, parse the input with the route's
+ * schema, call the handler, check its answer against the output schema. Every failure becomes an error envelope with
+ * a fitting status; nothing a client sends can make it throw.
+ */
+export function createRouter(
+  routes: readonly RouteDef[],
+  handlers: Record<string, unknown>,
+  context: (transport: Transport) => HandlerContext,
+): Router {
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const handler = handlers[route.name];
+    if (typeof handler !== 'function') throw new Error(`route ${route.name} has no handler`);
+    return { route, segments: splitPath(route.path), handler: handler as CompiledRoute['handler'] };
+  });
+
+  async function dispatch(request: DispatchRequest): Promise<DispatchResult> {
+    try {
+      return await dispatchOrThrow(request);
+    } catch (error) {
+      return errorResult(error, context(request.transport));
+    }
+  }
+
+  async function dispatchOrThrow(request: DispatchRequest): Promise<DispatchResult> {
+    let url: URL;
+    try {
+      url = new URL(request.url, 'http://codepiper.invalid');
+    } catch {
+      throw new AppError('USAGE', `malformed request target: ${request.url}`);
+    }
+    const segments = splitPath(url.pathname);
+    const visible = compiled.filter((entry) => request.transport === 'unix' || entry.route.access !== 'local');
+    const pathMatches: Array<{ entry: CompiledRoute; params: Record<string, string> }> = [];
+    for (const entry of visible) {
+      const params = matchSegments(entry.segments, segments);
+      if (params) pathMatches.push({ entry, params });
+    }
+    if (pathMatches.length === 0) {
+      throw new AppError('ROUTE_NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
+    }
+    const match = pathMatches.find(({ entry }) => entry.route.method === request.method);
+    if (!match) {
+      const allowed = [...new Set(pathMatches.map(({ entry }) => entry.route.method))];
+      throw new AppError('METHOD_NOT_ALLOWED', `${url.pathname} does not accept ${request.method}; it accepts ${allowed.join(', ')}`, {
+        details: { allowed },
+      });
+    }
+
+    const { route, handler } = match.entry;
+    const raw = rawInput(route, url, request.body, match.params);
+    const parsed = route.input.safeParse(raw);
+    if (!parsed.success) throw validationError(parsed.error);
+
+    const ctx = context(request.transport);
+    const result = await handler(parsed.data, ctx);
+    const checked = route.output.safeParse(result);
+    if (!checked.success) {
+      ctx.daemon.log.error(`route ${route.name} answered outside its contract: ${describeIssues(checked.error)}`);
+      throw new AppError('INTERNAL', `internal error: ${route.name} produced an invalid answer`);
+    }
+    return { status: 200, body: checked.data };
+  }
+
+  return { dispatch };
+}
+
+function errorResult(error: unknown, ctx: HandlerContext): DispatchResult {
+  if (isAppError(error)) {
+    const headers: Record<string, string> = {};
+    const allowed = (error.details as { allowed?: string[] } | undefined)?.allowed;
+    if (error.code === 'METHOD_NOT_ALLOWED' && allowed) headers.allow = allowed.join(', ');
+    if (error.status >= 500) ctx.daemon.log.error(`${error.code}: ${error.message}`, error.cause);
+    return { status: error.status, body: error.toJSON(), headers };
+  }
+  ctx.daemon.log.error('unexpected error in a handler', error);
+  return { status: 500, body: new AppError('INTERNAL', `internal error: ${(error as Error)?.message ?? String(error)}`).toJSON() };
+}
+
+function rawInput(route: RouteDef, url: URL, body: Buffer | undefined, params: Record<string, string>): unknown {
+  if (inputInQuery(route.method)) {
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const values = url.searchParams.getAll(key);
+      query[key] = values.length === 1 ? values[0]! : values;
+    }
+    return { ...query, ...params };
+  }
+  const text = body?.toString('utf8') ?? '';
+  if (text.trim() === '') return { ...params };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new AppError('INVALID_JSON', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const isPlainObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isPlainObject ? { ...(value as Record<string, unknown>), ...params } : value;
+}
+
+function validationError(error: z.ZodError): AppError {
+  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message, code: issue.code }));
+  return new AppError('VALIDATION_FAILED', `invalid input: ${describeIssues(error)}`, { details: { issues } });
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(body)';
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((segment) => segment !== '');
+}
+
+function matchSegments(pattern: string[], actual: string[]): Record<string, string> | undefined {
+  if (pattern.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i]!;
+    const got = actual[i]!;
+    if (expected.startsWith(':')) {
+      try {
+        params[expected.slice(1)] = decodeURIComponent(got);
+      } catch {
+        throw new AppError('USAGE', `malformed percent-encoding in path segment: ${got}`);
+      }
+    } else if (expected !== got) {
+      return undefined;
+    }
+  }
+  return params;
+}
