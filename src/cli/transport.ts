@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { AppError, isAppError } from '../core/errors';
+import { checkSocketPath } from '../core/paths';
 
 export interface RawRequest {
   method: string;
@@ -22,6 +23,7 @@ export const NOT_RUNNING_ERRNOS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']
  * on these machines, more than Node's whole start-up), which would dominate every command.
  */
 export function requestOverSocket(socket: string, request: RawRequest): Promise<RawResponse> {
+  checkSocketPath(socket);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { accept: 'application/json' };
     if (request.body !== undefined) {

@@ -53,7 +53,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   const cleanup: Array<() => void> = [() => locked.lock.release()];
   try {
-    await clearStaleSocket(paths.socket);
+    await clearStaleSocket(paths.socket, log);
     // We hold the lock, so a discovery file left here names a daemon that is gone.
     if (readDiscovery(paths.discovery)) log.warn(`removing discovery file left by a previous daemon: ${paths.discovery}`);
     fs.rmSync(paths.discovery, { force: true });
@@ -130,7 +130,7 @@ function ensureSocketParent(dir: string): void {
  * A socket file nobody answers on was left by a killed daemon: remove it. One somebody answers on belongs to another
  * daemon (another home pointed at the same socket): refuse. Anything that is not a socket is not ours to delete.
  */
-async function clearStaleSocket(socket: string): Promise<void> {
+async function clearStaleSocket(socket: string, log: Logger): Promise<void> {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(socket);
@@ -146,6 +146,7 @@ async function clearStaleSocket(socket: string): Promise<void> {
     throw new AppError('SOCKET_IN_USE', `another daemon is serving ${socket}; stop it or choose another --socket`);
   }
   if (answer === 'denied') throw permissionError(Object.assign(new Error(), { code: 'EACCES' }), socket)!;
+  log.warn(`removing stale socket left by a previous daemon: ${socket}`);
   fs.rmSync(socket, { force: true });
 }
 

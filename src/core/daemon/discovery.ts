@@ -52,11 +52,22 @@ export function writeFileAtomic(file: string, content: string, mode = 0o600): vo
   }
 }
 
+/**
+ * Whether `pid` is a running process. A zombie counts as gone: a detached daemon whose starter has exited is reaped by
+ * whatever adopted it, sometimes late, and until then signal 0 still succeeds on it.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false; // vanished between the two looks
   }
 }

@@ -1,0 +1,117 @@
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isProcessAlive } from '../../src/core/daemon/discovery';
+import { waitFor } from './wait';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'codepiper');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  dir: string;
+  home: string;
+  socket: string;
+  tmuxSocket: string;
+  env: NodeJS.ProcessEnv;
+  /** Runs the built `bin/codepiper` with this harness's environment. */
+  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; spawn?: SpawnOptions }): Promise<RunResult>;
+  /** Starts `bin/codepiper ...` and leaves it running (for a foreground daemon). */
+  start(args: string[]): ChildProcess;
+  discovery(): { pid: number; socket: string; version: string } | undefined;
+  /** Ends every daemon this harness started (by the pids it knows), its tmux server, and removes its files. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A private world for one test file: its own CODEPIPER_HOME, socket and tmux socket name, under a short /tmp path
+ * (socket paths are limited to about 100 bytes). Nothing of the user's real home, tmux server or agents is touched.
+ */
+export function createHarness(options: { socketInHome?: boolean } = {}): Harness {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpt-'));
+  const home = path.join(dir, 'home');
+  const socket = options.socketInHome ? path.join(home, 'daemon.sock') : path.join(dir, 'd.sock');
+  const tmuxSocket = `cpt-${path.basename(dir).slice(4)}`;
+  const env: NodeJS.ProcessEnv = { ...cleanEnv(), CODEPIPER_HOME: home, CODEPIPER_TMUX_SOCKET: tmuxSocket };
+  if (!options.socketInHome) env.CODEPIPER_SOCKET = socket;
+  const pids = new Set<number>();
+  const children = new Set<ChildProcess>();
+
+  const discovery = () => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as { pid: number; socket: string; version: string };
+    } catch {
+      return undefined;
+    }
+  };
+
+  const remember = () => {
+    const found = discovery();
+    if (found) pids.add(found.pid);
+  };
+
+  const run: Harness['run'] = (args, runOptions = {}) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: runOptions.env ?? env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...runOptions.spawn,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk) => (stdout += chunk));
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), runOptions.timeoutMs ?? 20_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        remember();
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+
+  const start: Harness['start'] = (args) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    if (child.pid) pids.add(child.pid);
+    return child;
+  };
+
+  const cleanup = async () => {
+    remember();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    for (const child of children) child.kill('SIGKILL');
+    await waitFor(() => [...pids].every((pid) => !alive(pid)), { what: 'harness processes to exit' });
+    spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  return { dir, home, socket: options.socketInHome ? socket : socket, tmuxSocket, env, run, start, discovery, cleanup };
+}
+
+/** The test process's environment without anything that would point at a real CodePiper. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('CODEPIPER_') || key === 'XDG_RUNTIME_DIR') delete env[key];
+  return env;
+}
+
+/** Running, not a zombie waiting to be reaped (see isProcessAlive). */
+export const alive = isProcessAlive;
+
+export function modeOf(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}
