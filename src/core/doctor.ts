@@ -171,9 +171,6 @@ function checkDatabase(paths: Paths): CheckResult {
     try {
       const version = schemaVersion(db);
       const supported = migrations.length;
-      if (version > supported) {
-        return { name, status: 'fail', required: true, detail: `schema version ${version} is newer than this codepiper (${supported})`, fix: 'upgrade codepiper' };
-      }
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') return { name, status: 'fail', required: true, detail: `quick_check: ${String(check)}`, fix: 'restore the database from a backup' };
       const pending = version < supported ? `, ${supported - version} migration(s) to apply on next start` : '';
@@ -182,7 +179,8 @@ function checkDatabase(paths: Paths): CheckResult {
       db.close();
     }
   } catch (error) {
-    return { name, status: 'fail', required: true, detail: messageOf(error), fix: `check ${paths.database} and its permissions` };
+    const fix = isAppError(error) && error.code === 'DATABASE_TOO_NEW' ? 'upgrade codepiper' : `check ${paths.database} and its permissions`;
+    return { name, status: 'fail', required: true, detail: messageOf(error), fix };
   }
 }
 

@@ -12,6 +12,21 @@ export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
+/** Throws DATABASE_TOO_NEW, before anything is written, when the database is ahead of `migrations`. */
+export function refuseIfNewer(db: Database.Database, migrations: readonly Migration[], file = db.name): number {
+  const latest = migrations.length;
+  const current = schemaVersion(db);
+  if (current > latest) {
+    throw new AppError(
+      'DATABASE_TOO_NEW',
+      `database ${file} has schema version ${current}, newer than this codepiper understands (${latest}): ` +
+        'upgrade codepiper, or move the database aside to start afresh',
+      { details: { file, version: current, supported: latest } },
+    );
+  }
+  return current;
+}
+
 /**
  * Applies the migrations newer than the database, each in its own transaction together with its user_version, so a
  * failure leaves the database at the last good version. A database newer than this code is refused untouched.
@@ -23,15 +38,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[],
     }
   });
   const latest = migrations.length;
-  const current = schemaVersion(db);
-  if (current > latest) {
-    throw new AppError(
-      'DATABASE_TOO_NEW',
-      `database ${file} has schema version ${current}, newer than this codepiper understands (${latest}): ` +
-        'upgrade codepiper, or move the database aside to start afresh',
-      { details: { file, version: current, supported: latest } },
-    );
-  }
+  const current = refuseIfNewer(db, migrations, file);
   for (const migration of migrations.slice(current)) {
     const apply = db.transaction(() => {
       db.exec(migration.up);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { permissionError } from '../paths';
-import { migrate, type Migration } from './migrate';
+import { migrate, refuseIfNewer, type Migration } from './migrate';
 import { migrations as allMigrations } from './migrations';
 
 export interface OpenOptions {
@@ -22,11 +22,14 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   }
   try {
     db.pragma('busy_timeout = 5000');
+    const list = options.migrations ?? allMigrations;
+    // Before any pragma that writes (journal_mode changes the file header): a newer database stays byte for byte.
+    refuseIfNewer(db, list, file);
     db.pragma('foreign_keys = ON');
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      migrate(db, options.migrations ?? allMigrations, file);
+      migrate(db, list, file);
     }
     return db;
   } catch (error) {
