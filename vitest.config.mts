@@ -12,6 +12,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real daemons and tmux servers; two cores do not gain from more workers than that.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
