@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness';
@@ -88,7 +89,7 @@ describe('bad input over the socket', () => {
     async function* chunks() {
       for (let i = 0; i < 40; i++) yield Buffer.alloc(64 * 1024, 'b');
     }
-    const response = await client.request({ method: 'POST', path: '/daemon/shutdown', body: chunks() });
+    const response = await client.request({ method: 'POST', path: '/daemon/shutdown', body: Readable.from(chunks()) });
     expect(response.statusCode).toBe(413);
     expectEnvelope(await response.body.json(), 'PAYLOAD_TOO_LARGE');
     await expectStillServing();
