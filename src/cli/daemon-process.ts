@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isProcessAlive } from '../core/daemon/discovery';
+import { isProcessAlive, readDiscovery } from '../core/daemon/discovery';
 import { AppError, EXIT_CODES, isAppError } from '../core/errors';
 import { ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { requestOverSocket } from './transport';
@@ -53,7 +53,11 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
   const deadline = Date.now() + START_DEADLINE_MS;
   while (Date.now() < deadline) {
     if (await daemonAnswers(paths.socket, 1000)) return { pid: child.pid };
-    // A child that says "already running" lost a race to another starter: keep waiting for the winner.
+    // A child that says "already running" lost a race to another starter: keep waiting for the winner, unless the
+    // daemon it found serves this home on another socket, which this client will never see answer.
+    if (exitCode === EXIT_CODES.conflict && servesAnotherSocket(paths)) {
+      throw new AppError('DAEMON_ALREADY_RUNNING', lastLogError(paths.log, logOffset));
+    }
     if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
       throw new AppError('DAEMON_START_FAILED', `the daemon did not start: ${lastLogError(paths.log, logOffset)}`, {
         details: { log: paths.log },
@@ -75,6 +79,11 @@ export async function waitForDaemonExit(pid: number, socket: string, timeoutMs: 
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   return !isProcessAlive(pid);
+}
+
+function servesAnotherSocket(paths: Paths): boolean {
+  const running = readDiscovery(paths.discovery);
+  return running !== undefined && running.socket !== paths.socket && isProcessAlive(running.pid);
 }
 
 function rotateLog(file: string): void {

@@ -179,3 +179,16 @@ describe('daemon lifecycle (real built daemon)', () => {
     expect(harness.discovery()?.pid).toBe(pid); // no second daemon was started over it
   });
 });
+
+describe('one daemon per home', () => {
+  it('a client on another socket of the same home is told which daemon runs, without waiting out the deadline', async () => {
+    harness = createHarness();
+    expect((await harness.run(['daemon', 'start', '--detach'])).code).toBe(0);
+    const { pid } = harness.discovery()!;
+    const started = Date.now();
+    const result = await harness.run(['providers', '--socket', `${harness.dir}/second.sock`]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(new RegExp(`^codepiper: a codepiper daemon is already running for .* \\(pid ${pid}, socket ${harness.socket}\\)`));
+  });
+});
