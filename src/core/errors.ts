@@ -29,6 +29,15 @@ export const ERROR_CODES = {
   DAEMON_START_FAILED: { status: 503, family: 'unavailable' },
   SOCKET_IN_USE: { status: 409, family: 'conflict' },
   PERMISSION_DENIED: { status: 403, family: 'permission' },
+  // sessions
+  SESSION_NOT_FOUND: { status: 404, family: 'not_found' },
+  SESSION_NOT_RUNNING: { status: 409, family: 'conflict' },
+  SESSION_ALREADY_RUNNING: { status: 409, family: 'conflict' },
+  SESSION_AMBIGUOUS: { status: 400, family: 'usage' },
+  SESSION_NAME_TAKEN: { status: 409, family: 'conflict' },
+  PROVIDER_BINARY_MISSING: { status: 400, family: 'usage' },
+  RESUME_UNSUPPORTED: { status: 409, family: 'conflict' },
+  TMUX_FAILED: { status: 500, family: 'internal' },
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },

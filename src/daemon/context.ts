@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { CodepiperConfig } from '../core/config';
+import type { EventBus } from '../core/events/bus';
 import type { Paths } from '../core/paths';
+import type { SessionManager } from '../core/sessions/manager';
 
 export type Transport = 'unix' | 'tcp';
 
@@ -14,6 +16,8 @@ export interface DaemonContext {
   startedAt: Date;
   db: Database.Database;
   log: Logger;
+  bus: EventBus;
+  sessions: SessionManager;
   /** The one shutdown path, also used by signals and the stop command. */
   requestShutdown(reason: string): void;
 }

@@ -6,6 +6,9 @@ import { loadConfig } from '../core/config';
 import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
 import { openDatabase } from '../core/db/open';
 import { AppError } from '../core/errors';
+import { EventBus } from '../core/events/bus';
+import { SessionManager } from '../core/sessions/manager';
+import { tmuxBinary } from '../core/tmux/binary';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { VERSION } from '../core/version';
 import type { DaemonContext, Logger, Transport } from './context';
@@ -13,6 +16,7 @@ import { handlers } from './handlers';
 import { createRequestListener } from './http';
 import { acquireHomeLock, type HomeLock } from './lock';
 import { createRouter } from './router';
+import { endAllStreams } from './stream';
 
 export interface DaemonOptions {
   paths: Paths;
@@ -61,6 +65,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const db = openDatabase(paths.database);
     cleanup.push(() => db.close());
 
+    const bus = new EventBus();
+    const sessions = new SessionManager({ tmuxBinary: tmuxBinary(env, config), db, bus, paths, env, config, log });
+    cleanup.push(() => void sessions.close());
+    await sessions.start();
+
     const startedAt = new Date();
     let shutdownRequested: ((reason: string) => void) | undefined;
     const context: DaemonContext = {
@@ -72,10 +81,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       startedAt,
       db,
       log,
+      bus,
+      sessions,
       requestShutdown: (reason) => setImmediate(() => shutdownRequested?.(reason)),
     };
     const router = createRouter(routes, handlers, (transport: Transport) => ({ daemon: context, transport }));
-    const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', log));
+    const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', context));
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     });
@@ -101,6 +112,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const shutdown = (reason: string): Promise<void> => {
       closing ??= (async () => {
         log.info(`shutting down: ${reason}`);
+        endAllStreams();
         await closeServer(server);
         removeDiscovery(paths.discovery, process.pid);
         for (const undo of cleanup.reverse()) runQuietly(undo, log);

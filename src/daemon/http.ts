@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import { AppError } from '../core/errors';
-import type { Logger, Transport } from './context';
+import type { DaemonContext, Transport } from './context';
 import type { DispatchResult, Router } from './router';
+import { STREAM_PATH, serveStream } from './stream';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -9,10 +10,15 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
 /** Adapts node:http to the router: reads the body within the limit, dispatches, writes JSON. */
-export function createRequestListener(router: Router, transport: Transport, log: Logger): http.RequestListener {
+export function createRequestListener(router: Router, transport: Transport, daemon: DaemonContext): http.RequestListener {
+  const log = daemon.log;
   return (req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`))) {
+      serveStream(req, res, daemon);
+      return;
+    }
     const declared = Number(req.headers['content-length'] ?? NaN);
     const chunks: Buffer[] = [];
     let received = 0;

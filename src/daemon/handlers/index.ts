@@ -1,5 +1,6 @@
 import type { Handlers } from '../router';
+import { sessionHandlers } from './sessions';
 import { systemHandlers } from './system';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers };

@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { SESSION_STATES, STATE_SOURCES } from '../sessions/state';
+import { defineRoute } from './route';
+
+/** Largest text one `send` carries; bigger pastes are a client's job to split. */
+export const MAX_SEND_BYTES = 64 * 1024;
+
+const PROVIDER_IDS = ['claude-code', 'codex', 'command'] as const;
+const idParam = z.strictObject({ id: z.string().min(1) });
+
+/** Session names: something a user can type after `codepiper attach`, and that cannot look like a flag. */
+const sessionName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and "_", not starting with a digit');
+
+export const createSessionInput = z.strictObject({
+  provider: z.enum(PROVIDER_IDS),
+  cwd: z.string().min(1).describe('absolute path of an existing directory'),
+  args: z.array(z.string()).max(256).default([]),
+  env: z.record(envName, z.string()).default({}),
+  name: sessionName.optional(),
+  dangerousMode: z.boolean().default(false),
+  billingMode: z.enum(['subscription', 'api']).optional(),
+  cols: z.number().int().min(20).max(1000).default(120),
+  rows: z.number().int().min(5).max(500).default(40),
+});
+export type CreateSessionInput = z.output<typeof createSessionInput>;
+
+export const sessionSchema = z.strictObject({
+  id: z.string(),
+  name: z.string().nullable(),
+  provider: z.enum(PROVIDER_IDS),
+  cwd: z.string(),
+  args: z.array(z.string()),
+  envKeys: z.array(z.string()).describe('names of the variables the session was given; values are not echoed back'),
+  dangerousMode: z.boolean(),
+  billingMode: z.enum(['subscription', 'api']).nullable(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  tmuxSession: z.string(),
+  agentSessionId: z.string().nullable(),
+  state: z.enum(SESSION_STATES),
+  stateSource: z.enum(STATE_SOURCES),
+  stateSince: z.string(),
+  exitCode: z.number().int().nullable(),
+  exitSignal: z.number().int().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Session = z.output<typeof sessionSchema>;
+
+const issue = z.strictObject({ path: z.string(), message: z.string() });
+
+export const sessionEventSchema = z.strictObject({
+  id: z.number().int(),
+  sessionId: z.string(),
+  at: z.string(),
+  source: z.string(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+const flag = z.preprocess((value) => (value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value), z.boolean());
+
+export const sessionRoutes = [
+  defineRoute({
+    name: 'sessions.list',
+    method: 'GET',
+    path: '/sessions',
+    summary: 'Sessions, oldest first; filter by provider and state.',
+    access: 'any',
+    input: z.strictObject({ provider: z.enum(PROVIDER_IDS).optional(), status: z.enum(SESSION_STATES).optional() }),
+    output: z.strictObject({ sessions: z.array(sessionSchema) }),
+  }),
+  defineRoute({
+    name: 'sessions.create',
+    method: 'POST',
+    path: '/sessions',
+    summary: 'Starts an agent (or, for provider "command", the argv in args) in the private tmux server.',
+    access: 'any',
+    input: createSessionInput,
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.validate',
+    method: 'POST',
+    path: '/sessions/validate',
+    summary: 'Dry run of create: every problem with the input at once, and the argv that would run; nothing is created.',
+    access: 'any',
+    input: z.record(z.string(), z.unknown()),
+    output: z.strictObject({ valid: z.boolean(), issues: z.array(issue), argv: z.array(z.string()).nullable() }),
+  }),
+  defineRoute({
+    name: 'sessions.get',
+    method: 'GET',
+    path: '/sessions/:id',
+    summary: 'One session by id, unique id prefix, or name.',
+    access: 'any',
+    input: idParam,
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.stop',
+    method: 'POST',
+    path: '/sessions/:id/stop',
+    summary: "Graceful stop: the agent's own way to quit, then a kill after the deadline (default 10 s).",
+    access: 'any',
+    input: idParam.extend({ timeoutMs: z.number().int().min(0).max(120_000).default(10_000) }),
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.kill',
+    method: 'POST',
+    path: '/sessions/:id/kill',
+    summary: 'Immediate stop: the tmux window and its processes are killed.',
+    access: 'any',
+    input: idParam,
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.resume',
+    method: 'POST',
+    path: '/sessions/:id/resume',
+    summary: "Restarts an ended session under the same id, continuing the agent's own conversation where it can.",
+    access: 'any',
+    input: idParam,
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.send',
+    method: 'POST',
+    path: '/sessions/:id/send',
+    summary: `Types literal text into the session, then Enter unless newline is false (at most ${MAX_SEND_BYTES} bytes).`,
+    access: 'any',
+    input: idParam.extend({ text: z.string(), newline: z.boolean().default(true) }),
+    output: z.strictObject({ ok: z.literal(true), bytes: z.number().int() }),
+  }),
+  defineRoute({
+    name: 'sessions.keys',
+    method: 'POST',
+    path: '/sessions/:id/keys',
+    summary: 'Presses named keys in order: enter, esc, tab, shift+tab, up, ctrl+c, f1, … or single characters.',
+    access: 'any',
+    input: idParam.extend({ keys: z.array(z.string().min(1)).min(1).max(256) }),
+    output: z.strictObject({ ok: z.literal(true), keys: z.number().int() }),
+  }),
+  defineRoute({
+    name: 'sessions.output',
+    method: 'GET',
+    path: '/sessions/:id/output',
+    summary: 'The screen as it is now (ansi=1 keeps colours; lines=N adds scrollback); seq is where a live follow resumes.',
+    access: 'any',
+    input: idParam.extend({ ansi: flag.default(false), lines: z.coerce.number().int().min(0).max(50_000).optional() }),
+    output: z.strictObject({ text: z.string(), seq: z.number().int(), source: z.enum(['screen', 'log']) }),
+  }),
+  defineRoute({
+    name: 'sessions.resize',
+    method: 'POST',
+    path: '/sessions/:id/resize',
+    summary: "Sets the session's window size.",
+    access: 'any',
+    input: idParam.extend({ cols: z.number().int().min(20).max(1000), rows: z.number().int().min(5).max(500) }),
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.rename',
+    method: 'PUT',
+    path: '/sessions/:id/name',
+    summary: 'Names a session (null clears the name); names are unique.',
+    access: 'any',
+    input: idParam.extend({ name: sessionName.nullable() }),
+    output: sessionSchema,
+  }),
+  defineRoute({
+    name: 'sessions.events',
+    method: 'GET',
+    path: '/sessions/:id/events',
+    summary: 'The session event log (state changes, input, lifecycle), oldest first; filter by source.',
+    access: 'any',
+    input: idParam.extend({
+      source: z.string().optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+    output: z.strictObject({ events: z.array(sessionEventSchema), total: z.number().int() }),
+  }),
+] as const;

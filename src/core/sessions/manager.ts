@@ -1,0 +1,815 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { MAX_SEND_BYTES, createSessionInput, type CreateSessionInput, type Session } from '../api/sessions';
+import type { CodepiperConfig } from '../config';
+import { AppError, isAppError } from '../errors';
+import { EventBus, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../events/bus';
+import type { Paths } from '../paths';
+import { findExecutable, findProvider, resolveProviderBinary, type ProviderId } from '../providers';
+import { RUNTIMES, type LaunchContext, type ProviderRuntime } from '../providers/runtime';
+import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from '../tmux/control';
+import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from '../tmux/tmux';
+import { resolveKeys, type TmuxKey } from './keys';
+import { SessionOutput, type OutputChunk } from './output';
+import { canTransition, isLive, stateForExit, type SessionState, type StateSource } from './state';
+import { SessionStore, type SessionEvent, type SessionRecord } from './store';
+
+/** Output quiet for this long makes the screen worth reading. */
+const QUIET_MS = 300;
+/** An idle-looking screen must stay quiet this much longer before the session counts as idle. */
+const IDLE_CONFIRM_MS = 700;
+/** Output that arrives for a pane before its session is registered (the first bytes of a fast agent) is held this long. */
+const ORPHAN_BYTES = 256 * 1024;
+/** How long the tmux control client gets to attach. */
+const CONTROL_READY_MS = 10_000;
+
+export interface SessionManagerOptions {
+  tmuxBinary: string;
+  db: Database.Database;
+  bus: EventBus;
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  config: CodepiperConfig;
+  log: { info(message: string): void; warn(message: string): void; error(message: string, error?: unknown): void };
+}
+
+/** What the manager holds for a session whose agent runs. */
+interface Live {
+  id: string;
+  paneId: string;
+  windowId: string;
+  runtime: ProviderRuntime;
+  output: SessionOutput;
+  state: SessionState;
+  quietTimer: NodeJS.Timeout | undefined;
+  confirmTimer: NodeJS.Timeout | undefined;
+  /** Set while waiting for tmux to learn the exit status of a pane it already knows is dead. */
+  exitTimer: NodeJS.Timeout | undefined;
+  stopRequested: boolean;
+  killing: boolean;
+  /** Bumped by every output chunk, so an evaluation started before new output knows it is stale. */
+  generation: number;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+interface LaunchPlan {
+  argv: string[];
+  env: Record<string, string>;
+  agentSessionId: string | null;
+}
+
+/**
+ * The session engine: agents in windows of a private tmux server, watched through one control-mode client, their
+ * state kept in SQLite and pushed on the event bus. Nothing here polls; timers only run after output, to read the
+ * screen once it has settled.
+ */
+export class SessionManager {
+  readonly store: SessionStore;
+  private readonly tmux: Tmux;
+  private readonly control: ControlClient;
+  private readonly live = new Map<string, Live>();
+  private readonly byPane = new Map<string, string>();
+  private readonly byWindow = new Map<string, string>();
+  private readonly orphanOutput = new Map<string, Buffer[]>();
+  private readonly orphanDeaths = new Map<string, PaneDeath>();
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private controlRestarts: number[] = [];
+  private serverPid: number | undefined;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.store = new SessionStore(options.db);
+    this.tmux = new Tmux({ binary: options.tmuxBinary, socketName: options.paths.tmuxSocketName, env: allowlistedEnv(options.env) });
+    this.control = new ControlClient(this.tmux);
+    this.control.on('output', (paneId, data) => this.onOutput(paneId, data));
+    this.control.on('pane', (death) => this.onPane(death));
+    this.control.on('windowClose', (windowId) => this.onWindowClose(windowId));
+    this.control.on('exit', (reason) => void this.onControlExit(reason));
+  }
+
+  /** Connects to (or starts) the private tmux server and re-adopts the sessions a previous daemon left running. */
+  async start(): Promise<void> {
+    const hasLive = this.store.all().some((record) => isLive(record.state));
+    // Without live sessions there is nothing to watch yet; the server starts with the first session.
+    if (hasLive || (await this.serverRunning())) await this.connect();
+    await this.adopt();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const live of this.live.values()) this.clearTimers(live);
+    this.control.stop();
+  }
+
+  // ---- queries ----
+
+  list(filter: { provider?: ProviderId | undefined; status?: SessionState | undefined } = {}): Session[] {
+    return this.store
+      .all()
+      .filter((record) => (!filter.provider || record.provider === filter.provider) && (!filter.status || record.state === filter.status))
+      .map(toApi);
+  }
+
+  /** A session by exact id, exact name, or unique id prefix. */
+  resolve(ref: string): SessionRecord {
+    const exact = this.store.get(ref) ?? this.store.byName(ref);
+    if (exact) return exact;
+    const matches = ref.length >= 2 ? this.store.byPrefix(ref) : [];
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new AppError('SESSION_AMBIGUOUS', `session id prefix "${ref}" matches more than one session; give more characters`);
+    throw new AppError('SESSION_NOT_FOUND', `no session "${ref}" (see codepiper sessions)`);
+  }
+
+  get(ref: string): Session {
+    return toApi(this.resolve(ref));
+  }
+
+  events(ref: string, options: { source?: string | undefined; limit: number; offset: number }): { events: SessionEvent[]; total: number } {
+    return this.store.events(this.resolve(ref).id, options);
+  }
+
+  // ---- create / validate ----
+
+  /** Every problem with a create request at once (shape, directory, binary, name), without creating anything. */
+  validate(raw: unknown): { valid: boolean; issues: ValidationIssue[]; argv: string[] | null } {
+    const parsed = createSessionInput.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+      // The semantic checks still run on whatever fields are well-formed, so the caller sees everything at once.
+      const partial = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+      issues.push(...this.semanticIssues(partial).filter((extra) => !issues.some((issue) => issue.path === extra.path)));
+      return { valid: false, issues, argv: null };
+    }
+    const issues = this.semanticIssues(parsed.data);
+    if (issues.length) return { valid: false, issues, argv: null };
+    return { valid: true, issues: [], argv: this.plan(parsed.data, null).argv };
+  }
+
+  async create(input: CreateSessionInput): Promise<Session> {
+    const issues = this.semanticIssues(input);
+    if (issues.length) throw issuesError(issues);
+    await this.connect();
+    const id = this.newId();
+    const now = new Date().toISOString();
+    const plan = this.plan(input, id);
+    const record: SessionRecord = {
+      id,
+      name: input.name ?? null,
+      provider: input.provider,
+      cwd: input.cwd,
+      args: input.args,
+      env: input.env,
+      dangerousMode: input.dangerousMode,
+      billingMode: input.billingMode ?? null,
+      cols: input.cols,
+      rows: input.rows,
+      tmuxSession: `cp-${id}`,
+      agentSessionId: plan.agentSessionId,
+      state: 'starting',
+      stateSource: 'process',
+      stateSince: now,
+      exitCode: null,
+      exitSignal: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      this.store.insert(record);
+    } catch (error) {
+      if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
+      throw error;
+    }
+    this.recordEvent(id, 'process', 'created', { provider: input.provider, cwd: input.cwd, argv: plan.argv });
+    await this.launch(record, plan, 'launch');
+    return this.get(id);
+  }
+
+  // ---- lifecycle ----
+
+  async stop(ref: string, timeoutMs: number): Promise<Session> {
+    const record = this.resolve(ref);
+    const live = this.requireLive(record);
+    live.stopRequested = true;
+    this.recordEvent(record.id, 'process', 'stop-requested', { timeoutMs });
+    await this.pressKeys(live, live.runtime.quitKeys).catch(() => undefined);
+    const termAt = Math.floor(timeoutMs / 2);
+    if (!(await settlesWithin(live.ended, termAt))) {
+      await this.signalPane(live, 'SIGTERM');
+      if (!(await settlesWithin(live.ended, timeoutMs - termAt))) await this.killLive(live, 'stop deadline passed');
+    }
+    return this.get(record.id);
+  }
+
+  async kill(ref: string): Promise<Session> {
+    const record = this.resolve(ref);
+    const live = this.live.get(record.id);
+    if (live) await this.killLive(live, 'kill requested');
+    else {
+      // An ended session may still have its dead pane on display; kill removes that too.
+      await this.tmux.query(['kill-session', '-t', `=${record.tmuxSession}`]);
+    }
+    return this.get(record.id);
+  }
+
+  async resume(ref: string): Promise<Session> {
+    const record = this.resolve(ref);
+    if (this.live.has(record.id) || isLive(record.state)) {
+      throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; only a stopped or crashed session can be resumed`);
+    }
+    const issues = this.semanticIssues(recordAsInput(record));
+    if (issues.length) throw issuesError(issues);
+    await this.connect();
+    const runtime = RUNTIMES[record.provider];
+    const ctx = this.launchContext(record, record.agentSessionId);
+    const resumeArgv = runtime.resumeArgv(ctx);
+    const plan: LaunchPlan = { ...this.plan(recordAsInput(record), record.id), agentSessionId: record.agentSessionId };
+    if (resumeArgv) plan.argv = resumeArgv;
+    this.transition(record.id, 'starting', 'process', { exit: { code: null, signal: null } });
+    this.recordEvent(record.id, 'process', 'resumed', { argv: plan.argv, continued: resumeArgv !== undefined });
+    await this.launch(this.store.get(record.id)!, plan, 'resume');
+    return this.get(record.id);
+  }
+
+  // ---- input and output ----
+
+  async send(ref: string, text: string, newline: boolean): Promise<{ ok: true; bytes: number }> {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_SEND_BYTES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `text is ${bytes} bytes, over the ${MAX_SEND_BYTES}-byte limit of one send`, {
+        details: { bytes, limit: MAX_SEND_BYTES },
+      });
+    }
+    const record = this.resolve(ref);
+    const live = this.requireLive(record);
+    const keys: TmuxKey[] = [];
+    // A newline cannot travel inside a control-mode command line, so each one is sent as the key it is (C-j).
+    text.split('\n').forEach((part, i) => {
+      if (i > 0) keys.push({ key: 'C-j' });
+      if (part) keys.push({ literal: part });
+    });
+    if (newline) keys.push({ key: 'Enter' });
+    await this.pressKeys(live, keys);
+    this.recordEvent(record.id, 'user', 'input', { bytes, newline, preview: text.length > 200 ? `${text.slice(0, 200)}…` : text });
+    return { ok: true, bytes };
+  }
+
+  async keys(ref: string, names: string[]): Promise<{ ok: true; keys: number }> {
+    const keys = resolveKeys(names);
+    const record = this.resolve(ref);
+    const live = this.requireLive(record);
+    await this.pressKeys(live, keys);
+    this.recordEvent(record.id, 'user', 'keys', { keys: names });
+    return { ok: true, keys: keys.length };
+  }
+
+  /** The screen now (from tmux, while the pane exists), else the end of the persisted output log. */
+  async output(ref: string, options: { ansi: boolean; lines?: number | undefined }): Promise<{ text: string; seq: number; source: 'screen' | 'log' }> {
+    const record = this.resolve(ref);
+    const live = this.live.get(record.id);
+    const seq = live?.output.seq ?? new SessionOutput(this.sessionDir(record.id)).seq;
+    const paneId = live?.paneId ?? (await this.findPane(record))?.paneId;
+    if (paneId) {
+      try {
+        return { text: await this.capture(paneId, options), seq, source: 'screen' };
+      } catch (error) {
+        if (!(error instanceof TmuxError && error.isMissingTarget)) throw error;
+      }
+    }
+    const tail = new SessionOutput(this.sessionDir(record.id)).readPersistedTail(256 * 1024).toString('utf8');
+    const plain = options.ansi ? tail : stripAnsi(tail);
+    const lines = plain.split(/\r?\n/);
+    const keep = (options.lines ?? 0) + record.rows;
+    return { text: trimTrailingBlank(lines.slice(-keep)).join('\n'), seq, source: 'log' };
+  }
+
+  /** Output chunks from `seq` on still in memory, for a follower that starts from a snapshot. */
+  outputSince(ref: string, seq: number): OutputChunk[] {
+    const live = this.live.get(this.resolve(ref).id);
+    return live ? live.output.since(seq) : [];
+  }
+
+  async resize(ref: string, cols: number, rows: number): Promise<Session> {
+    const record = this.resolve(ref);
+    const live = this.requireLive(record);
+    await this.control.command(`resize-window -t ${live.windowId} -x ${cols} -y ${rows}`);
+    this.store.setSize(record.id, cols, rows, new Date().toISOString());
+    this.recordEvent(record.id, 'user', 'resize', { cols, rows });
+    return this.publishSession(record.id);
+  }
+
+  rename(ref: string, name: string | null): Session {
+    const record = this.resolve(ref);
+    const other = name === null ? undefined : this.store.byName(name);
+    if (other && other.id !== record.id) throw nameTaken(name!);
+    this.store.setName(record.id, name, new Date().toISOString());
+    this.recordEvent(record.id, 'user', 'renamed', { from: record.name, to: name });
+    return this.publishSession(record.id);
+  }
+
+  // ---- internals: launching ----
+
+  private semanticIssues(input: Partial<Record<keyof CreateSessionInput, unknown>>): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const provider = typeof input.provider === 'string' ? findProvider(input.provider) : undefined;
+    if (typeof input.cwd === 'string') {
+      if (!path.isAbsolute(input.cwd)) issues.push({ path: 'cwd', message: `must be an absolute path, got "${input.cwd}"` });
+      else {
+        let stat: fs.Stats | undefined;
+        try {
+          stat = fs.statSync(input.cwd);
+        } catch {
+          issues.push({ path: 'cwd', message: `directory does not exist: ${input.cwd}` });
+        }
+        if (stat && !stat.isDirectory()) issues.push({ path: 'cwd', message: `not a directory: ${input.cwd}` });
+      }
+    }
+    const env = input.env && typeof input.env === 'object' ? (input.env as Record<string, unknown>) : {};
+    const searchPath = typeof env.PATH === 'string' ? env.PATH : this.options.env.PATH;
+    if (provider?.binary) {
+      const binary = resolveProviderBinary(provider, this.options.env, this.options.config)!;
+      if (!binary.path) {
+        issues.push({
+          path: 'provider',
+          message: `${provider.id}: "${binary.command}" was not found${binary.command.includes('/') ? '' : ' on PATH'}; install it, or set ${binary.setting}`,
+        });
+      }
+    } else if (provider?.id === 'command') {
+      const args = Array.isArray(input.args) ? input.args : [];
+      if (args.length === 0) issues.push({ path: 'args', message: 'provider "command" needs the argv to run in args, e.g. ["bash"]' });
+      else if (typeof args[0] === 'string' && !findExecutable(args[0], searchPath)) {
+        issues.push({ path: 'args[0]', message: `command not found: ${args[0]}` });
+      }
+    }
+    if (input.billingMode !== undefined && provider && provider.id !== 'claude-code') {
+      issues.push({ path: 'billingMode', message: `billingMode applies to claude-code only, not ${provider.id}` });
+    }
+    if (input.billingMode === 'subscription' && typeof env.ANTHROPIC_API_KEY === 'string') {
+      issues.push({ path: 'env.ANTHROPIC_API_KEY', message: 'billingMode "subscription" bills the logged-in plan; remove ANTHROPIC_API_KEY or use billingMode "api"' });
+    }
+    if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !this.options.env.ANTHROPIC_API_KEY) {
+      issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the daemon\'s environment)' });
+    }
+    if (typeof input.name === 'string' && this.store.byName(input.name)) {
+      issues.push({ path: 'name', message: `name "${input.name}" is already used by session ${this.store.byName(input.name)!.id}` });
+    }
+    return issues;
+  }
+
+  private launchContext(input: Pick<SessionRecord, 'provider' | 'args' | 'dangerousMode'>, agentSessionId: string | null): LaunchContext {
+    const provider = findProvider(input.provider)!;
+    const binary = provider.binary ? resolveProviderBinary(provider, this.options.env, this.options.config)!.path : null;
+    return { binary, args: input.args, dangerousMode: input.dangerousMode, agentSessionId };
+  }
+
+  private plan(input: CreateSessionInput, id: string | null): LaunchPlan {
+    const runtime = RUNTIMES[input.provider];
+    const agentSessionId = runtime.newAgentSessionId?.() ?? null;
+    const argv = runtime.launchArgv(this.launchContext(input, agentSessionId));
+    const env: Record<string, string> = { ...input.env };
+    if (input.billingMode === 'api' && !env.ANTHROPIC_API_KEY) env.ANTHROPIC_API_KEY = this.options.env.ANTHROPIC_API_KEY!;
+    if (id) env.CODEPIPER_SESSION = id;
+    return { argv, env, agentSessionId };
+  }
+
+  /**
+   * Runs the plan in the session's tmux session (created, or its dead pane respawned) and links the window into the
+   * control session in the same tmux invocation, so not even the agent's first bytes are missed.
+   */
+  private async launch(record: SessionRecord, plan: LaunchPlan, why: 'launch' | 'resume' | 'adopt'): Promise<void> {
+    const envArgs = Object.entries({ ...plan.env }).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+    // tmux hands a single-argument command to /bin/sh -c; two or more are executed directly, which is what we want.
+    const argv = plan.argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', plan.argv[0]!] : plan.argv;
+    const command = argv.map(escapeTmuxArg);
+    const existing = why === 'resume' ? await this.findPane(record) : undefined;
+    let args: string[];
+    if (existing) {
+      args = ['respawn-pane', '-k', '-t', existing.paneId, '-c', record.cwd, ...envArgs.map(escapeTmuxArg), '--', ...command];
+      if (!existing.linked) args.push(THEN, 'link-window', '-d', '-s', existing.windowId, '-t', `=${CONTROL_SESSION}:`);
+      args.push(THEN, 'display-message', '-p', '-t', existing.paneId, '#{window_id} #{pane_id}');
+    } else {
+      args = [
+        'new-session', '-d', '-s', record.tmuxSession, '-x', String(record.cols), '-y', String(record.rows), '-c', record.cwd,
+        ...envArgs.map(escapeTmuxArg), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command,
+        THEN, 'link-window', '-d', '-s', `=${record.tmuxSession}:`, '-t', `=${CONTROL_SESSION}:`,
+      ];
+    }
+    let ids: string;
+    try {
+      ids = await this.tmux.run(args);
+    } catch (error) {
+      const message = isAppError(error) ? error.message : String(error);
+      this.recordEvent(record.id, 'process', 'launch-failed', { error: message });
+      this.transition(record.id, 'crashed', 'process');
+      throw error;
+    }
+    const [windowId, paneId] = ids.trim().split(/\s+/).slice(-2) as [string, string];
+    this.register(this.store.get(record.id)!, windowId, paneId);
+  }
+
+  private register(record: SessionRecord, windowId: string, paneId: string): Live {
+    let markEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const live: Live = {
+      id: record.id,
+      paneId,
+      windowId,
+      runtime: RUNTIMES[record.provider],
+      output: new SessionOutput(this.sessionDir(record.id)),
+      state: record.state,
+      quietTimer: undefined,
+      confirmTimer: undefined,
+      exitTimer: undefined,
+      stopRequested: false,
+      killing: false,
+      generation: 0,
+      ended,
+      markEnded,
+    };
+    this.live.set(record.id, live);
+    this.byPane.set(paneId, record.id);
+    this.byWindow.set(windowId, record.id);
+    for (const chunk of this.orphanOutput.get(paneId) ?? []) this.onOutput(paneId, chunk);
+    this.orphanOutput.delete(paneId);
+    // A first look at the screen even if the agent says nothing (a silent command is idle, not starting forever).
+    this.scheduleEvaluation(live);
+    const death = this.orphanDeaths.get(paneId);
+    this.orphanDeaths.delete(paneId);
+    if (death) this.onPane(death);
+    return live;
+  }
+
+  // ---- internals: what tmux tells us ----
+
+  private onOutput(paneId: string, data: Buffer): void {
+    const id = this.byPane.get(paneId);
+    const live = id === undefined ? undefined : this.live.get(id);
+    if (!live) {
+      if (paneId === undefined) return;
+      const held = this.orphanOutput.get(paneId) ?? [];
+      held.push(data);
+      let bytes = held.reduce((sum, chunk) => sum + chunk.length, 0);
+      while (bytes > ORPHAN_BYTES && held.length > 1) bytes -= held.shift()!.length;
+      this.orphanOutput.set(paneId, held);
+      return;
+    }
+    const chunk = live.output.append(data);
+    this.options.bus.publish(sessionOutputTopic(live.id), chunk);
+    live.generation++;
+    if (live.runtime.busyInStream(data.toString('utf8')) || live.runtime.outputMeansRunning) this.setLiveState(live, 'running', 'screen');
+    this.scheduleEvaluation(live);
+  }
+
+  private scheduleEvaluation(live: Live): void {
+    if (live.confirmTimer) clearTimeout(live.confirmTimer);
+    live.confirmTimer = undefined;
+    if (live.quietTimer) live.quietTimer.refresh();
+    else live.quietTimer = setTimeout(() => void this.evaluate(live, false), QUIET_MS);
+  }
+
+  /** Reads the settled screen and applies what it says; an idle screen is confirmed once more before it counts. */
+  private async evaluate(live: Live, confirming: boolean): Promise<void> {
+    live.quietTimer = undefined;
+    live.confirmTimer = undefined;
+    if (this.live.get(live.id) !== live) return;
+    const generation = live.generation;
+    let screen: string;
+    try {
+      screen = await this.capture(live.paneId, { ansi: false });
+    } catch {
+      return; // the pane went away meanwhile; its death is reported separately
+    }
+    if (this.live.get(live.id) !== live || live.generation !== generation) return;
+    const record = this.store.get(live.id);
+    if (record && !record.agentSessionId && live.runtime.agentSessionIdFromScreen) {
+      const agentId = live.runtime.agentSessionIdFromScreen(screen);
+      if (agentId) {
+        this.store.setAgentSessionId(live.id, agentId, new Date().toISOString());
+        this.recordEvent(live.id, 'screen', 'agent-session', { agentSessionId: agentId });
+      }
+    }
+    const seen = live.runtime.stateFromScreen(screen) ?? (live.runtime.outputMeansRunning ? 'idle' : undefined);
+    if (!seen) return;
+    if (seen === 'idle' && live.state !== 'idle' && !confirming) {
+      live.confirmTimer = setTimeout(() => void this.evaluate(live, true), IDLE_CONFIRM_MS);
+      return;
+    }
+    this.setLiveState(live, seen, 'screen');
+  }
+
+  private onPane(death: PaneDeath): void {
+    if (!death.dead) return;
+    const id = this.byPane.get(death.paneId);
+    const live = id === undefined ? undefined : this.live.get(id);
+    if (!live) {
+      if (!this.byPane.has(death.paneId)) this.orphanDeaths.set(death.paneId, death);
+      return;
+    }
+    const finish = () => this.end(live, stateForExit(death, live.stopRequested), { code: death.status ?? null, signal: death.signal ?? null }, 'exit');
+    if (death.status === undefined && death.signal === undefined && !live.exitTimer) {
+      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it, and
+      // the status arrives as a fresh subscription change. Without one in time, the session ends with no status.
+      this.nudgeServer();
+      live.exitTimer = setTimeout(finish, 2000);
+      return;
+    }
+    finish();
+  }
+
+  private nudgeServer(): void {
+    if (!this.serverPid) return;
+    try {
+      process.kill(this.serverPid, 'SIGCHLD');
+    } catch {
+      // the server is gone; the control client's exit reports that
+    }
+  }
+
+  private onWindowClose(windowId: string): void {
+    const id = this.byWindow.get(windowId);
+    const live = id === undefined ? undefined : this.live.get(id);
+    if (!live) return;
+    // Killed from outside (or by us): its processes got SIGHUP; there is no exit status to report.
+    const state = live.killing || live.stopRequested ? 'stopped' : 'crashed';
+    this.end(live, state, { code: null, signal: null }, live.killing ? 'killed' : 'window-closed');
+  }
+
+  private end(live: Live, state: SessionState, exit: { code: number | null; signal: number | null }, why: string): void {
+    if (this.live.get(live.id) !== live) return;
+    this.clearTimers(live);
+    this.live.delete(live.id);
+    this.byPane.delete(live.paneId);
+    this.byWindow.delete(live.windowId);
+    this.recordEvent(live.id, 'process', why, { exitCode: exit.code, signal: exit.signal });
+    this.transition(live.id, state, 'process', { exit });
+    live.markEnded();
+  }
+
+  private async onControlExit(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.options.log.warn(`tmux ${reason}`);
+    const now = Date.now();
+    this.controlRestarts = [...this.controlRestarts.filter((at) => now - at < 60_000), now];
+    if ((await this.serverRunning()) && this.controlRestarts.length <= 5) {
+      try {
+        await this.connect();
+        await this.adopt();
+        return;
+      } catch (error) {
+        this.options.log.error('reconnecting to tmux failed', error);
+      }
+    }
+    // The server is gone (or will not take a client): every agent in it is gone with it.
+    for (const live of [...this.live.values()]) this.end(live, live.stopRequested ? 'stopped' : 'crashed', { code: null, signal: null }, 'tmux-server-gone');
+  }
+
+  // ---- internals: tmux plumbing ----
+
+  /** Starts the private server if needed, creates the hidden control session, and attaches the control client. */
+  private connect(): Promise<void> {
+    if (this.control.running && this.connecting === undefined) return Promise.resolve();
+    this.connecting ??= (async () => {
+      await this.tmux.run([
+        'start-server', THEN,
+        'set', '-g', 'exit-empty', 'off', THEN,
+        'set', '-g', 'remain-on-exit', 'on', THEN,
+        'set', '-g', 'history-limit', '50000', THEN,
+        'set', '-g', 'escape-time', '10', THEN,
+        'set', '-g', 'default-terminal', 'screen-256color', THEN,
+        'set', '-g', 'status-left-length', '40', THEN,
+        'set', '-g', 'status-left', '[codepiper #{session_name}] ', THEN,
+        'set', '-g', 'status-right', 'detach: C-b d ',
+      ]);
+      if ((await this.tmux.query(['has-session', '-t', `=${CONTROL_SESSION}`])) === undefined) {
+        // Its one pane runs `true` and stays dead (remain-on-exit): the control session costs no process at all.
+        await this.tmux.run(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', 'true']).catch((error) => {
+          if (!/duplicate session/.test((error as TmuxError).tmuxMessage ?? '')) throw error;
+        });
+      }
+      const ready = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new AppError('TMUX_FAILED', 'tmux control client did not attach within 10 s')), CONTROL_READY_MS);
+        this.control.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.control.start();
+      await ready;
+      this.serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async serverRunning(): Promise<boolean> {
+    return (await this.tmux.query(['list-sessions', '-F', '#{session_name}'])) !== undefined;
+  }
+
+  /**
+   * After a daemon restart: sessions recorded as live are matched with their tmux panes. A live pane is watched again
+   * (and its window relinked if needed); a dead one ends with its exit status; a missing one has crashed.
+   */
+  private async adopt(): Promise<void> {
+    const listing = (await this.tmux.query(['list-panes', '-a', '-F', '#{session_name}\t#{window_id}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}'])) ?? '';
+    const panes = listing
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [session, windowId, paneId, dead, status, signal] = line.split('\t') as [string, string, string, string, string, string];
+        return { session, windowId, paneId, dead: dead === '1', status: status ? Number(status) : null, signal: signal ? Number(signal) : null };
+      });
+    const linked = new Set(panes.filter((pane) => pane.session === CONTROL_SESSION).map((pane) => pane.windowId));
+    for (const record of this.store.all()) {
+      if (!isLive(record.state) || this.live.has(record.id)) continue;
+      const pane = panes.find((candidate) => candidate.session === record.tmuxSession);
+      if (!pane) {
+        this.recordEvent(record.id, 'process', 'lost', { reason: 'its tmux session was gone when the daemon started' });
+        this.transition(record.id, 'crashed', 'process');
+      } else if (pane.dead) {
+        this.recordEvent(record.id, 'process', 'exit', { exitCode: pane.status, signal: pane.signal });
+        this.transition(record.id, stateForExit({ status: pane.status ?? undefined, signal: pane.signal ?? undefined }, false), 'process', {
+          exit: { code: pane.status, signal: pane.signal },
+        });
+      } else {
+        if (!linked.has(pane.windowId)) await this.tmux.run(['link-window', '-d', '-s', pane.windowId, '-t', `=${CONTROL_SESSION}:`]);
+        this.register(record, pane.windowId, pane.paneId);
+        this.recordEvent(record.id, 'process', 'adopted', { paneId: pane.paneId });
+      }
+    }
+  }
+
+  private async findPane(record: SessionRecord): Promise<{ paneId: string; windowId: string; linked: boolean } | undefined> {
+    const out = await this.tmux.query(['list-panes', '-t', `=${record.tmuxSession}:`, '-F', '#{pane_id} #{window_id} #{window_linked_sessions}']);
+    const first = out?.split('\n').find(Boolean);
+    if (!first) return undefined;
+    const [paneId, windowId, sessions] = first.split(' ') as [string, string, string];
+    return { paneId, windowId, linked: Number(sessions) > 1 };
+  }
+
+  private async capture(paneId: string, options: { ansi: boolean; lines?: number | undefined }): Promise<string> {
+    const flags = `${options.ansi ? ' -e' : ''}${options.lines ? ` -S -${options.lines}` : ''}`;
+    const command = `capture-pane -p${flags} -t ${paneId}`;
+    const lines = this.control.running ? await this.control.command(command) : (await this.tmux.run(command.split(' '))).split('\n');
+    return trimTrailingBlank(lines).join('\n');
+  }
+
+  private async pressKeys(live: Live, keys: readonly TmuxKey[]): Promise<void> {
+    for (const key of keys) {
+      const command = 'literal' in key ? `send-keys -t ${live.paneId} -l -- ${quoteTmux(key.literal)}` : `send-keys -t ${live.paneId} ${key.key}`;
+      await this.control.command(command);
+    }
+  }
+
+  private async signalPane(live: Live, signal: NodeJS.Signals): Promise<void> {
+    try {
+      const [pid] = await this.control.command(`display-message -p -t ${live.paneId} '#{pane_pid}'`);
+      if (pid && Number(pid) > 0) process.kill(Number(pid), signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  private async killLive(live: Live, reason: string): Promise<void> {
+    live.killing = true;
+    this.recordEvent(live.id, 'process', 'kill', { reason });
+    await this.tmux.query(['kill-window', '-t', live.windowId]);
+    // The window-close notification ends the session; if it was already gone, end it here.
+    if (!(await settlesWithin(live.ended, 2000))) this.end(live, 'stopped', { code: null, signal: null }, 'killed');
+  }
+
+  private requireLive(record: SessionRecord): Live {
+    const live = this.live.get(record.id);
+    if (!live) {
+      throw new AppError('SESSION_NOT_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; resume it first (codepiper resume ${record.id})`);
+    }
+    return live;
+  }
+
+  // ---- internals: state ----
+
+  private setLiveState(live: Live, state: SessionState, source: StateSource): void {
+    if (live.state === state) return;
+    if (this.transition(live.id, state, source)) live.state = state;
+  }
+
+  /** Applies a state change if the state machine allows it: one event row, one push to subscribers. */
+  private transition(id: string, to: SessionState, source: StateSource, extra: { exit?: { code: number | null; signal: number | null } } = {}): boolean {
+    const record = this.store.get(id);
+    if (!record || !canTransition(record.state, to)) return false;
+    const at = new Date().toISOString();
+    const exit = extra.exit ?? { code: record.exitCode, signal: record.exitSignal };
+    this.store.setState(id, to, source, at, exit);
+    const live = this.live.get(id);
+    if (live) live.state = to;
+    this.recordEvent(id, source, 'state', { from: record.state, to, ...(to === 'stopped' || to === 'crashed' ? { exitCode: exit.code, signal: exit.signal } : {}) }, at);
+    this.publishSession(id);
+    return true;
+  }
+
+  private recordEvent(id: string, source: string, type: string, data: Record<string, unknown>, at = new Date().toISOString()): SessionEvent {
+    const event = this.store.addEvent(id, at, source, type, data);
+    this.options.bus.publish(sessionEventsTopic(id), event);
+    return event;
+  }
+
+  private publishSession(id: string): Session {
+    const session = toApi(this.store.get(id)!);
+    this.options.bus.publish(SESSIONS_TOPIC, session);
+    return session;
+  }
+
+  private clearTimers(live: Live): void {
+    if (live.quietTimer) clearTimeout(live.quietTimer);
+    if (live.confirmTimer) clearTimeout(live.confirmTimer);
+    if (live.exitTimer) clearTimeout(live.exitTimer);
+    live.quietTimer = live.confirmTimer = live.exitTimer = undefined;
+  }
+
+  private sessionDir(id: string): string {
+    return path.join(this.options.paths.sessionsDir, id);
+  }
+
+  private newId(): string {
+    for (;;) {
+      const id = crypto.randomBytes(4).toString('hex');
+      if (!this.store.get(id)) return id;
+    }
+  }
+}
+
+export function toApi(record: SessionRecord): Session {
+  return {
+    id: record.id,
+    name: record.name,
+    provider: record.provider,
+    cwd: record.cwd,
+    args: record.args,
+    envKeys: Object.keys(record.env),
+    dangerousMode: record.dangerousMode,
+    billingMode: record.billingMode,
+    cols: record.cols,
+    rows: record.rows,
+    tmuxSession: record.tmuxSession,
+    agentSessionId: record.agentSessionId,
+    state: record.state,
+    stateSource: record.stateSource,
+    stateSince: record.stateSince,
+    exitCode: record.exitCode,
+    exitSignal: record.exitSignal,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+function recordAsInput(record: SessionRecord): CreateSessionInput {
+  return {
+    provider: record.provider,
+    cwd: record.cwd,
+    args: record.args,
+    env: record.env,
+    dangerousMode: record.dangerousMode,
+    cols: record.cols,
+    rows: record.rows,
+    ...(record.billingMode ? { billingMode: record.billingMode } : {}),
+  };
+}
+
+function issuesError(issues: ValidationIssue[]): AppError {
+  const onlyBinary = issues.length === 1 && issues[0]!.path === 'provider';
+  return new AppError(onlyBinary ? 'PROVIDER_BINARY_MISSING' : 'VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
+    details: { issues },
+  });
+}
+
+function nameTaken(name: string): AppError {
+  return new AppError('SESSION_NAME_TAKEN', `the name "${name}" is already used by another session`);
+}
+
+/** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '').replace(/\r(?!\n)/g, '\n');
+}
+
+function trimTrailingBlank(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1]!.trim() === '') end--;
+  return lines.slice(0, end);
+}
