@@ -62,3 +62,67 @@ function connectionError(error: NodeJS.ErrnoException, socket: string): Error {
   }
   return new AppError('DAEMON_UNAVAILABLE', `lost the connection to the daemon on ${socket}: ${error.message}`, { cause: error });
 }
+
+export interface StreamHandle {
+  /** Settles when the stream ends (the daemon closed it, or close() was called); rejects on a connection error. */
+  done: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Follows a server-sent event stream from the daemon (`GET /events?topic=…`): each complete event is handed to
+ * `onEvent` with its name and parsed JSON data.
+ */
+export function streamOverSocket(socket: string, path: string, onEvent: (event: string, data: unknown) => void): StreamHandle {
+  checkSocketPath(socket);
+  let req: http.ClientRequest | undefined;
+  let closed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    req = http.request({ socketPath: socket, method: 'GET', path, headers: { accept: 'text/event-stream' }, agent: false }, (res) => {
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          try {
+            const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: { code: string; message: string } };
+            reject(new AppError(envelope.error.code, envelope.error.message, { status: res.statusCode }));
+          } catch {
+            reject(new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${res.statusCode} to ${path}`));
+          }
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (text: string) => {
+        pending += text;
+        for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          let event = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          try {
+            onEvent(event, data ? JSON.parse(data) : undefined);
+          } catch (error) {
+            req?.destroy(error as Error);
+          }
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', (error) => (closed ? resolve() : reject(error)));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(connectionError(error, socket))));
+    req.end();
+  });
+  return {
+    done,
+    close: () => {
+      closed = true;
+      req?.destroy();
+    },
+  };
+}

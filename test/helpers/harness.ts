@@ -22,7 +22,7 @@ export interface Harness {
   tmuxSocket: string;
   env: NodeJS.ProcessEnv;
   /** Runs the built `bin/codepiper` with this harness's environment. */
-  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; spawn?: SpawnOptions }): Promise<RunResult>;
+  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; spawn?: SpawnOptions; input?: string }): Promise<RunResult>;
   /** Starts `bin/codepiper ...` and leaves it running (for a foreground daemon). */
   start(args: string[]): ChildProcess;
   discovery(): { pid: number; socket: string; version: string } | undefined;
@@ -61,9 +61,10 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], {
         env: runOptions.env ?? env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [runOptions.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         ...runOptions.spawn,
       });
+      if (runOptions.input !== undefined) child.stdin!.end(runOptions.input);
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (chunk) => (stdout += chunk));

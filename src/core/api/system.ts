@@ -66,6 +66,7 @@ export const systemRoutes = [
       socket: z.string(),
       home: z.string(),
       tmuxSocket: z.string(),
+      tmuxBinary: z.string().describe('the tmux the daemon runs; `attach` uses the same one'),
       version: z.string(),
       startedAt: z.string(),
       uptime: z.number().nonnegative(),

@@ -22,6 +22,8 @@ const QUIET_MS = 300;
 const IDLE_CONFIRM_MS = 700;
 /** Output that arrives for a pane before its session is registered (the first bytes of a fast agent) is held this long. */
 const ORPHAN_BYTES = 256 * 1024;
+/** Pause between the keys of an agent's quit sequence. */
+const QUIT_KEY_GAP_MS = 100;
 /** How long the tmux control client gets to attach. */
 const CONTROL_READY_MS = 10_000;
 
@@ -199,7 +201,11 @@ export class SessionManager {
     const live = this.requireLive(record);
     live.stopRequested = true;
     this.recordEvent(record.id, 'process', 'stop-requested', { timeoutMs });
-    await this.pressKeys(live, live.runtime.quitKeys).catch(() => undefined);
+    // One key at a time with a short pause, so an Esc is not read together with the next key as Alt+key.
+    for (const key of live.runtime.quitKeys) {
+      await this.pressKeys(live, [key]).catch(() => undefined);
+      await settlesWithin(live.ended, QUIT_KEY_GAP_MS);
+    }
     const termAt = Math.floor(timeoutMs / 2);
     if (!(await settlesWithin(live.ended, termAt))) {
       await this.signalPane(live, 'SIGTERM');

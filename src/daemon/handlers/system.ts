@@ -1,5 +1,6 @@
 import process from 'node:process';
 import { PROVIDERS, resolveProviderBinary } from '../../core/providers';
+import { tmuxBinary } from '../../core/tmux/binary';
 import type { Handlers } from '../router';
 import type { DaemonContext } from '../context';
 
@@ -29,6 +30,7 @@ export const systemHandlers = {
     socket: daemon.paths.socket,
     home: daemon.paths.home,
     tmuxSocket: daemon.paths.tmuxSocketName,
+    tmuxBinary: tmuxBinary(daemon.env, daemon.config),
     version: daemon.version,
     startedAt: daemon.startedAt.toISOString(),
     uptime: uptimeSeconds(daemon),

@@ -1,0 +1,298 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RouteOutput } from '../../core/api';
+import { AppError } from '../../core/errors';
+import { commandContext } from '../context';
+import { formatDuration, formatTable, print, printJson } from '../output';
+import { streamOverSocket } from '../transport';
+
+type Session = RouteOutput<'sessions.get'>;
+type SessionEvent = RouteOutput<'sessions.events'>['events'][number];
+
+const STATES = ['starting', 'running', 'idle', 'needs_input', 'needs_permission', 'stopped', 'crashed'];
+const PROVIDERS = ['claude-code', 'codex', 'command'];
+
+/** Every command that creates, lists, watches or drives sessions. */
+export function sessionCommands(): Command[] {
+  return [
+    startCommand(),
+    listCommand(),
+    attachCommand(),
+    sendCommand(),
+    keysCommand(),
+    tailCommand(),
+    logsCommand(),
+    lifecycleCommand('stop', 'stop a session the graceful way (the agent quits itself), killing it after --timeout', 'sessions.stop').addOption(
+      new Option('--timeout <seconds>', 'how long the agent gets to quit before it is killed').default(10).argParser(positiveNumber),
+    ),
+    lifecycleCommand('kill', 'kill a session now (its tmux window and processes)', 'sessions.kill'),
+    lifecycleCommand('resume', "restart a stopped or crashed session under the same id, continuing the agent's conversation where it can", 'sessions.resume'),
+    resizeCommand(),
+    renameCommand(),
+  ];
+}
+
+function startCommand(): Command {
+  return new Command('start')
+    .description('start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command)')
+    .requiredOption('-p, --provider <provider>', `the agent: ${PROVIDERS.join(', ')}`)
+    .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
+    .option('--name <name>', 'a unique name to refer to the session by')
+    .option('--env <KEY=VALUE>', 'an environment variable for the agent (repeatable)', collectEnv, {} as Record<string, string>)
+    .option('--dangerous', "skip the agent's own permission prompts (claude --dangerously-skip-permissions, codex --dangerously-bypass-approvals-and-sandbox)")
+    .addOption(new Option('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key').choices(['subscription', 'api']))
+    .option('--json', 'print the session as JSON')
+    .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
+    .action(async (args: string[], options: { provider: string; dir?: string; name?: string; env: Record<string, string>; dangerous?: boolean; billing?: 'subscription' | 'api'; json?: boolean }, command: Command) => {
+      const session = await commandContext(command)
+        .client()
+        .call('sessions.create', {
+          provider: options.provider as 'command',
+          cwd: path.resolve(options.dir ?? process.cwd()),
+          args,
+          env: options.env,
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.dangerous ? { dangerousMode: true } : {}),
+          ...(options.billing ? { billingMode: options.billing } : {}),
+        });
+      if (options.json) printJson(session);
+      else print(session.id);
+    });
+}
+
+function listCommand(): Command {
+  return new Command('sessions')
+    .alias('ls')
+    .description('list sessions: id, name, provider, state and since when, working directory')
+    .addOption(new Option('--provider <provider>', 'only this provider').choices(PROVIDERS))
+    .addOption(new Option('--status <state>', 'only sessions in this state').choices(STATES))
+    .option('--json', 'print JSON')
+    .action(async (options: { provider?: string; status?: string; json?: boolean }, command: Command) => {
+      const { sessions } = await commandContext(command)
+        .client()
+        .call('sessions.list', { ...(options.provider ? { provider: options.provider as 'command' } : {}), ...(options.status ? { status: options.status as 'idle' } : {}) });
+      if (options.json) return printJson(sessions);
+      if (sessions.length === 0) return print('no sessions (start one with: codepiper start -p <provider> -d <dir>)');
+      const now = Date.now();
+      print(
+        formatTable(sessions, [
+          { header: 'ID', value: (s) => s.id },
+          { header: 'NAME', value: (s) => s.name ?? '-' },
+          { header: 'PROVIDER', value: (s) => s.provider },
+          { header: 'STATE', value: (s) => describeState(s) },
+          { header: 'SINCE', value: (s) => `${formatDuration((now - Date.parse(s.stateSince)) / 1000)} ago` },
+          { header: 'CWD', value: (s) => homeRelative(s.cwd) },
+        ]),
+      );
+    });
+}
+
+function attachCommand(): Command {
+  return new Command('attach')
+    .description("attach this terminal to a session's tmux window (detach with C-b d to come back)")
+    .argument('<id>', 'session id, id prefix or name')
+    .action(async (ref: string, _options: unknown, command: Command) => {
+      if (!process.stdin.isTTY || !process.stdout.isTTY) throw new AppError('USAGE', 'attach needs a terminal (stdin and stdout must be a TTY)');
+      const client = commandContext(command).client();
+      const session = await client.call('sessions.get', { id: ref });
+      if (session.state === 'stopped' || session.state === 'crashed') {
+        throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} is ${session.state}; resume it first (codepiper resume ${session.id})`);
+      }
+      const info = await client.call('daemon.info');
+      // Inside the user's own tmux, TMUX would make tmux refuse to nest; the private server is a different one.
+      const env = { ...process.env };
+      delete env.TMUX;
+      const result = spawnSync(info.tmuxBinary, ['-L', info.tmuxSocket, 'attach-session', '-t', `=${session.tmuxSession}`], { stdio: 'inherit', env });
+      if (result.error) throw new AppError('TMUX_FAILED', `could not run ${info.tmuxBinary}: ${result.error.message}`);
+      process.exitCode = result.status ?? 1;
+    });
+}
+
+function sendCommand(): Command {
+  return new Command('send')
+    .description('type text into a session and press Enter (reads stdin when no text is given)')
+    .argument('<id>', 'session id, id prefix or name')
+    .argument('[text]', 'the text, typed literally')
+    .option('--no-newline', 'do not press Enter after the text')
+    .action(async (ref: string, text: string | undefined, options: { newline: boolean }, command: Command) => {
+      let body = text;
+      if (body === undefined) {
+        if (process.stdin.isTTY) throw new AppError('USAGE', 'give the text as an argument, or pipe it on stdin');
+        body = (await readStdin()).replace(/\n$/, '');
+      }
+      await commandContext(command).client().call('sessions.send', { id: ref, text: body, newline: options.newline });
+    });
+}
+
+function keysCommand(): Command {
+  return new Command('keys')
+    .description('press keys in a session: enter, esc, tab, shift+tab, up, down, ctrl+c, f1, … or single characters')
+    .argument('<id>', 'session id, id prefix or name')
+    .argument('<keys...>', 'key names, pressed in order')
+    .action(async (ref: string, keys: string[], _options: unknown, command: Command) => {
+      await commandContext(command).client().call('sessions.keys', { id: ref, keys });
+    });
+}
+
+function tailCommand(): Command {
+  return new Command('tail')
+    .description("print a session's screen (or its last N lines with scrollback); -f follows the live output until Ctrl-C")
+    .argument('<id>', 'session id, id prefix or name')
+    .option('-n, --lines <n>', 'the last N lines, scrollback included', positiveInteger)
+    .option('-f, --follow', 'keep printing output as it comes')
+    .action(async (ref: string, options: { lines?: number; follow?: boolean }, command: Command) => {
+      const context = commandContext(command);
+      const client = context.client();
+      const session = await client.call('sessions.get', { id: ref });
+      const ansi = colourWanted();
+      const snapshot = await client.call('sessions.output', { id: session.id, ansi, ...(options.lines ? { lines: options.lines } : {}) });
+      const lines = snapshot.text.split('\n');
+      const shown = options.lines ? lines.slice(-options.lines) : lines;
+      if (shown.join('') !== '') print(shown.join('\n'));
+      if (!options.follow) return;
+      const query = new URLSearchParams({ topic: `session:${session.id}:output`, since: String(snapshot.seq) });
+      await follow(context.paths.socket, `/events?${query}`, (event, data) => {
+        if (event === 'output') process.stdout.write(Buffer.from((data as { data: string }).data, 'base64'));
+      });
+    });
+}
+
+function logsCommand(): Command {
+  return new Command('logs')
+    .description("print a session's event log (state changes, input, lifecycle); -f follows new events until Ctrl-C")
+    .argument('<id>', 'session id, id prefix or name')
+    .option('-f, --follow', 'keep printing events as they happen')
+    .option('--source <source>', 'only events from this source (process, screen, user, hook)')
+    .option('--limit <n>', 'at most this many of the latest events', positiveInteger, 100)
+    .option('--json', 'one JSON object per line')
+    .action(async (ref: string, options: { follow?: boolean; source?: string; limit: number; json?: boolean }, command: Command) => {
+      const context = commandContext(command);
+      const client = context.client();
+      const session = await client.call('sessions.get', { id: ref });
+      const filter = options.source ? { source: options.source } : {};
+      const { total } = await client.call('sessions.events', { id: session.id, limit: 1, ...filter });
+      const offset = Math.max(0, total - options.limit);
+      const { events } = await client.call('sessions.events', { id: session.id, limit: Math.min(options.limit, 1000), offset, ...filter });
+      const show = (event: SessionEvent) => print(options.json ? JSON.stringify(event) : formatEvent(event));
+      let lastId = 0;
+      for (const event of events) {
+        show(event);
+        lastId = event.id;
+      }
+      if (!options.follow) return;
+      await follow(context.paths.socket, `/events?${new URLSearchParams({ topic: `session:${session.id}:events` })}`, (event, data) => {
+        const entry = data as SessionEvent;
+        if (event !== 'event' || entry.id <= lastId || (options.source && entry.source !== options.source)) return;
+        lastId = entry.id;
+        show(entry);
+      });
+    });
+}
+
+function lifecycleCommand(name: 'stop' | 'kill' | 'resume', description: string, route: 'sessions.stop' | 'sessions.kill' | 'sessions.resume'): Command {
+  return new Command(name)
+    .description(description)
+    .argument('<id>', 'session id, id prefix or name')
+    .option('--json', 'print the session as JSON')
+    .action(async (ref: string, options: { json?: boolean; timeout?: number }, command: Command) => {
+      const client = commandContext(command).client({ timeoutMs: 150_000 });
+      const input = route === 'sessions.stop' ? { id: ref, timeoutMs: Math.round((options.timeout ?? 10) * 1000) } : { id: ref };
+      const session = await client.call(route, input);
+      if (options.json) printJson(session);
+      else print(`${session.id} ${describeState(session)}`);
+    });
+}
+
+function resizeCommand(): Command {
+  return new Command('resize')
+    .description("set a session's window size")
+    .argument('<id>', 'session id, id prefix or name')
+    .argument('<cols>', 'columns', positiveInteger)
+    .argument('<rows>', 'rows', positiveInteger)
+    .action(async (ref: string, cols: number, rows: number, _options: unknown, command: Command) => {
+      const session = await commandContext(command).client().call('sessions.resize', { id: ref, cols, rows });
+      print(`${session.id} ${session.cols}x${session.rows}`);
+    });
+}
+
+function renameCommand(): Command {
+  return new Command('rename')
+    .description('give a session a new unique name ("" clears it)')
+    .argument('<id>', 'session id, id prefix or name')
+    .argument('<name>', 'the new name')
+    .action(async (ref: string, name: string, _options: unknown, command: Command) => {
+      const session = await commandContext(command)
+        .client()
+        .call('sessions.rename', { id: ref, name: name === '' ? null : name });
+      print(`${session.id} ${session.name ?? '(no name)'}`);
+    });
+}
+
+// ---- helpers ----
+
+/** Follows a stream until Ctrl-C (a clean exit) or until the daemon ends it. */
+async function follow(socket: string, streamPath: string, onEvent: (event: string, data: unknown) => void): Promise<void> {
+  const stream = streamOverSocket(socket, streamPath, onEvent);
+  const stop = () => stream.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await stream.done;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+function describeState(session: Session): string {
+  const state = session.state.replace('_', ' ');
+  if (session.state === 'crashed' || (session.state === 'stopped' && session.exitCode)) {
+    if (session.exitSignal) return `${state} (signal ${session.exitSignal})`;
+    if (session.exitCode !== null) return `${state} (exit ${session.exitCode})`;
+  }
+  return state;
+}
+
+function formatEvent(event: SessionEvent): string {
+  const time = new Date(event.at).toLocaleTimeString([], { hour12: false });
+  const data = event.type === 'state' ? `${String(event.data.from)} → ${String(event.data.to)}` : Object.keys(event.data).length ? JSON.stringify(event.data) : '';
+  return `${time}  ${event.source.padEnd(7)} ${event.type.padEnd(14)} ${data}`.trimEnd();
+}
+
+function homeRelative(dir: string): string {
+  const home = os.homedir();
+  return dir === home || dir.startsWith(home + path.sep) ? `~${dir.slice(home.length)}` : dir;
+}
+
+function colourWanted(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of seconds, got "${value}"`);
+  return n;
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}

@@ -1,0 +1,394 @@
+import path from 'node:path';
+import { Client } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, alive, createHarness, type Harness } from '../helpers/harness';
+import { waitFor } from '../helpers/wait';
+
+const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
+const FAKE_CODEX = path.join(ROOT, 'test/fixtures/fake-codex.cjs');
+
+let harness: Harness;
+let client: Client;
+
+interface Session {
+  id: string;
+  name: string | null;
+  state: string;
+  stateSource: string;
+  exitCode: number | null;
+  exitSignal: number | null;
+  agentSessionId: string | null;
+  tmuxSession: string;
+}
+
+beforeAll(async () => {
+  harness = createHarness();
+  Object.assign(harness.env, { CODEPIPER_CLAUDE_BIN: FAKE_CLAUDE, CODEPIPER_CODEX_BIN: FAKE_CODEX, SECRET_TOKEN: 'must-not-leak' });
+  const started = await harness.run(['daemon', 'start', '--detach']);
+  expect(started.code, started.stderr).toBe(0);
+  client = new Client('http://localhost', { socketPath: harness.socket });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await harness?.cleanup();
+});
+
+async function api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await client.request({
+    method: method as 'GET',
+    path: route,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, json: text ? JSON.parse(text) : undefined };
+}
+
+async function create(body: Record<string, unknown>): Promise<Session> {
+  const { status, json } = await api('POST', '/sessions', { cwd: harness.dir, ...body });
+  expect(status, JSON.stringify(json)).toBe(200);
+  return json as Session;
+}
+
+async function session(id: string): Promise<Session> {
+  return (await api('GET', `/sessions/${id}`)).json as Session;
+}
+
+function untilState(id: string, state: string, what = `session ${id} to be ${state}`): Promise<Session> {
+  return waitFor(async () => {
+    const current = await session(id);
+    return current.state === state ? current : undefined;
+  }, { what, timeoutMs: 15_000 });
+}
+
+async function screen(id: string): Promise<string> {
+  return (await api('GET', `/sessions/${id}/output`)).json.text as string;
+}
+
+function untilScreen(id: string, pattern: RegExp): Promise<string> {
+  return waitFor(async () => {
+    const text = await screen(id);
+    return pattern.test(text) ? text : undefined;
+  }, { what: `${pattern} on the screen of ${id}`, timeoutMs: 15_000 });
+}
+
+async function send(id: string, text: string): Promise<void> {
+  const { status, json } = await api('POST', `/sessions/${id}/send`, { text });
+  expect(status, JSON.stringify(json)).toBe(200);
+}
+
+async function events(id: string): Promise<Array<{ id: number; source: string; type: string; data: Record<string, unknown> }>> {
+  return (await api('GET', `/sessions/${id}/events?limit=1000`)).json.events;
+}
+
+describe('sessions with the fake Claude Code', () => {
+  let id: string;
+
+  it('starts, shows its prompt and becomes idle', async () => {
+    const created = await create({ provider: 'claude-code', name: 'claude-one' });
+    id = created.id;
+    expect(created.tmuxSession).toBe(`cp-${id}`);
+    expect(created.agentSessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await untilScreen(id, new RegExp(`session ${created.agentSessionId}`));
+    const idle = await untilState(id, 'idle');
+    expect(idle.stateSource).toBe('screen');
+  });
+
+  it('shows typed text in its output', async () => {
+    await send(id, 'hello there');
+    await untilScreen(id, /You said: hello there/);
+  });
+
+  it('is running while it works, then idle again', async () => {
+    await send(id, 'work 2500');
+    const running = await untilState(id, 'running');
+    expect(running.stateSource).toBe('screen');
+    await untilState(id, 'idle');
+    expect(await screen(id)).toContain('● done working');
+  });
+
+  it('waits for permission at its permission box, and goes on when it is answered', async () => {
+    await send(id, 'ask Bash rm -rf build');
+    await untilState(id, 'needs_permission');
+    expect(await screen(id)).toContain('Do you want to proceed?');
+    expect((await api('POST', `/sessions/${id}/keys`, { keys: ['1'] })).status).toBe(200);
+    await untilState(id, 'idle');
+    expect(await screen(id)).toContain('● allowed Bash rm -rf build');
+  });
+
+  it('passes the session env and the allowlist, never the daemon secrets', async () => {
+    await send(id, 'env CODEPIPER_SESSION');
+    await untilScreen(id, new RegExp(`CODEPIPER_SESSION=${id}`));
+    await send(id, 'env SECRET_TOKEN');
+    await untilScreen(id, /SECRET_TOKEN is unset/);
+  });
+
+  it('keeps colours only when asked', async () => {
+    const plain = (await api('GET', `/sessions/${id}/output`)).json.text as string;
+    const ansi = (await api('GET', `/sessions/${id}/output?ansi=1`)).json.text as string;
+    expect(plain).not.toContain('\u001b[');
+    expect(ansi).toContain('\u001b[');
+    const withHistory = (await api('GET', `/sessions/${id}/output?lines=500`)).json.text as string;
+    expect(withHistory).toContain('Fake Claude Code');
+  });
+
+  it('pushes output and state changes on the event stream', async () => {
+    const seen: string[] = [];
+    // A stream holds its connection; requests go on through the other client.
+    const streamClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0 });
+    const stream = await streamClient.request({ method: 'GET', path: `/events?topic=session:${id}:output&topic=sessions` });
+    expect(stream.statusCode).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/text\/event-stream/);
+    const reading = (async () => {
+      for await (const chunk of stream.body) {
+        seen.push(chunk.toString());
+        const text = seen.join('');
+        const outputs = [...text.matchAll(/event: output\ndata: (.*)\n/g)].map((m) => Buffer.from(JSON.parse(m[1]!).data, 'base64').toString('utf8'));
+        if (outputs.join('').includes('streamed token') && /event: session\ndata: .*"state":"running"/.test(text)) return true;
+      }
+      return false;
+    })();
+    await waitFor(() => seen.join('').includes('event: ready'), { what: 'the stream to be ready' });
+    await send(id, 'echo streamed token');
+    await send(id, 'work 1000');
+    expect(await reading).toBe(true);
+    stream.body.destroy();
+    await streamClient.destroy();
+    await untilState(id, 'idle');
+  });
+
+  it('exit 0 is stopped, with the code recorded', async () => {
+    await send(id, 'exit 0');
+    const stopped = await untilState(id, 'stopped');
+    expect(stopped).toMatchObject({ exitCode: 0, stateSource: 'process' });
+  });
+
+  it('refuses input to an ended session with 409', async () => {
+    const { status, json } = await api('POST', `/sessions/${id}/send`, { text: 'hello' });
+    expect(status).toBe(409);
+    expect(json.error.code).toBe('SESSION_NOT_RUNNING');
+    expect(json.error.message).toContain('resume');
+  });
+
+  it('resumes under the same id with the agent\'s own resume id', async () => {
+    const before = await session(id);
+    const { status, json } = await api('POST', `/sessions/claude-one/resume`);
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect(json.id).toBe(id);
+    await untilScreen(id, new RegExp(`resumed ${before.agentSessionId}`));
+    await untilState(id, 'idle');
+    const resumed = (await events(id)).find((event) => event.type === 'resumed');
+    expect(resumed?.data).toMatchObject({ continued: true, argv: [FAKE_CLAUDE, '--resume', before.agentSessionId] });
+    const again = await api('POST', `/sessions/${id}/resume`);
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('SESSION_ALREADY_RUNNING');
+  });
+
+  it('exit 3 is crashed with code 3', async () => {
+    await send(id, 'exit 3');
+    const crashed = await untilState(id, 'crashed');
+    expect(crashed).toMatchObject({ exitCode: 3, exitSignal: null });
+    const types = (await events(id)).map((event) => `${event.source}:${event.type}`);
+    expect(types).toContain('process:exit');
+  });
+
+  it('records a death by signal as crashed with the signal', async () => {
+    await api('POST', `/sessions/${id}/resume`);
+    await untilState(id, 'idle');
+    await send(id, 'signal SIGKILL');
+    const crashed = await untilState(id, 'crashed');
+    expect(crashed.exitSignal).toBe(9);
+  });
+
+  it('stops gracefully with the agent\'s own quit command, and kill ends it at once', async () => {
+    await api('POST', `/sessions/${id}/resume`);
+    await untilState(id, 'idle');
+    const stopped = await api('POST', `/sessions/${id}/stop`);
+    expect(stopped.json).toMatchObject({ state: 'stopped', exitCode: 0 });
+    await api('POST', `/sessions/${id}/resume`);
+    await untilState(id, 'idle');
+    const killed = await api('POST', `/sessions/${id}/kill`);
+    expect(killed.json.state).toBe('stopped');
+    expect((await events(id)).at(-1)).toMatchObject({ type: 'state', data: { to: 'stopped' } });
+  });
+
+  it('shows the last output of a killed session from its log', async () => {
+    const { json } = await api('GET', `/sessions/${id}/output`);
+    expect(json.source).toBe('log');
+    expect(json.text).toContain('Fake Claude Code');
+  });
+});
+
+describe('sessions with the fake Codex', () => {
+  it('detects its permission question and resumes with the id it printed', async () => {
+    const created = await create({ provider: 'codex' });
+    const idle = await untilState(created.id, 'idle');
+    const agentId = await waitFor(async () => (await session(created.id)).agentSessionId, { what: 'the codex session id' });
+    await send(created.id, 'ask Bash git push');
+    await untilState(created.id, 'needs_permission');
+    expect((await api('POST', `/sessions/${created.id}/keys`, { keys: ['esc'] })).status).toBe(200);
+    await untilScreen(created.id, /● denied Bash git push/);
+    await untilState(created.id, 'idle');
+    await send(created.id, '/quit');
+    await untilState(created.id, 'stopped');
+    await api('POST', `/sessions/${created.id}/resume`);
+    await untilScreen(created.id, new RegExp(`resumed ${agentId}`));
+  });
+});
+
+describe('command sessions', () => {
+  it('are running while output flows and idle once it stops', async () => {
+    const created = await create({ provider: 'command', args: ['bash', '--norc', '--noprofile'] });
+    await untilState(created.id, 'idle');
+    await send(created.id, 'for i in $(seq 1 30); do echo tick $i; sleep 0.1; done');
+    await untilState(created.id, 'running');
+    await untilScreen(created.id, /tick 30/);
+    await untilState(created.id, 'idle');
+  });
+
+  it('run a single-word argv without a shell and report its exit', async () => {
+    const created = await create({ provider: 'command', args: ['true'] });
+    const stopped = await untilState(created.id, 'stopped');
+    expect(stopped.exitCode).toBe(0);
+  });
+
+  it('keep arguments that end in a semicolon intact', async () => {
+    const created = await create({ provider: 'command', args: ['sh', '-c', 'printf "%s|" "$@"; exec sleep 30', 'sh', 'a;', ';', "it's"] });
+    await untilScreen(created.id, /a;\|;\|it's\|/);
+    await api('POST', `/sessions/${created.id}/kill`);
+  });
+});
+
+describe('bad input', () => {
+  it('validate reports every problem at once and creates nothing', async () => {
+    const before = (await api('GET', '/sessions')).json.sessions.length;
+    const { status, json } = await api('POST', '/sessions/validate', { provider: 'command', cwd: 'relative/dir', args: [], billingMode: 'api' });
+    expect(status).toBe(200);
+    expect(json.valid).toBe(false);
+    const paths = json.issues.map((issue: { path: string }) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(['cwd', 'args', 'billingMode']));
+    expect((await api('GET', '/sessions')).json.sessions.length).toBe(before);
+    const good = await api('POST', '/sessions/validate', { provider: 'claude-code', cwd: harness.dir });
+    expect(good.json).toMatchObject({ valid: true, issues: [] });
+    expect(good.json.argv[0]).toBe(FAKE_CLAUDE);
+  });
+
+  it('rejects relative and missing directories and unknown providers', async () => {
+    const relative = await api('POST', '/sessions', { provider: 'command', cwd: 'tmp', args: ['true'] });
+    expect(relative.status).toBe(400);
+    expect(relative.json.error.message).toContain('must be an absolute path');
+    const missing = await api('POST', '/sessions', { provider: 'command', cwd: '/no/such/dir', args: ['true'] });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.message).toContain('directory does not exist: /no/such/dir');
+    const unknown = await api('POST', '/sessions', { provider: 'gpt-shell', cwd: harness.dir });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.details.issues[0].path).toBe('provider');
+  });
+
+  it('names the provider and its setting when the binary is missing', async () => {
+    const other = createHarness();
+    try {
+      other.env.CODEPIPER_CLAUDE_BIN = '/nonexistent/claude';
+      const result = await other.run(['start', '-p', 'claude-code', '-d', other.dir]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('claude-code: "/nonexistent/claude" was not found');
+      expect(result.stderr).toContain('CODEPIPER_CLAUDE_BIN');
+      const listed = await other.run(['sessions', '--json']);
+      expect(JSON.parse(listed.stdout)).toEqual([]);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('404s an unknown session, 413s oversized text, 400s unknown keys with the valid names', async () => {
+    const unknown = await api('POST', '/sessions/ffffffff/send', { text: 'x' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('SESSION_NOT_FOUND');
+    const live = await create({ provider: 'command', args: ['cat'] });
+    const big = await api('POST', `/sessions/${live.id}/send`, { text: 'x'.repeat(64 * 1024 + 1) });
+    expect(big.status).toBe(413);
+    const keys = await api('POST', `/sessions/${live.id}/keys`, { keys: ['enter', 'hyperspace'] });
+    expect(keys.status).toBe(400);
+    expect(keys.json.error.message).toContain('"hyperspace"');
+    expect(keys.json.error.message).toContain('shift+tab');
+    const taken = await api('PUT', `/sessions/${live.id}/name`, { name: 'claude-one' });
+    expect(taken.status).toBe(409);
+    await api('POST', `/sessions/${live.id}/kill`);
+  });
+});
+
+describe('a daemon killed with -9', () => {
+  it('re-adopts live sessions with their state, output and events, and marks the dead ones', async () => {
+    const survivor = await create({ provider: 'claude-code', name: 'survivor' });
+    await untilState(survivor.id, 'idle');
+    await send(survivor.id, 'echo before the crash');
+    await untilScreen(survivor.id, /● before the crash/);
+    const doomed = await create({ provider: 'command', args: ['sh', '-c', 'read line; exit 7'] });
+    await untilState(doomed.id, 'idle');
+    const eventsBefore = await events(survivor.id);
+
+    const pid = harness.discovery()!.pid;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !alive(pid), { what: 'the daemon to die' });
+    // While no daemon watches, one agent exits.
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('tmux', ['-L', harness.tmuxSocket, 'send-keys', '-t', `=cp-${doomed.id}:`, 'go', 'Enter']);
+    await waitFor(() => {
+      const out = spawnSync('tmux', ['-L', harness.tmuxSocket, 'display', '-p', '-t', `=cp-${doomed.id}:`, '#{pane_dead}'], { encoding: 'utf8' });
+      return out.stdout.trim() === '1';
+    }, { what: 'the unwatched agent to exit' });
+
+    // Any command brings a daemon back (autostart), which adopts what it finds.
+    const listed = await harness.run(['sessions', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const sessions = JSON.parse(listed.stdout) as Session[];
+    expect(sessions.find((s) => s.id === survivor.id)?.state).toBe('idle');
+    const dead = sessions.find((s) => s.id === doomed.id);
+    expect(dead).toMatchObject({ state: 'crashed', exitCode: 7 });
+
+    const sent = await harness.run(['send', 'survivor', 'echo after the crash']);
+    expect(sent.code, sent.stderr).toBe(0);
+    await untilScreen(survivor.id, /● after the crash/);
+    const tail = await harness.run(['tail', 'survivor', '-n', '50']);
+    expect(tail.stdout).toContain('● before the crash');
+    expect(tail.stdout).toContain('● after the crash');
+
+    const eventsAfter = await events(survivor.id);
+    expect(eventsAfter.slice(0, eventsBefore.length)).toEqual(eventsBefore);
+    expect(eventsAfter.map((event) => event.type)).toContain('adopted');
+    const logs = await harness.run(['logs', 'survivor']);
+    expect(logs.stdout).toMatch(/process created/);
+    expect(logs.stdout).toMatch(/process adopted/);
+  });
+});
+
+describe('the CLI', () => {
+  it('starts, lists, drives and stops a session', async () => {
+    const started = await harness.run(['start', '-p', 'command', '-d', harness.dir, '--name', 'cli-cat', '--env', 'GREETING=hi there', '--', 'bash', '--norc', '--noprofile']);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    await untilState(id, 'idle');
+
+    const table = await harness.run(['sessions', '--provider', 'command', '--status', 'idle']);
+    expect(table.stdout).toMatch(new RegExp(`${id}\\s+cli-cat\\s+command\\s+idle\\s+\\S+ ago\\s+`));
+
+    expect((await harness.run(['send', 'cli-cat', 'echo "$GREETING from bash"'])).code).toBe(0);
+    await untilScreen(id, /^hi there from bash$/m);
+    const piped = await harness.run(['send', 'cli-cat'], { input: 'echo piped $((6 * 7))\n' });
+    expect(piped.code, piped.stderr).toBe(0);
+    await untilScreen(id, /^piped 42$/m);
+    expect((await harness.run(['keys', 'cli-cat', 'ctrl+c'])).code).toBe(0);
+    const badKey = await harness.run(['keys', 'cli-cat', 'nokey']);
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toContain('unknown key "nokey"');
+
+    expect((await harness.run(['rename', id, 'cli-renamed'])).stdout.trim()).toBe(`${id} cli-renamed`);
+    expect((await harness.run(['resize', 'cli-renamed', '100', '30'])).stdout.trim()).toBe(`${id} 100x30`);
+    const stop = await harness.run(['stop', 'cli-renamed', '--timeout', '2']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(new RegExp(`^${id} stopped`));
+    const missing = await harness.run(['send', 'cli-renamed', 'hello']);
+    expect(missing.code).toBe(5);
+  });
+});
