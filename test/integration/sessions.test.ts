@@ -262,11 +262,12 @@ describe('command sessions', () => {
 describe('bad input', () => {
   it('validate reports every problem at once and creates nothing', async () => {
     const before = (await api('GET', '/sessions')).json.sessions.length;
-    const { status, json } = await api('POST', '/sessions/validate', { provider: 'command', cwd: 'relative/dir', args: [], billingMode: 'api' });
+    const { status, json } = await api('POST', '/sessions/validate', { provider: 'command', cwd: 'relative/dir', args: [], billingMode: 'api', surelyNotAField: 1 });
     expect(status).toBe(200);
     expect(json.valid).toBe(false);
     const paths = json.issues.map((issue: { path: string }) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(['cwd', 'args', 'billingMode']));
+    expect(json.issues.some((issue: { message: string }) => issue.message.includes('surelyNotAField'))).toBe(true);
     expect((await api('GET', '/sessions')).json.sessions.length).toBe(before);
     const good = await api('POST', '/sessions/validate', { provider: 'claude-code', cwd: harness.dir });
     expect(good.json).toMatchObject({ valid: true, issues: [] });
@@ -359,6 +360,32 @@ describe('a daemon killed with -9', () => {
     const logs = await harness.run(['logs', 'survivor']);
     expect(logs.stdout).toMatch(/process created/);
     expect(logs.stdout).toMatch(/process adopted/);
+  });
+});
+
+describe('attach', () => {
+  it('hands the terminal to tmux attach, and detaching returns with status 0', async () => {
+    const created = await create({ provider: 'claude-code' });
+    await untilState(created.id, 'idle');
+    // util-linux script(1) gives the CLI a pseudo-terminal; what we write to it is typed at the terminal.
+    const { spawn } = await import('node:child_process');
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin/codepiper'))} attach ${created.id}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...harness.env, TERM: 'xterm', TMUX: '/tmp/not-this-one,1,0' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let seen = '';
+    child.stdout!.on('data', (chunk) => (seen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => seen.includes('? for shortcuts') && seen.includes(`codepiper cp-${created.id}`), { what: 'the attached screen' }).catch((error) => {
+        throw new Error(`${(error as Error).message}; saw: ${JSON.stringify(seen)}`);
+      });
+      child.stdin!.write('\u0002d'); // C-b d
+      expect(await exited).toBe(0);
+      expect(seen).toMatch(/detached/);
+      expect((await session(created.id)).state).toBe('idle');
+    } finally {
+      child.kill('SIGKILL');
+      await api('POST', `/sessions/${created.id}/kill`);
+    }
   });
 });
 

@@ -130,7 +130,8 @@ describe('the real contract', () => {
   });
 
   it('declares strict inputs, so unknown fields are refused everywhere', () => {
-    for (const route of routes) {
+    // sessions.validate takes any object on purpose: it answers with every problem, unknown fields included, as data.
+    for (const route of routes.filter((candidate) => candidate.name !== 'sessions.validate')) {
       const parsed = route.input.safeParse({ surelyNotAField: 1 });
       expect(parsed.success, route.name).toBe(false);
     }
