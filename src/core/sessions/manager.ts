@@ -397,6 +397,9 @@ export class SessionManager {
     const existing = why === 'resume' ? await this.findPane(record) : undefined;
     let args: string[];
     if (existing) {
+      // Bytes the dead pane's last process wrote after its end must not open the new run's output.
+      this.orphanOutput.delete(existing.paneId);
+      this.orphanDeaths.delete(existing.paneId);
       args = ['respawn-pane', '-k', '-t', existing.paneId, '-c', record.cwd, ...envArgs.map(escapeTmuxArg), '--', ...command];
       if (!existing.linked) args.push(THEN, 'link-window', '-d', '-s', existing.windowId, '-t', `=${CONTROL_SESSION}:`);
       args.push(THEN, 'display-message', '-p', '-t', existing.paneId, '#{window_id} #{pane_id}');
@@ -553,6 +556,7 @@ export class SessionManager {
     this.live.delete(live.id);
     this.byPane.delete(live.paneId);
     this.byWindow.delete(live.windowId);
+    this.orphanOutput.delete(live.paneId);
     this.recordEvent(live.id, 'process', why, { exitCode: exit.code, signal: exit.signal });
     this.transition(live.id, state, 'process', { exit });
     live.markEnded();
@@ -808,7 +812,11 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   });
 }
 
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/**
+ * Terminal escape sequences: strings (DCS, SOS, PM, APC, OSC) with their payload, CSI sequences, and the short
+ * escapes (charset selection `ESC ( B`, `ESC 7`, `ESC =`, …: ESC, intermediates, one final byte).
+ */
+const ANSI = /\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b\[[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]/g;
 
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '').replace(/\r(?!\n)/g, '\n');

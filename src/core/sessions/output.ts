@@ -31,7 +31,10 @@ export class SessionOutput {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = path.join(dir, 'output.log');
     this.metaFile = path.join(dir, 'output.json');
-    this.rotatedBytes = readRotated(this.metaFile);
+    const meta = readMeta(this.metaFile);
+    // A rotation is recorded after its rename; if the daemon died in between, the previous file's size tells.
+    const previousBytes = fileSize(`${this.file}.1`);
+    this.rotatedBytes = meta.rotatedBytes + (previousBytes !== meta.previousBytes ? previousBytes : 0);
     this.fileBytes = fileSize(this.file);
     this.nextSeq = this.rotatedBytes + this.fileBytes;
     const tail = this.readPersistedTail(MEMORY_BYTES);
@@ -77,7 +80,7 @@ export class SessionOutput {
         fs.renameSync(this.file, `${this.file}.1`);
         this.rotatedBytes += this.fileBytes;
         this.fileBytes = 0;
-        fs.writeFileSync(this.metaFile, JSON.stringify({ rotatedBytes: this.rotatedBytes }), { mode: 0o600 });
+        writeMeta(this.metaFile, { rotatedBytes: this.rotatedBytes, previousBytes: fileSize(`${this.file}.1`) });
       }
       fs.appendFileSync(this.file, data, { mode: 0o600 });
       this.fileBytes += data.length;
@@ -87,13 +90,28 @@ export class SessionOutput {
   }
 }
 
-function readRotated(file: string): number {
+interface OutputMeta {
+  /** Bytes of the stream in files rotated away (the sequence number where output.log begins). */
+  rotatedBytes: number;
+  /** Size of output.log.1 when that was recorded, to notice a rotation the daemon died before recording. */
+  previousBytes: number;
+}
+
+function readMeta(file: string): OutputMeta {
   try {
-    const value = (JSON.parse(fs.readFileSync(file, 'utf8')) as { rotatedBytes?: unknown }).rotatedBytes;
-    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Record<keyof OutputMeta, unknown>>;
+    const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0);
+    return { rotatedBytes: count(value.rotatedBytes), previousBytes: count(value.previousBytes) };
   } catch {
-    return 0;
+    return { rotatedBytes: 0, previousBytes: 0 };
   }
+}
+
+/** Written to a temporary file and renamed, so a crash leaves the old record or the new one, never half of one. */
+function writeMeta(file: string, meta: OutputMeta): void {
+  const temporary = `${file}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(meta), { mode: 0o600 });
+  fs.renameSync(temporary, file);
 }
 
 function fileSize(file: string): number {

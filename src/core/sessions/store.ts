@@ -92,7 +92,7 @@ export class SessionStore {
       get: db.prepare('SELECT * FROM sessions WHERE id = ?'),
       all: db.prepare('SELECT * FROM sessions ORDER BY created_at, id'),
       byName: db.prepare('SELECT * FROM sessions WHERE name = ?'),
-      byPrefix: db.prepare("SELECT * FROM sessions WHERE id LIKE ? || '%' LIMIT 2"),
+      byPrefix: db.prepare('SELECT * FROM sessions WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2'),
       setState: db.prepare(`UPDATE sessions SET state = @state, state_source = @source, state_since = @since, exit_code = @exit_code,
         exit_signal = @exit_signal, updated_at = @since WHERE id = @id`),
       setName: db.prepare('UPDATE sessions SET name = ?, updated_at = ? WHERE id = ?'),
@@ -145,7 +145,7 @@ export class SessionStore {
 
   /** Up to two sessions whose id starts with `prefix` (two means ambiguous). */
   byPrefix(prefix: string): SessionRecord[] {
-    return (this.statements.byPrefix.all(prefix.replace(/[%_]/g, '')) as SessionRow[]).map(fromRow);
+    return (this.statements.byPrefix.all({ prefix }) as SessionRow[]).map(fromRow);
   }
 
   setState(id: string, state: SessionState, source: StateSource, since: string, exit: { code: number | null; signal: number | null }): void {

@@ -63,11 +63,6 @@ export class ControlClient extends EventEmitter<ControlEvents> {
     child.on('exit', (code, signal) => this.onExit(`control client exited (${signal ?? code})`));
   }
 
-  /** Sends a command through the control connection without waiting for its answer. */
-  send(command: string): void {
-    this.child?.stdin.write(command + '\n');
-  }
-
   /**
    * Runs one tmux command line through the control connection: no process is spawned, so this is the fast path for
    * keystrokes and screen captures. Resolves with the command's output lines (UTF-8), rejects with its error.
@@ -165,7 +160,14 @@ export class ControlClient extends EventEmitter<ControlEvents> {
     if (line.startsWith('%session-changed') && !this.subscribed) {
       // Only now does the client count as attached; a subscription sent earlier fails with "no current client".
       this.subscribed = true;
-      this.send(`refresh-client -B '${DEAD_SUBSCRIPTION}'`);
+      // Through command(), like every other line: tmux answers it with a block of its own, which must not be taken
+      // for the answer to the next command.
+      this.command(`refresh-client -B '${DEAD_SUBSCRIPTION}'`).catch((error: Error) => {
+        // Without it pane deaths go unseen: drop this client, and the owner's reconnect tries again.
+        const child = this.child;
+        this.onExit(`pane subscription failed: ${error.message}`);
+        child?.kill('SIGTERM');
+      });
       this.emit('ready');
     }
   }
