@@ -259,6 +259,18 @@ describe('command sessions', () => {
   });
 });
 
+describe('awkward but valid input', () => {
+  it('starts in a directory whose name has "#" and ends in ";", and runs a relative program from there', async () => {
+    const fs = await import('node:fs');
+    const dir = path.join(harness.dir, 'issue#12 #{pane_id};');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'hello.sh'), '#!/bin/sh\necho "hello from $(pwd)"\nexec sleep 30\n', { mode: 0o755 });
+    const created = await create({ provider: 'command', cwd: dir, args: ['./hello.sh'] });
+    await untilScreen(created.id, new RegExp(`hello from ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await api('POST', `/sessions/${created.id}/kill`);
+  });
+});
+
 describe('bad input', () => {
   it('validate reports every problem at once and creates nothing', async () => {
     const before = (await api('GET', '/sessions')).json.sessions.length;
@@ -299,6 +311,15 @@ describe('bad input', () => {
     } finally {
       await other.cleanup();
     }
+  });
+
+  it('refuses NUL bytes in argv, env and cwd up front, leaving no row behind', async () => {
+    const before = (await api('GET', '/sessions')).json.sessions.length;
+    const result = await api('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['sleep', '1\u0000'], env: { A: 'x\u0000y' } });
+    expect(result.status).toBe(400);
+    expect(result.json.error.code).toBe('VALIDATION_FAILED');
+    expect(result.json.error.details.issues.map((issue: { path: string }) => issue.path)).toEqual(['args[1]', 'env.A']);
+    expect((await api('GET', '/sessions')).json.sessions.length).toBe(before);
   });
 
   it('404s an unknown session, 413s oversized text, 400s unknown keys with the valid names', async () => {
@@ -360,6 +381,36 @@ describe('a daemon killed with -9', () => {
     const logs = await harness.run(['logs', 'survivor']);
     expect(logs.stdout).toMatch(/process created/);
     expect(logs.stdout).toMatch(/process adopted/);
+  });
+});
+
+describe('tmux under our feet', () => {
+  it('reconnects when the control session is killed, and still sees output and exits', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const created = await create({ provider: 'command', args: ['cat'] });
+    await untilState(created.id, 'idle');
+    spawnSync('tmux', ['-L', harness.tmuxSocket, 'kill-session', '-t', '=cp-control']);
+    await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'has-session', '-t', '=cp-control']).status === 0, { what: 'a new control session' });
+    // Input is refused while no control client is attached; once one is, the session's window is linked again.
+    const before = Math.max(...(await events(created.id)).map((event) => event.id));
+    await waitFor(async () => (await api('POST', `/sessions/${created.id}/send`, { text: 'still heard' })).status === 200, { what: 'input to be taken again', intervalMs: 100 });
+    await untilScreen(created.id, /^still heard\nstill heard$/m);
+    // The output reached the daemon's stream: it made the session run, then go idle.
+    await waitFor(async () => (await events(created.id)).some((event) => event.id > before && event.type === 'state' && event.data.to === 'running'), { what: 'the output to be seen' });
+    await untilState(created.id, 'idle');
+    await api('POST', `/sessions/${created.id}/keys`, { keys: ['ctrl+d'] });
+    expect((await untilState(created.id, 'stopped')).exitCode).toBe(0);
+  });
+
+  it('lets go of ended windows, and kill removes an ended session\'s window', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const windows = () => spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-windows', '-a', '-F', '#{session_name} #{window_id}'], { encoding: 'utf8' }).stdout;
+    const created = await create({ provider: 'command', args: ['true'] });
+    await untilState(created.id, 'stopped');
+    const windowId = await waitFor(() => new RegExp(`^cp-${created.id} (@\\d+)$`, 'm').exec(windows())?.[1], { what: 'its window' });
+    await waitFor(() => !windows().includes(`cp-control ${windowId}`), { what: 'the control session to let go of it' });
+    await api('POST', `/sessions/${created.id}/kill`);
+    expect(windows()).not.toContain(windowId + '\n');
   });
 });
 

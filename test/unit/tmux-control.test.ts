@@ -289,6 +289,15 @@ describe('ControlClient line parser', () => {
     expect(written).toEqual(["refresh-client -B 'dead:%*:#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}'\n"]);
   });
 
+  it('takes block-end and notification look-alikes on a captured screen as content', async () => {
+    const { client, events, feed, attach } = harness();
+    attach();
+    const result = client.command('capture-pane -p -t %1');
+    feed('%begin 1700000000 301 1\n%end 1 1 1\n%window-close @2\n%end 1700000000 999 1\n%end 1700000000 301 1\n');
+    await expect(result).resolves.toEqual(['%end 1 1 1', '%window-close @2', '%end 1700000000 999 1']);
+    expect(events.filter(([name]) => name !== 'ready')).toEqual([]);
+  });
+
   it('resolves a pending command with the lines of a flags-1 block, as UTF-8', async () => {
     const { client, feed, attach, written } = harness();
     attach();

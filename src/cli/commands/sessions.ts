@@ -25,7 +25,7 @@ export function sessionCommands(): Command[] {
     tailCommand(),
     logsCommand(),
     lifecycleCommand('stop', 'stop a session the graceful way (the agent quits itself), killing it after --timeout', 'sessions.stop').addOption(
-      new Option('--timeout <seconds>', 'how long the agent gets to quit before it is killed').default(10).argParser(positiveNumber),
+      new Option('--timeout <seconds>', 'how long the agent gets to quit before it is killed (at most 120)').default(10).argParser(timeoutSeconds),
     ),
     lifecycleCommand('kill', 'kill a session now (its tmux window and processes)', 'sessions.kill'),
     lifecycleCommand('resume', "restart a stopped or crashed session under the same id, continuing the agent's conversation where it can", 'sessions.resume'),
@@ -165,29 +165,48 @@ function logsCommand(): Command {
     .argument('<id>', 'session id, id prefix or name')
     .option('-f, --follow', 'keep printing events as they happen')
     .option('--source <source>', 'only events from this source (process, screen, user, hook)')
-    .option('--limit <n>', 'at most this many of the latest events', positiveInteger, 100)
+    .option('--limit <n>', 'at most this many of the latest events (up to 1000)', eventLimit, 100)
     .option('--json', 'one JSON object per line')
     .action(async (ref: string, options: { follow?: boolean; source?: string; limit: number; json?: boolean }, command: Command) => {
       const context = commandContext(command);
       const client = context.client();
       const session = await client.call('sessions.get', { id: ref });
       const filter = options.source ? { source: options.source } : {};
-      const { total } = await client.call('sessions.events', { id: session.id, limit: 1, ...filter });
-      const offset = Math.max(0, total - options.limit);
-      const { events } = await client.call('sessions.events', { id: session.id, limit: Math.min(options.limit, 1000), offset, ...filter });
       const show = (event: SessionEvent) => print(options.json ? JSON.stringify(event) : formatEvent(event));
       let lastId = 0;
+      // When following, the stream is opened before the history is read, and what it brings meanwhile is held back,
+      // so that no event falls between the two.
+      const held: SessionEvent[] = [];
+      let historyShown = false;
+      const onEvent = (event: string, data: unknown) => {
+        const entry = data as SessionEvent;
+        if (event !== 'event' || (options.source && entry.source !== options.source)) return;
+        if (!historyShown) return void held.push(entry);
+        if (entry.id <= lastId) return;
+        lastId = entry.id;
+        show(entry);
+      };
+      let stream: Promise<void> | undefined;
+      let ready: Promise<void> | undefined;
+      if (options.follow) {
+        let markReady!: () => void;
+        ready = new Promise<void>((resolve) => (markReady = resolve));
+        stream = follow(context.paths.socket, `/events?${new URLSearchParams({ topic: `session:${session.id}:events` })}`, (event, data) => {
+          if (event === 'ready') markReady();
+          else onEvent(event, data);
+        });
+        await Promise.race([ready, stream]);
+      }
+      const { total } = await client.call('sessions.events', { id: session.id, limit: 1, ...filter });
+      const offset = Math.max(0, total - options.limit);
+      const { events } = await client.call('sessions.events', { id: session.id, limit: options.limit, offset, ...filter });
       for (const event of events) {
         show(event);
         lastId = event.id;
       }
-      if (!options.follow) return;
-      await follow(context.paths.socket, `/events?${new URLSearchParams({ topic: `session:${session.id}:events` })}`, (event, data) => {
-        const entry = data as SessionEvent;
-        if (event !== 'event' || entry.id <= lastId || (options.source && entry.source !== options.source)) return;
-        lastId = entry.id;
-        show(entry);
-      });
+      historyShown = true;
+      for (const entry of held.splice(0)) onEvent('event', entry);
+      await stream;
     });
 }
 
@@ -282,9 +301,15 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-function positiveNumber(value: string): number {
+function timeoutSeconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of seconds, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 120) throw new InvalidArgumentError(`expected a number of seconds from 0 to 120, got "${value}"`);
+  return n;
+}
+
+function eventLimit(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 1000) throw new InvalidArgumentError(`at most 1000 events at a time, got ${n}`);
   return n;
 }
 

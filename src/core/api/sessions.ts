@@ -15,11 +15,17 @@ const sessionName = z
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and "_", not starting with a digit');
 
+/** Text that reaches execve: no NUL byte (it would end the string), and within Linux's limit for one argument. */
+const execString = z
+  .string()
+  .max(100_000, 'must be at most 100000 characters')
+  .refine((value) => !value.includes('\0'), 'must not contain a NUL byte');
+
 export const createSessionInput = z.strictObject({
   provider: z.enum(PROVIDER_IDS),
-  cwd: z.string().min(1).describe('absolute path of an existing directory'),
-  args: z.array(z.string()).max(256).default([]),
-  env: z.record(envName, z.string()).default({}),
+  cwd: execString.min(1).describe('absolute path of an existing directory'),
+  args: z.array(execString).max(256).default([]),
+  env: z.record(envName, execString).default({}),
   name: sessionName.optional(),
   dangerousMode: z.boolean().default(false),
   billingMode: z.enum(['subscription', 'api']).optional(),

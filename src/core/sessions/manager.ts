@@ -57,6 +57,15 @@ interface Live {
   markEnded: () => void;
 }
 
+interface PaneListing {
+  session: string;
+  windowId: string;
+  paneId: string;
+  dead: boolean;
+  status: number | null;
+  signal: number | null;
+}
+
 export interface ValidationIssue {
   path: string;
   message: string;
@@ -84,7 +93,12 @@ export class SessionManager {
   private readonly orphanDeaths = new Map<string, PaneDeath>();
   private connecting: Promise<void> | undefined;
   private closed = false;
-  private controlRestarts: number[] = [];
+  private reconnectFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Sessions between their claim (create, resume) and their registration: adoption leaves them alone. */
+  private readonly launching = new Set<string>();
+  /** Windows of ended sessions being unlinked from the control session; a resume waits for that first. */
+  private readonly unlinking = new Map<string, Promise<unknown>>();
   private serverPid: number | undefined;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -99,14 +113,20 @@ export class SessionManager {
 
   /** Connects to (or starts) the private tmux server and re-adopts the sessions a previous daemon left running. */
   async start(): Promise<void> {
-    const hasLive = this.store.all().some((record) => isLive(record.state));
-    // Without live sessions there is nothing to watch yet; the server starts with the first session.
-    if (hasLive || (await this.serverRunning())) await this.connect();
-    await this.adopt();
+    try {
+      const hasLive = this.store.all().some((record) => isLive(record.state));
+      // Without live sessions there is nothing to watch yet; the server starts with the first session.
+      if (hasLive || (await this.serverRunning())) await this.connect();
+    } catch (error) {
+      // The daemon still serves everything else; session routes report the tmux problem when they are used, and the
+      // next successful connection adopts what is there.
+      this.options.log.error('tmux is not usable yet; sessions will connect on first use', error);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const live of this.live.values()) this.clearTimers(live);
     this.control.stop();
   }
@@ -162,6 +182,7 @@ export class SessionManager {
     const id = this.newId();
     const now = new Date().toISOString();
     const plan = this.plan(input, id);
+    this.launching.add(id);
     const record: SessionRecord = {
       id,
       name: input.name ?? null,
@@ -184,13 +205,23 @@ export class SessionManager {
       updatedAt: now,
     };
     try {
-      this.store.insert(record);
-    } catch (error) {
-      if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
-      throw error;
+      try {
+        this.store.insert(record);
+      } catch (error) {
+        if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
+        throw error;
+      }
+      this.recordEvent(id, 'process', 'created', { provider: input.provider, cwd: input.cwd, argv: plan.argv });
+      try {
+        await this.launch(record, plan, false);
+      } catch (error) {
+        // Nothing ran: the session never existed, so it leaves no row behind.
+        this.store.delete(id);
+        throw error;
+      }
+    } finally {
+      this.launching.delete(id);
     }
-    this.recordEvent(id, 'process', 'created', { provider: input.provider, cwd: input.cwd, argv: plan.argv });
-    await this.launch(record, plan, 'launch');
     return this.get(id);
   }
 
@@ -219,8 +250,9 @@ export class SessionManager {
     const live = this.live.get(record.id);
     if (live) await this.killLive(live, 'kill requested');
     else {
-      // An ended session may still have its dead pane on display; kill removes that too.
-      await this.tmux.query(['kill-session', '-t', `=${record.tmuxSession}`]);
+      // An ended session may still have its dead pane on display; kill removes it (from every session it is linked to).
+      const pane = await this.findPane(record);
+      if (pane) await this.tmux.query(['kill-window', '-t', pane.windowId]);
     }
     return this.get(record.id);
   }
@@ -232,15 +264,28 @@ export class SessionManager {
     }
     const issues = this.semanticIssues(recordAsInput(record));
     if (issues.length) throw issuesError(issues);
-    await this.connect();
     const runtime = RUNTIMES[record.provider];
     const ctx = this.launchContext(record, record.agentSessionId);
     const resumeArgv = runtime.resumeArgv(ctx);
     const plan: LaunchPlan = { ...this.plan(recordAsInput(record), record.id), agentSessionId: record.agentSessionId };
     if (resumeArgv) plan.argv = resumeArgv;
-    this.transition(record.id, 'starting', 'process', { exit: { code: null, signal: null } });
-    this.recordEvent(record.id, 'process', 'resumed', { argv: plan.argv, continued: resumeArgv !== undefined });
-    await this.launch(this.store.get(record.id)!, plan, 'resume');
+    // The claim happens before anything is awaited, so a second resume of the same session sees it and is refused.
+    if (this.launching.has(record.id) || !this.transition(record.id, 'starting', 'process', { exit: { code: null, signal: null } })) {
+      throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is already being resumed`);
+    }
+    this.launching.add(record.id);
+    try {
+      this.recordEvent(record.id, 'process', 'resumed', { argv: plan.argv, continued: resumeArgv !== undefined });
+      await this.connect();
+      await this.unlinking.get(record.id);
+      await this.launch(this.store.get(record.id)!, plan, true);
+    } catch (error) {
+      this.recordEvent(record.id, 'process', 'launch-failed', { error: isAppError(error) ? error.message : String(error) });
+      this.transition(record.id, 'crashed', 'process');
+      throw error;
+    } finally {
+      this.launching.delete(record.id);
+    }
     return this.get(record.id);
   }
 
@@ -257,7 +302,7 @@ export class SessionManager {
     const live = this.requireLive(record);
     const keys: TmuxKey[] = [];
     // A newline cannot travel inside a control-mode command line, so each one is sent as the key it is (C-j).
-    text.split('\n').forEach((part, i) => {
+    text.replace(/\r\n/g, '\n').split('\n').forEach((part, i) => {
       if (i > 0) keys.push({ key: 'C-j' });
       if (part) keys.push({ literal: part });
     });
@@ -350,7 +395,8 @@ export class SessionManager {
     } else if (provider?.id === 'command') {
       const args = Array.isArray(input.args) ? input.args : [];
       if (args.length === 0) issues.push({ path: 'args', message: 'provider "command" needs the argv to run in args, e.g. ["bash"]' });
-      else if (typeof args[0] === 'string' && !findExecutable(args[0], searchPath)) {
+      // A relative path runs from the session's directory, so that is where it is looked for.
+      else if (typeof args[0] === 'string' && !findExecutable(args[0].includes('/') && typeof input.cwd === 'string' ? path.resolve(input.cwd, args[0]) : args[0], searchPath)) {
         issues.push({ path: 'args[0]', message: `command not found: ${args[0]}` });
       }
     }
@@ -389,36 +435,30 @@ export class SessionManager {
    * Runs the plan in the session's tmux session (created, or its dead pane respawned) and links the window into the
    * control session in the same tmux invocation, so not even the agent's first bytes are missed.
    */
-  private async launch(record: SessionRecord, plan: LaunchPlan, why: 'launch' | 'resume' | 'adopt'): Promise<void> {
+  private async launch(record: SessionRecord, plan: LaunchPlan, resuming: boolean): Promise<void> {
     const envArgs = Object.entries({ ...plan.env }).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
     // tmux hands a single-argument command to /bin/sh -c; two or more are executed directly, which is what we want.
     const argv = plan.argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', plan.argv[0]!] : plan.argv;
     const command = argv.map(escapeTmuxArg);
-    const existing = why === 'resume' ? await this.findPane(record) : undefined;
+    const existing = resuming ? await this.findPane(record) : undefined;
+    // -c is expanded as a tmux format: a literal "#" is written "##".
+    const cwd = escapeTmuxArg(record.cwd.replace(/#/g, '##'));
     let args: string[];
     if (existing) {
       // Bytes the dead pane's last process wrote after its end must not open the new run's output.
       this.orphanOutput.delete(existing.paneId);
       this.orphanDeaths.delete(existing.paneId);
-      args = ['respawn-pane', '-k', '-t', existing.paneId, '-c', record.cwd, ...envArgs.map(escapeTmuxArg), '--', ...command];
+      args = ['respawn-pane', '-k', '-t', existing.paneId, '-c', cwd, ...envArgs.map(escapeTmuxArg), '--', ...command];
       if (!existing.linked) args.push(THEN, 'link-window', '-d', '-s', existing.windowId, '-t', `=${CONTROL_SESSION}:`);
       args.push(THEN, 'display-message', '-p', '-t', existing.paneId, '#{window_id} #{pane_id}');
     } else {
       args = [
-        'new-session', '-d', '-s', record.tmuxSession, '-x', String(record.cols), '-y', String(record.rows), '-c', record.cwd,
+        'new-session', '-d', '-s', record.tmuxSession, '-x', String(record.cols), '-y', String(record.rows), '-c', cwd,
         ...envArgs.map(escapeTmuxArg), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command,
         THEN, 'link-window', '-d', '-s', `=${record.tmuxSession}:`, '-t', `=${CONTROL_SESSION}:`,
       ];
     }
-    let ids: string;
-    try {
-      ids = await this.tmux.run(args);
-    } catch (error) {
-      const message = isAppError(error) ? error.message : String(error);
-      this.recordEvent(record.id, 'process', 'launch-failed', { error: message });
-      this.transition(record.id, 'crashed', 'process');
-      throw error;
-    }
+    const ids = await this.tmux.run(args);
     const [windowId, paneId] = ids.trim().split(/\s+/).slice(-2) as [string, string];
     this.register(this.store.get(record.id)!, windowId, paneId);
   }
@@ -557,6 +597,15 @@ export class SessionManager {
     this.byPane.delete(live.paneId);
     this.byWindow.delete(live.windowId);
     this.orphanOutput.delete(live.paneId);
+    // The dead pane stays in the agent's own tmux session (its last screen, for tail and attach); the control session
+    // lets go of it, so ended sessions do not pile up there. A resume links it again.
+    if (!live.killing) {
+      const unlinked = this.control
+        .command(`unlink-window -t ${quoteTmux(`${CONTROL_SESSION}:${live.windowId}`)}`)
+        .catch(() => undefined)
+        .finally(() => this.unlinking.delete(live.id));
+      this.unlinking.set(live.id, unlinked);
+    }
     this.recordEvent(live.id, 'process', why, { exitCode: exit.code, signal: exit.signal });
     this.transition(live.id, state, 'process', { exit });
     live.markEnded();
@@ -565,19 +614,24 @@ export class SessionManager {
   private async onControlExit(reason: string): Promise<void> {
     if (this.closed) return;
     this.options.log.warn(`tmux ${reason}`);
-    const now = Date.now();
-    this.controlRestarts = [...this.controlRestarts.filter((at) => now - at < 60_000), now];
-    if ((await this.serverRunning()) && this.controlRestarts.length <= 5) {
-      try {
-        await this.connect();
-        await this.adopt();
-        return;
-      } catch (error) {
-        this.options.log.error('reconnecting to tmux failed', error);
-      }
+    if (!(await this.serverRunning().catch(() => false))) {
+      // The server is gone: every agent in it is gone with it.
+      for (const live of [...this.live.values()]) this.end(live, live.stopRequested ? 'stopped' : 'crashed', { code: null, signal: null }, 'tmux-server-gone');
+      return;
     }
-    // The server is gone (or will not take a client): every agent in it is gone with it.
-    for (const live of [...this.live.values()]) this.end(live, live.stopRequested ? 'stopped' : 'crashed', { code: null, signal: null }, 'tmux-server-gone');
+    try {
+      await this.connect();
+      this.reconnectFailures = 0;
+    } catch (error) {
+      // The agents still run; they are not given up for dead. Try again, less and less often.
+      this.reconnectFailures++;
+      const delay = Math.min(30_000, 500 * 2 ** this.reconnectFailures);
+      this.options.log.error(`reconnecting to tmux failed; retrying in ${delay / 1000} s`, error);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.onControlExit('reconnect retry');
+      }, delay);
+    }
   }
 
   // ---- internals: tmux plumbing ----
@@ -604,15 +658,23 @@ export class SessionManager {
         });
       }
       const ready = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new AppError('TMUX_FAILED', 'tmux control client did not attach within 10 s')), CONTROL_READY_MS);
-        this.control.once('ready', () => {
+        const onReady = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          this.control.off('ready', onReady);
+          this.control.stop();
+          reject(new AppError('TMUX_FAILED', 'tmux control client did not attach within 10 s'));
+        }, CONTROL_READY_MS);
+        this.control.once('ready', onReady);
       });
+      this.serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
+      // Every new connection checks the sessions against what tmux has (after a daemon restart, or a lost client), and
+      // links their windows before the client attaches: from its first moment it hears every agent.
+      await this.adopt();
       this.control.start();
       await ready;
-      this.serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
@@ -626,32 +688,70 @@ export class SessionManager {
    * (and its window relinked if needed); a dead one ends with its exit status; a missing one has crashed.
    */
   private async adopt(): Promise<void> {
+    const watched = new Set(this.live.values());
+    let panes = await this.listPanes();
+    // A pane tmux knows is dead but whose process it has not reaped yet shows no status: nudge tmux, look again.
+    for (let attempt = 0; attempt < 10 && panes.some((pane) => pane.session !== CONTROL_SESSION && pane.dead && pane.status === null && pane.signal === null); attempt++) {
+      this.nudgeServer();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      panes = await this.listPanes();
+    }
+    const linked = new Set(panes.filter((pane) => pane.session === CONTROL_SESSION).map((pane) => pane.windowId));
+    const links: Array<Promise<unknown>> = [];
+    for (const record of this.store.all()) {
+      if (!isLive(record.state) || this.launching.has(record.id)) continue;
+      // A session registered after the listing was taken is newer than it: nothing to check.
+      const live = this.live.get(record.id);
+      if (live && !watched.has(live)) continue;
+      try {
+        const link = this.adoptOne(record, live, panes.find((candidate) => candidate.session === record.tmuxSession), linked);
+        if (link) links.push(link);
+      } catch (error) {
+        this.options.log.error(`adopting session ${record.id} failed`, error);
+      }
+    }
+    await Promise.all(links);
+  }
+
+  /** Settles one recorded-live session against tmux's listing; returns the relinking of its window when needed. */
+  private adoptOne(record: SessionRecord, live: Live | undefined, pane: PaneListing | undefined, linked: ReadonlySet<string>): Promise<unknown> | undefined {
+    if (!pane) {
+      if (live) this.end(live, 'crashed', { code: null, signal: null }, 'lost');
+      else {
+        this.recordEvent(record.id, 'process', 'lost', { reason: 'its tmux session was gone' });
+        this.transition(record.id, 'crashed', 'process');
+      }
+      return undefined;
+    }
+    if (pane.dead) {
+      const exit = { code: pane.status, signal: pane.signal };
+      const state = stateForExit({ status: pane.status ?? undefined, signal: pane.signal ?? undefined }, live?.stopRequested ?? false);
+      if (live) this.end(live, state, exit, 'exit');
+      else {
+        this.recordEvent(record.id, 'process', 'exit', { exitCode: pane.status, signal: pane.signal });
+        this.transition(record.id, state, 'process', { exit });
+      }
+      return undefined;
+    }
+    if (!live) {
+      this.register(record, pane.windowId, pane.paneId);
+      this.recordEvent(record.id, 'process', 'adopted', { paneId: pane.paneId });
+    }
+    if (linked.has(pane.windowId)) return undefined;
+    return this.tmux.run(['link-window', '-d', '-s', pane.windowId, '-t', `=${CONTROL_SESSION}:`]).catch((error: unknown) => {
+      this.options.log.error(`relinking the window of session ${record.id} failed`, error);
+    });
+  }
+
+  private async listPanes(): Promise<PaneListing[]> {
     const listing = (await this.tmux.query(['list-panes', '-a', '-F', '#{session_name}\t#{window_id}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}'])) ?? '';
-    const panes = listing
+    return listing
       .split('\n')
       .filter(Boolean)
       .map((line) => {
         const [session, windowId, paneId, dead, status, signal] = line.split('\t') as [string, string, string, string, string, string];
         return { session, windowId, paneId, dead: dead === '1', status: status ? Number(status) : null, signal: signal ? Number(signal) : null };
       });
-    const linked = new Set(panes.filter((pane) => pane.session === CONTROL_SESSION).map((pane) => pane.windowId));
-    for (const record of this.store.all()) {
-      if (!isLive(record.state) || this.live.has(record.id)) continue;
-      const pane = panes.find((candidate) => candidate.session === record.tmuxSession);
-      if (!pane) {
-        this.recordEvent(record.id, 'process', 'lost', { reason: 'its tmux session was gone when the daemon started' });
-        this.transition(record.id, 'crashed', 'process');
-      } else if (pane.dead) {
-        this.recordEvent(record.id, 'process', 'exit', { exitCode: pane.status, signal: pane.signal });
-        this.transition(record.id, stateForExit({ status: pane.status ?? undefined, signal: pane.signal ?? undefined }, false), 'process', {
-          exit: { code: pane.status, signal: pane.signal },
-        });
-      } else {
-        if (!linked.has(pane.windowId)) await this.tmux.run(['link-window', '-d', '-s', pane.windowId, '-t', `=${CONTROL_SESSION}:`]);
-        this.register(record, pane.windowId, pane.paneId);
-        this.recordEvent(record.id, 'process', 'adopted', { paneId: pane.paneId });
-      }
-    }
   }
 
   private async findPane(record: SessionRecord): Promise<{ paneId: string; windowId: string; linked: boolean } | undefined> {

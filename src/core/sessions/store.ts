@@ -95,6 +95,8 @@ export class SessionStore {
       byPrefix: db.prepare('SELECT * FROM sessions WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2'),
       setState: db.prepare(`UPDATE sessions SET state = @state, state_source = @source, state_since = @since, exit_code = @exit_code,
         exit_signal = @exit_signal, updated_at = @since WHERE id = @id`),
+      deleteEvents: db.prepare('DELETE FROM session_events WHERE session_id = ?'),
+      deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
       setName: db.prepare('UPDATE sessions SET name = ?, updated_at = ? WHERE id = ?'),
       setSize: db.prepare('UPDATE sessions SET cols = ?, rows = ?, updated_at = ? WHERE id = ?'),
       setAgentId: db.prepare('UPDATE sessions SET agent_session_id = ?, updated_at = ? WHERE id = ?'),
@@ -150,6 +152,14 @@ export class SessionStore {
 
   setState(id: string, state: SessionState, source: StateSource, since: string, exit: { code: number | null; signal: number | null }): void {
     this.statements.setState.run({ id, state, source, since, exit_code: exit.code, exit_signal: exit.signal });
+  }
+
+  /** Removes a session and its events, together or not at all. */
+  delete(id: string): void {
+    this.db.transaction(() => {
+      this.statements.deleteEvents.run(id);
+      this.statements.deleteSession.run(id);
+    })();
   }
 
   setName(id: string, name: string | null, at: string): void {

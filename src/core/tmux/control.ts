@@ -35,8 +35,8 @@ export class ControlClient extends EventEmitter<ControlEvents> {
   private subscribed = false;
   /** Commands sent through this client, in order; tmux answers each with one %begin … %end|%error block. */
   private waiting: Array<{ resolve: (lines: string[]) => void; reject: (error: Error) => void; command: string }> = [];
-  /** The block being read: its lines, or undefined outside a block. */
-  private block: { lines: string[]; ours: boolean } | undefined;
+  /** The block being read: its lines and the `time number` pair that its end line must repeat. */
+  private block: { lines: string[]; ours: boolean; id: string } | undefined;
 
   constructor(private readonly tmux: Tmux) {
     super();
@@ -119,8 +119,10 @@ export class ControlClient extends EventEmitter<ControlEvents> {
 
   private onLine(line: string): void {
     if (this.block) {
-      const end = /^%(end|error) \d+ \d+ (\d+)$/.exec(line);
-      if (!end) {
+      // Output inside a block is not escaped (a captured screen can hold any text), so only the end line that repeats
+      // the block's own time and number closes it; a look-alike printed by an agent is content.
+      const end = /^%(end|error) (\d+ \d+) \d+$/.exec(line);
+      if (!end || end[2] !== this.block.id) {
         this.block.lines.push(Buffer.from(line, 'latin1').toString('utf8'));
         return;
       }
@@ -137,9 +139,9 @@ export class ControlClient extends EventEmitter<ControlEvents> {
       }
       return;
     }
-    const begin = /^%begin \d+ \d+ (\d+)$/.exec(line);
+    const begin = /^%begin (\d+ \d+) (\d+)$/.exec(line);
     if (begin) {
-      this.block = { lines: [], ours: begin[1] === '1' };
+      this.block = { lines: [], ours: begin[2] === '1', id: begin[1]! };
       return;
     }
     if (line.startsWith('%output ')) {

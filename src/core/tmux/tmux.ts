@@ -53,6 +53,10 @@ export class Tmux {
         { env: this.options.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout, stderr) => {
           if (error) {
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+              reject(new AppError('TMUX_FAILED', `tmux was not found (${this.options.binary}); install tmux 3.2 or newer, or set CODEPIPER_TMUX_BIN`, { cause: error }));
+              return;
+            }
             const message = (stderr || error.message).trim();
             reject(new TmuxError(`tmux ${args[0] ?? ''} failed: ${message}`, message, error));
           } else resolve(stdout);
