@@ -415,27 +415,47 @@ describe('tmux under our feet', () => {
 });
 
 describe('attach', () => {
+  /** Runs `codepiper attach` in a pseudo-terminal from util-linux script(1); what is written to it is typed there. */
+  async function attach(id: string) {
+    const { spawn } = await import('node:child_process');
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin/codepiper'))} attach ${id}`;
+    // TMUX is set as it is inside the user's own tmux: attach must still work.
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...harness.env, TERM: 'xterm', TMUX: '/tmp/not-this-one,1,0' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const output = { text: '' };
+    child.stdout!.on('data', (chunk) => (output.text += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => output.text.includes('? for shortcuts') && output.text.includes(`codepiper cp-${id}`), { what: 'the attached screen' }).catch((error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}; saw: ${JSON.stringify(output.text)}`);
+    });
+    return { child, output, exited };
+  }
+
   it('hands the terminal to tmux attach, and detaching returns with status 0', async () => {
     const created = await create({ provider: 'claude-code' });
     await untilState(created.id, 'idle');
-    // util-linux script(1) gives the CLI a pseudo-terminal; what we write to it is typed at the terminal.
-    const { spawn } = await import('node:child_process');
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin/codepiper'))} attach ${created.id}`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...harness.env, TERM: 'xterm', TMUX: '/tmp/not-this-one,1,0' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let seen = '';
-    child.stdout!.on('data', (chunk) => (seen += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = await attach(created.id);
     try {
-      await waitFor(() => seen.includes('? for shortcuts') && seen.includes(`codepiper cp-${created.id}`), { what: 'the attached screen' }).catch((error) => {
-        throw new Error(`${(error as Error).message}; saw: ${JSON.stringify(seen)}`);
-      });
       child.stdin!.write('\u0002d'); // C-b d
       expect(await exited).toBe(0);
-      expect(seen).toMatch(/detached/);
+      expect(output.text).toMatch(/detached/);
       expect((await session(created.id)).state).toBe('idle');
     } finally {
       child.kill('SIGKILL');
       await api('POST', `/sessions/${created.id}/kill`);
+    }
+  });
+
+  it('returns to the shell when the agent exits', async () => {
+    const created = await create({ provider: 'claude-code' });
+    await untilState(created.id, 'idle');
+    const { child, exited } = await attach(created.id);
+    try {
+      await send(created.id, 'exit 0');
+      expect(await exited).toBe(0);
+      expect((await untilState(created.id, 'stopped')).exitCode).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

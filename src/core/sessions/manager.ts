@@ -600,6 +600,9 @@ export class SessionManager {
     // The dead pane stays in the agent's own tmux session (its last screen, for tail and attach); the control session
     // lets go of it, so ended sessions do not pile up there. A resume links it again.
     if (!live.killing) {
+      // Whoever is attached goes back to their shell, as they would without remain-on-exit.
+      const record = this.store.get(live.id);
+      if (record) this.control.command(`detach-client -s ${quoteTmux(`=${record.tmuxSession}`)}`).catch(() => undefined);
       const unlinked = this.control
         .command(`unlink-window -t ${quoteTmux(`${CONTROL_SESSION}:${live.windowId}`)}`)
         .catch(() => undefined)
