@@ -144,6 +144,9 @@ function cleanup() {
   for (const server of Object.values(servers)) spawnSync('tmux', ['-L', server, 'kill-server'], { env, stdio: 'ignore' });
   // kill-server returns before the server process is gone; wait for the ones whose pid we learnt.
   for (let waited = 0; serverPids.some(running) && waited < 2_000; waited += 50) sleepSync(50);
+  // A killed server can leave its socket file behind in tmux's socket directory.
+  const socketDir = path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`);
+  for (const server of Object.values(servers)) fs.rmSync(path.join(socketDir, server), { force: true });
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

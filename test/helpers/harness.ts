@@ -97,6 +97,8 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
     for (const child of children) child.kill('SIGKILL');
     await waitFor(() => [...pids].every((pid) => !alive(pid)), { what: 'harness processes to exit' });
     spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+    // A killed server can leave its socket file behind in tmux's socket directory.
+    fs.rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, tmuxSocket), { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
