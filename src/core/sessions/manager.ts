@@ -230,7 +230,10 @@ export class SessionManager {
   async stop(ref: string, timeoutMs: number): Promise<Session> {
     const record = this.resolve(ref);
     const live = this.requireLive(record);
-    live.stopRequested = true;
+    // An agent that already died (tmux reports deaths within a second) crashed on its own: the stop must not turn
+    // that into a clean stop.
+    const [dead] = await this.control.command(`display-message -p -t ${live.paneId} '#{pane_dead}'`).catch(() => ['0']);
+    if (dead !== '1') live.stopRequested = true;
     this.recordEvent(record.id, 'process', 'stop-requested', { timeoutMs });
     // One key at a time with a short pause, so an Esc is not read together with the next key as Alt+key.
     for (const key of live.runtime.quitKeys) {
