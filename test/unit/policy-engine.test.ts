@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { decide, effectiveRules, globsMatch, ruleMatches, type ScopedPolicy } from '../../src/core/policies/engine';
+import { policyInputSchema, ruleSchema, type Policy, type Rule } from '../../src/core/policies/schema';
+
+let counter = 0;
+function policy(rules: Rule[], extra: Partial<Policy> = {}): Policy {
+  counter++;
+  return {
+    id: `p${counter}`,
+    name: `policy ${counter}`,
+    description: null,
+    enabled: true,
+    priority: 0,
+    sessionId: null,
+    rules,
+    createdAt: `2026-01-01T00:00:${String(counter).padStart(2, '0')}Z`,
+    updatedAt: '2026-01-01T00:00:00Z',
+    ...extra,
+  };
+}
+const global = (p: Policy): ScopedPolicy => ({ policy: p, origin: { kind: 'global' } });
+const bash = (command: string, cwd = '/home/me/app') => ({ tool: 'Bash', args: { command }, cwd });
+
+describe('rule matching', () => {
+  it('matches tool names by glob, with negation', () => {
+    expect(ruleMatches({ action: 'deny', tool: 'Bash' }, bash('ls'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: 'Ba*' }, bash('ls'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: 'Edit' }, bash('ls'))).toBe(false);
+    expect(ruleMatches({ action: 'deny', tool: ['Edit', 'Write'] }, { tool: 'Write', args: {}, cwd: '/' })).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: '!Bash' }, bash('ls'))).toBe(false);
+    expect(ruleMatches({ action: 'deny', tool: '!Bash' }, { tool: 'Read', args: {}, cwd: '/' })).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: ['mcp__*', '!mcp__github__*'] }, { tool: 'mcp__github__push', args: {}, cwd: '/' })).toBe(false);
+    expect(ruleMatches({ action: 'deny', tool: ['mcp__*', '!mcp__github__*'] }, { tool: 'mcp__fs__read', args: {}, cwd: '/' })).toBe(true);
+  });
+
+  it('matches command text with * across slashes and line breaks', () => {
+    const rule: Rule = { action: 'deny', tool: 'Bash', args: { command: '*rm -rf*' } };
+    expect(ruleMatches(rule, bash('rm -rf /tmp/build'))).toBe(true);
+    expect(ruleMatches(rule, bash('cd /x &&\n  rm   -rf node_modules'))).toBe(true);
+    expect(ruleMatches(rule, bash('rm -r build'))).toBe(false);
+    expect(ruleMatches({ action: 'allow', tool: 'Bash', args: { command: ['git *', '!git push*'] } }, bash('git push --force'))).toBe(false);
+    expect(ruleMatches({ action: 'allow', tool: 'Bash', args: { command: ['git *', '!git push*'] } }, bash('git status'))).toBe(true);
+  });
+
+  it('matches paths with path globs: * stays in a directory, ** crosses them', () => {
+    expect(ruleMatches({ action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/*' } }, { tool: 'Edit', args: { file_path: '/home/me/app/a.ts' }, cwd: '/' })).toBe(true);
+    expect(ruleMatches({ action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/*' } }, { tool: 'Edit', args: { file_path: '/home/me/app/src/a.ts' }, cwd: '/' })).toBe(false);
+    expect(ruleMatches({ action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/**' } }, { tool: 'Edit', args: { file_path: '/home/me/app/src/.env' }, cwd: '/' })).toBe(true);
+    expect(ruleMatches({ action: 'allow', cwd: '/home/me/**' }, bash('ls'))).toBe(true);
+    expect(ruleMatches({ action: 'allow', cwd: '/srv/**' }, bash('ls'))).toBe(false);
+  });
+
+  it('never matches a missing argument with a positive glob, and reads other values as their JSON', () => {
+    expect(ruleMatches({ action: 'deny', args: { command: '*' } }, { tool: 'Read', args: {}, cwd: '/' })).toBe(false);
+    expect(ruleMatches({ action: 'deny', args: { command: '!rm*' } }, { tool: 'Read', args: {}, cwd: '/' })).toBe(true);
+    expect(ruleMatches({ action: 'deny', args: { edits: '*"old_string"*' } }, { tool: 'MultiEdit', args: { edits: [{ old_string: 'a' }] }, cwd: '/' })).toBe(true);
+  });
+
+  it('needs every criterion to match', () => {
+    const rule: Rule = { action: 'deny', tool: 'Bash', args: { command: 'rm *' }, cwd: '/home/**' };
+    expect(ruleMatches(rule, bash('rm x', '/home/me'))).toBe(true);
+    expect(ruleMatches(rule, bash('rm x', '/srv'))).toBe(false);
+    expect(ruleMatches(rule, { tool: 'Edit', args: { command: 'rm x' }, cwd: '/home/me' })).toBe(false);
+  });
+
+  it('reads globs literally otherwise', () => {
+    expect(globsMatch('a.b', 'axb', 'text')).toBe(false);
+    expect(globsMatch('(x)', '(x)', 'text')).toBe(true);
+  });
+});
+
+describe('evaluation order', () => {
+  it('is highest priority first, first match wins', () => {
+    const low = policy([{ action: 'allow', tool: 'Bash' }], { priority: 1 });
+    const high = policy([{ action: 'deny', tool: 'Bash', args: { command: '*rm*' }, reason: 'no deleting' }], { priority: 10 });
+    const rules = effectiveRules([global(low), global(high)]);
+    expect(decide(rules, bash('rm -rf x'), 'ask')).toMatchObject({ decision: 'deny', reason: 'no deleting', matched: { policyId: high.id, ruleIndex: 0 } });
+    expect(decide(rules, bash('ls'), 'ask')).toMatchObject({ decision: 'allow', matched: { policyId: low.id } });
+  });
+
+  it('keeps rule order within a policy', () => {
+    const p = policy([
+      { action: 'ask', tool: 'Bash', args: { command: 'git push*' } },
+      { action: 'allow', tool: 'Bash', args: { command: 'git *' } },
+    ]);
+    const rules = effectiveRules([global(p)]);
+    expect(decide(rules, bash('git push'), 'deny').decision).toBe('ask');
+    expect(decide(rules, bash('git log'), 'deny').decision).toBe('allow');
+  });
+
+  it('at equal priority puts the session first, then sets, then global; a policy counts once', () => {
+    const globalPolicy = policy([{ action: 'allow', tool: 'Bash' }]);
+    const setPolicy = policy([{ action: 'ask', tool: 'Bash' }]);
+    const sessionPolicy = policy([{ action: 'deny', tool: 'Bash' }], { sessionId: 's1' });
+    const scoped: ScopedPolicy[] = [
+      global(globalPolicy),
+      { policy: setPolicy, origin: { kind: 'set', setId: 'set1', setName: 'team' } },
+      { policy: globalPolicy, origin: { kind: 'set', setId: 'set1', setName: 'team' } },
+      { policy: sessionPolicy, origin: { kind: 'session' } },
+    ];
+    const rules = effectiveRules(scoped);
+    // The global policy is also in the set: it counts once, as a set policy (older than the set's other one).
+    expect(rules.map((rule) => rule.policyId)).toEqual([sessionPolicy.id, globalPolicy.id, setPolicy.id]);
+    expect(rules[1]!.origin).toEqual({ kind: 'set', setId: 'set1', setName: 'team' });
+    expect(decide(rules, bash('ls'), 'ask').decision).toBe('deny');
+    expect(decide(effectiveRules(scoped.slice(0, 2)), bash('ls'), 'ask').decision).toBe('ask');
+  });
+
+  it('skips disabled policies', () => {
+    const off = policy([{ action: 'allow', tool: 'Bash' }], { enabled: false });
+    expect(decide(effectiveRules([global(off)]), bash('ls'), 'ask')).toMatchObject({ decision: 'ask', matched: null });
+  });
+
+  it('falls back to the default action, ask or deny', () => {
+    expect(decide([], bash('ls'), 'ask')).toMatchObject({ decision: 'ask', matched: null });
+    expect(decide([], bash('ls'), 'deny').decision).toBe('deny');
+    expect(decide([], bash('ls'), 'deny').reason).toMatch(/no policy rule matched/);
+  });
+});
+
+describe('rule validation', () => {
+  it('refuses a rule without criteria unless it says matchAll', () => {
+    expect(ruleSchema.safeParse({ action: 'allow' }).success).toBe(false);
+    expect(ruleSchema.safeParse({ action: 'allow', args: {} }).success).toBe(false);
+    expect(ruleSchema.safeParse({ action: 'allow', matchAll: true }).success).toBe(true);
+    expect(ruleSchema.safeParse({ action: 'allow', tool: 'Bash', matchAll: true }).success).toBe(false);
+  });
+
+  it('refuses unknown actions, fields and empty globs', () => {
+    expect(ruleSchema.safeParse({ action: 'maybe', tool: 'Bash' }).success).toBe(false);
+    expect(ruleSchema.safeParse({ action: 'allow', tools: 'Bash' }).success).toBe(false);
+    expect(ruleSchema.safeParse({ action: 'allow', tool: '' }).success).toBe(false);
+    expect(ruleSchema.safeParse({ action: 'allow', tool: [] }).success).toBe(false);
+  });
+
+  it('gives policies defaults and checks the whole list of rules', () => {
+    const parsed = policyInputSchema.parse({ name: 'safe git', rules: [{ action: 'allow', tool: 'Bash', args: { command: 'git *' } }] });
+    expect(parsed).toMatchObject({ enabled: true, priority: 0, sessionId: null });
+    const bad = policyInputSchema.safeParse({ name: 'x', rules: [{ action: 'allow', tool: 'Bash' }, { action: 'deny' }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(['rules', 1]);
+  });
+});
