@@ -16,7 +16,8 @@ const LAZY_ENTRIES = {
   'src/daemon/main.ts': 'daemon.cjs',
   'src/core/doctor.ts': 'doctor.cjs',
 };
-const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', ...LAZY_ENTRIES };
+/** hook-forward runs on every hook of every agent: its own bundle, Node built-ins only (checked below). */
+const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };
 /** Native addons cannot be bundled. */
 const EXTERNAL = ['better-sqlite3'];
 /** What the CLI bundle must never contain (each costs tens of milliseconds on every command). */
@@ -69,6 +70,13 @@ const inlineManifest = await manifestPlugin();
 for (const [source, out] of Object.entries(ENTRIES)) {
   const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' ? [inlineManifest] : [])];
   const result = await build({ ...common, entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
+  if (out === 'hook.cjs') {
+    const packages = Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules/'));
+    if (packages.length) {
+      console.error(`build: hook-forward must use Node built-ins only, but it pulls in:\n  ${packages.join('\n  ')}`);
+      process.exit(1);
+    }
+  }
   if (out === 'cli.cjs') {
     const inputs = Object.keys(result.metafile.inputs);
     const leaks = inputs.filter((input) => FORBIDDEN_IN_CLI.some((forbidden) => input.includes(forbidden)));

@@ -3,6 +3,7 @@ import { VERSION } from '../core/version';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
+import { hookCommands } from './commands/hooks';
 import { sessionCommands } from './commands/sessions';
 import { printError } from './output';
 
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of sessionCommands()) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...hookCommands()]) program.addCommand(command);
   applyEverywhere(program);
   return program;
 }

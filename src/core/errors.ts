@@ -38,6 +38,13 @@ export const ERROR_CODES = {
   PROVIDER_BINARY_MISSING: { status: 400, family: 'usage' },
   RESUME_UNSUPPORTED: { status: 409, family: 'conflict' },
   TMUX_FAILED: { status: 500, family: 'internal' },
+  // policies and hooks
+  POLICY_NOT_FOUND: { status: 404, family: 'not_found' },
+  POLICY_SET_NOT_FOUND: { status: 404, family: 'not_found' },
+  NAME_TAKEN: { status: 409, family: 'conflict' },
+  HOOK_UNAUTHORIZED: { status: 401, family: 'permission' },
+  INPUT_DENIED: { status: 403, family: 'permission' },
+  INPUT_NEEDS_APPROVAL: { status: 409, family: 'conflict' },
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },

@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import type { CodepiperConfig } from '../core/config';
 import type { EventBus } from '../core/events/bus';
 import type { Paths } from '../core/paths';
+import type { PolicyService } from '../core/policies/service';
+import type { Secrets } from '../core/secrets';
 import type { SessionManager } from '../core/sessions/manager';
 
 export type Transport = 'unix' | 'tcp';
@@ -18,6 +20,11 @@ export interface DaemonContext {
   log: Logger;
   bus: EventBus;
   sessions: SessionManager;
+  policies: PolicyService;
+  secrets: Secrets;
+  /** The command Claude Code hooks run (hook-forward), and the events they are registered for. */
+  hookCommand: string;
+  hookEvents: string[];
   /** The one shutdown path, also used by signals and the stop command. */
   requestShutdown(reason: string): void;
 }
@@ -25,6 +32,8 @@ export interface DaemonContext {
 export interface HandlerContext {
   daemon: DaemonContext;
   transport: Transport;
+  /** The request's headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface Logger {

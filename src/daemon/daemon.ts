@@ -1,13 +1,18 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { routes } from '../core/api';
 import { loadConfig } from '../core/config';
 import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
 import { openDatabase } from '../core/db/open';
 import { AppError } from '../core/errors';
 import { EventBus } from '../core/events/bus';
+import { CLAUDE_HOOK_EVENTS } from '../core/hooks/claude';
+import { PolicyService } from '../core/policies/service';
+import { loadOrCreateSecrets } from '../core/secrets';
 import { SessionManager } from '../core/sessions/manager';
+import type { SessionRecord } from '../core/sessions/store';
 import { tmuxBinary } from '../core/tmux/binary';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { VERSION } from '../core/version';
@@ -65,8 +70,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const db = openDatabase(paths.database);
     cleanup.push(() => db.close());
 
+    const secrets = loadOrCreateSecrets(paths.secrets);
     const bus = new EventBus();
-    const sessions = new SessionManager({ tmuxBinary: tmuxBinary(env, config), db, bus, paths, env, config, log });
+    const hookCommand = hookForwardCommand();
+    let policies: PolicyService | undefined;
+    const sessions = new SessionManager({
+      tmuxBinary: tmuxBinary(env, config),
+      db,
+      bus,
+      paths,
+      env,
+      config,
+      log,
+      hooks: { command: hookCommand, env: { CODEPIPER_SOCKET: paths.socket, CODEPIPER_SECRET: secrets.hookSecret } },
+      preflight: (record, tool, args) => checkInput(policies!, record, tool, args),
+      onCreated: (id) => policies!.applyDefaultSet(id),
+    });
+    policies = new PolicyService(db, {
+      defaultAction: () => config.policies?.defaultAction ?? 'ask',
+      sessionExists: (id) => sessions.store.get(id) !== undefined,
+    });
     cleanup.push(() => void sessions.close());
     await sessions.start();
 
@@ -83,9 +106,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log,
       bus,
       sessions,
+      policies,
+      secrets,
+      hookCommand,
+      hookEvents: [...CLAUDE_HOOK_EVENTS],
       requestShutdown: (reason) => setImmediate(() => shutdownRequested?.(reason)),
     };
-    const router = createRouter(routes, handlers, (transport: Transport) => ({ daemon: context, transport }));
+    const router = createRouter(routes, handlers, (transport: Transport, headers = {}) => ({ daemon: context, transport, headers }));
     const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', context));
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -222,5 +249,28 @@ function runQuietly(action: () => void, log: Logger): void {
     action();
   } catch (error) {
     log.error('cleanup step failed', error);
+  }
+}
+
+/**
+ * The command Claude Code's hooks run: this Node and the lean hook-forward bundle next to this one, quoted for sh.
+ * It loads nothing but what forwarding needs, so it starts about as fast as Node itself.
+ */
+function hookForwardCommand(): string {
+  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+  return `${quote(process.execPath)} ${quote(path.join(__dirname, 'hook.cjs'))}`;
+}
+
+/**
+ * Input preflight for agents without hooks: text and keys sent through CodePiper are decisions like tool calls
+ * (tools terminal_input and terminal_keys). An explicit or default deny refuses with 403, an explicit ask with 409;
+ * input no rule speaks of goes through, as it would without CodePiper.
+ */
+function checkInput(policies: PolicyService, record: SessionRecord, tool: 'terminal_input' | 'terminal_keys', args: Record<string, unknown>): void {
+  if (record.provider === 'claude-code') return; // its own hooks ask us about every tool call
+  const decision = policies.decide({ sessionId: record.id, event: 'InputPreflight', tool, args, cwd: record.cwd, dangerousMode: record.dangerousMode });
+  if (decision.decision === 'deny') throw new AppError('INPUT_DENIED', `input refused by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
+  if (decision.decision === 'ask' && decision.matched) {
+    throw new AppError('INPUT_NEEDS_APPROVAL', `input needs approval by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
   }
 }

@@ -43,7 +43,7 @@ export function createRequestListener(router: Router, transport: Transport, daem
         return;
       }
       router
-        .dispatch({ method, url, body: received > 0 ? Buffer.concat(chunks) : undefined, transport })
+        .dispatch({ method, url, body: received > 0 ? Buffer.concat(chunks) : undefined, transport, headers: req.headers })
         .then((result) => send(res, result, false))
         .catch((error: unknown) => {
           // dispatch turns every error into a result; reaching here is a bug in the router itself

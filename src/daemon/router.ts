@@ -17,6 +17,7 @@ export interface DispatchRequest {
   url: string;
   body?: Buffer | undefined;
   transport: Transport;
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface DispatchResult {
@@ -43,7 +44,7 @@ export interface Router {
 export function createRouter(
   routes: readonly RouteDef[],
   handlers: Record<string, unknown>,
-  context: (transport: Transport) => HandlerContext,
+  context: (transport: Transport, headers?: DispatchRequest['headers']) => HandlerContext,
 ): Router {
   const compiled: CompiledRoute[] = routes.map((route) => {
     const handler = handlers[route.name];
@@ -89,7 +90,7 @@ export function createRouter(
     const parsed = route.input.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error);
 
-    const ctx = context(request.transport);
+    const ctx = context(request.transport, request.headers);
     const result = await handler(parsed.data, ctx);
     const checked = route.output.safeParse(result);
     if (!checked.success) {

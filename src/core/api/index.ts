@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { RouteDef } from './route';
+import { policyRoutes } from './policies';
 import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -16,6 +16,11 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   tmux: z.strictObject({ binary: z.string().min(1).optional() }).optional(),
+  policies: z
+    .strictObject({
+      defaultAction: z.enum(['ask', 'deny']).optional().describe('what happens when no rule matches; never allow'),
+    })
+    .optional(),
 });
 
 export type CodepiperConfig = z.infer<typeof configSchema>;

@@ -9,6 +9,8 @@ export interface LaunchContext {
   dangerousMode: boolean;
   /** The agent's own session id, when known (Claude: chosen by us at creation). */
   agentSessionId: string | null;
+  /** A settings overlay that installs CodePiper's hooks (agents with native hooks). */
+  settingsFile?: string | undefined;
 }
 
 /** What differs between agents once they run: how to start, resume and quit them, and how to read their screen. */
@@ -36,8 +38,9 @@ const RULE = /^\s*[╭╰]?─{8,}/m;
 const GENERIC_PERMISSION = [/\(Y\)es\/\(N\)o/, /Yes, allow once/, /Allow (?:execution|command)\?/i];
 
 const claudeCode: ProviderRuntime = {
-  launchArgv: (ctx) => [ctx.binary!, ...(ctx.agentSessionId ? ['--session-id', ctx.agentSessionId] : []), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args],
-  resumeArgv: (ctx) => (ctx.agentSessionId ? [ctx.binary!, '--resume', ctx.agentSessionId, ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args] : undefined),
+  launchArgv: (ctx) => [ctx.binary!, ...(ctx.agentSessionId ? ['--session-id', ctx.agentSessionId] : []), ...settings(ctx), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args],
+  resumeArgv: (ctx) =>
+    ctx.agentSessionId ? [ctx.binary!, '--resume', ctx.agentSessionId, ...settings(ctx), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args] : undefined,
   quitKeys: [{ key: 'Escape' }, { literal: '/exit' }, { key: 'Enter' }],
   newAgentSessionId: () => crypto.randomUUID(),
   stateFromScreen(screen) {
@@ -82,6 +85,10 @@ const command: ProviderRuntime = {
 };
 
 export const RUNTIMES: Record<ProviderId, ProviderRuntime> = { 'claude-code': claudeCode, codex, command };
+
+function settings(ctx: LaunchContext): string[] {
+  return ctx.settingsFile ? ['--settings', ctx.settingsFile] : [];
+}
 
 function dangerous(ctx: LaunchContext, flag: string): string[] {
   return ctx.dangerousMode ? [flag] : [];

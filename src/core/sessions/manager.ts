@@ -11,6 +11,7 @@ import { findExecutable, findProvider, resolveProviderBinary, type ProviderId } 
 import { RUNTIMES, type LaunchContext, type ProviderRuntime } from '../providers/runtime';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from '../tmux/control';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from '../tmux/tmux';
+import { claudeSettingsOverlay, stateForHook } from '../hooks/claude';
 import { resolveKeys, type TmuxKey } from './keys';
 import { SessionOutput, type OutputChunk } from './output';
 import { canTransition, isLive, stateForExit, type SessionState, type StateSource } from './state';
@@ -35,7 +36,16 @@ export interface SessionManagerOptions {
   env: NodeJS.ProcessEnv;
   config: CodepiperConfig;
   log: { info(message: string): void; warn(message: string): void; error(message: string, error?: unknown): void };
+  /** How agents with native hooks reach the daemon: the hook command and the variables it needs. */
+  hooks?: { command: string; env: Record<string, string> };
+  /** Called once a new session's row exists, before its agent starts (the default policy set is applied here). */
+  onCreated?: (id: string) => void;
+  /** Input preflight for agents without hooks: throws when policy refuses the input. */
+  preflight?: (record: SessionRecord, tool: 'terminal_input' | 'terminal_keys', args: Record<string, unknown>) => void;
 }
+
+/** For this long after a hook reported a state, what the screen seems to say does not override it. */
+const HOOK_STATE_WINS_MS = 3000;
 
 /** What the manager holds for a session whose agent runs. */
 interface Live {
@@ -51,6 +61,8 @@ interface Live {
   exitTimer: NodeJS.Timeout | undefined;
   stopRequested: boolean;
   killing: boolean;
+  /** When a hook last set the state: a fresher hook beats a screen guess. */
+  hookStateAt: number;
   /** Bumped by every output chunk, so an evaluation started before new output knows it is stale. */
   generation: number;
   ended: Promise<void>;
@@ -213,6 +225,7 @@ export class SessionManager {
       }
       this.recordEvent(id, 'process', 'created', { provider: input.provider, cwd: input.cwd, argv: plan.argv });
       try {
+        this.options.onCreated?.(id);
         await this.launch(record, plan, false);
       } catch (error) {
         // Nothing ran: the session never existed, so it leaves no row behind.
@@ -268,7 +281,7 @@ export class SessionManager {
     const issues = this.semanticIssues(recordAsInput(record));
     if (issues.length) throw issuesError(issues);
     const runtime = RUNTIMES[record.provider];
-    const ctx = this.launchContext(record, record.agentSessionId);
+    const ctx = this.launchContext(record, record.agentSessionId, record.id);
     const resumeArgv = runtime.resumeArgv(ctx);
     const plan: LaunchPlan = { ...this.plan(recordAsInput(record), record.id), agentSessionId: record.agentSessionId };
     if (resumeArgv) plan.argv = resumeArgv;
@@ -303,6 +316,7 @@ export class SessionManager {
     }
     const record = this.resolve(ref);
     const live = this.requireLive(record);
+    this.options.preflight?.(record, 'terminal_input', { text, newline });
     const keys: TmuxKey[] = [];
     // A newline cannot travel inside a control-mode command line, so each one is sent as the key it is (C-j).
     text.replace(/\r\n/g, '\n').split('\n').forEach((part, i) => {
@@ -319,6 +333,7 @@ export class SessionManager {
     const keys = resolveKeys(names);
     const record = this.resolve(ref);
     const live = this.requireLive(record);
+    this.options.preflight?.(record, 'terminal_keys', { keys: names.join(' ') });
     await this.pressKeys(live, keys);
     this.recordEvent(record.id, 'user', 'keys', { keys: names });
     return { ok: true, keys: keys.length };
@@ -366,6 +381,40 @@ export class SessionManager {
     this.store.setName(record.id, name, new Date().toISOString());
     this.recordEvent(record.id, 'user', 'renamed', { from: record.name, to: name });
     return this.publishSession(record.id);
+  }
+
+  // ---- hooks ----
+
+  /**
+   * A hook event from the agent: recorded, and applied to the state at once (it is fresher than any screen reading).
+   * SessionStart also tells where the agent's transcript is and its own session id.
+   */
+  applyHookEvent(id: string, payload: Record<string, unknown>): SessionRecord {
+    const record = this.resolve(id);
+    const event = typeof payload.hook_event_name === 'string' ? payload.hook_event_name : 'unknown';
+    const summary: Record<string, unknown> = { event };
+    for (const key of ['tool_name', 'notification_type', 'source', 'reason', 'transcript_path', 'session_id'] as const) {
+      if (typeof payload[key] === 'string') summary[key] = payload[key];
+    }
+    this.recordEvent(record.id, 'hook', 'hook', summary);
+    if (event === 'SessionStart' && typeof payload.session_id === 'string' && payload.session_id !== record.agentSessionId) {
+      this.store.setAgentSessionId(record.id, payload.session_id, new Date().toISOString());
+    }
+    const state = stateForHook(payload);
+    const live = this.live.get(record.id);
+    if (state && live) {
+      live.hookStateAt = Date.now();
+      if (live.confirmTimer) clearTimeout(live.confirmTimer);
+      live.confirmTimer = undefined;
+      this.setLiveState(live, state, 'hook');
+    }
+    return this.store.get(record.id)!;
+  }
+
+  /** Records a hook call whose payload could not be read, so that a broken hook setup is visible in the log. */
+  recordBadHook(id: string, detail: Record<string, unknown>): void {
+    const record = this.store.get(id);
+    if (record) this.recordEvent(record.id, 'hook', 'hook-invalid', detail);
   }
 
   // ---- internals: launching ----
@@ -418,17 +467,35 @@ export class SessionManager {
     return issues;
   }
 
-  private launchContext(input: Pick<SessionRecord, 'provider' | 'args' | 'dangerousMode'>, agentSessionId: string | null): LaunchContext {
+  private launchContext(input: Pick<SessionRecord, 'provider' | 'args' | 'dangerousMode'>, agentSessionId: string | null, id: string | null): LaunchContext {
     const provider = findProvider(input.provider)!;
     const binary = provider.binary ? resolveProviderBinary(provider, this.options.env, this.options.config)!.path : null;
-    return { binary, args: input.args, dangerousMode: input.dangerousMode, agentSessionId };
+    const settingsFile = id && provider.capabilities.nativeHooks && this.options.hooks ? this.writeHookOverlay(id) : undefined;
+    return { binary, args: input.args, dangerousMode: input.dangerousMode, agentSessionId, settingsFile };
+  }
+
+  /** The session's Claude Code settings overlay (rewritten at each launch, so it always names this daemon's hook). */
+  private writeHookOverlay(id: string): string {
+    const file = path.join(this.sessionDir(id), 'claude-settings.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const temporary = `${file}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(claudeSettingsOverlay(this.options.hooks!.command), null, 2) + '\n', { mode: 0o600 });
+    fs.renameSync(temporary, file);
+    return file;
+  }
+
+  /** Where a session's hook overlay lives, and whether it is there. */
+  hookOverlay(id: string): { file: string; installed: boolean } {
+    const file = path.join(this.sessionDir(id), 'claude-settings.json');
+    return { file, installed: fs.existsSync(file) };
   }
 
   private plan(input: CreateSessionInput, id: string | null): LaunchPlan {
     const runtime = RUNTIMES[input.provider];
     const agentSessionId = runtime.newAgentSessionId?.() ?? null;
-    const argv = runtime.launchArgv(this.launchContext(input, agentSessionId));
+    const argv = runtime.launchArgv(this.launchContext(input, agentSessionId, id));
     const env: Record<string, string> = { ...input.env };
+    if (id && findProvider(input.provider)!.capabilities.nativeHooks && this.options.hooks) Object.assign(env, this.options.hooks.env);
     if (input.billingMode === 'api' && !env.ANTHROPIC_API_KEY) env.ANTHROPIC_API_KEY = this.options.env.ANTHROPIC_API_KEY!;
     if (id) env.CODEPIPER_SESSION = id;
     return { argv, env, agentSessionId };
@@ -481,6 +548,7 @@ export class SessionManager {
       exitTimer: undefined,
       stopRequested: false,
       killing: false,
+      hookStateAt: 0,
       generation: 0,
       ended,
       markEnded,
@@ -515,7 +583,8 @@ export class SessionManager {
     const chunk = live.output.append(data);
     this.options.bus.publish(sessionOutputTopic(live.id), chunk);
     live.generation++;
-    if (live.runtime.busyInStream(data.toString('utf8')) || live.runtime.outputMeansRunning) this.setLiveState(live, 'running', 'screen');
+    const freshHook = Date.now() - live.hookStateAt < HOOK_STATE_WINS_MS;
+    if (!freshHook && (live.runtime.busyInStream(data.toString('utf8')) || live.runtime.outputMeansRunning)) this.setLiveState(live, 'running', 'screen');
     this.scheduleEvaluation(live);
   }
 
@@ -553,6 +622,7 @@ export class SessionManager {
       live.confirmTimer = setTimeout(() => void this.evaluate(live, true), IDLE_CONFIRM_MS);
       return;
     }
+    if (Date.now() - live.hookStateAt < HOOK_STATE_WINS_MS) return;
     this.setLiveState(live, seen, 'screen');
   }
 

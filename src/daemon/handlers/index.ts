@@ -1,6 +1,7 @@
 import type { Handlers } from '../router';
+import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
 import { systemHandlers } from './system';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers };

@@ -15,4 +15,8 @@ export const sessionHandlers = {
   'sessions.resize': ({ id, cols, rows }, { daemon }) => daemon.sessions.resize(id, cols, rows),
   'sessions.rename': ({ id, name }, { daemon }) => daemon.sessions.rename(id, name),
   'sessions.events': ({ id, ...options }, { daemon }) => daemon.sessions.events(id, options),
-} satisfies Pick<Handlers, `sessions.${string}` & keyof Handlers>;
+} satisfies Pick<
+  Handlers,
+  | 'sessions.list' | 'sessions.create' | 'sessions.validate' | 'sessions.get' | 'sessions.stop' | 'sessions.kill' | 'sessions.resume'
+  | 'sessions.send' | 'sessions.keys' | 'sessions.output' | 'sessions.resize' | 'sessions.rename' | 'sessions.events'
+>;

@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { commandContext } from '../context';
+import { formatTable, print, printJson } from '../output';
+
+/** `hook-forward` (what agents' hooks run) and `hooks status`. */
+export function hookCommands(): Command[] {
+  const forward = new Command('hook-forward')
+    .description("forward a Claude Code hook event from stdin to the daemon and print its decision (run by the agents' hooks)")
+    .action(async () => {
+      // bin/codepiper runs the lean hook bundle directly; this path serves `npm run dev` and help.
+      await import('../../hook/forward');
+    });
+  const hooks = new Command('hooks').description('hooks installed in agent sessions');
+  hooks
+    .command('status')
+    .description('where hooks are installed: each claude-code session, its settings overlay and the events it registers')
+    .option('--all', 'include ended sessions')
+    .option('--json', 'print JSON')
+    .action(async (options: { all?: boolean; json?: boolean }, command: Command) => {
+      const status = await commandContext(command).client().call('hooks.status', { all: Boolean(options.all) });
+      if (options.json) return printJson(status);
+      print(`hook command: ${status.command}`);
+      if (status.sessions.length === 0) return print('no claude-code sessions with hooks');
+      print(
+        formatTable(status.sessions, [
+          { header: 'SESSION', value: (s) => s.sessionId },
+          { header: 'STATE', value: (s) => s.state },
+          { header: 'INSTALLED', value: (s) => (s.installed ? 'yes' : 'no') },
+          { header: 'EVENTS', value: (s) => String(s.events.length) },
+          { header: 'SETTINGS', value: (s) => s.settingsFile },
+        ]),
+      );
+    });
+  return [forward, hooks];
+}

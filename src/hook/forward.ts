@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { resolvePaths } from '../core/paths';
+
+/**
+ * `codepiper hook-forward`: what Claude Code's hooks run. Reads the hook JSON on stdin, hands it to the daemon with
+ * the session id and the hook secret, and prints the daemon's answer in Claude Code's format. Whatever goes wrong
+ * (daemon down, slow, broken; garbage in) it prints nothing and exits 0, so the agent's own permission prompt stays in
+ * charge: never a silent allow. Kept to Node built-ins so that it starts about as fast as Node itself.
+ */
+
+/** Everything, reading stdin included, is over by then. */
+const DEADLINE_MS = 2000;
+const MAX_INPUT_BYTES = 1024 * 1024;
+
+export async function hookForward(): Promise<void> {
+  const timer = setTimeout(() => process.exit(0), DEADLINE_MS);
+  try {
+    const input = await readStdin();
+    const request = prepare(input);
+    if (!request) return;
+    const answer = await post(request.socket, request.headers, request.body);
+    if (answer) process.stdout.write(answer + '\n');
+  } catch {
+    // any failure: no decision
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function prepare(input: string): { socket: string; headers: Record<string, string>; body: string } | undefined {
+  const session = process.env.CODEPIPER_SESSION;
+  if (!session) return undefined; // not run by a CodePiper session
+  const paths = resolvePaths();
+  const secret = process.env.CODEPIPER_SECRET || readSecret(paths.secrets);
+  if (!secret) return undefined;
+  let body: string;
+  try {
+    const value: unknown = JSON.parse(input);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    body = input;
+  } catch {
+    // Sent anyway, so the daemon can record that this session's hook got something it could not read.
+    body = JSON.stringify({ invalidPayload: input.slice(0, 10_000) });
+  }
+  return {
+    socket: process.env.CODEPIPER_SOCKET || paths.socket,
+    headers: { 'content-type': 'application/json', 'x-codepiper-session': session, 'x-codepiper-secret': secret },
+    body,
+  };
+}
+
+function readSecret(file: string): string | undefined {
+  try {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as { hookSecret?: unknown };
+    return typeof value.hookSecret === 'string' ? value.hookSecret : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve) => {
+    if (process.stdin.isTTY) return resolve('');
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    process.stdin.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= MAX_INPUT_BYTES) chunks.push(chunk);
+    });
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', () => resolve(''));
+  });
+}
+
+/** The JSON to print, or undefined for no decision. */
+function post(socket: string, headers: Record<string, string>, body: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath: socket, method: 'POST', path: '/hooks/claude', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return resolve(undefined);
+        try {
+          const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { output?: unknown };
+          resolve(answer.output && typeof answer.output === 'object' ? JSON.stringify(answer.output) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.end(body);
+  });
+}
+
+void hookForward();
