@@ -4,6 +4,7 @@ import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
 import { hookCommands } from './commands/hooks';
+import { policyCommands } from './commands/policies';
 import { sessionCommands } from './commands/sessions';
 import { printError } from './output';
 
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...hookCommands()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands()]) program.addCommand(command);
   applyEverywhere(program);
   return program;
 }
