@@ -81,6 +81,19 @@ async function events(id: string): Promise<Array<{ id: number; source: string; t
   return (await api('GET', `/sessions/${id}/events?limit=1000`)).json.events;
 }
 
+async function lastEventId(id: string): Promise<number> {
+  const all = await events(id);
+  return all.length ? all.at(-1)!.id : 0;
+}
+
+/** Waits for the agent's hook `event` to have reached the daemon after event id `after`. */
+function untilHook(id: string, event: string, after: number) {
+  return waitFor(async () => (await events(id)).find((entry) => entry.id > after && entry.type === 'hook' && entry.data.event === event), {
+    what: `the ${event} hook of ${id}`,
+    timeoutMs: 15_000,
+  });
+}
+
 describe('sessions with the fake Claude Code', () => {
   let id: string;
 
@@ -95,14 +108,17 @@ describe('sessions with the fake Claude Code', () => {
   });
 
   it('shows typed text in its output', async () => {
+    const before = await lastEventId(id);
     await send(id, 'hello there');
     await untilScreen(id, /You said: hello there/);
+    await untilHook(id, 'Stop', before);
   });
 
   it('is running while it works, then idle again', async () => {
     await send(id, 'work 2500');
     const running = await untilState(id, 'running');
-    expect(running.stateSource).toBe('screen');
+    // Its UserPromptSubmit hook says so first; the busy marker on screen says the same.
+    expect(['hook', 'screen']).toContain(running.stateSource);
     await untilState(id, 'idle');
     expect(await screen(id)).toContain('● done working');
   });
@@ -178,7 +194,10 @@ describe('sessions with the fake Claude Code', () => {
     await untilScreen(id, new RegExp(`resumed ${before.agentSessionId}`));
     await untilState(id, 'idle');
     const resumed = (await events(id)).find((event) => event.type === 'resumed');
-    expect(resumed?.data).toMatchObject({ continued: true, argv: [FAKE_CLAUDE, '--resume', before.agentSessionId] });
+    expect(resumed?.data).toMatchObject({ continued: true });
+    const argv = resumed!.data.argv as string[];
+    expect(argv.slice(0, 3)).toEqual([FAKE_CLAUDE, '--resume', before.agentSessionId]);
+    expect(argv[3]).toBe('--settings');
     const again = await api('POST', `/sessions/${id}/resume`);
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe('SESSION_ALREADY_RUNNING');
