@@ -50,6 +50,15 @@ describe('rule matching', () => {
     expect(ruleMatches({ action: 'allow', cwd: '/srv/**' }, bash('ls'))).toBe(false);
   });
 
+  it('compares paths in their plain form, so ".." cannot step out of an allowed tree', () => {
+    const rule: Rule = { action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/**' } };
+    const edit = (file_path: string) => ({ tool: 'Edit', args: { file_path }, cwd: '/home/me/app' });
+    expect(ruleMatches(rule, edit('/home/me/app/../../../etc/passwd'))).toBe(false);
+    expect(ruleMatches(rule, edit('src/index.ts'))).toBe(true);
+    expect(ruleMatches(rule, edit('../other/x'))).toBe(false);
+    expect(ruleMatches({ action: 'deny', cwd: '/srv/**' }, { tool: 'Bash', args: {}, cwd: '/home/../srv/x' })).toBe(true);
+  });
+
   it('never matches a missing argument with a positive glob, and reads other values as their JSON', () => {
     expect(ruleMatches({ action: 'deny', args: { command: '*' } }, { tool: 'Read', args: {}, cwd: '/' })).toBe(false);
     expect(ruleMatches({ action: 'deny', args: { command: '!rm*' } }, { tool: 'Read', args: {}, cwd: '/' })).toBe(true);

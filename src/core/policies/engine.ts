@@ -1,3 +1,4 @@
+import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Policy, PolicyAction, Rule } from './schema';
 
@@ -63,7 +64,7 @@ export function decide(rules: readonly EffectiveRule[], request: DecisionRequest
 
 export function ruleMatches(rule: Rule, request: DecisionRequest): boolean {
   if (rule.tool !== undefined && !globsMatch(rule.tool, request.tool, 'text')) return false;
-  if (rule.cwd !== undefined && !globsMatch(rule.cwd, request.cwd, 'path')) return false;
+  if (rule.cwd !== undefined && !globsMatch(rule.cwd, normalizePath(request.cwd, '/'), 'path')) return false;
   for (const [field, patterns] of Object.entries(rule.args ?? {})) {
     const value = request.args[field];
     if (value === undefined || value === null) {
@@ -72,7 +73,9 @@ export function ruleMatches(rule: Rule, request: DecisionRequest): boolean {
       continue;
     }
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    if (!globsMatch(patterns, text, isPathField(field) ? 'path' : 'text')) return false;
+    const pathLike = isPathField(field) && typeof value === 'string';
+    // A path is compared in its plain form: `/repo/../etc/passwd` is /etc/passwd, `src/a.ts` is under the cwd.
+    if (!globsMatch(patterns, pathLike ? normalizePath(text, request.cwd) : text, pathLike ? 'path' : 'text')) return false;
   }
   return true;
 }
@@ -102,6 +105,10 @@ function matcher(pattern: string, kind: 'path' | 'text'): (value: string) => boo
     cache.set(key, compiled);
   }
   return compiled;
+}
+
+function normalizePath(value: string, cwd: string): string {
+  return path.posix.resolve(cwd || '/', value);
 }
 
 function isPathField(field: string): boolean {
