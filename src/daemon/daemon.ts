@@ -82,7 +82,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       env,
       config,
       log,
-      hooks: { command: hookCommand, env: { CODEPIPER_SOCKET: paths.socket, CODEPIPER_SECRET: secrets.hookSecret } },
+      // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
+      hooks: { command: hookCommand, env: { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home } },
       preflight: (record, tool, args) => checkInput(policies!, record, tool, args),
       onCreated: (id) => policies!.applyDefaultSet(id),
     });
@@ -263,14 +264,16 @@ function hookForwardCommand(): string {
 
 /**
  * Input preflight for agents without hooks: text and keys sent through CodePiper are decisions like tool calls
- * (tools terminal_input and terminal_keys). An explicit or default deny refuses with 403, an explicit ask with 409;
- * input no rule speaks of goes through, as it would without CodePiper.
+ * (tools terminal_input and terminal_keys). A deny rule refuses with 403, an ask rule with 409; input no rule speaks
+ * of goes through, as it would without CodePiper.
  */
 function checkInput(policies: PolicyService, record: SessionRecord, tool: 'terminal_input' | 'terminal_keys', args: Record<string, unknown>): void {
   if (record.provider === 'claude-code') return; // its own hooks ask us about every tool call
   const decision = policies.decide({ sessionId: record.id, event: 'InputPreflight', tool, args, cwd: record.cwd, dangerousMode: record.dangerousMode });
+  // Only rules speak here: a default meant for tool calls must not lock the user out of their own terminal.
+  if (!decision.matched) return;
   if (decision.decision === 'deny') throw new AppError('INPUT_DENIED', `input refused by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
-  if (decision.decision === 'ask' && decision.matched) {
+  if (decision.decision === 'ask') {
     throw new AppError('INPUT_NEEDS_APPROVAL', `input needs approval by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
   }
 }

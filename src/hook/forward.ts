@@ -11,7 +11,10 @@ import { resolvePaths } from '../core/paths';
 
 /** Everything, reading stdin included, is over by then. */
 const DEADLINE_MS = 2000;
-const MAX_INPUT_BYTES = 1024 * 1024;
+/** What is read of stdin at most; a tool call bigger than the daemon takes is answered here (see prepare). */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/** The daemon's request limit is 1 MiB; room is left for the headers' sake. */
+const MAX_FORWARD_BYTES = 1000 * 1024;
 
 export async function hookForward(): Promise<void> {
   const timer = setTimeout(() => process.exit(0), DEADLINE_MS);
@@ -19,6 +22,10 @@ export async function hookForward(): Promise<void> {
     const input = await readStdin();
     const request = prepare(input);
     if (!request) return;
+    if ('answer' in request) {
+      process.stdout.write(JSON.stringify(request.answer) + '\n');
+      return;
+    }
     const answer = await post(request.socket, request.headers, request.body);
     if (answer) process.stdout.write(answer + '\n');
   } catch {
@@ -28,7 +35,7 @@ export async function hookForward(): Promise<void> {
   }
 }
 
-function prepare(input: string): { socket: string; headers: Record<string, string>; body: string } | undefined {
+function prepare(input: string): { socket: string; headers: Record<string, string>; body: string } | { answer: unknown } | undefined {
   const session = process.env.CODEPIPER_SESSION;
   if (!session) return undefined; // not run by a CodePiper session
   const paths = resolvePaths();
@@ -38,7 +45,25 @@ function prepare(input: string): { socket: string; headers: Record<string, strin
   try {
     const value: unknown = JSON.parse(input);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES && (value as { hook_event_name?: unknown }).hook_event_name === 'PreToolUse') {
+      // Too big for policy to see: the person decides, never a silent allow (an agent chooses its content's size).
+      return {
+        answer: {
+          hookSpecificOutput: {
+            hookEventName: 'PreToolUse',
+            permissionDecision: 'ask',
+            permissionDecisionReason: 'CodePiper: this tool call is too large for a policy check; asking you instead',
+          },
+        },
+      };
+    }
     body = input;
+    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES) {
+      // A permission box will show on its own; other events only need their small fields (a big tool_response).
+      if ((value as { hook_event_name?: unknown }).hook_event_name === 'PermissionRequest') return undefined;
+      const small = Object.fromEntries(Object.entries(value).filter(([, field]) => typeof field !== 'object' && String(field).length <= 10_000));
+      body = JSON.stringify(small);
+    }
   } catch {
     // Sent anyway, so the daemon can record that this session's hook got something it could not read.
     body = JSON.stringify({ invalidPayload: input.slice(0, 10_000) });

@@ -234,11 +234,15 @@ describe('input preflight for agents without hooks', () => {
     await ok('POST', `/sessions/${session.id}/kill`);
   });
 
-  it('allows everything in dangerous mode, and says so in the audit', async () => {
+  it('allows what no rule speaks of in dangerous mode, says so in the audit, and keeps explicit denies', async () => {
     const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'], dangerousMode: true });
-    await ok('POST', `/sessions/${session.id}/send`, { text: 'DROP TABLE users;' });
+    await ok('POST', `/sessions/${session.id}/send`, { text: 'SELECT 2;' });
+    expect((await api('POST', `/sessions/${session.id}/send`, { text: 'DROP TABLE users;' })).status).toBe(403);
     const { decisions } = await ok('GET', `/policy-decisions?sessionId=${session.id}`);
-    expect(decisions[0]).toMatchObject({ decision: 'allow', reason: expect.stringContaining('dangerous mode') });
+    expect(decisions.map((d: any) => [d.decision, d.reason])).toEqual([
+      ['deny', 'no destructive SQL'],
+      ['allow', expect.stringContaining('dangerous mode')],
+    ]);
     await ok('POST', `/sessions/${session.id}/kill`);
   });
 });

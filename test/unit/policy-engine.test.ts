@@ -50,6 +50,42 @@ describe('rule matching', () => {
     expect(ruleMatches({ action: 'allow', cwd: '/srv/**' }, bash('ls'))).toBe(false);
   });
 
+  it('matches a long hostile command in linear time, not by backtracking', () => {
+    const rule: Rule = { action: 'deny', tool: 'Bash', args: { command: '*git*push*--force*' } };
+    const hostile = 'git push '.repeat(20_000);
+    const started = performance.now();
+    expect(ruleMatches(rule, bash(hostile))).toBe(false);
+    expect(ruleMatches(rule, bash(`${hostile} --force`))).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('ignores the case of tool names, and lets \\ escape a wildcard', () => {
+    expect(ruleMatches({ action: 'deny', tool: 'bash' }, bash('ls'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: 'Bash', args: { command: 'echo \\*' } }, bash('echo *'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', tool: 'Bash', args: { command: 'echo \\*' } }, bash('echo hi'))).toBe(false);
+  });
+
+  it('never lets an allow rule of exclusions match a call without the argument', () => {
+    const allow: Rule = { action: 'allow', args: { command: '!*rm*' } };
+    expect(ruleMatches(allow, bash('ls'))).toBe(true);
+    expect(ruleMatches(allow, { tool: 'Write', args: { file_path: '/etc/x' }, cwd: '/' })).toBe(false);
+    expect(ruleMatches({ action: 'ask', args: { command: '!*rm*' } }, { tool: 'Write', args: {}, cwd: '/' })).toBe(true);
+  });
+
+  it('matches the usual path shapes exactly as path globs do', () => {
+    const read = (file_path: string) => ({ tool: 'Read', args: { file_path }, cwd: '/' });
+    const env: Rule = { action: 'deny', args: { file_path: '**/.env' } };
+    expect(ruleMatches(env, read('/x/y/.env'))).toBe(true);
+    expect(ruleMatches(env, read('/x/a.env'))).toBe(false);
+    const tree: Rule = { action: 'deny', args: { file_path: '/etc/**' } };
+    expect(ruleMatches(tree, read('/etc'))).toBe(true);
+    expect(ruleMatches(tree, read('/etc/ssh/sshd_config'))).toBe(true);
+    expect(ruleMatches(tree, read('/etcetera/x'))).toBe(false);
+    expect(ruleMatches(tree, read('//etc/./passwd'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', args: { file_path: '/etc/passwd' } }, read('/etc/passwd'))).toBe(true);
+    expect(ruleMatches({ action: 'deny', args: { file_path: '/src/{a,b}/*.ts' } }, read('/src/b/x.ts'))).toBe(true);
+  });
+
   it('compares paths in their plain form, so ".." cannot step out of an allowed tree', () => {
     const rule: Rule = { action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/**' } };
     const edit = (file_path: string) => ({ tool: 'Edit', args: { file_path }, cwd: '/home/me/app' });

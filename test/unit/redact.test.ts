@@ -22,6 +22,28 @@ describe('redact', () => {
     expect(redactText('npm test -- --grep token')).toBe('npm test -- --grep token');
   });
 
+  it('catches headers, basic auth, database passwords, config text, JWTs and private keys', () => {
+    expect(redactText('curl -H "X-Api-Key: abc123def" -u admin:hunter2 https://x')).toBe('curl -H "X-Api-Key: [REDACTED]" -u admin:[REDACTED] https://x');
+    expect(redactText('mysql -u root -phunter2 db')).toBe('mysql -u root -p[REDACTED] db');
+    expect(redactText('mkdir -p build')).toBe('mkdir -p build');
+    expect(redactText('DB_PASS=xyz ./run')).toBe('DB_PASS=[REDACTED] ./run');
+    expect(redactText('password: hunter2\nuser: me')).toBe('password: [REDACTED]\nuser: me');
+    expect(redactText('{"password": "x", "name": "y"}')).toBe('{"password": [REDACTED], "name": "y"}');
+    expect(redactText('aws_secret_access_key = wJalrXUtnFEMI')).toBe('aws_secret_access_key = [REDACTED]');
+    expect(redactText('token eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4')).toBe('token [REDACTED]');
+    expect(redactText('key = sk_live_abcdefghijklmn')).toContain('[REDACTED]');
+    expect(redactText('-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\nrest')).toBe('[REDACTED PRIVATE KEY]\nrest');
+  });
+
+  it('cuts long text and very deep values', () => {
+    const long = redactText('x'.repeat(10_000));
+    expect(long.length).toBeLessThan(4200);
+    expect(long).toContain('[5904 more characters]');
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 30; i++) deep = { next: deep };
+    expect(JSON.stringify(redact(deep))).toContain('[TOO DEEP]');
+  });
+
   it('leaves the original untouched', () => {
     const input = { password: 'x' };
     redact(input);

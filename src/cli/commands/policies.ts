@@ -73,7 +73,8 @@ function policyCommand(): Command {
       else print(created.id);
     });
   withPolicyOptions(policy.command('update').description('change a policy (only the options given)').argument('<id>', 'policy id or name'))
-    .action(async (ref: string, options: PolicyOptions, command: Command) => {
+    .option('--global', 'make a session policy global')
+    .action(async (ref: string, options: PolicyOptions & { global?: boolean }, command: Command) => {
       const updated = await commandContext(command)
         .client()
         .call('policies.update', {
@@ -84,6 +85,7 @@ function policyCommand(): Command {
           ...(options.priority !== undefined ? { priority: options.priority } : {}),
           ...(options.enabled !== undefined ? { enabled: options.enabled } : {}),
           ...(options.session !== undefined ? { sessionId: options.session } : {}),
+          ...(options.global ? { sessionId: null } : {}),
         });
       if (options.json) printJson(updated);
       else printPolicy(updated);
@@ -279,7 +281,9 @@ function printSet(set: PolicySet): void {
 
 function toCsv(decisions: Decision[]): string {
   const cell = (value: unknown) => {
-    const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    // A cell an agent controls must not start a spreadsheet formula.
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const header = ['at', 'sessionId', 'event', 'tool', 'args', 'decision', 'policyId', 'policyName', 'ruleIndex', 'reason'];

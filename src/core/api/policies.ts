@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POLICY_ACTIONS, policyInputSchema, policyNameSchema, policySchema, policySetSchema, ruleSchema } from '../policies/schema';
+import { POLICY_ACTIONS, policyInputSchema, policyNameSchema, policySchema, policySetSchema, policyUpdateSchema, ruleSchema } from '../policies/schema';
 import { defineRoute } from './route';
 
 const idParam = z.strictObject({ id: z.string().min(1) });
@@ -64,7 +64,7 @@ export const policyRoutes = [
     path: '/policies/:id',
     summary: 'Changes the fields given; rules, when given, replace the list.',
     access: 'any',
-    input: idParam.extend(policyInputSchema.partial().shape),
+    input: idParam.extend(policyUpdateSchema.shape),
     output: policySchema,
   }),
   defineRoute({
@@ -109,7 +109,12 @@ export const policyRoutes = [
     path: '/policy-sets/:id',
     summary: 'Changes the fields given; policyIds, when given, replace the members.',
     access: 'any',
-    input: idParam.extend(setInput.partial().shape),
+    input: idParam.extend({
+      name: policyNameSchema.optional(),
+      description: z.string().max(2000).nullable().optional().describe('null clears it'),
+      isDefault: z.boolean().optional(),
+      policyIds: z.array(z.string().min(1)).max(1000).optional(),
+    }),
     output: policySetSchema,
   }),
   defineRoute({

@@ -53,8 +53,9 @@ export function effectiveRules(policies: readonly ScopedPolicy[]): EffectiveRule
 
 /** First match wins; no match gives the default action (ask, or deny; never allow). */
 export function decide(rules: readonly EffectiveRule[], request: DecisionRequest, defaultAction: 'ask' | 'deny'): Decision {
+  const subject = new Subject(request);
   for (const effective of rules) {
-    if (ruleMatches(effective.rule, request)) {
+    if (compiled(effective.rule)(subject)) {
       const reason = effective.rule.reason ?? `${effective.rule.action} by policy "${effective.policyName}" (rule ${effective.ruleIndex + 1})`;
       return { decision: effective.rule.action, reason, matched: effective };
     }
@@ -63,48 +64,177 @@ export function decide(rules: readonly EffectiveRule[], request: DecisionRequest
 }
 
 export function ruleMatches(rule: Rule, request: DecisionRequest): boolean {
-  if (rule.tool !== undefined && !globsMatch(rule.tool, request.tool, 'text')) return false;
-  if (rule.cwd !== undefined && !globsMatch(rule.cwd, normalizePath(request.cwd, '/'), 'path')) return false;
-  for (const [field, patterns] of Object.entries(rule.args ?? {})) {
-    const value = request.args[field];
-    if (value === undefined || value === null) {
-      // An argument the request does not have matches only a list of exclusions.
-      if ((typeof patterns === 'string' ? [patterns] : patterns).some((pattern) => !pattern.startsWith('!'))) return false;
-      continue;
-    }
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    const pathLike = isPathField(field) && typeof value === 'string';
-    // A path is compared in its plain form: `/repo/../etc/passwd` is /etc/passwd, `src/a.ts` is under the cwd.
-    if (!globsMatch(patterns, pathLike ? normalizePath(text, request.cwd) : text, pathLike ? 'path' : 'text')) return false;
+  return compiled(rule)(new Subject(request));
+}
+
+/** Longest path compared with a path glob; anything longer is no real path, and only rules that restrict match it. */
+const MAX_PATH = 4096;
+
+/**
+ * The request as rules read it, each part prepared once however many rules look at it: the tool name in lower case,
+ * the cwd and path arguments in plain absolute form, other text with its line breaks as spaces.
+ */
+class Subject {
+  readonly tool: string;
+  readonly cwd: string;
+  private readonly paths = new Map<string, string | null>();
+  private readonly texts = new Map<string, string | null>();
+
+  constructor(private readonly request: DecisionRequest) {
+    this.tool = request.tool.toLowerCase();
+    this.cwd = normalizePath(request.cwd, '/');
   }
-  return true;
+
+  /** The argument as text of its kind, or null when the request does not have it. */
+  field(name: string, kind: 'path' | 'text'): string | null {
+    const memo = kind === 'path' ? this.paths : this.texts;
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const value = this.request.args[name];
+    let text: string | null = null;
+    if (value !== undefined && value !== null) {
+      const raw = typeof value === 'string' ? value : JSON.stringify(value);
+      text = kind === 'path' && typeof value === 'string' ? normalizePath(raw, this.cwd) : raw.replace(/\s+/g, ' ');
+    }
+    memo.set(name, text);
+    return text;
+  }
+}
+
+type RuleTest = (subject: Subject) => boolean;
+const compiledRules = new WeakMap<Rule, RuleTest>();
+
+function compiled(rule: Rule): RuleTest {
+  let test = compiledRules.get(rule);
+  if (!test) compiledRules.set(rule, (test = compileRule(rule)));
+  return test;
+}
+
+function compileRule(rule: Rule): RuleTest {
+  // When a value cannot be compared (a path too long to be real), restricting rules match and allowing ones do not.
+  const unknownMatches = rule.action !== 'allow';
+  const tool = rule.tool === undefined ? undefined : compileGlobs(rule.tool, 'name');
+  const cwd = rule.cwd === undefined ? undefined : compileGlobs(rule.cwd, 'path');
+  const args = Object.entries(rule.args ?? {}).map(([field, patterns]) => {
+    const kind = isPathField(field) ? ('path' as const) : ('text' as const);
+    const globs = compileGlobs(patterns, kind);
+    return { field, kind, globs };
+  });
+  return (subject) => {
+    if (tool && !tool.test(subject.tool)) return false;
+    if (cwd && !(subject.cwd.length > MAX_PATH ? unknownMatches : cwd.test(subject.cwd))) return false;
+    for (const { field, kind, globs } of args) {
+      const text = subject.field(field, kind);
+      if (text === null) {
+        // A request without the argument matches only a list of exclusions, and never for an allow rule.
+        if (globs.hasPositive || rule.action === 'allow') return false;
+        continue;
+      }
+      if (kind === 'path' && text.length > MAX_PATH) {
+        if (!unknownMatches) return false;
+        continue;
+      }
+      if (!globs.test(text)) return false;
+    }
+    return true;
+  };
+}
+
+interface CompiledGlobs {
+  hasPositive: boolean;
+  test(value: string): boolean;
 }
 
 /**
- * A value matches a glob list when some positive pattern matches (or there is none) and no `!` pattern excludes it.
- * Paths use path globs (`*` stays within a directory, `**` crosses them); other text (commands, tool names) treats
- * `*` as any characters at all, and its line breaks as spaces, so `*rm -rf*` finds the command in a script.
+ * A glob list matches when some positive pattern matches (or there is none) and no `!` pattern does. Paths use path
+ * globs (`*` stays within a directory, `**` crosses them, `{a,b}` and classes work). Text (commands, tool names) has
+ * `*` (any characters) and `?` (one), `\\` escaping either, everything else literal; it is matched in time linear in
+ * the pattern times the text, so no command, however long, can stall the daemon. Tool names ignore case.
  */
-export function globsMatch(patterns: string | readonly string[], value: string, kind: 'path' | 'text'): boolean {
+function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text' | 'name'): CompiledGlobs {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
-  const subject = kind === 'text' ? value.replace(/\s+/g, ' ') : value;
-  const positive = list.filter((pattern) => !pattern.startsWith('!'));
-  const negative = list.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
-  if (positive.length > 0 && !positive.some((pattern) => matcher(pattern, kind)(subject))) return false;
-  return !negative.some((pattern) => matcher(pattern, kind)(subject));
+  const build = (pattern: string): ((value: string) => boolean) => {
+    if (kind !== 'path') return wildcard(kind === 'name' ? pattern.toLowerCase() : pattern);
+    return pathGlob(pattern);
+  };
+  const positive = list.filter((pattern) => !pattern.startsWith('!')).map(build);
+  const negative = list.filter((pattern) => pattern.startsWith('!')).map((pattern) => build(pattern.slice(1)));
+  return {
+    hasPositive: positive.length > 0,
+    test: (value) => (positive.length === 0 || positive.some((match) => match(value))) && !negative.some((match) => match(value)),
+  };
 }
 
-const cache = new Map<string, (value: string) => boolean>();
+/** Kept for callers that match one list once (tests, tools). */
+export function globsMatch(patterns: string | readonly string[], value: string, kind: 'path' | 'text'): boolean {
+  return compileGlobs(patterns, kind).test(kind === 'text' ? value.replace(/\s+/g, ' ') : value);
+}
 
-function matcher(pattern: string, kind: 'path' | 'text'): (value: string) => boolean {
-  const key = `${kind}\u0000${pattern}`;
-  let compiled = cache.get(key);
-  if (!compiled) {
-    compiled = picomatch(pattern, { dot: true, nonegate: true, bash: kind === 'text' });
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, compiled);
+// The usual path rules as string tests (a directory and everything under it, a name anywhere, an exact path); the
+// rest as picomatch expressions.
+function pathGlob(pattern: string): (value: string) => boolean {
+  const special = /[*?[\]{}()!+@\\]/;
+  if (!special.test(pattern)) return (value) => value === pattern;
+  if (pattern.endsWith('/**') && !special.test(pattern.slice(0, -3))) {
+    const dir = pattern.slice(0, -3);
+    return (value) => value === dir || value.startsWith(`${dir}/`);
   }
-  return compiled;
+  if (pattern.startsWith('**/') && !special.test(pattern.slice(3))) {
+    const name = pattern.slice(3);
+    return (value) => value === name || value.endsWith(`/${name}`);
+  }
+  const re = picomatch.makeRe(pattern, { dot: true, nonegate: true });
+  return (value) => re.test(value);
+}
+
+const STAR = 0;
+const ANY = 1;
+type Token = typeof STAR | typeof ANY | string;
+
+/** `*` / `?` wildcard matching with the classic two-pointer walk: no regular expression, no backtracking blow-up. */
+function wildcard(pattern: string): (text: string) => boolean {
+  const tokens: Token[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i]!;
+    if (char === '\\' && i + 1 < pattern.length) tokens.push(pattern[++i]!);
+    else if (char === '*') {
+      if (tokens.at(-1) !== STAR) tokens.push(STAR);
+    } else if (char === '?') tokens.push(ANY);
+    else tokens.push(char);
+  }
+  // Most patterns are a literal, `prefix*`, `*suffix` or `*infix*`: plain string tests, no walk.
+  const literal = tokens.every((token) => typeof token === 'string');
+  const inner = tokens.slice(tokens[0] === STAR ? 1 : 0, tokens.at(-1) === STAR ? -1 : undefined);
+  if (inner.every((token) => typeof token === 'string')) {
+    const text = (inner as string[]).join('');
+    const leading = tokens[0] === STAR;
+    const trailing = tokens.length > 0 && tokens.at(-1) === STAR;
+    if (literal) return (value) => value === text;
+    if (leading && trailing) return (value) => value.includes(text);
+    if (trailing) return (value) => value.startsWith(text);
+    if (leading) return (value) => value.endsWith(text);
+  }
+  return (text) => {
+    let p = 0;
+    let t = 0;
+    let star = -1;
+    let mark = 0;
+    while (t < text.length) {
+      const token = tokens[p];
+      if (p < tokens.length && (token === ANY || token === text[t])) {
+        p++;
+        t++;
+      } else if (p < tokens.length && token === STAR) {
+        star = p++;
+        mark = t;
+      } else if (star >= 0) {
+        p = star + 1;
+        t = ++mark;
+      } else return false;
+    }
+    while (p < tokens.length && tokens[p] === STAR) p++;
+    return p === tokens.length;
+  };
 }
 
 function normalizePath(value: string, cwd: string): string {

@@ -44,6 +44,17 @@ export const policyInputSchema = z.strictObject({
 });
 export type PolicyInput = z.output<typeof policyInputSchema>;
 
+/** A change to a policy: only the fields given change (no defaults here, or a partial update would reset the rest). */
+export const policyUpdateSchema = z.strictObject({
+  name: policyNameSchema.optional(),
+  description: z.string().max(2000).nullable().optional().describe('null clears it'),
+  enabled: z.boolean().optional(),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+  sessionId: z.string().min(1).nullable().optional().describe('null makes the policy global'),
+  rules: z.array(ruleSchema).max(10_000).optional(),
+});
+export type PolicyUpdate = z.output<typeof policyUpdateSchema>;
+
 export const policySchema = z.strictObject({
   id: z.string(),
   name: z.string(),

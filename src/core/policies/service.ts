@@ -3,11 +3,11 @@ import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import { decide, effectiveRules, type Decision, type DecisionRequest, type EffectiveRule, type ScopedPolicy } from './engine';
 import { redact } from './redact';
-import type { Policy, PolicyInput, PolicySet, Rule } from './schema';
+import type { Policy, PolicyInput, PolicySet, PolicyUpdate, Rule } from './schema';
 
 export interface PolicySetInput {
   name: string;
-  description?: string | undefined;
+  description?: string | null | undefined;
   isDefault?: boolean | undefined;
   policyIds?: string[] | undefined;
 }
@@ -50,6 +50,8 @@ interface SetRow {
 /** Policies, policy sets, their evaluation for a session, and the audit log. SQLite through prepared statements. */
 export class PolicyService {
   private readonly sql;
+  /** Effective rules per session (null: global only), dropped on every write: decisions read, changes are rare. */
+  private readonly effectiveCache = new Map<string | null, EffectiveRule[]>();
 
   constructor(
     private readonly db: Database.Database,
@@ -107,11 +109,11 @@ export class PolicyService {
     return this.getPolicy(id);
   }
 
-  updatePolicy(ref: string, changes: Partial<PolicyInput>): Policy {
+  updatePolicy(ref: string, changes: PolicyUpdate): Policy {
     const current = this.getPolicy(ref);
     const next: PolicyInput = {
       name: changes.name ?? current.name,
-      description: changes.description ?? current.description ?? undefined,
+      description: (changes.description === undefined ? current.description : changes.description) ?? undefined,
       enabled: changes.enabled ?? current.enabled,
       priority: changes.priority ?? current.priority,
       sessionId: changes.sessionId === undefined ? current.sessionId : changes.sessionId,
@@ -124,6 +126,7 @@ export class PolicyService {
 
   deletePolicy(ref: string): Policy {
     const policy = this.getPolicy(ref);
+    this.effectiveCache.clear();
     this.sql.deletePolicy.run(policy.id);
     return policy;
   }
@@ -166,7 +169,8 @@ export class PolicyService {
       () =>
         this.db.transaction(() => {
           if (isDefault) this.sql.clearDefault.run(current.id);
-          this.sql.updateSet.run({ id: current.id, name, description: changes.description ?? current.description, is_default: isDefault ? 1 : 0, at });
+          const description = changes.description === undefined ? current.description : changes.description;
+          this.sql.updateSet.run({ id: current.id, name, description, is_default: isDefault ? 1 : 0, at });
           if (policyIds) {
             this.sql.clearMembers.run(current.id);
             for (const policyId of policyIds) this.sql.addMember.run(current.id, policyId, at);
@@ -179,12 +183,14 @@ export class PolicyService {
 
   deleteSet(ref: string): PolicySet {
     const set = this.getSet(ref);
+    this.effectiveCache.clear();
     this.sql.deleteSet.run(set.id);
     return set;
   }
 
   addToSet(setRef: string, policyRef: string): PolicySet {
     const set = this.getSet(setRef);
+    this.effectiveCache.clear();
     this.sql.addMember.run(set.id, this.getPolicy(policyRef).id, now());
     return this.getSet(set.id);
   }
@@ -192,6 +198,7 @@ export class PolicyService {
   removeFromSet(setRef: string, policyRef: string): PolicySet {
     const set = this.getSet(setRef);
     const policy = this.getPolicy(policyRef);
+    this.effectiveCache.clear();
     if (this.sql.removeMember.run(set.id, policy.id).changes === 0) {
       throw new AppError('POLICY_NOT_FOUND', `policy "${policy.name}" is not in set "${set.name}"`);
     }
@@ -205,12 +212,14 @@ export class PolicyService {
   }
 
   attachSet(sessionId: string, setRef: string): PolicySet[] {
+    this.effectiveCache.clear();
     this.sql.attachSet.run(sessionId, this.getSet(setRef).id, now());
     return this.sessionSets(sessionId);
   }
 
   detachSet(sessionId: string, setRef: string): PolicySet[] {
     const set = this.getSet(setRef);
+    this.effectiveCache.clear();
     if (this.sql.detachSet.run(sessionId, set.id).changes === 0) {
       throw new AppError('POLICY_SET_NOT_FOUND', `policy set "${set.name}" is not applied to session ${sessionId}`);
     }
@@ -220,6 +229,7 @@ export class PolicyService {
   /** A new session gets the default set, if there is one. */
   applyDefaultSet(sessionId: string): void {
     const row = this.sql.defaultSet.get() as SetRow | undefined;
+    this.effectiveCache.clear();
     if (row) this.sql.attachSet.run(sessionId, row.id, now());
   }
 
@@ -236,6 +246,16 @@ export class PolicyService {
 
   /** Every rule that applies to the session, in the order they are tried. */
   effective(sessionId: string | null): EffectiveRule[] {
+    let rules = this.effectiveCache.get(sessionId);
+    if (!rules) {
+      rules = this.computeEffective(sessionId);
+      if (this.effectiveCache.size > 1000) this.effectiveCache.clear();
+      this.effectiveCache.set(sessionId, rules);
+    }
+    return rules;
+  }
+
+  private computeEffective(sessionId: string | null): EffectiveRule[] {
     const all = this.listPolicies();
     const scoped: ScopedPolicy[] = [];
     for (const policy of all) {
@@ -258,13 +278,14 @@ export class PolicyService {
   // ---- decisions ----
 
   /**
-   * Decides a request for a session and records it. A session in dangerous mode is allowed everything, and the audit
-   * says so.
+   * Decides a request for a session and records it. A session in dangerous mode was started to skip permission
+   * checks: what no rule speaks of is allowed (and the audit says why), while an explicit deny or ask still holds.
    */
   decide(request: DecisionRequest & { sessionId: string | null; event: string; dangerousMode?: boolean }): Decision & { auditId: number } {
-    const decision: Decision = request.dangerousMode
-      ? { decision: 'allow', reason: 'dangerous mode: the session was started to skip permission checks', matched: null }
-      : decide(this.effective(request.sessionId), request, this.options.defaultAction());
+    let decision = decide(this.effective(request.sessionId), request, this.options.defaultAction());
+    if (request.dangerousMode && decision.matched === null) {
+      decision = { decision: 'allow', reason: 'dangerous mode: the session was started to skip permission checks', matched: null };
+    }
     const info = this.sql.audit.run({
       at: now(),
       session_id: request.sessionId,
@@ -321,6 +342,7 @@ export class PolicyService {
 
   /** Runs a write; a duplicate name becomes a clear conflict instead of a constraint error. */
   private write(action: () => unknown, name: string): void {
+    this.effectiveCache.clear();
     try {
       action();
     } catch (error) {

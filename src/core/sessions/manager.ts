@@ -389,7 +389,7 @@ export class SessionManager {
    * A hook event from the agent: recorded, and applied to the state at once (it is fresher than any screen reading).
    * SessionStart also tells where the agent's transcript is and its own session id.
    */
-  applyHookEvent(id: string, payload: Record<string, unknown>): SessionRecord {
+  applyHookEvent(id: string, payload: Record<string, unknown>, options: { deferState?: boolean } = {}): SessionRecord {
     const record = this.resolve(id);
     const event = typeof payload.hook_event_name === 'string' ? payload.hook_event_name : 'unknown';
     const summary: Record<string, unknown> = { event };
@@ -401,14 +401,18 @@ export class SessionManager {
       this.store.setAgentSessionId(record.id, payload.session_id, new Date().toISOString());
     }
     const state = stateForHook(payload);
-    const live = this.live.get(record.id);
-    if (state && live) {
-      live.hookStateAt = Date.now();
-      if (live.confirmTimer) clearTimeout(live.confirmTimer);
-      live.confirmTimer = undefined;
-      this.setLiveState(live, state, 'hook');
-    }
+    if (state && !options.deferState) this.applyHookState(record.id, state);
     return this.store.get(record.id)!;
+  }
+
+  /** A state a hook reported (or implied, once a decision is known), fresher than any screen reading. */
+  applyHookState(id: string, state: SessionState): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    live.hookStateAt = Date.now();
+    if (live.confirmTimer) clearTimeout(live.confirmTimer);
+    live.confirmTimer = undefined;
+    this.setLiveState(live, state, 'hook');
   }
 
   /** Records a hook call whose payload could not be read, so that a broken hook setup is visible in the log. */
@@ -622,7 +626,13 @@ export class SessionManager {
       live.confirmTimer = setTimeout(() => void this.evaluate(live, true), IDLE_CONFIRM_MS);
       return;
     }
-    if (Date.now() - live.hookStateAt < HOOK_STATE_WINS_MS) return;
+    const hookAge = Date.now() - live.hookStateAt;
+    if (hookAge < HOOK_STATE_WINS_MS) {
+      // The hook's word stands for now; look at the screen again once it has aged, so a state the agent left without
+      // a hook (an Esc on a permission box) does not stick.
+      live.confirmTimer = setTimeout(() => void this.evaluate(live, true), HOOK_STATE_WINS_MS - hookAge + 50);
+      return;
+    }
     this.setLiveState(live, seen, 'screen');
   }
 

@@ -1,5 +1,6 @@
 import { AppError } from '../../core/errors';
 import { claudeAnswer } from '../../core/hooks/claude';
+import { redactText } from '../../core/policies/redact';
 import { secretMatches } from '../../core/secrets';
 import type { DaemonContext, HandlerContext } from '../context';
 import type { Handlers } from '../router';
@@ -27,7 +28,7 @@ export const policyHandlers = {
   'policies.update': ({ id, ...changes }, { daemon }) =>
     daemon.policies.updatePolicy(id, {
       ...changes,
-      ...(changes.sessionId ? { sessionId: daemon.sessions.resolve(changes.sessionId).id } : {}),
+      ...(typeof changes.sessionId === 'string' ? { sessionId: daemon.sessions.resolve(changes.sessionId).id } : {}),
     }),
   'policies.delete': ({ id }, { daemon }) => daemon.policies.deletePolicy(id),
 
@@ -62,12 +63,13 @@ export const policyHandlers = {
     if (typeof payload.invalidPayload === 'string' || typeof payload.hook_event_name !== 'string') {
       daemon.sessions.recordBadHook(sessionId, {
         reason: typeof payload.invalidPayload === 'string' ? 'not a JSON object' : 'no hook_event_name',
-        sample: String(payload.invalidPayload ?? JSON.stringify(payload)).slice(0, 500),
+        sample: redactText(String(payload.invalidPayload ?? JSON.stringify(payload)).slice(0, 500)),
       });
       return { output: null };
     }
-    const record = daemon.sessions.applyHookEvent(sessionId, payload);
     const event = payload.hook_event_name;
+    // A permission box only shows if policy leaves the question open: its state waits for the decision.
+    const record = daemon.sessions.applyHookEvent(sessionId, payload, { deferState: event === 'PermissionRequest' });
     if (event !== 'PreToolUse' && event !== 'PermissionRequest') return { output: null };
     const toolInput = payload.tool_input;
     const decision = daemon.policies.decide({
@@ -79,7 +81,9 @@ export const policyHandlers = {
       dangerousMode: record.dangerousMode,
     });
     const explicit = decision.matched !== null || record.dangerousMode || decision.decision === 'deny';
-    return { output: claudeAnswer(event, { ...decision, explicit }) };
+    const output = claudeAnswer(event, { ...decision, explicit });
+    if (event === 'PermissionRequest') daemon.sessions.applyHookState(record.id, output ? 'running' : 'needs_permission');
+    return { output };
   },
 
   'hooks.status': ({ all }, { daemon }) => ({
