@@ -90,6 +90,9 @@ describe('policies decide the fake Claude Code\'s tool calls through its hooks',
     const entry = status.sessions.find((s: any) => s.sessionId === id);
     expect(entry).toMatchObject({ installed: true, events: expect.arrayContaining(['PreToolUse', 'PermissionRequest', 'Stop']) });
     expect(entry.settingsFile).toBe(path.join(harness.home, 'sessions', id, 'claude-settings.json'));
+    // SessionStart told where the agent's transcript is, for the indexer and resume.
+    const session = await ok('GET', `/sessions/${id}`);
+    expect(session.transcriptPath).toMatch(new RegExp(`fake-claude-${session.agentSessionId}\\.jsonl$`));
   });
 
   it('a deny rule stops rm -rf and its reason reaches the agent', async () => {

@@ -126,7 +126,8 @@ describe('sessions with the fake Claude Code', () => {
   it('waits for permission at its permission box, and goes on when it is answered', async () => {
     await send(id, 'ask Bash rm -rf build');
     await untilState(id, 'needs_permission');
-    expect(await screen(id)).toContain('Do you want to proceed?');
+    // Its PermissionRequest hook can tell before the box is drawn.
+    await untilScreen(id, /Do you want to proceed\?/);
     expect((await api('POST', `/sessions/${id}/keys`, { keys: ['1'] })).status).toBe(200);
     await untilState(id, 'idle');
     expect(await screen(id)).toContain('● allowed Bash rm -rf build');

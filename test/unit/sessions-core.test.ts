@@ -345,6 +345,7 @@ describe('SessionStore', () => {
       rows: 40,
       tmuxSession: 'cp-a1b2c3d4',
       agentSessionId: null,
+      transcriptPath: null,
       state: 'starting',
       stateSource: 'process',
       stateSince: '2024-01-01T00:00:00.000Z',

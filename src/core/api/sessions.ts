@@ -47,6 +47,7 @@ export const sessionSchema = z.strictObject({
   rows: z.number().int(),
   tmuxSession: z.string(),
   agentSessionId: z.string().nullable(),
+  transcriptPath: z.string().nullable().describe("the agent's transcript file, once its SessionStart hook has told"),
   state: z.enum(SESSION_STATES),
   stateSource: z.enum(STATE_SOURCES),
   stateSince: z.string(),

@@ -208,6 +208,7 @@ export class SessionManager {
       rows: input.rows,
       tmuxSession: `cp-${id}`,
       agentSessionId: plan.agentSessionId,
+      transcriptPath: null,
       state: 'starting',
       stateSource: 'process',
       stateSince: now,
@@ -399,6 +400,9 @@ export class SessionManager {
     this.recordEvent(record.id, 'hook', 'hook', summary);
     if (event === 'SessionStart' && typeof payload.session_id === 'string' && payload.session_id !== record.agentSessionId) {
       this.store.setAgentSessionId(record.id, payload.session_id, new Date().toISOString());
+    }
+    if (typeof payload.transcript_path === 'string' && payload.transcript_path !== record.transcriptPath) {
+      this.store.setTranscriptPath(record.id, payload.transcript_path, new Date().toISOString());
     }
     const state = stateForHook(payload);
     if (state && !options.deferState) this.applyHookState(record.id, state);
@@ -953,6 +957,7 @@ export function toApi(record: SessionRecord): Session {
     rows: record.rows,
     tmuxSession: record.tmuxSession,
     agentSessionId: record.agentSessionId,
+    transcriptPath: record.transcriptPath,
     state: record.state,
     stateSource: record.stateSource,
     stateSince: record.stateSince,

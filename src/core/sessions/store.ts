@@ -15,6 +15,8 @@ export interface SessionRecord {
   rows: number;
   tmuxSession: string;
   agentSessionId: string | null;
+  /** The agent's transcript file, once its SessionStart hook has told (agents with hooks). */
+  transcriptPath: string | null;
   state: SessionState;
   stateSource: StateSource;
   stateSince: string;
@@ -46,6 +48,7 @@ interface SessionRow {
   rows: number;
   tmux_session: string;
   agent_session_id: string | null;
+  transcript_path: string | null;
   state: string;
   state_source: string;
   state_since: string;
@@ -69,6 +72,7 @@ function fromRow(row: SessionRow): SessionRecord {
     rows: row.rows,
     tmuxSession: row.tmux_session,
     agentSessionId: row.agent_session_id,
+    transcriptPath: row.transcript_path,
     state: row.state as SessionState,
     stateSource: row.state_source as StateSource,
     stateSince: row.state_since,
@@ -86,9 +90,9 @@ export class SessionStore {
   constructor(private readonly db: Database.Database) {
     this.statements = {
       insert: db.prepare(`INSERT INTO sessions (id, name, provider, cwd, args, env, dangerous_mode, billing_mode, cols, rows, tmux_session,
-        agent_session_id, state, state_source, state_since, exit_code, exit_signal, created_at, updated_at)
+        agent_session_id, transcript_path, state, state_source, state_since, exit_code, exit_signal, created_at, updated_at)
         VALUES (@id, @name, @provider, @cwd, @args, @env, @dangerous_mode, @billing_mode, @cols, @rows, @tmux_session,
-        @agent_session_id, @state, @state_source, @state_since, @exit_code, @exit_signal, @created_at, @updated_at)`),
+        @agent_session_id, @transcript_path, @state, @state_source, @state_since, @exit_code, @exit_signal, @created_at, @updated_at)`),
       get: db.prepare('SELECT * FROM sessions WHERE id = ?'),
       all: db.prepare('SELECT * FROM sessions ORDER BY created_at, id'),
       byName: db.prepare('SELECT * FROM sessions WHERE name = ?'),
@@ -100,6 +104,7 @@ export class SessionStore {
       setName: db.prepare('UPDATE sessions SET name = ?, updated_at = ? WHERE id = ?'),
       setSize: db.prepare('UPDATE sessions SET cols = ?, rows = ?, updated_at = ? WHERE id = ?'),
       setAgentId: db.prepare('UPDATE sessions SET agent_session_id = ?, updated_at = ? WHERE id = ?'),
+      setTranscript: db.prepare('UPDATE sessions SET transcript_path = ?, updated_at = ? WHERE id = ?'),
       addEvent: db.prepare('INSERT INTO session_events (session_id, at, source, type, data) VALUES (?, ?, ?, ?, ?)'),
       events: db.prepare(`SELECT * FROM session_events WHERE session_id = @id AND (@source IS NULL OR source = @source)
         ORDER BY id LIMIT @limit OFFSET @offset`),
@@ -121,6 +126,7 @@ export class SessionStore {
       rows: record.rows,
       tmux_session: record.tmuxSession,
       agent_session_id: record.agentSessionId,
+      transcript_path: record.transcriptPath,
       state: record.state,
       state_source: record.stateSource,
       state_since: record.stateSince,
@@ -168,6 +174,10 @@ export class SessionStore {
 
   setSize(id: string, cols: number, rows: number, at: string): void {
     this.statements.setSize.run(cols, rows, at, id);
+  }
+
+  setTranscriptPath(id: string, transcriptPath: string, at: string): void {
+    this.statements.setTranscript.run(transcriptPath, at, id);
   }
 
   setAgentSessionId(id: string, agentSessionId: string, at: string): void {

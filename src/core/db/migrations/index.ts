@@ -2,6 +2,7 @@ import type { Migration } from '../migrate';
 import { migration001 } from './001-meta';
 import { migration002 } from './002-sessions';
 import { migration003 } from './003-policies';
+import { migration004 } from './004-transcript-path';
 
 /** Every migration, in order. A migration, once released, is never edited: add the next number instead. */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
