@@ -415,7 +415,9 @@ export class SessionManager {
     if (!live) return;
     live.hookStateAt = Date.now();
     if (live.confirmTimer) clearTimeout(live.confirmTimer);
-    live.confirmTimer = undefined;
+    // Once the hook's word has aged, the screen is read again: a late hook from an earlier turn, or a state the agent
+    // left without a hook, must not stick when no further output comes to trigger a reading.
+    live.confirmTimer = setTimeout(() => void this.evaluate(live, false), HOOK_STATE_WINS_MS + 50);
     this.setLiveState(live, state, 'hook');
   }
 
