@@ -87,6 +87,9 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
 
   const cleanup = async () => {
     remember();
+    // Daemons started on demand carry this world's socket path in their argv: find them even when no discovery file
+    // named them (one started as a test ended, or killed and restarted by autostart).
+    for (const pid of processesMentioning(dir)) pids.add(pid);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -95,14 +98,37 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
       }
     }
     for (const child of children) child.kill('SIGKILL');
-    await waitFor(() => [...pids].every((pid) => !alive(pid)), { what: 'harness processes to exit' });
-    spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
-    // A killed server can leave its socket file behind in tmux's socket directory.
-    fs.rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, tmuxSocket), { force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      await waitFor(() => [...pids].every((pid) => !alive(pid)), { what: 'harness processes to exit' });
+    } finally {
+      spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+      // A killed server can leave its socket file behind in tmux's socket directory.
+      fs.rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, tmuxSocket), { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   };
 
   return { dir, home, socket: options.socketInHome ? socket : socket, tmuxSocket, env, run, start, discovery, cleanup };
+}
+
+/** Pids of this user's processes whose command line names a path inside `dir` (Linux /proc; none elsewhere). */
+function processesMentioning(dir: string): number[] {
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`${dir}/`)) found.push(Number(entry));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
 }
 
 /** The test process's environment without anything that would point at a real CodePiper. */
