@@ -4,7 +4,7 @@
 //       `node bin/codepiper hook-forward`, and `node dist/hook.cjs` (what the settings overlay runs)
 //                                                             vs `node -e 0`, the three interleaved
 //   (2) the decision inside the daemon with 1,000 rules, the deciding rule last or no rule matching (the worst cases)
-//       decide(effectiveRules(...)) on its own                vs decide([]) on no rules, interleaved
+//       decide() on a session's ordered rules                 vs decide([]) on no rules, interleaved
 //       PolicyService.decide on a SQLite database (reads the policies, decides, writes the audit row)
 //                                                             vs a bare INSERT into a table of the same database, interleaved
 //   (3) POST /hooks/claude over the socket (keep-alive), with 1 rule and with 1,000
@@ -295,11 +295,14 @@ async function measureDecisions() {
   checkDecision(decide([], REQUEST, 'ask'), 'none', 'engine, no rules');
 
   note(`engine: ${plan.decisions} decisions each, interleaved`);
+  // The daemon orders a session's rules once and keeps them until a policy changes (PolicyService caches them), so
+  // the engine is timed on an ordered list; the service rows below include that cache and the audit INSERT.
+  const ordered = { last: effectiveRules(scoped.last), none: effectiveRules(scoped.none) };
   const engine = interleave(
     {
       empty: () => decide([], REQUEST, 'ask'),
-      last: () => decide(effectiveRules(scoped.last), REQUEST, 'ask'),
-      none: () => decide(effectiveRules(scoped.none), REQUEST, 'ask'),
+      last: () => decide(ordered.last, REQUEST, 'ask'),
+      none: () => decide(ordered.none, REQUEST, 'ask'),
     },
     plan.decisions,
     plan.decisionWarmup,

@@ -123,6 +123,16 @@ describe('evaluation order', () => {
     expect(decide(rules, bash('ls'), 'ask')).toMatchObject({ decision: 'allow', matched: { policyId: low.id } });
   });
 
+  it('keeps the order between rules that name a tool and rules with a pattern', () => {
+    const first = policy([{ action: 'allow', tool: 'B*' }, { action: 'deny', tool: ['Edit', 'bash'] }, { action: 'ask', tool: '*' }]);
+    expect(decide(effectiveRules([global(first)]), bash('ls'), 'deny').decision).toBe('allow');
+    const second = policy([{ action: 'deny', tool: ['Edit', 'bash'] }, { action: 'allow', tool: 'B*' }]);
+    expect(decide(effectiveRules([global(second)]), bash('ls'), 'ask').decision).toBe('deny');
+    expect(decide(effectiveRules([global(second)]), { tool: 'Read', args: {}, cwd: '/' }, 'ask').matched).toBeNull();
+    const criteriaOnly = policy([{ action: 'deny', args: { command: '*sudo*' } }, { action: 'allow', tool: 'Bash' }]);
+    expect(decide(effectiveRules([global(criteriaOnly)]), bash('sudo ls'), 'ask').decision).toBe('deny');
+  });
+
   it('keeps rule order within a policy', () => {
     const p = policy([
       { action: 'ask', tool: 'Bash', args: { command: 'git push*' } },

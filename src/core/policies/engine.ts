@@ -54,13 +54,46 @@ export function effectiveRules(policies: readonly ScopedPolicy[]): EffectiveRule
 /** First match wins; no match gives the default action (ask, or deny; never allow). */
 export function decide(rules: readonly EffectiveRule[], request: DecisionRequest, defaultAction: 'ask' | 'deny'): Decision {
   const subject = new Subject(request);
-  for (const effective of rules) {
+  const index = indexOf(rules);
+  // Only rules that can concern this tool are tried, in their order: those naming it, and those with a pattern.
+  const named = index.byTool.get(subject.tool) ?? [];
+  const other = index.other;
+  for (let a = 0, b = 0; a < named.length || b < other.length; ) {
+    const position = b >= other.length || (a < named.length && named[a]! < other[b]!) ? named[a++]! : other[b++]!;
+    const effective = rules[position]!;
     if (compiled(effective.rule)(subject)) {
       const reason = effective.rule.reason ?? `${effective.rule.action} by policy "${effective.policyName}" (rule ${effective.ruleIndex + 1})`;
       return { decision: effective.rule.action, reason, matched: effective };
     }
   }
   return { decision: defaultAction, reason: `no policy rule matched; the default is ${defaultAction}`, matched: null };
+}
+
+/** Positions of rules by the exact tool names they list (lower case), and of every other rule, each in order. */
+interface RuleIndex {
+  byTool: Map<string, number[]>;
+  other: number[];
+}
+const indexes = new WeakMap<readonly EffectiveRule[], RuleIndex>();
+
+function indexOf(rules: readonly EffectiveRule[]): RuleIndex {
+  let index = indexes.get(rules);
+  if (index) return index;
+  index = { byTool: new Map(), other: [] };
+  rules.forEach(({ rule }, position) => {
+    const tools = rule.tool === undefined ? undefined : typeof rule.tool === 'string' ? [rule.tool] : rule.tool;
+    if (!tools || tools.some((tool) => /[*?\\!]/.test(tool))) {
+      index!.other.push(position);
+      return;
+    }
+    for (const tool of new Set(tools.map((name) => name.toLowerCase()))) {
+      const list = index!.byTool.get(tool) ?? [];
+      list.push(position);
+      index!.byTool.set(tool, list);
+    }
+  });
+  indexes.set(rules, index);
+  return index;
 }
 
 export function ruleMatches(rule: Rule, request: DecisionRequest): boolean {
