@@ -413,7 +413,12 @@ describe('tmux under our feet', () => {
     await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'has-session', '-t', '=cp-control']).status === 0, { what: 'a new control session' });
     // Input is refused while no control client is attached; once one is, the session's window is linked again.
     const before = Math.max(...(await events(created.id)).map((event) => event.id));
-    await waitFor(async () => (await api('POST', `/sessions/${created.id}/send`, { text: 'still heard' })).status === 200, { what: 'input to be taken again', intervalMs: 100 });
+    await waitFor(async () => (await api('POST', `/sessions/${created.id}/send`, { text: 'still heard' })).status === 200, { what: 'input to be taken again', intervalMs: 100 }).catch(
+      async (error) => {
+        const { readFileSync } = await import('node:fs');
+        throw new Error(`${(error as Error).message}\n${readFileSync(path.join(harness.home, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n')}`);
+      },
+    );
     await untilScreen(created.id, /^still heard\nstill heard$/m);
     // The output reached the daemon's stream: it made the session run, then go idle.
     await waitFor(async () => (await events(created.id)).some((event) => event.id > before && event.type === 'state' && event.data.to === 'running'), { what: 'the output to be seen' });

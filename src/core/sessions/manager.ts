@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { MAX_SEND_BYTES, createSessionInput, type CreateSessionInput, type Session } from '../api/sessions';
 import type { CodepiperConfig } from '../config';
 import { AppError, isAppError } from '../errors';
+import { isProcessAlive } from '../daemon/discovery';
 import { EventBus, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../events/bus';
 import type { Paths } from '../paths';
 import { findExecutable, findProvider, resolveProviderBinary, type ProviderId } from '../providers';
@@ -706,7 +707,7 @@ export class SessionManager {
   private async onControlExit(reason: string): Promise<void> {
     if (this.closed) return;
     this.options.log.warn(`tmux ${reason}`);
-    if (!(await this.serverRunning().catch(() => false))) {
+    if (await this.serverGone()) {
       // The server is gone: every agent in it is gone with it.
       for (const live of [...this.live.values()]) this.end(live, live.stopRequested ? 'stopped' : 'crashed', { code: null, signal: null }, 'tmux-server-gone');
       return;
@@ -769,6 +770,19 @@ export class SessionManager {
       await ready;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
+  }
+
+  /**
+   * Whether the tmux server has really gone (its agents with it): its process is checked first, and a tmux client
+   * that cannot connect is asked again, since a loaded machine can refuse a connection for a moment.
+   */
+  private async serverGone(): Promise<boolean> {
+    if (this.serverPid && isProcessAlive(this.serverPid)) return false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.serverRunning().catch(() => false)) return false;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return true;
   }
 
   private async serverRunning(): Promise<boolean> {
@@ -836,7 +850,16 @@ export class SessionManager {
   }
 
   private async listPanes(): Promise<PaneListing[]> {
-    const listing = (await this.tmux.query(['list-panes', '-a', '-F', '#{session_name}\t#{window_id}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}'])) ?? '';
+    let listing: string | undefined;
+    for (let attempt = 0; listing === undefined; attempt++) {
+      listing = await this.tmux.query(['list-panes', '-a', '-F', '#{session_name}\t#{window_id}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}']);
+      if (listing !== undefined) break;
+      // No answer from a server whose process lives is a moment's refusal, not an empty server: never read it as
+      // "every session is gone".
+      if (!this.serverPid || !isProcessAlive(this.serverPid)) return [];
+      if (attempt >= 4) throw new AppError('TMUX_FAILED', 'the tmux server runs but does not answer list-panes');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     return listing
       .split('\n')
       .filter(Boolean)
