@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, createHarness, type Harness } from '../helpers/harness';
+import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
 const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
@@ -23,39 +24,12 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-async function api(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const response = await client.request({
-    method: method as 'GET',
-    path: route,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await response.body.text();
-  return { status: response.statusCode, json: text ? JSON.parse(text) : undefined };
-}
+const { api, screen, untilScreen, untilState } = daemonApi(() => client);
 
 async function ok(method: string, route: string, body?: unknown): Promise<any> {
   const { status, json } = await api(method, route, body);
   expect(status, `${method} ${route}: ${JSON.stringify(json)}`).toBe(200);
   return json;
-}
-
-async function screen(id: string): Promise<string> {
-  return (await api('GET', `/sessions/${id}/output`)).json.text as string;
-}
-
-function untilScreen(id: string, pattern: RegExp): Promise<string> {
-  return waitFor(async () => {
-    const text = await screen(id);
-    return pattern.test(text) ? text : undefined;
-  }, { what: `${pattern} on the screen of ${id}`, timeoutMs: 15_000 });
-}
-
-function untilState(id: string, state: string) {
-  return waitFor(async () => {
-    const session = (await api('GET', `/sessions/${id}`)).json;
-    return session.state === state ? session : undefined;
-  }, { what: `session ${id} to be ${state}`, timeoutMs: 15_000 });
 }
 
 async function claudeSession(): Promise<string> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, alive, createHarness, type Harness } from '../helpers/harness';
+import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
 const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
@@ -34,15 +35,7 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await client.request({
-    method: method as 'GET',
-    path: route,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await response.body.text();
-  return { status: response.statusCode, json: text ? JSON.parse(text) : undefined };
-}
+const { api, screen, untilScreen, untilState } = daemonApi(() => client);
 
 async function create(body: Record<string, unknown>): Promise<Session> {
   const { status, json } = await api('POST', '/sessions', { cwd: harness.dir, ...body });
@@ -52,24 +45,6 @@ async function create(body: Record<string, unknown>): Promise<Session> {
 
 async function session(id: string): Promise<Session> {
   return (await api('GET', `/sessions/${id}`)).json as Session;
-}
-
-function untilState(id: string, state: string, what = `session ${id} to be ${state}`): Promise<Session> {
-  return waitFor(async () => {
-    const current = await session(id);
-    return current.state === state ? current : undefined;
-  }, { what, timeoutMs: 15_000 });
-}
-
-async function screen(id: string): Promise<string> {
-  return (await api('GET', `/sessions/${id}/output`)).json.text as string;
-}
-
-function untilScreen(id: string, pattern: RegExp): Promise<string> {
-  return waitFor(async () => {
-    const text = await screen(id);
-    return pattern.test(text) ? text : undefined;
-  }, { what: `${pattern} on the screen of ${id}`, timeoutMs: 15_000 });
 }
 
 async function send(id: string, text: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { POLICY_ACTIONS, policyInputSchema, policyNameSchema, policySchema, policySetSchema, policyUpdateSchema, ruleSchema } from '../policies/schema';
+import { queryFlag } from './fields';
 import { defineRoute } from './route';
 
 const idParam = z.strictObject({ id: z.string().min(1) });
@@ -14,7 +15,6 @@ const setInput = z.strictObject({
   isDefault: z.boolean().default(false).describe('applied to every new session; at most one set is the default'),
   policyIds: z.array(z.string().min(1)).max(1000).default([]),
 });
-const flag = z.preprocess((value) => (value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value), z.boolean());
 
 export const decisionSchema = z.strictObject({
   id: z.number().int(),
@@ -233,7 +233,7 @@ export const policyRoutes = [
     path: '/hooks',
     summary: 'Where hooks are installed: per claude-code session, its settings overlay and the events it registers.',
     access: 'any',
-    input: z.strictObject({ all: flag.default(false) }),
+    input: z.strictObject({ all: queryFlag.default(false) }),
     output: z.strictObject({
       command: z.string(),
       sessions: z.array(z.strictObject({ sessionId: z.string(), state: z.string(), settingsFile: z.string(), installed: z.boolean(), events: z.array(z.string()) })),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SESSION_STATES, STATE_SOURCES } from '../sessions/state';
+import { queryFlag } from './fields';
 import { defineRoute } from './route';
 
 /** Largest text one `send` carries; bigger pastes are a client's job to split. */
@@ -69,7 +70,6 @@ export const sessionEventSchema = z.strictObject({
   data: z.record(z.string(), z.unknown()),
 });
 
-const flag = z.preprocess((value) => (value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value), z.boolean());
 
 export const sessionRoutes = [
   defineRoute({
@@ -159,7 +159,7 @@ export const sessionRoutes = [
     path: '/sessions/:id/output',
     summary: 'The screen as it is now (ansi=1 keeps colours; lines=N adds scrollback); seq is where a live follow resumes.',
     access: 'any',
-    input: idParam.extend({ ansi: flag.default(false), lines: z.coerce.number().int().min(0).max(50_000).optional() }),
+    input: idParam.extend({ ansi: queryFlag.default(false), lines: z.coerce.number().int().min(0).max(50_000).optional() }),
     output: z.strictObject({ text: z.string(), seq: z.number().int(), source: z.enum(['screen', 'log']) }),
   }),
   defineRoute({

@@ -345,7 +345,9 @@ export class SessionManager {
   async output(ref: string, options: { ansi: boolean; lines?: number | undefined }): Promise<{ text: string; seq: number; source: 'screen' | 'log' }> {
     const record = this.resolve(ref);
     const live = this.live.get(record.id);
-    const seq = live?.output.seq ?? new SessionOutput(this.sessionDir(record.id)).seq;
+    // An ended session's output is opened once, for both its sequence number and its saved tail.
+    const output = live?.output ?? new SessionOutput(this.sessionDir(record.id));
+    const seq = output.seq;
     const paneId = live?.paneId ?? (await this.findPane(record))?.paneId;
     if (paneId) {
       try {
@@ -354,7 +356,7 @@ export class SessionManager {
         if (!(error instanceof TmuxError && error.isMissingTarget)) throw error;
       }
     }
-    const tail = new SessionOutput(this.sessionDir(record.id)).readPersistedTail(256 * 1024).toString('utf8');
+    const tail = output.readPersistedTail(256 * 1024).toString('utf8');
     const plain = options.ansi ? tail : stripAnsi(tail);
     const lines = plain.split(/\r?\n/);
     const keep = (options.lines ?? 0) + record.rows;
@@ -472,9 +474,8 @@ export class SessionManager {
     if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !this.options.env.ANTHROPIC_API_KEY) {
       issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the daemon\'s environment)' });
     }
-    if (typeof input.name === 'string' && this.store.byName(input.name)) {
-      issues.push({ path: 'name', message: `name "${input.name}" is already used by session ${this.store.byName(input.name)!.id}` });
-    }
+    const holder = typeof input.name === 'string' ? this.store.byName(input.name) : undefined;
+    if (holder) issues.push({ path: 'name', message: `name "${input.name}" is already used by session ${holder.id}` });
     return issues;
   }
 
