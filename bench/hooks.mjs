@@ -15,14 +15,13 @@
 // dir and the bundle are removed at the end, on errors and on Ctrl-C too.
 // Usage: npm run build && node bench/hooks.mjs [--quick] [--runs N] [--json]
 //   targets: (1) ratio of medians <= 1.3x   (2) p99 < 1 ms   (3) none (reported for information)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, parseRuns, percentile, timeCommand } from './lib.mjs';
+import { formatColumns, median, now, parseRuns, percentile, requestJson, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -71,7 +70,6 @@ delete env.TMUX_PANE;
 // Git ignores .bench-tmp/; the bundle has to live inside the repository so that `better-sqlite3` resolves.
 const bundleDir = path.join(root, '.bench-tmp', `hooks-${process.pid}`);
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const note = (message) => process.stderr.write(`  ${message}\n`);
 /** Things that looked wrong, reported after the figures. */
 const problems = [];
@@ -85,18 +83,7 @@ const daemonLog = [];
 const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 1 });
 let agent = newAgent();
 
-/** Alive and not a zombie (a child we have not reaped yet still answers kill 0). */
-function running(pid) {
-  try {
-    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 let cleanedUp = false;
 /** Synchronous, so the same code serves the normal end, an error and a signal. Only ever kills what we started. */
@@ -109,12 +96,8 @@ function cleanup() {
   } catch {
     // already closed
   }
-  if (daemon?.pid && running(daemon.pid)) {
-    // SIGTERM is the daemon's clean shutdown (socket and discovery file removed); its tmux server is ours to kill.
-    daemon.kill('SIGTERM');
-    for (let waited = 0; running(daemon.pid) && waited < 5_000; waited += 50) sleepSync(50);
-    if (running(daemon.pid)) daemon.kill('SIGKILL');
-  }
+  // The daemon's clean shutdown removes its socket and discovery file; its tmux server is ours to kill.
+  stopDaemonSync(daemon);
   spawnSync('tmux', ['-L', tmuxServer, 'kill-server'], { env, stdio: 'ignore' });
   // kill-server returns before the server process is gone.
   for (let waited = 0; tmuxServerPid && running(tmuxServerPid) && waited < 2_000; waited += 50) sleepSync(50);
@@ -140,45 +123,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // ---- the daemon's API ----
 
 /** One JSON request over the socket (keep-alive); resolves with the parsed body and the round trip in ms. */
-function api(method, urlPath, body, extraHeaders = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const headers = { accept: 'application/json', ...extraHeaders };
-    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-    const started = now();
-    const req = http.request({ socketPath, agent, method, path: urlPath, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => {
-        const ms = now() - started;
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode >= 400) reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`));
-        else resolve({ ms, body: JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${urlPath} got no answer within 30 s`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+function api(method, urlPath, body, headers = {}) {
+  return requestJson({ socketPath, agent, method, path: urlPath, body, headers });
 }
 
 async function startDaemon() {
-  daemon = spawn(process.execPath, [bin, 'daemon', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const output of [daemon.stdout, daemon.stderr]) {
-    output.setEncoding('utf8');
-    output.on('data', (text) => daemonLog.push(...text.split('\n').filter(Boolean)));
-  }
-  const exited = new Promise((resolve) => daemon.once('exit', (code, signal) => resolve(`${signal ?? code}`)));
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const result = await Promise.race([api('GET', '/health').then(() => 'up', () => 'down'), exited]);
-    if (result === 'up') return (await api('GET', '/daemon/info')).body;
-    if (result !== 'down') throw new Error(`the daemon exited (${result}) before answering:\n${daemonLog.join('\n')}`);
-    await sleep(50);
-  }
-  throw new Error(`the daemon did not answer GET /health within 15 s:\n${daemonLog.join('\n')}`);
+  const started = await startForegroundDaemon({ bin, env, api, log: daemonLog });
+  daemon = started.child;
+  return started.info;
 }
+
+
 
 // ---- rules ----
 
@@ -524,8 +479,7 @@ function report(r) {
     roundTripRow('(3) POST /hooks/claude, 1 rule', rt.oneRule),
     roundTripRow(`(3) POST /hooks/claude, ${rt.rules} rules`, rt.manyRules),
   ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const row of rows) lines.push(row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  lines.push(...formatColumns(rows));
   if (r.problems.length) lines.push('', 'problems seen:', ...r.problems.map((problem) => `  - ${problem}`));
   return lines.join('\n');
 }

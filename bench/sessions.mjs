@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { median, percentile, timeCommand } from './lib.mjs';
+import { formatColumns, median, now, percentile, requestJson, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -53,7 +53,6 @@ delete env.XDG_RUNTIME_DIR;
 delete env.TMUX;
 delete env.TMUX_PANE;
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const note = (message) => process.stderr.write(`  ${message}\n`);
 /** Things that looked wrong in the daemon's behaviour, reported after the figures. */
 const problems = [];
@@ -114,18 +113,7 @@ function watchChildren(pid, everyMs = 10) {
   };
 }
 
-/** Alive and not a zombie (a child we have not reaped yet still answers kill 0). */
-function running(pid) {
-  try {
-    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 let cleanedUp = false;
 /** Synchronous, so the same code serves the normal end, an error and a signal. Only ever kills what we started. */
@@ -135,12 +123,8 @@ function cleanup() {
   stream?.close();
   agent.destroy();
   if (idleNode?.pid && running(idleNode.pid)) idleNode.kill('SIGKILL');
-  if (daemon?.pid && running(daemon.pid)) {
-    // SIGTERM is the daemon's clean shutdown (socket and discovery file removed); tmux is killed after it.
-    daemon.kill('SIGTERM');
-    for (let waited = 0; running(daemon.pid) && waited < 5_000; waited += 50) sleepSync(50);
-    if (running(daemon.pid)) daemon.kill('SIGKILL');
-  }
+  // The daemon's clean shutdown removes its socket and discovery file; tmux is killed after it.
+  stopDaemonSync(daemon);
   for (const server of Object.values(servers)) spawnSync('tmux', ['-L', server, 'kill-server'], { env, stdio: 'ignore' });
   // kill-server returns before the server process is gone; wait for the ones whose pid we learnt.
   for (let waited = 0; serverPids.some(running) && waited < 2_000; waited += 50) sleepSync(50);
@@ -162,44 +146,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 /** One JSON request over the socket (keep-alive); resolves with the parsed body and the round trip in ms. */
 function api(method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { accept: 'application/json' };
-    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-    const started = now();
-    const req = http.request({ socketPath, agent, method, path: urlPath, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => {
-        const ms = now() - started;
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode >= 400) reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`));
-        else resolve({ ms, bytes: text.length, body: JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${urlPath} got no answer within 30 s`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return requestJson({ socketPath, agent, method, path: urlPath, body });
 }
 
 async function startDaemon() {
-  daemon = spawn(process.execPath, [bin, 'daemon', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const output of [daemon.stdout, daemon.stderr]) {
-    output.setEncoding('utf8');
-    output.on('data', (text) => daemonLog.push(...text.split('\n').filter(Boolean)));
-  }
-  const exited = new Promise((resolve) => daemon.once('exit', (code, signal) => resolve(`${signal ?? code}`)));
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const result = await Promise.race([api('GET', '/health').then(() => 'up', () => 'down'), exited]);
-    if (result === 'up') return (await api('GET', '/daemon/info')).body;
-    if (result !== 'down') throw new Error(`the daemon exited (${result}) before answering:\n${daemonLog.join('\n')}`);
-    await sleep(50);
-  }
-  throw new Error(`the daemon did not answer GET /health within 15 s:\n${daemonLog.join('\n')}`);
+  const started = await startForegroundDaemon({ bin, env, api, log: daemonLog });
+  daemon = started.child;
+  return started.info;
 }
+
+
 
 /** Polls GET /sessions until every id is in `state`; a timeout is recorded as a problem, not thrown. */
 async function waitForState(ids, state, what) {
@@ -485,8 +441,7 @@ function report(r) {
       pass(echoRatio <= r.targets.echoRatio),
     ],
   ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const row of rows) lines.push(row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  lines.push(...formatColumns(rows));
   if (r.problems.length) lines.push('', 'problems seen:', ...r.problems.map((problem) => `  - ${problem}`));
   return lines.join('\n');
 }
