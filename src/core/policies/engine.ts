@@ -198,11 +198,6 @@ function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text
   };
 }
 
-/** Kept for callers that match one list once (tests, tools). */
-export function globsMatch(patterns: string | readonly string[], value: string, kind: 'path' | 'text'): boolean {
-  return compileGlobs(patterns, kind).test(kind === 'text' ? value.replace(/\s+/g, ' ') : value);
-}
-
 // The usual path rules as string tests (a directory and everything under it, a name anywhere, an exact path); the
 // rest as picomatch expressions.
 function pathGlob(pattern: string): (value: string) => boolean {
