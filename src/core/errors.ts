@@ -45,6 +45,12 @@ export const ERROR_CODES = {
   HOOK_UNAUTHORIZED: { status: 401, family: 'permission' },
   INPUT_DENIED: { status: 403, family: 'permission' },
   INPUT_NEEDS_APPROVAL: { status: 409, family: 'conflict' },
+  // transcripts, library, search
+  LIBRARY_SESSION_NOT_FOUND: { status: 404, family: 'not_found' },
+  LIBRARY_SESSION_AMBIGUOUS: { status: 400, family: 'usage' },
+  TAG_NOT_FOUND: { status: 404, family: 'not_found' },
+  SEARCH_QUERY_INVALID: { status: 400, family: 'usage' },
+  TRASH_FAILED: { status: 500, family: 'internal' },
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },

@@ -5,6 +5,10 @@ import type { Paths } from '../core/paths';
 import type { PolicyService } from '../core/policies/service';
 import type { Secrets } from '../core/secrets';
 import type { SessionManager } from '../core/sessions/manager';
+import type { Analytics } from '../core/analytics/analytics';
+import type { Library } from '../core/library/library';
+import type { Search } from '../core/search/search';
+import type { TranscriptService } from '../core/transcripts/service';
 
 export type Transport = 'unix' | 'tcp';
 
@@ -22,6 +26,10 @@ export interface DaemonContext {
   sessions: SessionManager;
   policies: PolicyService;
   secrets: Secrets;
+  transcripts: TranscriptService;
+  analytics: Analytics;
+  search: Search;
+  library: Library;
   /** The command Claude Code hooks run (hook-forward), and the events they are registered for. */
   hookCommand: string;
   hookEvents: string[];

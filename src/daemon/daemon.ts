@@ -3,11 +3,19 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { routes } from '../core/api';
-import { loadConfig } from '../core/config';
+import type Database from 'better-sqlite3';
+import { loadConfig, type CodepiperConfig } from '../core/config';
 import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
 import { openDatabase } from '../core/db/open';
 import { AppError } from '../core/errors';
-import { EventBus } from '../core/events/bus';
+import { EventBus, LIBRARY_TOPIC, SESSIONS_TOPIC } from '../core/events/bus';
+import { Analytics } from '../core/analytics/analytics';
+import { Library } from '../core/library/library';
+import { trashPlace } from '../core/library/trash';
+import { Search } from '../core/search/search';
+import { loadPrices } from '../core/transcripts/prices';
+import { defaultRoots, TranscriptService } from '../core/transcripts/service';
+import type { Session } from '../core/api/sessions';
 import { CLAUDE_HOOK_EVENTS } from '../core/hooks/claude';
 import { PolicyService } from '../core/policies/service';
 import { loadOrCreateSecrets } from '../core/secrets';
@@ -94,6 +102,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanup.push(() => void sessions.close());
     await sessions.start();
 
+    const transcripts = startTranscripts(db, paths, env, config, bus, log);
+    cleanup.push(() => transcripts.close());
+    followManagedTranscripts(transcripts, sessions.list());
+    const unsubscribeSessions = bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session as Session]));
+    cleanup.push(unsubscribeSessions);
+
     const startedAt = new Date();
     let shutdownRequested: ((reason: string) => void) | undefined;
     const context: DaemonContext = {
@@ -109,6 +123,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       sessions,
       policies,
       secrets,
+      transcripts,
+      analytics: new Analytics(db),
+      search: new Search(db),
+      library: new Library(db, transcripts.indexer, () => trashPlace(env, paths.home)),
       hookCommand,
       hookEvents: [...CLAUDE_HOOK_EVENTS],
       requestShutdown: (reason) => setImmediate(() => shutdownRequested?.(reason)),
@@ -133,6 +151,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       home: paths.home,
     });
     log.info(`codepiper ${VERSION} daemon listening on ${paths.socket} (pid ${process.pid}, home ${paths.home})`);
+    if (config.transcripts?.scanOnStart !== false) {
+      // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).
+      setImmediate(() => void transcripts.scan().then((done) => log.info(`transcript scan: ${done.filesDone} files, ${done.filesChanged} changed, ${done.bytesRead} bytes read`)));
+    }
 
     let closing: Promise<void> | undefined;
     let markClosed!: () => void;
@@ -154,6 +176,38 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (error) {
     for (const undo of cleanup.reverse()) runQuietly(undo, log);
     throw error;
+  }
+}
+
+/**
+ * The transcript index: prices (the shipped table, the user's prices.json in front), costs recomputed when the prices
+ * changed since the index was written, and progress published on the library topic.
+ */
+function startTranscripts(db: Database.Database, paths: Paths, env: NodeJS.ProcessEnv, config: CodepiperConfig, bus: EventBus, log: Logger): TranscriptService {
+  const prices = loadPrices(path.join(paths.home, 'prices.json'));
+  const transcripts = new TranscriptService({
+    db,
+    prices,
+    roots: defaultRoots(env, config.transcripts),
+    log,
+    onProgress: (progress) => bus.publish(LIBRARY_TOPIC, { type: 'scan', ...progress }),
+    onIndexed: (file, result) => bus.publish(LIBRARY_TOPIC, { type: 'indexed', file, outcome: result.outcome, bytesRead: result.bytesRead }),
+  });
+  const stored = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'prices'").get()?.value;
+  if (stored !== prices.fingerprint) {
+    const changed = transcripts.indexer.repriceAll();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('prices', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(prices.fingerprint);
+    if (stored !== undefined) log.info(`prices changed: ${changed} usage entries repriced`);
+  }
+  return transcripts;
+}
+
+/** Live sessions whose agent told where its transcript is are tailed; ended ones get a last read and are let go. */
+function followManagedTranscripts(transcripts: TranscriptService, sessions: Session[]): void {
+  for (const session of sessions) {
+    const live = !['stopped', 'crashed'].includes(session.state);
+    if (live && session.transcriptPath && session.provider === 'claude-code') transcripts.follow(session.id, session.transcriptPath, 'claude-code');
+    else transcripts.unfollow(session.id);
   }
 }
 

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { AppError, isAppError } from '../core/errors';
-import { SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../core/events/bus';
+import { LIBRARY_TOPIC, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../core/events/bus';
 import type { OutputChunk } from '../core/sessions/output';
 import type { DaemonContext } from './context';
 
@@ -25,12 +25,12 @@ export function endAllStreams(): void {
  */
 export function serveStream(req: http.IncomingMessage, res: http.ServerResponse, daemon: DaemonContext): void {
   let url: URL;
-  let topics: Array<{ topic: string; kind: 'sessions' | 'output' | 'events'; session?: string }>;
+  let topics: Array<{ topic: string; kind: TopicKind; session?: string }>;
   let since: number | undefined;
   try {
     url = new URL(req.url ?? '/', 'http://codepiper.invalid');
     const requested = url.searchParams.getAll('topic');
-    if (requested.length === 0) throw new AppError('USAGE', 'name at least one topic: ?topic=sessions, session:<id>:output or session:<id>:events');
+    if (requested.length === 0) throw new AppError('USAGE', 'name at least one topic: ?topic=sessions, library, session:<id>:output or session:<id>:events');
     topics = requested.map((topic) => parseTopic(topic, daemon));
     const sinceParam = url.searchParams.get('since');
     if (sinceParam !== null) {
@@ -67,6 +67,7 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
 
   for (const { topic, kind, session } of topics) {
     if (kind === 'sessions') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('session', message)));
+    else if (kind === 'library') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('library', message)));
     else if (kind === 'events') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('event', message)));
     else {
       const send = output(session!);
@@ -77,11 +78,14 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
   write('ready', { topics: topics.map(({ topic }) => topic) });
 }
 
-function parseTopic(topic: string, daemon: DaemonContext): { topic: string; kind: 'sessions' | 'output' | 'events'; session?: string } {
+type TopicKind = 'sessions' | 'library' | 'output' | 'events';
+
+function parseTopic(topic: string, daemon: DaemonContext): { topic: string; kind: TopicKind; session?: string } {
   if (topic === SESSIONS_TOPIC) return { topic, kind: 'sessions' };
+  if (topic === LIBRARY_TOPIC) return { topic, kind: 'library' };
   const match = /^session:(.+):(output|events)$/.exec(topic);
-  if (!match) throw new AppError('VALIDATION_FAILED', `unknown topic "${topic}"; topics are sessions, session:<id>:output and session:<id>:events`);
+  if (!match) throw new AppError('VALIDATION_FAILED', `unknown topic "${topic}"; topics are sessions, library, session:<id>:output and session:<id>:events`);
   const id = daemon.sessions.resolve(match[1]!).id;
-  const kind = match[2] as 'output' | 'events';
+  const kind = match[2] as TopicKind;
   return { topic: kind === 'output' ? sessionOutputTopic(id) : sessionEventsTopic(id), kind, session: id };
 }

@@ -3,9 +3,10 @@ import type { RouteDef } from './route';
 import { policyRoutes } from './policies';
 import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
+import { analyticsRoutes, libraryRoutes } from './transcripts';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...libraryRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -16,6 +16,13 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   tmux: z.strictObject({ binary: z.string().min(1).optional() }).optional(),
+  transcripts: z
+    .strictObject({
+      claude: z.array(z.string().min(1)).optional().describe('Claude config dirs whose projects/ is indexed (default: CLAUDE_CONFIG_DIR, else ~/.claude and ~/.config/claude)'),
+      codex: z.array(z.string().min(1)).optional().describe('Codex homes whose sessions/ is indexed (default: CODEX_HOME, else ~/.codex)'),
+      scanOnStart: z.boolean().optional().describe('scan every transcript in the background when the daemon starts (default true)'),
+    })
+    .optional(),
   policies: z
     .strictObject({
       defaultAction: z.enum(['ask', 'deny']).optional().describe('what happens when no rule matches; never allow'),

@@ -37,3 +37,5 @@ export class EventBus {
 export const sessionOutputTopic = (id: string): Topic => `session:${id}:output`;
 export const sessionEventsTopic = (id: string): Topic => `session:${id}:events`;
 export const SESSIONS_TOPIC: Topic = 'sessions';
+/** Transcript index news: scan progress (`{type: 'scan', ...}`) and live files read (`{type: 'indexed', ...}`). */
+export const LIBRARY_TOPIC: Topic = 'library';

@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
 import { AppError } from '../errors';
 
-/** Variables an agent (and the private tmux server itself) may inherit from the daemon; everything else is dropped. */
-const ALLOWED_ENV = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'EDITOR', 'VISUAL', 'COLORTERM']);
+/**
+ * Variables an agent (and the private tmux server itself) may inherit from the daemon; everything else is dropped.
+ * CLAUDE_CONFIG_DIR and CODEX_HOME say where the agents keep their settings and transcripts: the agents and the
+ * daemon's transcript index must agree on them.
+ */
+const ALLOWED_ENV = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'EDITOR', 'VISUAL', 'COLORTERM', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME']);
 const ALLOWED_ENV_PREFIXES = ['LC_', 'XDG_'];
 
 /** The allowlisted part of `env`: never the daemon's own secrets or CODEPIPER_* settings. */

@@ -3,6 +3,7 @@ import { migration001 } from './001-meta';
 import { migration002 } from './002-sessions';
 import { migration003 } from './003-policies';
 import { migration004 } from './004-transcript-path';
+import { migration005 } from './005-transcripts';
 
 /** Every migration, in order. A migration, once released, is never edited: add the next number instead. */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];

@@ -1,0 +1,277 @@
+import type Database from 'better-sqlite3';
+import { BUCKET_MS, bucketBounds, dayOf, hourOf, resolveRange, type RangeInput, type ResolvedRange } from './range';
+
+/** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
+export interface AnalyticsFilter extends RangeInput {
+  cwd?: string;
+  /** A library session's numeric id (resolved by the caller). */
+  sessionId?: number;
+}
+
+/** Token fields named as ccusage's JSON names them. */
+export interface TokenTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+  totalCost: number;
+}
+
+interface RollupSums {
+  input: number;
+  output: number;
+  cache_create: number;
+  cache_read: number;
+  cost: number;
+}
+
+const LIVE_STATES = "('starting', 'running', 'idle', 'needs_input', 'needs_permission')";
+
+export function zeroTotals(): TokenTotals {
+  return { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, totalCost: 0 };
+}
+
+function addSums(target: TokenTotals, row: RollupSums): void {
+  target.inputTokens += row.input;
+  target.outputTokens += row.output;
+  target.cacheCreationTokens += row.cache_create;
+  target.cacheReadTokens += row.cache_read;
+  target.totalTokens += row.input + row.output + row.cache_create + row.cache_read;
+  target.totalCost += row.cost;
+}
+
+/** Costs are sums of many floats: rounded to a hundredth of a cent for display and comparison. */
+function roundCost<T extends { totalCost: number }>(t: T): T {
+  t.totalCost = Math.round(t.totalCost * 1e4) / 1e4;
+  return t;
+}
+
+export function rangeOut(range: ResolvedRange) {
+  return { from: range.start === null ? null : new Date(range.start).toISOString(), to: range.end === null ? null : new Date(range.end).toISOString(), tz: range.tz };
+}
+
+/**
+ * The analytics reports. Token and message figures come from the quarter-hour rollups the indexer keeps, so a report
+ * reads a few thousand rows whatever the size of the corpus; days are formed in the caller's time zone.
+ */
+export class Analytics {
+  constructor(private readonly db: Database.Database) {}
+
+  /** `AND ...` restricting a rollup (or messages) table's session_id column, with its parameters. */
+  private scope(filter: AnalyticsFilter, column = 'session_id'): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (filter.sessionId !== undefined) {
+      clauses.push(`${column} = ?`);
+      params.push(filter.sessionId);
+    }
+    if (filter.cwd) {
+      const cwd = filter.cwd.replace(/\/+$/, '') || '/';
+      clauses.push(`${column} IN (SELECT id FROM library_sessions WHERE cwd = ? OR substr(cwd, 1, ?) = ?)`);
+      params.push(cwd, cwd.length + 1, cwd === '/' ? '/' : `${cwd}/`);
+    }
+    return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
+  }
+
+  overview(filter: AnalyticsFilter) {
+    const range = resolveRange(filter);
+    const [from, to] = bucketBounds(range);
+    const scope = this.scope(filter);
+    const usage = this.db
+      .prepare<unknown[], RollupSums & { unpriced: number }>(
+        `SELECT coalesce(sum(input), 0) input, coalesce(sum(output), 0) output, coalesce(sum(cache_create), 0) cache_create,
+                coalesce(sum(cache_read), 0) cache_read, coalesce(sum(cost), 0) cost, coalesce(sum(unpriced), 0) unpriced
+         FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql}`,
+      )
+      .get(from, to, ...scope.params)!;
+    const unpricedModels = this.db
+      .prepare<unknown[], { model: string }>(`SELECT DISTINCT model FROM usage_rollup WHERE unpriced > 0 AND bucket >= ? AND bucket < ?${scope.sql} ORDER BY model`)
+      .all(from, to, ...scope.params)
+      .map((row) => row.model);
+    const messages = this.db
+      .prepare<unknown[], { n: number }>(`SELECT coalesce(sum(messages), 0) n FROM message_rollup WHERE bucket >= ? AND bucket < ?${scope.sql}`)
+      .get(from, to, ...scope.params)!.n;
+    const sessions = this.db
+      .prepare<unknown[], { n: number }>(
+        `SELECT count(*) n FROM (SELECT session_id FROM message_rollup WHERE bucket >= ? AND bucket < ?${scope.sql}
+                                 UNION SELECT session_id FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql})`,
+      )
+      .get(from, to, ...scope.params, from, to, ...scope.params)!.n;
+    const active = this.db.prepare<[], { n: number }>(`SELECT count(*) n FROM sessions WHERE state IN ${LIVE_STATES}`).get()!.n;
+    const totals = zeroTotals();
+    addSums(totals, usage);
+    const prompt = totals.inputTokens + totals.cacheCreationTokens + totals.cacheReadTokens;
+    return {
+      range: rangeOut(range),
+      sessions,
+      activeSessions: active,
+      messages,
+      ...roundCost(totals),
+      cacheHitRate: prompt === 0 ? 0 : Math.round((totals.cacheReadTokens / prompt) * 1e4) / 1e4,
+      unpricedTokens: usage.unpriced,
+      unpricedModels,
+    };
+  }
+
+  /** Tokens and cost per day, with a breakdown per model: `{days: [{date, ...tokens, models}], totals}`. */
+  tokenUsage(filter: AnalyticsFilter) {
+    const range = resolveRange(filter);
+    const [from, to] = bucketBounds(range);
+    const scope = this.scope(filter);
+    const rows = this.db
+      .prepare<unknown[], RollupSums & { bucket: number; model: string }>(
+        `SELECT bucket, model, sum(input) input, sum(output) output, sum(cache_create) cache_create, sum(cache_read) cache_read, sum(cost) cost
+         FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} AND entries > 0 GROUP BY bucket, model`,
+      )
+      .all(from, to, ...scope.params);
+    const days = new Map<string, TokenTotals & { models: Map<string, TokenTotals> }>();
+    const totals = zeroTotals();
+    for (const row of rows) {
+      const date = dayOf(row.bucket * BUCKET_MS, range.tz);
+      let day = days.get(date);
+      if (!day) days.set(date, (day = { ...zeroTotals(), models: new Map() }));
+      let model = day.models.get(row.model);
+      if (!model) day.models.set(row.model, (model = zeroTotals()));
+      addSums(day, row);
+      addSums(model, row);
+      addSums(totals, row);
+    }
+    return {
+      range: rangeOut(range),
+      days: [...days.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([date, { models, ...sums }]) => ({
+          date,
+          ...roundCost(sums),
+          models: [...models.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, t]) => ({ model, ...roundCost(t) })),
+        })),
+      totals: roundCost(totals),
+    };
+  }
+
+  tokensByModel(filter: AnalyticsFilter) {
+    const range = resolveRange(filter);
+    const [from, to] = bucketBounds(range);
+    const scope = this.scope(filter);
+    const rows = this.db
+      .prepare<unknown[], RollupSums & { model: string; entries: number; unpriced: number }>(
+        `SELECT model, sum(entries) entries, sum(input) input, sum(output) output, sum(cache_create) cache_create,
+                sum(cache_read) cache_read, sum(cost) cost, sum(unpriced) unpriced
+         FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} GROUP BY model HAVING sum(entries) > 0`,
+      )
+      .all(from, to, ...scope.params);
+    const models = rows.map((row) => {
+      const t = zeroTotals();
+      addSums(t, row);
+      return { model: row.model, requests: row.entries, priced: row.unpriced === 0, ...roundCost(t) };
+    });
+    models.sort((a, b) => b.totalCost - a.totalCost || b.totalTokens - a.totalTokens);
+    const totals = zeroTotals();
+    for (const row of rows) addSums(totals, row);
+    return { range: rangeOut(range), models, totals: roundCost(totals) };
+  }
+
+  /** Per day (or hour): messages, sessions with activity, tokens. */
+  activityTimeline(filter: AnalyticsFilter & { granularity?: 'day' | 'hour' }) {
+    const range = resolveRange(filter);
+    const [from, to] = bucketBounds(range);
+    const scope = this.scope(filter);
+    const granularity = filter.granularity ?? (filter.range === 'today' ? 'hour' : 'day');
+    const label = (bucket: number) => (granularity === 'hour' ? hourOf(bucket * BUCKET_MS, range.tz) : dayOf(bucket * BUCKET_MS, range.tz));
+    const points = new Map<string, { messages: number; sessions: Set<number>; tokens: number; cost: number }>();
+    const point = (key: string) => {
+      let p = points.get(key);
+      if (!p) points.set(key, (p = { messages: 0, sessions: new Set(), tokens: 0, cost: 0 }));
+      return p;
+    };
+    for (const row of this.db
+      .prepare<unknown[], { bucket: number; session_id: number; messages: number }>(`SELECT bucket, session_id, messages FROM message_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} AND messages > 0`)
+      .all(from, to, ...scope.params)) {
+      const p = point(label(row.bucket));
+      p.messages += row.messages;
+      p.sessions.add(row.session_id);
+    }
+    for (const row of this.db
+      .prepare<unknown[], { bucket: number; session_id: number; tokens: number; cost: number }>(
+        `SELECT bucket, session_id, sum(input + output + cache_create + cache_read) tokens, sum(cost) cost FROM usage_rollup
+         WHERE bucket >= ? AND bucket < ?${scope.sql} AND entries > 0 GROUP BY bucket, session_id`,
+      )
+      .all(from, to, ...scope.params)) {
+      const p = point(label(row.bucket));
+      p.tokens += row.tokens;
+      p.cost += row.cost;
+      p.sessions.add(row.session_id);
+    }
+    return {
+      range: rangeOut(range),
+      granularity,
+      points: [...points.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([at, p]) => ({ at, messages: p.messages, sessions: p.sessions.size, totalTokens: p.tokens, totalCost: Math.round(p.cost * 1e4) / 1e4 })),
+    };
+  }
+
+  sessionsByProvider(filter: AnalyticsFilter) {
+    const range = resolveRange(filter);
+    const [from, to] = bucketBounds(range);
+    const scope = this.scope(filter, 'r.session_id');
+    const rows = this.db
+      .prepare<unknown[], RollupSums & { provider: string; sessions: number }>(
+        `SELECT s.provider provider, count(DISTINCT r.session_id) sessions, sum(r.input) input, sum(r.output) output,
+                sum(r.cache_create) cache_create, sum(r.cache_read) cache_read, sum(r.cost) cost
+         FROM usage_rollup r JOIN library_sessions s ON s.id = r.session_id
+         WHERE r.bucket >= ? AND r.bucket < ?${scope.sql} AND r.entries > 0 GROUP BY s.provider ORDER BY sessions DESC`,
+      )
+      .all(from, to, ...scope.params);
+    const live = this.db.prepare<[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE state IN ${LIVE_STATES} GROUP BY provider`).all();
+    const liveBy = new Map(live.map((row) => [row.provider, row.n]));
+    const providers = rows.map((row) => {
+      const t = zeroTotals();
+      addSums(t, row);
+      return { provider: row.provider, sessions: row.sessions, activeSessions: liveBy.get(row.provider) ?? 0, ...roundCost(t) };
+    });
+    for (const [provider, n] of liveBy) {
+      if (!providers.some((p) => p.provider === provider)) providers.push({ provider, sessions: 0, activeSessions: n, ...zeroTotals() });
+    }
+    return { range: rangeOut(range), providers };
+  }
+
+  /** The 15 most used tools in the range (tool calls, from the messages index). */
+  toolUsage(filter: AnalyticsFilter & { limit?: number }) {
+    const range = resolveRange(filter);
+    const scope = this.scope(filter);
+    const tools = this.db
+      .prepare<unknown[], { tool: string; calls: number; sessions: number }>(
+        `SELECT tool, count(*) calls, count(DISTINCT session_id) sessions FROM messages
+         WHERE role = 'tool' AND ts >= ? AND ts < ? AND copy = 0${scope.sql} GROUP BY tool ORDER BY calls DESC, tool LIMIT ?`,
+      )
+      .all(range.start ?? -1e15, range.end ?? 1e15, ...scope.params, filter.limit ?? 15);
+    return { range: rangeOut(range), tools };
+  }
+
+  /** Policy decisions per day and decision (managed sessions only: the policy engine decides for those). */
+  policyDecisions(filter: RangeInput & { managedSessionId?: string }) {
+    const range = resolveRange(filter);
+    const clauses = ['at >= ?', 'at < ?'];
+    const params: unknown[] = [range.start === null ? '' : new Date(range.start).toISOString(), range.end === null ? '9' : new Date(range.end).toISOString()];
+    if (filter.managedSessionId) {
+      clauses.push('session_id = ?');
+      params.push(filter.managedSessionId);
+    }
+    const rows = this.db.prepare<unknown[], { at: string; decision: string }>(`SELECT at, decision FROM policy_decisions WHERE ${clauses.join(' AND ')}`).all(...params);
+    const days = new Map<string, { allow: number; deny: number; ask: number }>();
+    const totals = { allow: 0, deny: 0, ask: 0 };
+    for (const row of rows) {
+      const date = dayOf(Date.parse(row.at), range.tz);
+      let day = days.get(date);
+      if (!day) days.set(date, (day = { allow: 0, deny: 0, ask: 0 }));
+      const key = row.decision as keyof typeof totals;
+      if (key in day) {
+        day[key]++;
+        totals[key]++;
+      }
+    }
+    return { range: rangeOut(range), days: [...days.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, d]) => ({ date, ...d })), totals };
+  }
+}

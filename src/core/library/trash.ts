@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AppError } from '../errors';
+
+export interface TrashPlace {
+  /** 'desktop': the freedesktop.org trash (or macOS ~/.Trash), restorable from a file manager; 'codepiper': our own. */
+  kind: 'desktop' | 'codepiper';
+  dir: string;
+}
+
+/**
+ * Where deleted transcripts go: the desktop trash when one exists (XDG_DATA_HOME/Trash, ~/.local/share/Trash, or
+ * ~/.Trash on macOS), else $CODEPIPER_HOME/trash. Never a permanent delete.
+ */
+export function trashPlace(env: NodeJS.ProcessEnv, codepiperHome: string): TrashPlace {
+  const home = env.HOME || os.homedir();
+  const candidates = process.platform === 'darwin' ? [path.join(home, '.Trash')] : [path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'Trash')];
+  for (const dir of candidates) {
+    try {
+      if (fs.statSync(dir).isDirectory()) return { kind: 'desktop', dir };
+    } catch {
+      // not there
+    }
+  }
+  return { kind: 'codepiper', dir: path.join(codepiperHome, 'trash') };
+}
+
+/**
+ * Moves `file` into the trash and returns where it went. For the freedesktop trash it also writes the .trashinfo
+ * record (original path, deletion time) that lets a file manager restore it. A move across file systems copies, checks
+ * the size, then removes the original; if anything fails the original is left where it was.
+ */
+export function moveToTrash(file: string, place: TrashPlace, now = new Date()): string {
+  const freedesktop = place.kind === 'desktop' && process.platform !== 'darwin';
+  const filesDir = freedesktop ? path.join(place.dir, 'files') : place.dir;
+  const infoDir = path.join(place.dir, freedesktop ? 'info' : '.info');
+  fs.mkdirSync(filesDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(infoDir, { recursive: true, mode: 0o700 });
+  const base = path.basename(file);
+  for (let n = 1; n < 10_000; n++) {
+    const name = n === 1 ? base : `${base}.${n}`;
+    const infoFile = path.join(infoDir, `${name}.trashinfo`);
+    let infoFd: number;
+    try {
+      // The info file is claimed first and exclusively: two deletions never pick the same name.
+      infoFd = fs.openSync(infoFile, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new AppError('TRASH_FAILED', `cannot write to the trash ${place.dir}: ${(error as Error).message}`);
+    }
+    const target = path.join(filesDir, name);
+    if (fs.existsSync(target)) {
+      fs.closeSync(infoFd);
+      continue;
+    }
+    try {
+      fs.writeSync(infoFd, `[Trash Info]\nPath=${encodeTrashPath(file)}\nDeletionDate=${localIso(now)}\n`);
+      fs.closeSync(infoFd);
+      move(file, target);
+      return target;
+    } catch (error) {
+      fs.rmSync(infoFile, { force: true });
+      throw new AppError('TRASH_FAILED', `cannot move ${file} to the trash: ${(error as Error).message}`);
+    }
+  }
+  throw new AppError('TRASH_FAILED', `no free name for ${base} in ${place.dir}`);
+}
+
+function move(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+    if (fs.statSync(to).size !== fs.statSync(from).size) {
+      fs.rmSync(to, { force: true });
+      throw new Error('the copy in the trash is incomplete');
+    }
+    fs.rmSync(from);
+  }
+}
+
+/** The trash spec's Path: absolute, each byte outside the unreserved set percent-encoded, slashes kept. */
+function encodeTrashPath(file: string): string {
+  return path
+    .resolve(file)
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
+/** YYYY-MM-DDThh:mm:ss in local time, as the trash spec wants. */
+function localIso(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
+}

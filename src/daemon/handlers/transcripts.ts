@@ -1,0 +1,69 @@
+import type { AnalyticsFilter } from '../../core/analytics/analytics';
+import type { DaemonContext } from '../context';
+import type { Handlers } from '../router';
+
+interface ScopeInput {
+  range?: AnalyticsFilter['range'];
+  since?: string;
+  until?: string;
+  tz?: string;
+  cwd?: string;
+  project?: string;
+  session?: string;
+}
+
+/** The report scope of an analytics request: its range and, by directory or session, which conversations count. */
+function scope(input: ScopeInput, daemon: DaemonContext): AnalyticsFilter {
+  const { session, project, cwd, ...range } = input;
+  return {
+    ...range,
+    ...(cwd || project ? { cwd: cwd ?? project } : {}),
+    ...(session ? { sessionId: daemon.library.resolve(session).id } : {}),
+  };
+}
+
+/** The managed session (if any) behind a `session` filter, for reports read from the policy audit log. */
+function managedId(session: string | undefined, daemon: DaemonContext): string | undefined {
+  if (!session) return undefined;
+  try {
+    return daemon.sessions.resolve(session).id;
+  } catch {
+    return daemon.library.resolve(session).managed_id ?? '\0none';
+  }
+}
+
+/** Analytics, search, the session library and tags. */
+export const transcriptHandlers = {
+  'analytics.overview': (input, { daemon }) => daemon.analytics.overview(scope(input, daemon)),
+  'analytics.activityTimeline': ({ granularity, ...input }, { daemon }) => daemon.analytics.activityTimeline({ ...scope(input, daemon), granularity }),
+  'analytics.tokenUsage': (input, { daemon }) => daemon.analytics.tokenUsage(scope(input, daemon)),
+  'analytics.tokensByModel': (input, { daemon }) => daemon.analytics.tokensByModel(scope(input, daemon)),
+  'analytics.sessionsByProvider': (input, { daemon }) => daemon.analytics.sessionsByProvider(scope(input, daemon)),
+  'analytics.toolUsage': ({ limit, ...input }, { daemon }) => daemon.analytics.toolUsage({ ...scope(input, daemon), limit }),
+  'analytics.policyDecisions': ({ session, cwd: _cwd, project: _project, ...range }, { daemon }) =>
+    daemon.analytics.policyDecisions({ ...range, managedSessionId: managedId(session, daemon) }),
+
+  search: ({ session, ...input }, { daemon }) =>
+    daemon.search.search({ ...input, ...(session ? { sessionId: daemon.library.resolve(session).id } : {}) }),
+
+  'library.sessions': (input, { daemon }) => daemon.library.list(input),
+  'library.get': ({ id, limit, offset }, { daemon }) => daemon.library.get(id, { limit, offset }),
+  'library.rename': ({ id, name }, { daemon }) => daemon.library.rename(id, name),
+  'library.favourite': ({ id, favourite }, { daemon }) => daemon.library.setFavourite(id, favourite),
+  'library.favourites': ({ limit, offset }, { daemon }) => daemon.library.list({ favourite: true, limit, offset }),
+  'library.addTag': ({ id, tag }, { daemon }) => daemon.library.tagSession(id, tag, true),
+  'library.removeTag': ({ id, tag }, { daemon }) => daemon.library.tagSession(id, tag, false),
+  'library.export': ({ id, format }, { daemon }) => daemon.library.export(id, format),
+  'library.delete': ({ id }, { daemon }) => daemon.library.delete(id),
+  'library.stats': (_input, { daemon }) => ({ ...daemon.library.stats(), scan: daemon.transcripts.status() }),
+  'library.scan': async ({ wait }, { daemon }) => {
+    const running = daemon.transcripts.scan();
+    return wait ? await running : daemon.transcripts.status();
+  },
+  'library.scanStatus': (_input, { daemon }) => daemon.transcripts.status(),
+
+  'tags.list': (_input, { daemon }) => ({ tags: daemon.library.listTags() }),
+  'tags.create': (input, { daemon }) => daemon.library.createTag(input),
+  'tags.update': ({ id, ...changes }, { daemon }) => daemon.library.updateTag(id, changes),
+  'tags.delete': ({ id }, { daemon }) => daemon.library.deleteTag(id),
+} satisfies Partial<Handlers>;
