@@ -39,7 +39,16 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
   const home = path.join(dir, 'home');
   const socket = options.socketInHome ? path.join(home, 'daemon.sock') : path.join(dir, 'd.sock');
   const tmuxSocket = `cpt-${path.basename(dir).slice(4)}`;
-  const env: NodeJS.ProcessEnv = { ...cleanEnv(), CODEPIPER_HOME: home, CODEPIPER_TMUX_SOCKET: tmuxSocket };
+  // The agents' own homes too: the daemon indexes transcripts under these, never the user's real ones.
+  const env: NodeJS.ProcessEnv = {
+    ...cleanEnv(),
+    CODEPIPER_HOME: home,
+    CODEPIPER_TMUX_SOCKET: tmuxSocket,
+    CLAUDE_CONFIG_DIR: path.join(dir, 'claude'),
+    CODEX_HOME: path.join(dir, 'codex'),
+    XDG_DATA_HOME: path.join(dir, 'xdg-data'),
+    XDG_CONFIG_HOME: path.join(dir, 'xdg-config'),
+  };
   if (!options.socketInHome) env.CODEPIPER_SOCKET = socket;
   const pids = new Set<number>();
   const children = new Set<ChildProcess>();
@@ -135,6 +144,7 @@ function processesMentioning(dir: string): number[] {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('CODEPIPER_') || key === 'XDG_RUNTIME_DIR') delete env[key];
+  for (const key of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME']) delete env[key];
   return env;
 }
 

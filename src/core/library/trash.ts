@@ -51,7 +51,9 @@ export function moveToTrash(file: string, place: TrashPlace, now = new Date()): 
     }
     const target = path.join(filesDir, name);
     if (fs.existsSync(target)) {
+      // A file without its record (put there by hand): leave both alone and try the next name.
       fs.closeSync(infoFd);
+      fs.rmSync(infoFile, { force: true });
       continue;
     }
     try {

@@ -244,7 +244,15 @@ export class TranscriptIndexer {
       fstatInto(fd, stat);
       if (!row) row = this.newFileRow(file, provider);
       const mtime = Math.floor(stat.mtimeMs);
-      if (stat.size > 0 && (row.offset === 0 || row.error === 'binary') && looksBinary(fd, stat.size)) {
+      let binary: boolean;
+      try {
+        binary = stat.size > 0 && (row.offset === 0 || row.error === 'binary') && looksBinary(fd, stat.size);
+      } catch (error) {
+        this.stmt.markFile.run(`unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, row.dev, row.ino, row.size, row.mtime_ms, row.offset, row.id);
+        result.outcome = 'unreadable';
+        return result;
+      }
+      if (binary) {
         if (row.offset > 0) this.db.transaction(() => this.dropFileRows(row!.id))();
         this.stmt.markFile.run('binary', stat.dev, stat.ino, stat.size, mtime, 0, row.id);
         result.outcome = 'binary';
@@ -252,14 +260,24 @@ export class TranscriptIndexer {
       }
       const replaced = row.offset > 0 && (row.ino !== stat.ino || row.dev !== stat.dev || stat.size < row.offset || headHash(fd, Math.min(HEAD_BYTES, row.offset)) !== row.head);
       result.outcome = replaced ? 'reread' : 'appended';
-      this.db.transaction(() => {
-        const current = row!;
-        if (replaced) {
-          this.dropFileRows(current.id);
-          Object.assign(current, { offset: 0, parser: null, lines: 0, bad_lines: 0, session_id: null });
-        }
-        this.readSlice(fd, current, provider, stat, budget, result);
-      })();
+      const current = row;
+      const before = { offset: row.offset, dev: row.dev, ino: row.ino, size: row.size, mtime: row.mtime_ms };
+      try {
+        this.db.transaction(() => {
+          if (replaced) {
+            this.dropFileRows(current.id);
+            Object.assign(current, { offset: 0, parser: null, lines: 0, bad_lines: 0, session_id: null });
+          }
+          this.readSlice(fd, current, provider, stat, budget, result);
+        })();
+      } catch (error) {
+        // A read that fails midway (EIO, a directory named *.jsonl) rolls the slice back and is counted.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!code || code.startsWith('SQLITE')) throw error;
+        // The rollback kept the rows as they were: so must the offset be.
+        this.stmt.markFile.run(`unreadable: ${code}`, before.dev, before.ino, before.size, before.mtime, before.offset, current.id);
+        Object.assign(result, { outcome: 'unreadable', bytesRead: 0, done: true, badLines: 0, oversizedLines: 0 });
+      }
       return result;
     } finally {
       fs.closeSync(fd);
