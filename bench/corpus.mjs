@@ -403,9 +403,10 @@ function codexRollout(ctx, { cwd, start, turns, file, withContext }) {
 
 /**
  * Writes the corpus under `out` and returns its manifest. `targetBytes` is approximate (the last session finishes).
- * Sessions spread over the `days` days before `now`.
+ * Sessions spread over the `days` days before `now`, with 2 to `maxTurns` turns each (small values give a small corpus
+ * many sessions).
  */
-export function generateCorpus({ out, seed = 1, targetBytes = 5_000_000, days = 30, now = Date.UTC(2026, 10, 20, 12) }) {
+export function generateCorpus({ out, seed = 1, targetBytes = 5_000_000, days = 30, now = Date.UTC(2026, 10, 20, 12), maxTurns = 90 }) {
   const r = rng(seed);
   const ctx = { r, words: new WordIndex(), expected: new Expected(), codexExpected: new Expected() };
   const claudeRoot = path.join(out, 'claude');
@@ -431,7 +432,7 @@ export function generateCorpus({ out, seed = 1, targetBytes = 5_000_000, days = 
     const project = r.pick(projects);
     const sessionId = uuid(r);
     const copyFrom = finished.length && r.chance(0.08) ? r.pick(finished) : undefined;
-    const turns = r.int(2, 90);
+    const turns = r.int(2, maxTurns);
     const session = claudeSession(ctx, { project, sessionId, start, copyFrom, turns, file: path.join(copyFrom ? path.dirname(copyFrom.file) : project.dir, `${sessionId}.jsonl`) });
     if (copyFrom) stats.resumed++;
     stats.bytes += session.bytes;

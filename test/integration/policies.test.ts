@@ -66,7 +66,7 @@ describe('policies decide the fake Claude Code\'s tool calls through its hooks',
     expect(entry.settingsFile).toBe(path.join(harness.home, 'sessions', id, 'claude-settings.json'));
     // SessionStart told where the agent's transcript is, for the indexer and resume.
     const session = await ok('GET', `/sessions/${id}`);
-    expect(session.transcriptPath).toMatch(new RegExp(`fake-claude-${session.agentSessionId}\\.jsonl$`));
+    expect(session.transcriptPath).toBe(path.join(harness.env.CLAUDE_CONFIG_DIR!, 'projects', harness.dir.replace(/[^A-Za-z0-9]/g, '-'), `${session.agentSessionId}.jsonl`));
   });
 
   it('a deny rule stops rm -rf and its reason reaches the agent', async () => {

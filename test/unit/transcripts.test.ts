@@ -279,7 +279,8 @@ describe('a generated corpus', () => {
     const manifest = generateCorpus({ out: dir, seed: 3, targetBytes: 1_000_000 });
     indexAll({ claude: [manifest.claudeRoot], codex: [manifest.codexRoot] });
     const before = analytics.overview({ range: 'all', tz: 'UTC' });
-    const target = indexer.discover({ claude: [manifest.claudeRoot], codex: [] })[0]!.path;
+    // Not a file left ending in a half-written line: appending would complete that line instead.
+    const target = indexer.discover({ claude: [manifest.claudeRoot], codex: [] }).find((f) => fs.readFileSync(f.path, 'utf8').endsWith('\n'))!.path;
     const appended = assistant({ id: 'msg_appended', requestId: 'req_appended', ts: '2026-11-01T12:00:00.000Z', input: 11, output: 22, cacheCreate: 33, cacheRead: 44 });
     fs.appendFileSync(target, appended);
     const results = indexAll({ claude: [manifest.claudeRoot], codex: [manifest.codexRoot] });
