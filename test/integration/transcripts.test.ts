@@ -46,11 +46,11 @@ describe('the daemon indexes every transcript on disk', () => {
     const usage = await ok('GET', '/analytics/token-usage?range=all&tz=UTC');
     const expected = { input: 0, output: 0, cacheCreate: 0, cacheRead: 0 };
     for (const side of [manifest.claude, manifest.codex]) {
-      for (const t of Object.values(side.byDay) as Array<Record<string, number>>) {
-        expected.input += t.inputTokens!;
-        expected.output += t.outputTokens!;
-        expected.cacheCreate += t.cacheCreationTokens!;
-        expected.cacheRead += t.cacheReadTokens!;
+      for (const t of Object.values(side.byDay)) {
+        expected.input += t.inputTokens;
+        expected.output += t.outputTokens;
+        expected.cacheCreate += t.cacheCreationTokens;
+        expected.cacheRead += t.cacheReadTokens;
       }
     }
     expect(usage.totals).toMatchObject({ inputTokens: expected.input, outputTokens: expected.output, cacheCreationTokens: expected.cacheCreate, cacheReadTokens: expected.cacheRead });
@@ -85,8 +85,8 @@ describe('the daemon indexes every transcript on disk', () => {
   it('searches with highlighted snippets, the same rows the generator wrote, and a 400 for bad syntax', async () => {
     for (const word of SEARCH_WORDS.slice(-3)) {
       const found = await ok('GET', `/search?q=${word}&limit=5000`);
-      expect({ word, total: found.total }).toEqual({ word, total: manifest.words[word].lines });
-      expect(new Set(found.hits.map((h: any) => path.relative(harness.dir, h.file)))).toEqual(new Set(manifest.words[word].files));
+      expect({ word, total: found.total }).toEqual({ word, total: manifest.words[word]!.lines });
+      expect(new Set(found.hits.map((h: any) => path.relative(harness.dir, h.file)))).toEqual(new Set(manifest.words[word]!.files));
     }
     const { status, json } = await api('GET', `/search?q=${encodeURIComponent('"never closed')}`);
     expect(status).toBe(400);

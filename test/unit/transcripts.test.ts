@@ -255,24 +255,51 @@ describe('a generated corpus', () => {
     const usage = analytics.tokenUsage({ range: 'all', tz: 'UTC' });
     const expected: Record<string, number[]> = {};
     for (const side of [manifest.claude, manifest.codex]) {
-      for (const [date, t] of Object.entries(side.byDay) as Array<[string, Record<string, number>]>) {
-        const sum = (expected[date] ??= [0, 0, 0, 0]);
-        sum[0] += t.inputTokens!;
-        sum[1] += t.outputTokens!;
-        sum[2] += t.cacheCreationTokens!;
-        sum[3] += t.cacheReadTokens!;
+      for (const [date, t] of Object.entries(side.byDay)) {
+        const [input, output, create, read] = expected[date] ?? [0, 0, 0, 0];
+        expected[date] = [input! + t.inputTokens, output! + t.outputTokens, create! + t.cacheCreationTokens, read! + t.cacheReadTokens];
       }
     }
     expect(Object.fromEntries(usage.days.map((d) => [d.date, [d.inputTokens, d.outputTokens, d.cacheCreationTokens, d.cacheReadTokens]]))).toEqual(expected);
     for (const day of usage.days) {
       const claudeModels = Object.fromEntries(day.models.filter((m) => m.model.startsWith('claude')).map((m) => [m.model, m.totalTokens]));
-      const expectedModels = Object.fromEntries(Object.entries(manifest.claude.byDayModel[day.date] ?? {}).map(([model, t]) => [model, (t as { totalTokens: number }).totalTokens]));
+      const expectedModels = Object.fromEntries(Object.entries(manifest.claude.byDayModel[day.date] ?? {}).map(([model, t]) => [model, t.totalTokens]));
       expect(claudeModels).toEqual(expectedModels);
     }
     for (const word of SEARCH_WORDS) {
       const rows = db.prepare<[string], { n: number }>('SELECT count(*) n FROM messages_fts WHERE messages_fts MATCH ?').get(word)!.n;
-      expect({ word, rows }).toEqual({ word, rows: manifest.words[word].lines });
+      expect({ word, rows }).toEqual({ word, rows: manifest.words[word]!.lines });
     }
+  });
+
+  it('a token pass alone gives every total; the full pass after it adds the messages and counts nothing twice', () => {
+    const manifest = generateCorpus({ out: dir, seed: 5, targetBytes: 1_500_000, maxTurns: 12 });
+    const roots = { claude: [manifest.claudeRoot], codex: [manifest.codexRoot] };
+    const files = indexer.discover(roots);
+    const pass = (mode: 'usage' | 'full') => {
+      for (const file of files) while (!indexer.indexFile(file.path, file.provider, 16 * 1024, mode).done);
+    };
+    const expectedTotal = [manifest.claude, manifest.codex].flatMap((side) => Object.values(side.byDay)).reduce((sum, t) => sum + t.totalTokens, 0);
+    pass('usage');
+    expect(analytics.overview({ range: 'all', tz: 'UTC' }).totalTokens).toBe(expectedTotal);
+    const claudeMessages = () => db.prepare<[], { n: number }>("SELECT count(*) n FROM messages m JOIN library_sessions s ON s.id = m.session_id WHERE s.provider = 'claude-code'").get()!.n;
+    expect(claudeMessages()).toBe(0);
+    // A line appended between the passes: the full pass counts its tokens, once.
+    const target = files.find((f) => f.provider === 'claude-code' && fs.readFileSync(f.path, 'utf8').endsWith('\n'))!.path;
+    fs.appendFileSync(target, assistant({ id: 'msg_between', requestId: 'req_between', ts: '2026-11-02T12:00:00.000Z', input: 1, output: 2, sessionId: 'x' }));
+    pass('full');
+    expect(analytics.overview({ range: 'all', tz: 'UTC' }).totalTokens).toBe(expectedTotal + 3);
+    expect(claudeMessages()).toBeGreaterThan(0);
+    for (const word of SEARCH_WORDS) {
+      const rows = db.prepare<[string], { n: number }>('SELECT count(*) n FROM messages_fts WHERE messages_fts MATCH ?').get(word)!.n;
+      expect({ word, rows }).toEqual({ word, rows: manifest.words[word]!.lines });
+    }
+    // Another token pass finds nothing new, and a full pass after a live read neither.
+    for (const file of files) expect(indexer.indexFile(file.path, file.provider, 16 * 1024 * 1024, 'usage').outcome).toBe('unchanged');
+    fs.appendFileSync(target, assistant({ id: 'msg_live', requestId: 'req_live', ts: '2026-11-02T12:00:01.000Z', input: 1, output: 1, sessionId: 'x' }));
+    indexer.indexFile(target, 'claude-code');
+    indexer.indexFile(target, 'claude-code', 1 << 20, 'usage');
+    expect(analytics.overview({ range: 'all', tz: 'UTC' }).totalTokens).toBe(expectedTotal + 5);
   });
 
   it('picks up one appended line incrementally', () => {

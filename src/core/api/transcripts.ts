@@ -35,7 +35,9 @@ const rangeOut = z.object({ from: z.string().nullable(), to: z.string().nullable
 const skipped = z.object({ badLines: z.number(), binary: z.number(), unreadable: z.number(), vanished: z.number(), oversizedLines: z.number() });
 export const scanProgressSchema = z.object({
   running: z.boolean(),
+  phase: z.enum(['tokens', 'messages']).nullable(),
   startedAt: z.string().nullable(),
+  tokensFinishedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   filesTotal: z.number(),
   filesDone: z.number(),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { claudeSessionFromPath, parseClaudeRecord } from './claude';
 import { initialCodexState, parseCodexRecord, type CodexState } from './codex';
-import { looksBinary, readLines } from './lines';
+import { looksBinary, readLines, readUsageLines } from './lines';
 import type { PriceTable } from './prices';
 import type { LineResult, MessageRow, Provider, SessionFacts, UsageRow } from './records';
 
@@ -24,7 +24,11 @@ export interface SkipCounts {
 
 export interface ScanProgress {
   running: boolean;
+  /** tokens: the first pass, token counts only (analytics are complete once it ends); messages: the full pass. */
+  phase: 'tokens' | 'messages' | null;
   startedAt: string | null;
+  /** When the token pass ended: from then on analytics are complete, search follows with the full pass. */
+  tokensFinishedAt: string | null;
   finishedAt: string | null;
   filesTotal: number;
   filesDone: number;
@@ -55,6 +59,8 @@ interface FileRow {
   size: number;
   mtime_ms: number;
   offset: number;
+  usage_offset: number;
+  usage_size: number;
   head: string | null;
   parser: string | null;
   lines: number;
@@ -72,6 +78,9 @@ interface SessionDelta {
 }
 
 type FtsRow = [rowid: number | bigint, text: string, tool: string | null];
+
+/** `full`: everything a line holds; `usage`: token counts only (the fast first pass of a cold scan). */
+export type IndexMode = 'full' | 'usage';
 
 interface PendingUsage {
   usage: UsageRow;
@@ -108,10 +117,13 @@ export class TranscriptIndexer {
       insertFile: db.prepare<[string, string], { id: number }>('INSERT INTO transcript_files (path, provider) VALUES (?, ?) RETURNING id'),
       saveFile: db.prepare(
         `UPDATE transcript_files SET session_id = @session_id, dev = @dev, ino = @ino, size = @size, mtime_ms = @mtime_ms,
-           offset = @offset, head = @head, parser = @parser, lines = @lines, bad_lines = @bad_lines, error = @error,
+           offset = @offset, usage_offset = @usage_offset, usage_size = @usage_size, head = @head, parser = @parser, lines = @lines, bad_lines = @bad_lines, error = @error,
            indexed_at = @indexed_at WHERE id = @id`,
       ),
       markFile: db.prepare('UPDATE transcript_files SET error = ?, dev = ?, ino = ?, size = ?, mtime_ms = ?, offset = ? WHERE id = ?'),
+      markBinary: db.prepare(
+        "UPDATE transcript_files SET error = 'binary', dev = ?, ino = ?, size = ?, mtime_ms = ?, offset = 0, usage_offset = 0, usage_size = 0 WHERE id = ?",
+      ),
       session: db.prepare<[string, string], { id: number }>('SELECT id FROM library_sessions WHERE provider = ? AND external_id = ?'),
       insertSession: db.prepare<[string, string, string | null, string], { id: number }>(
         `INSERT INTO library_sessions (provider, external_id, managed_id, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
@@ -222,14 +234,17 @@ export class TranscriptIndexer {
    * Brings one file's rows up to date, reading at most about `budget` new bytes (call again while `done` is false).
    * Never throws for what the file holds or for a file that went away: that is counted in the result.
    */
-  indexFile(file: string, provider: Provider, budget = DEFAULT_SLICE_BYTES): FileResult {
+  indexFile(file: string, provider: Provider, budget = DEFAULT_SLICE_BYTES, requested: IndexMode = 'full'): FileResult {
     const result: FileResult = { outcome: 'unchanged', bytesRead: 0, done: true, badLines: 0, oversizedLines: 0 };
+    // Codex rollouts are small and their token counts depend on the lines before them: always read whole.
+    const mode: IndexMode = provider === 'codex' ? 'full' : requested;
     let row = this.stmt.file.get(file);
     let stat: fs.Stats;
     let fd: number;
     try {
       stat = fs.statSync(file);
-      if (row && row.error === null && row.ino === stat.ino && row.dev === stat.dev && row.size === stat.size && row.mtime_ms === Math.floor(stat.mtimeMs) && row.offset <= stat.size) {
+      const upToDate = row && (row.size === stat.size || (mode === 'usage' && row.usage_size === stat.size));
+      if (row && upToDate && row.error === null && row.ino === stat.ino && row.dev === stat.dev && row.mtime_ms === Math.floor(stat.mtimeMs)) {
         return result;
       }
       fd = fs.openSync(file, 'r');
@@ -244,21 +259,22 @@ export class TranscriptIndexer {
       fstatInto(fd, stat);
       if (!row) row = this.newFileRow(file, provider);
       const mtime = Math.floor(stat.mtimeMs);
+      const known = Math.max(row.offset, row.usage_offset);
       let binary: boolean;
       try {
-        binary = stat.size > 0 && (row.offset === 0 || row.error === 'binary') && looksBinary(fd, stat.size);
+        binary = stat.size > 0 && (known === 0 || row.error === 'binary') && looksBinary(fd, stat.size);
       } catch (error) {
         this.stmt.markFile.run(`unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, row.dev, row.ino, row.size, row.mtime_ms, row.offset, row.id);
         result.outcome = 'unreadable';
         return result;
       }
       if (binary) {
-        if (row.offset > 0) this.db.transaction(() => this.dropFileRows(row!.id))();
-        this.stmt.markFile.run('binary', stat.dev, stat.ino, stat.size, mtime, 0, row.id);
+        if (known > 0) this.db.transaction(() => this.dropFileRows(row!.id))();
+        this.stmt.markBinary.run(stat.dev, stat.ino, stat.size, mtime, row.id);
         result.outcome = 'binary';
         return result;
       }
-      const replaced = row.offset > 0 && (row.ino !== stat.ino || row.dev !== stat.dev || stat.size < row.offset || headHash(fd, Math.min(HEAD_BYTES, row.offset)) !== row.head);
+      const replaced = known > 0 && (row.ino !== stat.ino || row.dev !== stat.dev || stat.size < known || headHash(fd, Math.min(HEAD_BYTES, known)) !== row.head);
       result.outcome = replaced ? 'reread' : 'appended';
       const current = row;
       const before = { offset: row.offset, dev: row.dev, ino: row.ino, size: row.size, mtime: row.mtime_ms };
@@ -266,9 +282,9 @@ export class TranscriptIndexer {
         this.db.transaction(() => {
           if (replaced) {
             this.dropFileRows(current.id);
-            Object.assign(current, { offset: 0, parser: null, lines: 0, bad_lines: 0, session_id: null });
+            Object.assign(current, { offset: 0, usage_offset: 0, usage_size: 0, size: 0, parser: null, lines: 0, bad_lines: 0, session_id: null });
           }
-          this.readSlice(fd, current, provider, stat, budget, result);
+          this.readSlice(fd, current, provider, stat, budget, result, mode);
         })();
       } catch (error) {
         // A read that fails midway (EIO, a directory named *.jsonl) rolls the slice back and is counted.
@@ -286,10 +302,15 @@ export class TranscriptIndexer {
 
   private newFileRow(file: string, provider: Provider): FileRow {
     const { id } = this.stmt.insertFile.get(file, provider)!;
-    return { id, path: file, provider, session_id: null, dev: 0, ino: 0, size: 0, mtime_ms: 0, offset: 0, head: null, parser: null, lines: 0, bad_lines: 0, error: null };
+    return { id, path: file, provider, session_id: null, dev: 0, ino: 0, size: 0, mtime_ms: 0, offset: 0, usage_offset: 0, usage_size: 0, head: null, parser: null, lines: 0, bad_lines: 0, error: null };
   }
 
-  private readSlice(fd: number, file: FileRow, provider: Provider, stat: fs.Stats, budget: number, result: FileResult): void {
+  /**
+   * Reads one slice. `full`: every line from `offset`, its messages and facts, and its tokens unless a usage pass
+   * counted them already (the line ends at or before `usage_offset`). `usage`: only the lines holding token counts,
+   * from `usage_offset`, found by a byte search; their messages wait for the full pass.
+   */
+  private readSlice(fd: number, file: FileRow, provider: Provider, stat: fs.Stats, budget: number, result: FileResult, mode: IndexMode): void {
     const codexState: CodexState = provider === 'codex' ? parseParserState(file.parser) : initialCodexState();
     const pathSession = provider === 'claude-code' ? claudeSessionFromPath(file.path) : undefined;
     let sessionId = file.session_id;
@@ -308,17 +329,18 @@ export class TranscriptIndexer {
       return sessionId;
     };
 
-    const onLine = (line: string) => {
-      lines++;
+    const usageDoneTo = file.usage_offset;
+    const onLine = (line: string, end: number) => {
+      if (mode === 'full') lines++;
       let record: unknown;
       try {
         record = JSON.parse(line);
       } catch {
-        bad++;
+        if (mode === 'full') bad++; // counted once, by the full pass
         return;
       }
       if (!record || typeof record !== 'object' || Array.isArray(record)) {
-        bad++;
+        if (mode === 'full') bad++;
         return;
       }
       let parsed: LineResult;
@@ -342,33 +364,40 @@ export class TranscriptIndexer {
         deltas.set(session, delta);
       }
       if (parsed.facts) Object.assign(delta.facts, parsed.facts);
-      for (const message of parsed.messages) this.insertMessage(session, file.id, message, delta, ftsRows);
-      if (parsed.usage) this.insertUsage(session, file.id, parsed.usage, delta, pendingUsage);
+      if (mode === 'full') for (const message of parsed.messages) this.insertMessage(session, file.id, message, delta, ftsRows);
+      if (parsed.usage && (mode === 'usage' || end > usageDoneTo)) this.insertUsage(session, file.id, parsed.usage, delta, pendingUsage);
     };
 
-    const slice = readLines(fd, file.offset, stat.size, budget, onLine);
+    const start = mode === 'full' ? file.offset : file.usage_offset;
+    const slice = mode === 'full' ? readLines(fd, start, stat.size, budget, onLine) : readUsageLines(fd, start, stat.size, budget, onLine);
     this.flushKeyedUsage(file.id, pendingUsage);
     // Last in the slice: FTS5 flushes its pending terms whenever a later statement of the transaction opens a
     // savepoint (any statement that fires a trigger does), which per row made indexing several times slower.
     for (const row of ftsRows) this.stmt.insertFts.run(...row);
     for (const [id, delta] of deltas) this.applyDelta(id, delta);
-    result.bytesRead = slice.end - file.offset;
+    result.bytesRead = slice.end - start;
     // The budget ran out before the end: the file is not up to date, whatever its size says.
     result.done = result.bytesRead < budget;
     result.badLines = bad;
-    result.oversizedLines = slice.oversized;
-    const head = file.offset === 0 || file.head === null ? headHash(fd, Math.min(HEAD_BYTES, slice.end)) : slice.end < HEAD_BYTES ? headHash(fd, slice.end) : file.head;
+    result.oversizedLines = mode === 'full' ? slice.oversized : 0;
+    const knownBefore = Math.max(file.offset, file.usage_offset);
+    const known = Math.max(knownBefore, slice.end);
+    const head = knownBefore < HEAD_BYTES || file.head === null ? headHash(fd, Math.min(HEAD_BYTES, known)) : file.head;
+    const fullOffset = mode === 'full' ? slice.end : file.offset;
+    const usageOffset = Math.max(file.usage_offset, slice.end);
     Object.assign(file, {
       session_id: sessionId,
       dev: stat.dev,
       ino: stat.ino,
-      size: result.done ? stat.size : 0,
+      size: mode === 'full' ? (result.done ? stat.size : 0) : file.size,
+      usage_size: result.done ? stat.size : 0,
       mtime_ms: Math.floor(stat.mtimeMs),
-      offset: slice.end,
+      offset: fullOffset,
+      usage_offset: usageOffset,
       head,
       parser: provider === 'codex' ? JSON.stringify(codexState) : null,
       lines: file.lines + lines,
-      bad_lines: file.bad_lines + bad + slice.oversized,
+      bad_lines: file.bad_lines + bad + result.oversizedLines,
       error: null,
       indexed_at: Date.now(),
     });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { emptySkips, TranscriptIndexer, type FileResult, type ScanProgress, type TranscriptRoots } from './indexer';
+import { emptySkips, TranscriptIndexer, type FileResult, type IndexMode, type ScanProgress, type TranscriptRoots } from './indexer';
 import type { PriceTable } from './prices';
 import type { Provider } from './records';
 
@@ -71,8 +71,13 @@ export class TranscriptService {
     return this.scanning;
   }
 
+  /**
+   * Two passes over the files. The first reads only the lines holding token counts (a byte search, no parsing of
+   * the rest), so the analytics are complete early; the second reads everything else for search and the library.
+   * Both read only what is new since the last scan.
+   */
   private async runScan(): Promise<ScanProgress> {
-    const progress: ScanProgress = { ...idleProgress(), running: true, startedAt: new Date().toISOString() };
+    const progress: ScanProgress = { ...idleProgress(), running: true, phase: 'tokens', startedAt: new Date().toISOString() };
     this.progress = progress;
     let lastReport = 0;
     const report = (force = false) => {
@@ -93,19 +98,19 @@ export class TranscriptService {
       }
       report(true);
       for (const file of files) {
+        if (file.provider !== 'claude-code') continue;
+        if (!(await this.indexWhole(file.path, file.provider, 'usage', report))) break;
+      }
+      progress.tokensFinishedAt = new Date().toISOString();
+      progress.phase = 'messages';
+      report(true);
+      for (const file of files) {
         if (this.closed) break;
-        let changed = false;
-        for (;;) {
-          const result = this.indexer.indexFile(file.path, file.provider, SCAN_SLICE_BYTES);
-          count(progress, result);
-          if (result.outcome === 'appended' || result.outcome === 'reread') changed = true;
-          if (result.done) break;
-          report();
-          await turn();
-          if (this.closed) break;
-        }
+        const result = await this.indexWhole(file.path, file.provider, 'full', report);
+        if (!result) break;
+        count(progress, result);
         progress.filesDone++;
-        if (changed) progress.filesChanged++;
+        if (result.outcome === 'appended' || result.outcome === 'reread') progress.filesChanged++;
         report();
         if (progress.filesDone % 16 === 0) await turn();
       }
@@ -114,10 +119,24 @@ export class TranscriptService {
       this.options.log?.warn(`transcript scan failed: ${(error as Error).message}`);
     } finally {
       progress.running = false;
+      progress.phase = null;
       progress.finishedAt = new Date().toISOString();
       report(true);
     }
     return this.status();
+  }
+
+  /** One file to its end, a slice per turn of the event loop; the slices' results summed; null once closed. */
+  private async indexWhole(file: string, provider: Provider, mode: IndexMode, report: () => void): Promise<FileResult | null> {
+    let total: FileResult | undefined;
+    for (;;) {
+      if (this.closed) return null;
+      const result = this.indexer.indexFile(file, provider, SCAN_SLICE_BYTES, mode);
+      total = total ? { ...result, outcome: total.outcome === 'unchanged' ? result.outcome : total.outcome, bytesRead: total.bytesRead + result.bytesRead, badLines: total.badLines + result.badLines, oversizedLines: total.oversizedLines + result.oversizedLines } : result;
+      if (result.done) return total;
+      report();
+      await turn();
+    }
   }
 
   /** Reads what was appended to one file now (a live transcript, or a file the caller knows changed). */
@@ -241,6 +260,7 @@ function liveKey(map: Map<string, LiveFile>, live: LiveFile): string {
   return '';
 }
 
+/** The full pass's counts (the token pass visits the same files first: counting both would count twice). */
 function count(progress: ScanProgress, result: FileResult): void {
   progress.bytesRead += result.bytesRead;
   progress.skipped.badLines += result.badLines;
@@ -251,7 +271,7 @@ function count(progress: ScanProgress, result: FileResult): void {
 }
 
 function idleProgress(): ScanProgress {
-  return { running: false, startedAt: null, finishedAt: null, filesTotal: 0, filesDone: 0, filesChanged: 0, bytesTotal: 0, bytesRead: 0, skipped: emptySkips(), error: null };
+  return { running: false, phase: null, startedAt: null, tokensFinishedAt: null, finishedAt: null, filesTotal: 0, filesDone: 0, filesChanged: 0, bytesTotal: 0, bytesRead: 0, skipped: emptySkips(), error: null };
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

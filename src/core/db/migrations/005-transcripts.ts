@@ -1,7 +1,8 @@
 import type { Migration } from '../migrate';
 
 /**
- * The transcript index: every transcript file read so far (and how far), the conversations they hold (the library),
+ * The transcript index: every transcript file read so far (and how far: `offset` for everything, `usage_offset` for
+ * the token counts, which a cold scan reads first), the conversations they hold (the library),
  * their messages with a full-text index, token usage with its deduplication, rollups for analytics, tags.
  *
  * Usage entries keep every candidate line, with one `kept` entry per deduplication key (the one with the largest token
@@ -45,6 +46,8 @@ export const migration005: Migration = {
       size        INTEGER NOT NULL DEFAULT 0,
       mtime_ms    INTEGER NOT NULL DEFAULT 0,
       offset      INTEGER NOT NULL DEFAULT 0,
+      usage_offset INTEGER NOT NULL DEFAULT 0,
+      usage_size  INTEGER NOT NULL DEFAULT 0,
       head        TEXT,
       parser      TEXT,
       lines       INTEGER NOT NULL DEFAULT 0,
