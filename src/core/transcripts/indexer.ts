@@ -332,6 +332,7 @@ export class TranscriptIndexer {
     const usageDoneTo = file.usage_offset;
     const onLine = (line: string, end: number) => {
       if (mode === 'full') lines++;
+      if (provider === 'claude-code' && isToolResultOnly(line)) return;
       let record: unknown;
       try {
         record = JSON.parse(line);
@@ -495,6 +496,14 @@ export class TranscriptIndexer {
   forgetSessions(): void {
     this.sessionIds.clear();
   }
+}
+
+/**
+ * A Claude line that only returns tool output (the bulk of a transcript's bytes) holds nothing the index keeps: no
+ * text, no token counts. Told apart without parsing it: these keys cannot occur unescaped inside a JSON string.
+ */
+function isToolResultOnly(line: string): boolean {
+  return line.includes('"type":"tool_result"') && !line.includes('"type":"text"') && !line.includes('"usage"');
 }
 
 function unique(list: string[]): string[] {
