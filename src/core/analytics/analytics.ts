@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { underDirectory } from '../transcripts/scope';
 import { BUCKET_MS, bucketBounds, dayOf, hourOf, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
 /** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
@@ -67,9 +68,9 @@ export class Analytics {
       params.push(filter.sessionId);
     }
     if (filter.cwd) {
-      const cwd = filter.cwd.replace(/\/+$/, '') || '/';
-      clauses.push(`${column} IN (SELECT id FROM library_sessions WHERE cwd = ? OR substr(cwd, 1, ?) = ?)`);
-      params.push(cwd, cwd.length + 1, cwd === '/' ? '/' : `${cwd}/`);
+      const under = underDirectory('cwd', filter.cwd);
+      clauses.push(`${column} IN (SELECT id FROM library_sessions WHERE ${under.sql})`);
+      params.push(...under.params);
     }
     return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
   }

@@ -33,24 +33,32 @@ export const configSchema = z.strictObject({
 export type CodepiperConfig = z.infer<typeof configSchema>;
 
 export function loadConfig(file: string): CodepiperConfig {
+  return loadJsonFile(file, configSchema, 'config file') ?? {};
+}
+
+/**
+ * A JSON file the user writes (configuration, prices), checked against its schema: undefined when it does not exist,
+ * else its value, or CONFIG_INVALID naming the file and the first field that is wrong.
+ */
+export function loadJsonFile<T>(file: string, schema: z.ZodType<T>, what: string): T | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new AppError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new AppError('CONFIG_INVALID', `cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new AppError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new AppError('CONFIG_INVALID', `${what} ${file} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new AppError('CONFIG_INVALID', `config file ${file}: ${where}: ${issue.message}`, {
+    throw new AppError('CONFIG_INVALID', `${what} ${file}: ${where}: ${issue.message}`, {
       details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }

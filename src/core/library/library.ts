@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import type { TranscriptIndexer } from '../transcripts/indexer';
+import { underDirectory } from '../transcripts/scope';
 import { renderExport, type ExportFormat } from './export';
 import { moveToTrash, type TrashPlace } from './trash';
 
@@ -93,9 +94,9 @@ export class Library {
       params.push(input.provider);
     }
     if (input.cwd) {
-      const cwd = input.cwd.replace(/\/+$/, '') || '/';
-      where.push('(s.cwd = ? OR substr(s.cwd, 1, ?) = ?)');
-      params.push(cwd, cwd.length + 1, cwd === '/' ? '/' : `${cwd}/`);
+      const under = underDirectory('s.cwd', input.cwd);
+      where.push(under.sql);
+      params.push(...under.params);
     }
     if (input.q) {
       where.push("lower(coalesce(s.name, s.custom_title, s.title, '')) LIKE '%' || lower(?) || '%' ESCAPE '\\'");

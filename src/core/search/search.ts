@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
+import { underDirectory } from '../transcripts/scope';
 
 export const SEARCH_ROLES = ['all', 'user', 'assistant', 'tool'] as const;
 export type SearchRole = (typeof SEARCH_ROLES)[number];
@@ -54,9 +55,9 @@ export class Search {
       params.push(input.provider);
     }
     if (input.cwd) {
-      const cwd = input.cwd.replace(/\/+$/, '') || '/';
-      where.push('(s.cwd = ? OR substr(s.cwd, 1, ?) = ?)');
-      params.push(cwd, cwd.length + 1, cwd === '/' ? '/' : `${cwd}/`);
+      const under = underDirectory('s.cwd', input.cwd);
+      where.push(under.sql);
+      params.push(...under.params);
     }
     if (input.sessionId !== undefined) {
       where.push('m.session_id = ?');

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { z } from 'zod';
 import shipped from '../../../data/prices.json';
-import { AppError } from '../errors';
+import { loadJsonFile } from '../config';
 
 /** Rates in USD per million tokens. Codex has no cache writes (cacheWrite absent). */
 const ratesSchema = z.strictObject({
@@ -74,24 +73,6 @@ export class PriceTable {
 /** The shipped table, with the user's `prices.json` (same shape) in front of it when there is one. */
 export function loadPrices(userFile?: string): PriceTable {
   const base = priceFileSchema.parse(shipped).models;
-  if (!userFile) return new PriceTable(base);
-  let text: string;
-  try {
-    text = fs.readFileSync(userFile, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new PriceTable(base);
-    throw new AppError('CONFIG_INVALID', `cannot read price file ${userFile}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new AppError('CONFIG_INVALID', `price file ${userFile} is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = priceFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('CONFIG_INVALID', `price file ${userFile}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return new PriceTable([...parsed.data.models, ...base]);
+  const user = userFile ? loadJsonFile(userFile, priceFileSchema, 'price file') : undefined;
+  return new PriceTable([...(user?.models ?? []), ...base]);
 }

@@ -10,6 +10,24 @@ import type { Migration } from '../migrate';
  * The rollups hold sums per quarter hour (every time zone's midnight falls on one), session and model, kept in step by
  * triggers, so reports of any range and zone read a few thousand rows instead of every entry.
  */
+const unpricedTokens = (row: 'new' | 'old') =>
+  `CASE WHEN ${row}.cost IS NULL THEN ${row}.input + ${row}.output + ${row}.cache_create + ${row}.cache_read ELSE 0 END`;
+
+/** A kept entry enters its rollup row (created on first use). */
+const addToRollup = `
+  INSERT INTO usage_rollup VALUES (new.ts / 900000, new.session_id, new.model, 1, new.input, new.output,
+    new.cache_create, new.cache_read, coalesce(new.cost, 0), ${unpricedTokens('new')})
+  ON CONFLICT (bucket, session_id, model) DO UPDATE SET entries = entries + 1, input = input + excluded.input,
+    output = output + excluded.output, cache_create = cache_create + excluded.cache_create,
+    cache_read = cache_read + excluded.cache_read, cost = cost + excluded.cost, unpriced = unpriced + excluded.unpriced;`;
+
+/** An entry that stops counting (deleted, superseded, repriced) leaves its rollup row. */
+const takeFromRollup = `
+  UPDATE usage_rollup SET entries = entries - 1, input = input - old.input, output = output - old.output,
+    cache_create = cache_create - old.cache_create, cache_read = cache_read - old.cache_read,
+    cost = cost - coalesce(old.cost, 0), unpriced = unpriced - ${unpricedTokens('old')}
+  WHERE bucket = old.ts / 900000 AND session_id = old.session_id AND model = old.model;`;
+
 export const migration005: Migration = {
   version: 5,
   name: 'transcripts',
@@ -139,36 +157,10 @@ export const migration005: Migration = {
       PRIMARY KEY (bucket, session_id, model)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX usage_rollup_session ON usage_rollup (session_id);
-    CREATE TRIGGER usage_rollup_insert AFTER INSERT ON usage_entries WHEN new.kept = 1 BEGIN
-      INSERT INTO usage_rollup VALUES (new.ts / 900000, new.session_id, new.model, 1, new.input, new.output,
-        new.cache_create, new.cache_read, coalesce(new.cost, 0),
-        CASE WHEN new.cost IS NULL THEN new.input + new.output + new.cache_create + new.cache_read ELSE 0 END)
-      ON CONFLICT (bucket, session_id, model) DO UPDATE SET entries = entries + 1, input = input + excluded.input,
-        output = output + excluded.output, cache_create = cache_create + excluded.cache_create,
-        cache_read = cache_read + excluded.cache_read, cost = cost + excluded.cost, unpriced = unpriced + excluded.unpriced;
-    END;
-    CREATE TRIGGER usage_rollup_delete AFTER DELETE ON usage_entries WHEN old.kept = 1 BEGIN
-      UPDATE usage_rollup SET entries = entries - 1, input = input - old.input, output = output - old.output,
-        cache_create = cache_create - old.cache_create, cache_read = cache_read - old.cache_read,
-        cost = cost - coalesce(old.cost, 0), unpriced = unpriced -
-          CASE WHEN old.cost IS NULL THEN old.input + old.output + old.cache_create + old.cache_read ELSE 0 END
-      WHERE bucket = old.ts / 900000 AND session_id = old.session_id AND model = old.model;
-    END;
-    CREATE TRIGGER usage_rollup_unkeep AFTER UPDATE OF kept, cost ON usage_entries WHEN old.kept = 1 BEGIN
-      UPDATE usage_rollup SET entries = entries - 1, input = input - old.input, output = output - old.output,
-        cache_create = cache_create - old.cache_create, cache_read = cache_read - old.cache_read,
-        cost = cost - coalesce(old.cost, 0), unpriced = unpriced -
-          CASE WHEN old.cost IS NULL THEN old.input + old.output + old.cache_create + old.cache_read ELSE 0 END
-      WHERE bucket = old.ts / 900000 AND session_id = old.session_id AND model = old.model;
-    END;
-    CREATE TRIGGER usage_rollup_keep AFTER UPDATE OF kept, cost ON usage_entries WHEN new.kept = 1 BEGIN
-      INSERT INTO usage_rollup VALUES (new.ts / 900000, new.session_id, new.model, 1, new.input, new.output,
-        new.cache_create, new.cache_read, coalesce(new.cost, 0),
-        CASE WHEN new.cost IS NULL THEN new.input + new.output + new.cache_create + new.cache_read ELSE 0 END)
-      ON CONFLICT (bucket, session_id, model) DO UPDATE SET entries = entries + 1, input = input + excluded.input,
-        output = output + excluded.output, cache_create = cache_create + excluded.cache_create,
-        cache_read = cache_read + excluded.cache_read, cost = cost + excluded.cost, unpriced = unpriced + excluded.unpriced;
-    END;
+    CREATE TRIGGER usage_rollup_insert AFTER INSERT ON usage_entries WHEN new.kept = 1 BEGIN ${addToRollup} END;
+    CREATE TRIGGER usage_rollup_delete AFTER DELETE ON usage_entries WHEN old.kept = 1 BEGIN ${takeFromRollup} END;
+    CREATE TRIGGER usage_rollup_unkeep AFTER UPDATE OF kept, cost ON usage_entries WHEN old.kept = 1 BEGIN ${takeFromRollup} END;
+    CREATE TRIGGER usage_rollup_keep AFTER UPDATE OF kept, cost ON usage_entries WHEN new.kept = 1 BEGIN ${addToRollup} END;
 
     CREATE TABLE tags (
       id         INTEGER PRIMARY KEY,
