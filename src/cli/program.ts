@@ -1,10 +1,13 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version';
+import { analyticsCommand } from './commands/analytics';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
 import { hookCommands } from './commands/hooks';
+import { libraryCommand } from './commands/library';
 import { policyCommands } from './commands/policies';
+import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { printError } from './output';
 
@@ -17,7 +20,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand()]) program.addCommand(command);
   applyEverywhere(program);
   return program;
 }

@@ -75,6 +75,22 @@ export class Analytics {
     return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
   }
 
+  /** Managed sessions running now, per provider, within the filter's directory or session (the range does not apply). */
+  private liveSessions(filter: AnalyticsFilter): Array<{ provider: string; n: number }> {
+    const clauses = [`state IN ${LIVE_STATES}`];
+    const params: unknown[] = [];
+    if (filter.cwd) {
+      const under = underDirectory('cwd', filter.cwd);
+      clauses.push(under.sql);
+      params.push(...under.params);
+    }
+    if (filter.sessionId !== undefined) {
+      clauses.push('agent_session_id = (SELECT external_id FROM library_sessions WHERE id = ?)');
+      params.push(filter.sessionId);
+    }
+    return this.db.prepare<unknown[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE ${clauses.join(' AND ')} GROUP BY provider`).all(...params);
+  }
+
   overview(filter: AnalyticsFilter) {
     const range = resolveRange(filter);
     const [from, to] = bucketBounds(range);
@@ -99,7 +115,7 @@ export class Analytics {
                                  UNION SELECT session_id FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql})`,
       )
       .get(from, to, ...scope.params, from, to, ...scope.params)!.n;
-    const active = this.db.prepare<[], { n: number }>(`SELECT count(*) n FROM sessions WHERE state IN ${LIVE_STATES}`).get()!.n;
+    const active = this.liveSessions(filter).reduce((sum, row) => sum + row.n, 0);
     const totals = zeroTotals();
     addSums(totals, usage);
     const prompt = totals.inputTokens + totals.cacheCreationTokens + totals.cacheReadTokens;
@@ -225,7 +241,7 @@ export class Analytics {
          WHERE r.bucket >= ? AND r.bucket < ?${scope.sql} AND r.entries > 0 GROUP BY s.provider ORDER BY sessions DESC`,
       )
       .all(from, to, ...scope.params);
-    const live = this.db.prepare<[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE state IN ${LIVE_STATES} GROUP BY provider`).all();
+    const live = this.liveSessions(filter);
     const liveBy = new Map(live.map((row) => [row.provider, row.n]));
     const providers = rows.map((row) => {
       const t = zeroTotals();

@@ -1,0 +1,232 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import type { RouteOutput } from '../../core/api';
+import { AppError } from '../../core/errors';
+import { commandContext } from '../context';
+import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, print, printJson, spareWidth, type Column } from '../output';
+
+type Range = RouteOutput<'analytics.overview'>['range'];
+
+interface ScopeOptions {
+  days?: number;
+  since?: string;
+  until?: string;
+  tz?: string;
+  cwd?: string;
+  session?: string;
+  json?: boolean;
+}
+
+/** What every analytics route takes: a range and a scope. */
+interface Scope {
+  range?: '30d';
+  since?: string;
+  until?: string;
+  tz: string;
+  cwd?: string;
+  session?: string;
+}
+
+/** `analytics overview|costs|tools|activity|sessions`: reports over the transcripts the daemon has indexed. */
+export function analyticsCommand(): Command {
+  const analytics = new Command('analytics')
+    .description('tokens, cost, tools and activity of every indexed conversation (the last 30 days unless told otherwise)')
+    // A bare `codepiper analytics` shows its help on standard output and succeeds.
+    .allowExcessArguments()
+    .action((_options: unknown, command: Command) => {
+      if (command.args.length > 0) throw new AppError('USAGE', `unknown analytics report "${command.args[0]}" (see codepiper analytics --help)`);
+      command.outputHelp();
+    });
+  withScope(analytics.command('overview').description('sessions, messages, tokens by kind, cache hit rate and cost')).action(async (options: ScopeOptions, command: Command) => {
+    const overview = await commandContext(command).client().call('analytics.overview', scope(options));
+    if (options.json) return printJson(overview);
+    const unpriced = overview.unpricedTokens > 0 ? ` (${formatCount(overview.unpricedTokens)} tokens of unpriced models not counted)` : '';
+    print(
+      formatKeyValues([
+        ['range', describeRange(overview.range)],
+        ['sessions', formatCount(overview.sessions)],
+        ['active', `${formatCount(overview.activeSessions)} (managed sessions running now)`],
+        ['messages', formatCount(overview.messages)],
+        ['input tokens', formatCount(overview.inputTokens)],
+        ['output tokens', formatCount(overview.outputTokens)],
+        ['cache write tokens', formatCount(overview.cacheCreationTokens)],
+        ['cache read tokens', formatCount(overview.cacheReadTokens)],
+        ['total tokens', formatCount(overview.totalTokens)],
+        ['cache hit rate', formatPercent(overview.cacheHitRate)],
+        ['cost', formatCost(overview.totalCost) + unpriced],
+        ...(overview.unpricedModels.length ? [['unpriced models', overview.unpricedModels.join(', ')] as const] : []),
+      ]),
+    );
+  });
+  withScope(analytics.command('costs').description('tokens and cost per day, then per model')).action(async (options: ScopeOptions, command: Command) => {
+    const client = commandContext(command).client();
+    const input = scope(options);
+    const [usage, byModel] = await Promise.all([client.call('analytics.tokenUsage', input), client.call('analytics.tokensByModel', input)]);
+    if (options.json) return printJson({ tokenUsage: usage, tokensByModel: byModel });
+    print(describeRange(usage.range));
+    if (usage.days.length === 0) return print('no token usage in this range');
+    type Day = (typeof usage.days)[number] | ({ date: string } & typeof usage.totals);
+    print('');
+    print(
+      withBars<Day>(
+        [...usage.days, { date: 'total', ...usage.totals }],
+        [
+          { header: 'DATE', value: (d) => d.date },
+          { header: 'INPUT', value: (d) => formatTokens(d.inputTokens), align: 'right' },
+          { header: 'OUTPUT', value: (d) => formatTokens(d.outputTokens), align: 'right' },
+          { header: 'CACHE W', value: (d) => formatTokens(d.cacheCreationTokens), align: 'right' },
+          { header: 'CACHE R', value: (d) => formatTokens(d.cacheReadTokens), align: 'right' },
+          { header: 'TOTAL', value: (d) => formatTokens(d.totalTokens), align: 'right' },
+          { header: 'COST', value: (d) => formatCost(d.totalCost), align: 'right' },
+        ],
+        (d) => (d.date === 'total' ? 0 : d.totalCost),
+      ),
+    );
+    if (byModel.models.length === 0) return;
+    print('');
+    print(
+      withBars(
+        byModel.models,
+        [
+          { header: 'MODEL', value: (m) => m.model },
+          { header: 'REQUESTS', value: (m) => formatCount(m.requests), align: 'right' },
+          { header: 'TOKENS', value: (m) => formatTokens(m.totalTokens), align: 'right' },
+          { header: 'COST', value: (m) => modelCost(m), align: 'right' },
+        ],
+        (m) => m.totalCost,
+      ),
+    );
+  });
+  withScope(analytics.command('tools').description('the most used tools: calls and sessions'))
+    .option('--limit <n>', 'how many tools (default 15, at most 200)', positiveInteger)
+    .action(async (options: ScopeOptions & { limit?: number }, command: Command) => {
+      const answer = await commandContext(command)
+        .client()
+        .call('analytics.toolUsage', { ...scope(options), ...(options.limit ? { limit: options.limit } : {}) });
+      if (options.json) return printJson(answer);
+      print(describeRange(answer.range));
+      if (answer.tools.length === 0) return print('no tool calls in this range');
+      print('');
+      print(
+        withBars(
+          answer.tools,
+          [
+            { header: 'TOOL', value: (t) => t.tool },
+            { header: 'CALLS', value: (t) => formatCount(t.calls), align: 'right' },
+            { header: 'SESSIONS', value: (t) => formatCount(t.sessions), align: 'right' },
+          ],
+          (t) => t.calls,
+        ),
+      );
+    });
+  withScope(analytics.command('activity').description('messages, sessions and tokens per day (per hour with --days 1)')).action(async (options: ScopeOptions, command: Command) => {
+    const answer = await commandContext(command)
+      .client()
+      .call('analytics.activityTimeline', { ...scope(options), ...(options.days === 1 ? { granularity: 'hour' as const } : {}) });
+    if (options.json) return printJson(answer);
+    print(describeRange(answer.range));
+    if (answer.points.length === 0) return print('no activity in this range');
+    print('');
+    print(
+      withBars(
+        answer.points,
+        [
+          { header: answer.granularity === 'hour' ? 'HOUR' : 'DATE', value: (p) => (answer.granularity === 'hour' ? `${p.at.replace('T', ' ')}:00` : p.at) },
+          { header: 'MESSAGES', value: (p) => formatCount(p.messages), align: 'right' },
+          { header: 'SESSIONS', value: (p) => formatCount(p.sessions), align: 'right' },
+          { header: 'TOKENS', value: (p) => formatTokens(p.totalTokens), align: 'right' },
+        ],
+        (p) => p.messages,
+      ),
+    );
+  });
+  withScope(analytics.command('sessions').description('sessions, running sessions, tokens and cost per provider')).action(async (options: ScopeOptions, command: Command) => {
+    const answer = await commandContext(command).client().call('analytics.sessionsByProvider', scope(options));
+    if (options.json) return printJson(answer);
+    print(describeRange(answer.range));
+    if (answer.providers.length === 0) return print('no sessions in this range');
+    print('');
+    print(
+      formatTable(answer.providers, [
+        { header: 'PROVIDER', value: (p) => p.provider },
+        { header: 'SESSIONS', value: (p) => formatCount(p.sessions), align: 'right' },
+        { header: 'ACTIVE', value: (p) => formatCount(p.activeSessions), align: 'right' },
+        { header: 'TOKENS', value: (p) => formatTokens(p.totalTokens), align: 'right' },
+        { header: 'COST', value: (p) => formatCost(p.totalCost), align: 'right' },
+      ]),
+    );
+  });
+  return analytics;
+}
+
+function withScope(command: Command): Command {
+  return command
+    .option('--days <n>', 'the last N days, today included', positiveInteger)
+    .option('--since <day>', 'from this day (YYYY-MM-DD, or an ISO time)', dayOrTime)
+    .option('--until <day>', 'up to this day, included (YYYY-MM-DD), or up to an ISO time', dayOrTime)
+    .option('--tz <zone>', 'the IANA time zone days are counted in (default: the system zone)')
+    .option('--cwd <dir>', 'only sessions in this directory or below it')
+    .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
+    .option('--json', "print the daemon's answer as JSON");
+}
+
+/**
+ * The range and scope the routes take. Days are counted in --tz, else in this terminal's zone (sent along, so that the
+ * daemon counts the same days whatever zone it runs in); --days N starts N - 1 days before today.
+ */
+function scope(options: ScopeOptions): Scope {
+  if (options.days !== undefined && options.since !== undefined) throw new AppError('USAGE', 'give --days or --since, not both');
+  const tz = options.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  const since = options.days !== undefined ? daysBefore(options.days - 1, tz) : options.since;
+  return {
+    ...(since !== undefined ? { since } : options.until === undefined ? { range: '30d' as const } : {}),
+    ...(options.until !== undefined ? { until: options.until } : {}),
+    tz,
+    ...(options.cwd ? { cwd: path.resolve(options.cwd) } : {}),
+    ...(options.session ? { session: options.session } : {}),
+  };
+}
+
+/** YYYY-MM-DD of the day `back` days before today in `tz`. */
+function daysBefore(back: number, tz: string): string {
+  const [y, m, d] = dayIn(tz, Date.now()).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d - back)).toISOString().slice(0, 10);
+}
+
+function dayIn(tz: string, ms: number): string {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+  } catch {
+    throw new AppError('USAGE', `--tz: unknown time zone "${tz}" (use an IANA name such as Europe/Paris or UTC)`);
+  }
+}
+
+/** "2025-02-04 to 2025-03-05 (Europe/Paris)": the days a report covers, the last one included. */
+function describeRange(range: Range): string {
+  const from = range.from ? dayIn(range.tz, Date.parse(range.from)) : 'the beginning';
+  const to = range.to ? dayIn(range.tz, Date.parse(range.to) - 1) : 'now';
+  return `${from} to ${to} (${range.tz})`;
+}
+
+/** A table with a last column of bars, as wide as the terminal leaves room for. */
+function withBars<Row>(rows: readonly Row[], columns: Column<Row>[], measure: (row: Row) => number): string {
+  const width = spareWidth(formatTable(rows, columns));
+  const max = Math.max(0, ...rows.map(measure));
+  return formatTable(rows, [...columns, { header: '', value: (row) => formatBar(measure(row), max, width) }]);
+}
+
+function modelCost(model: RouteOutput<'analytics.tokensByModel'>['models'][number]): string {
+  if (model.priced) return formatCost(model.totalCost);
+  return model.totalCost > 0 ? `${formatCost(model.totalCost)} + unpriced` : 'unpriced';
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return n;
+}
+
+function dayOrTime(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}(T.+)?$/.test(value)) throw new InvalidArgumentError(`expected a day as YYYY-MM-DD (or an ISO time), got "${value}"`);
+  return value;
+}

@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RouteOutput } from '../../core/api';
+import { AppError } from '../../core/errors';
+import { commandContext } from '../context';
+import { clip, colourWanted, formatCount, formatShortTime, print, printable, printJson, terminalColumns } from '../output';
+
+type Hit = RouteOutput<'search'>['hits'][number];
+
+const ROLES = ['all', 'user', 'assistant', 'tool'];
+const PROVIDERS = ['claude-code', 'codex'];
+const SNIPPET_INDENT = '    ';
+
+/** `search <query...>`: full-text search of every indexed conversation. */
+export function searchCommand(): Command {
+  return new Command('search')
+    .description('search prompts, replies, thinking and tool calls of every indexed conversation (words, or FTS5 syntax: "a phrase", pre*, AND/OR/NOT)')
+    .argument('<query...>', 'the words to look for')
+    .addOption(new Option('--role <role>', 'only messages of this role').choices(ROLES).default('all'))
+    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(PROVIDERS))
+    .option('--cwd <dir>', 'only conversations in this directory or below it')
+    .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
+    .option('--limit <n>', 'how many hits (default 20, at most 5000)', hitLimit, 20)
+    .addOption(new Option('--sort <order>', 'best matches first, or newest first').choices(['rank', 'recent']).default('rank'))
+    .option('--json', "print the daemon's answer as JSON")
+    .action(async (words: string[], options: { role: string; provider?: string; cwd?: string; session?: string; limit: number; sort: string; json?: boolean }, command: Command) => {
+      const query = words.join(' ').trim();
+      if (!query) throw new AppError('USAGE', 'the search query is empty: give at least one word (codepiper search <words...>)');
+      const answer = await commandContext(command)
+        .client()
+        .call('search', {
+          q: query,
+          role: options.role as 'all',
+          sort: options.sort as 'rank',
+          limit: options.limit,
+          ...(options.provider ? { provider: options.provider as 'codex' } : {}),
+          ...(options.cwd ? { cwd: path.resolve(options.cwd) } : {}),
+          ...(options.session ? { session: options.session } : {}),
+        });
+      if (options.json) return printJson(answer);
+      print(`${formatCount(answer.total)} ${answer.total === 1 ? 'match' : 'matches'} for "${answer.query}"`);
+      const width = terminalColumns();
+      const highlight = colourWanted() ? { start: '\u001b[1;7m', end: '\u001b[22;27m' } : { start: '[', end: ']' };
+      for (const hit of answer.hits) {
+        print('');
+        print(hitHeading(hit, width));
+        print(wrapSnippet(hit.snippet, width - SNIPPET_INDENT.length, highlight).map((line) => SNIPPET_INDENT + line).join('\n'));
+      }
+      if (answer.hits.length < answer.total) print(`\nshowing ${formatCount(answer.hits.length)} of ${formatCount(answer.total)} (--limit for more)`);
+    });
+}
+
+function hitHeading(hit: Hit, width: number): string {
+  const head = `${formatShortTime(hit.timestamp)}  ${hit.provider}  ${hit.sessionId.slice(0, 8)}  `;
+  return head + clip(printable(hit.title ?? '(untitled)').replace(/\s+/g, ' '), Math.max(10, width - [...head].length));
+}
+
+/**
+ * The snippet word-wrapped to `width` columns, with the daemon's <mark>…</mark> turned into `highlight`. A highlight
+ * that a line break cuts is closed at the end of the line and opened again on the next, so no escape runs on.
+ */
+function wrapSnippet(snippet: string, width: number, highlight: { start: string; end: string }): string[] {
+  // Markers become single characters first, so that words can be measured without them.
+  const START = '\u0001';
+  const END = '\u0002';
+  const text = printable(snippet).replaceAll('<mark>', START).replaceAll('</mark>', END).replace(/\s+/g, ' ').trim();
+  const markerWidth = highlight.start === '[' ? 1 : 0;
+  const measure = (word: string) => [...word].reduce((n, ch) => n + (ch === START || ch === END ? markerWidth : 1), 0);
+  const lines: string[] = [];
+  let line = '';
+  let used = 0;
+  for (const word of text.split(' ')) {
+    const w = measure(word);
+    if (line && used + 1 + w > width) {
+      lines.push(line);
+      line = word;
+      used = w;
+    } else {
+      line = line ? `${line} ${word}` : word;
+      used += (used ? 1 : 0) + w;
+    }
+  }
+  if (line) lines.push(line);
+  let open = false;
+  return lines.map((raw) => {
+    let out = open ? highlight.start : '';
+    for (const ch of raw) {
+      if (ch === START) {
+        open = true;
+        out += highlight.start;
+      } else if (ch === END) {
+        open = false;
+        out += highlight.end;
+      } else out += ch;
+    }
+    return open ? out + highlight.end : out;
+  });
+}
+
+function hitLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 5000) throw new InvalidArgumentError(`expected a whole number from 1 to 5000, got "${value}"`);
+  return n;
+}
