@@ -146,6 +146,39 @@ describe('the daemon indexes every transcript on disk', () => {
   });
 });
 
+describe('the CLI over the same routes', () => {
+  it('prints reports, searches, exports, and turns bad input into one clear line with a usage exit code', async () => {
+    const overview = await harness.run(['analytics', 'overview', '--since', '2026-01-01', '--tz', 'UTC', '--json']);
+    expect(overview.code, overview.stderr).toBe(0);
+    expect(JSON.parse(overview.stdout).totalTokens).toBe((await ok('GET', '/analytics/overview?since=2026-01-01&tz=UTC')).totalTokens);
+    const costs = await harness.run(['analytics', 'costs', '--since', '2026-01-01', '--tz', 'UTC'], { env: { ...harness.env, COLUMNS: '80' } });
+    expect(costs.code, costs.stderr).toBe(0);
+    expect(costs.stdout).toContain('claude-nova-7-preview');
+    for (const row of costs.stdout.split('\n')) expect([...row].length, row).toBeLessThanOrEqual(80);
+
+    const word = SEARCH_WORDS.at(-1)!;
+    const found = await harness.run(['search', word, '--json']);
+    expect(found.code, found.stderr).toBe(0);
+    expect(JSON.parse(found.stdout).total).toBe((await ok('GET', `/search?q=${word}`)).total);
+    const bad = await harness.run(['search', '"never closed']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('not valid');
+    const days = await harness.run(['analytics', 'overview', '--days', '0']);
+    expect(days.code).toBe(2);
+    expect(days.stderr).toContain('--days');
+
+    const id = (await ok('GET', '/library/sessions?limit=1')).sessions[0].id;
+    const out = path.join(harness.dir, 'export.md');
+    const exported = await harness.run(['library', 'export', id, '--format', 'markdown', '-o', out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe((await ok('GET', `/library/sessions/${id}/export?format=markdown`)).content);
+    const again = await harness.run(['library', 'export', id, '-o', out]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain(out);
+  });
+});
+
 describe('a managed Claude session is indexed live', () => {
   it('its prompts and token usage arrive without a scan', async () => {
     const session = await ok('POST', '/sessions', { provider: 'claude-code', cwd: harness.dir, name: 'live' });
