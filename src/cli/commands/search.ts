@@ -21,7 +21,7 @@ export function searchCommand(): Command {
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
     .option('--limit <n>', 'how many hits (default 20, at most 5000)', hitLimit, 20)
-    .addOption(new Option('--sort <order>', 'best matches first, or newest first').choices(['rank', 'recent']).default('rank'))
+    .addOption(new Option('--sort <order>', 'newest first, or best matches first (slower on common words)').choices(['recent', 'rank']).default('recent'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (words: string[], options: { role: string; provider?: string; cwd?: string; session?: string; limit: number; sort: string; json?: boolean }, command: Command) => {
       const query = words.join(' ').trim();
@@ -31,14 +31,15 @@ export function searchCommand(): Command {
         .call('search', {
           q: query,
           role: options.role as 'all',
-          sort: options.sort as 'rank',
+          sort: options.sort as 'recent' | 'rank',
           limit: options.limit,
           ...(options.provider ? { provider: options.provider as 'codex' } : {}),
           ...(options.cwd ? { cwd: path.resolve(options.cwd) } : {}),
           ...(options.session ? { session: options.session } : {}),
         });
       if (options.json) return printJson(answer);
-      print(`${formatCount(answer.total)} ${answer.total === 1 ? 'match' : 'matches'} for "${answer.query}"`);
+      const total = `${formatCount(answer.total)}${answer.totalExact ? '' : '+'}`;
+      print(`${total} ${answer.total === 1 && answer.totalExact ? 'match' : 'matches'} for "${answer.query}"`);
       const width = terminalColumns();
       const highlight = colourWanted() ? { start: '\u001b[1;7m', end: '\u001b[22;27m' } : { start: '[', end: ']' };
       for (const hit of answer.hits) {
@@ -46,7 +47,7 @@ export function searchCommand(): Command {
         print(hitHeading(hit, width));
         print(wrapSnippet(hit.snippet, width - SNIPPET_INDENT.length, highlight).map((line) => SNIPPET_INDENT + line).join('\n'));
       }
-      if (answer.hits.length < answer.total) print(`\nshowing ${formatCount(answer.hits.length)} of ${formatCount(answer.total)} (--limit for more)`);
+      if (answer.hits.length < answer.total) print(`\nshowing ${formatCount(answer.hits.length)} of ${total} (--limit for more)`);
     });
 }
 

@@ -200,7 +200,7 @@ export const analyticsRoutes = [
     name: 'search',
     method: 'GET',
     path: '/search',
-    summary: 'Full-text search of prompts, replies, thinking, tool names and inputs; FTS5 syntax (quotes, *, AND/OR/NOT, NEAR) when used.',
+    summary: 'Full-text search of prompts, replies, thinking, tool names and inputs, newest first; FTS5 syntax (quotes, *, AND/OR/NOT, NEAR) when used.',
     access: 'any',
     input: z.strictObject({
       q: z.string().min(1).max(1000),
@@ -208,11 +208,16 @@ export const analyticsRoutes = [
       provider: z.enum(TRANSCRIPT_PROVIDERS).optional(),
       cwd: z.string().min(1).optional(),
       session: z.string().min(1).optional(),
-      sort: z.enum(['rank', 'recent']).default('rank'),
+      sort: z.enum(['recent', 'rank']).default('recent').describe('recent: newest first (fast); rank: best match first (bm25, scores every match)'),
       limit: z.coerce.number().int().min(1).max(5000).default(20),
       offset: z.coerce.number().int().min(0).default(0),
     }),
-    output: z.object({ query: z.string(), total: z.number(), hits: z.array(searchHitSchema) }),
+    output: z.object({
+      query: z.string(),
+      total: z.number().describe('matches, counted up to 1000 (or offset + limit); totalExact says whether there are more'),
+      totalExact: z.boolean(),
+      hits: z.array(searchHitSchema),
+    }),
   }),
 ];
 

@@ -12,6 +12,7 @@ export interface SearchInput {
   cwd?: string;
   /** A library session's numeric id (resolved by the caller). */
   sessionId?: number;
+  /** recent (default): newest first, reading only the page's matches; rank: best match first (bm25), which scores every match. */
   sort?: 'rank' | 'recent';
   limit?: number;
   offset?: number;
@@ -34,6 +35,9 @@ export function ftsQuery(q: string): string {
     .map((term) => `"${term.replace(/"/g, '""')}"`)
     .join(' ');
 }
+
+/** Matches are counted exactly up to this many; beyond it `total` is this bound and `totalExact` false. */
+export const COUNT_LIMIT = 1000;
 
 export const HIGHLIGHT_START = '<mark>';
 export const HIGHLIGHT_END = '</mark>';
@@ -66,20 +70,26 @@ export class Search {
     const from = `FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN library_sessions s ON s.id = m.session_id WHERE ${where.join(' AND ')}`;
     const limit = input.limit ?? 20;
     const offset = input.offset ?? 0;
+    // Counting every match of a common word costs more than finding the page: counted up to a bound, then "more".
+    const countTo = Math.max(COUNT_LIMIT, offset + limit);
     try {
-      const total = this.db.prepare<unknown[], { n: number }>(`SELECT count(*) n ${from}`).get(...params)!.n;
+      // Without filters every match is a hit: the full-text index counts alone, without reading a message.
+      const counting = where.length === 1 ? 'FROM messages_fts WHERE messages_fts MATCH ?' : from;
+      const counted = this.db.prepare<unknown[], { n: number }>(`SELECT count(*) n FROM (SELECT 1 ${counting} LIMIT ?)`).get(...params, countTo + 1)!.n;
+      const total = Math.min(counted, countTo);
       const hits = this.db
         .prepare<unknown[], HitRow>(
           `SELECT m.id message_id, m.ts, m.role, m.kind, m.tool, m.sidechain,
                   snippet(messages_fts, -1, '${HIGHLIGHT_START}', '${HIGHLIGHT_END}', '…', 24) snippet,
                   s.external_id, s.provider, coalesce(s.name, s.custom_title, s.title) title, s.cwd,
                   (SELECT path FROM transcript_files WHERE id = m.file_id) file
-           ${from} ORDER BY ${input.sort === 'recent' ? 'm.ts DESC' : 'rank'} LIMIT ? OFFSET ?`,
+           ${from} ORDER BY ${input.sort === 'rank' ? 'rank' : 'messages_fts.rowid DESC'} LIMIT ? OFFSET ?`,
         )
         .all(...params, limit, offset);
       return {
         query: input.q,
         total,
+        totalExact: counted <= countTo,
         hits: hits.map((hit) => ({
           sessionId: hit.external_id,
           provider: hit.provider,

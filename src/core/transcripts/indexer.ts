@@ -89,6 +89,9 @@ interface PendingUsage {
 }
 
 const HEAD_BYTES = 1024;
+const IDS_PER_MS = 1024;
+/** Times past this (year 2255) would overflow a double's integers once multiplied: clamped for ids only. */
+const MAX_ID_TIME = 8_796_093_022_207;
 const DEFAULT_SLICE_BYTES = 16 << 20;
 const TITLE_LENGTH = 120;
 
@@ -140,9 +143,10 @@ export class TranscriptIndexer {
          WHERE id = @id`,
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (session_id, file_id, uuid, ts, role, kind, tool, text, input, copy, sidechain)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (id, session_id, file_id, uuid, ts, role, kind, tool, text, input, copy, sidechain)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      lastIdAt: db.prepare<[number, number], { id: number | null }>('SELECT max(id) id FROM messages WHERE id BETWEEN ? AND ?'),
       insertFts: db.prepare('INSERT INTO messages_fts (rowid, text, tool) VALUES (?, ?, ?)'),
       copyOf: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM messages WHERE uuid = ? AND file_id != ? LIMIT 1'),
       usageByKey: db.prepare<[string], { id: number; file_id: number; kept: number; total: number }>(
@@ -407,12 +411,27 @@ export class TranscriptIndexer {
 
   private insertMessage(session: number, fileId: number, message: MessageRow, delta: SessionDelta, fts: FtsRow[]): void {
     const copy = message.uuid !== null && this.stmt.copyOf.get(message.uuid, fileId) !== undefined ? 1 : 0;
-    const { lastInsertRowid } = this.stmt.insertMessage.run(session, fileId, message.uuid, message.ts, message.role, message.kind, message.tool, message.text, message.input, copy, message.sidechain ? 1 : 0);
-    fts.push([lastInsertRowid, message.text, message.tool]);
+    const id = this.messageId(message.ts);
+    this.stmt.insertMessage.run(id, session, fileId, message.uuid, message.ts, message.role, message.kind, message.tool, message.text, message.input, copy, message.sidechain ? 1 : 0);
+    fts.push([id, message.text, message.tool]);
     if (message.ts < delta.firstAt) delta.firstAt = message.ts;
     if (message.ts > delta.lastAt) delta.lastAt = message.ts;
     if (message.kind === 'prompt' || message.kind === 'text') delta.messages++;
     if (message.kind === 'prompt' && delta.firstPrompt === null && !message.sidechain) delta.firstPrompt = oneLine(message.text);
+  }
+
+  /**
+   * Message ids follow time: the message's millisecond times 1024, plus a sequence for messages of the same
+   * millisecond. The full-text index shares them as rowids, so "most recent first" is its own order and a search
+   * reads only as many matches as it shows.
+   */
+  private messageId(ts: number): number {
+    const base = Math.min(Math.max(ts, 0), MAX_ID_TIME) * IDS_PER_MS;
+    const last = this.stmt.lastIdAt.get(base, base + IDS_PER_MS - 1)!.id;
+    if (last === null) return base;
+    if (last < base + IDS_PER_MS - 1) return last + 1;
+    // A thousand messages in one millisecond: the next free id after them (order within it is lost, nothing else).
+    return this.db.prepare<[], { id: number }>('SELECT max(id) + 1 id FROM messages').get()!.id;
   }
 
   /** Keyless usage is written at once; keyed usage waits for the end of the slice (see flushKeyedUsage). */
