@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { underDirectory } from '../transcripts/scope';
-import { BUCKET_MS, bucketBounds, dayOf, hourOf, resolveRange, type RangeInput, type ResolvedRange } from './range';
+import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
 /** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
 export interface AnalyticsFilter extends RangeInput {
@@ -109,12 +109,15 @@ export class Analytics {
     const messages = this.db
       .prepare<unknown[], { n: number }>(`SELECT coalesce(sum(messages), 0) n FROM message_rollup WHERE bucket >= ? AND bucket < ?${scope.sql}`)
       .get(from, to, ...scope.params)!.n;
+    // A conversation counts when it has a message or tokens in the range: asked of each one through its own index.
+    const sessionScope = this.scope(filter, 's.id');
     const sessions = this.db
       .prepare<unknown[], { n: number }>(
-        `SELECT count(*) n FROM (SELECT session_id FROM message_rollup WHERE bucket >= ? AND bucket < ?${scope.sql}
-                                 UNION SELECT session_id FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql})`,
+        `SELECT count(*) n FROM library_sessions s WHERE (
+           EXISTS (SELECT 1 FROM message_rollup m WHERE m.session_id = s.id AND m.bucket >= ? AND m.bucket < ? AND m.messages > 0)
+           OR EXISTS (SELECT 1 FROM usage_rollup u WHERE u.session_id = s.id AND u.bucket >= ? AND u.bucket < ? AND u.entries > 0))${sessionScope.sql}`,
       )
-      .get(from, to, ...scope.params, from, to, ...scope.params)!.n;
+      .get(from, to, from, to, ...sessionScope.params)!.n;
     const active = this.liveSessions(filter).reduce((sum, row) => sum + row.n, 0);
     const totals = zeroTotals();
     addSums(totals, usage);
@@ -136,16 +139,13 @@ export class Analytics {
     const range = resolveRange(filter);
     const [from, to] = bucketBounds(range);
     const scope = this.scope(filter);
-    const rows = this.db
-      .prepare<unknown[], RollupSums & { bucket: number; model: string }>(
-        `SELECT bucket, model, sum(input) input, sum(output) output, sum(cache_create) cache_create, sum(cache_read) cache_read, sum(cost) cost
-         FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} AND entries > 0 GROUP BY bucket, model`,
-      )
-      .all(from, to, ...scope.params);
+    const joined = this.scope(filter, 'r.session_id');
+    const span = this.db
+      .prepare<unknown[], { lo: number | null; hi: number | null }>(`SELECT min(bucket) lo, max(bucket) hi FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} AND entries > 0`)
+      .get(from, to, ...scope.params)!;
     const days = new Map<string, TokenTotals & { models: Map<string, TokenTotals> }>();
     const totals = zeroTotals();
-    for (const row of rows) {
-      const date = dayOf(row.bucket * BUCKET_MS, range.tz);
+    const add = (date: string, row: RollupSums & { model: string }) => {
       let day = days.get(date);
       if (!day) days.set(date, (day = { ...zeroTotals(), models: new Map() }));
       let model = day.models.get(row.model);
@@ -153,6 +153,21 @@ export class Analytics {
       addSums(day, row);
       addSums(model, row);
       addSums(totals, row);
+    };
+    if (span.lo !== null && span.hi !== null) {
+      // SQLite sums each local day (a range of buckets, read in key order): a row per day and model comes back.
+      const ranges = localDays(span.lo, span.hi, range.tz);
+      const values = ranges.map(() => '(?, ?, ?)').join(', ');
+      const rows = this.db
+        .prepare<unknown[], RollupSums & { day: string; model: string }>(
+          `WITH days (day, lo, hi) AS (VALUES ${values})
+           SELECT days.day day, r.model model, sum(r.input) input, sum(r.output) output, sum(r.cache_create) cache_create,
+                  sum(r.cache_read) cache_read, sum(r.cost) cost
+           FROM days JOIN usage_rollup r ON r.bucket >= max(days.lo, ?) AND r.bucket < min(days.hi, ?)
+           WHERE r.entries > 0${joined.sql} GROUP BY days.day, r.model`,
+        )
+        .all(...ranges.flat(), from, to, ...joined.params);
+      for (const row of rows) add(row.day, row);
     }
     return {
       range: rangeOut(range),

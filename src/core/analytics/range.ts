@@ -139,3 +139,19 @@ export function resolveRange(input: RangeInput, now = Date.now()): ResolvedRange
 export function bucketBounds(range: ResolvedRange): [number, number] {
   return [range.start === null ? -1e15 : Math.floor(range.start / BUCKET_MS), range.end === null ? 1e15 : Math.ceil(range.end / BUCKET_MS)];
 }
+
+/**
+ * The local days (in `tz`) that buckets lo..hi fall on, each as [date, first bucket, first bucket of the next day]:
+ * what a query groups by to sum whole days in SQL.
+ */
+export function localDays(lo: number, hi: number, tz: string): Array<[string, number, number]> {
+  const days: Array<[string, number, number]> = [];
+  const [y, m, d] = dayOf(lo * BUCKET_MS, tz).split('-').map(Number) as [number, number, number];
+  let start = startOfLocalDay(y, m, d, tz);
+  for (let i = 1; start <= hi * BUCKET_MS; i++) {
+    const next = startOfLocalDay(...addDays(y, m, d, i), tz);
+    days.push([dayOf(start, tz), Math.floor(start / BUCKET_MS), Math.floor(next / BUCKET_MS)]);
+    start = next;
+  }
+  return days;
+}
