@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CorpusDaemon, formatColumns, listFiles, median, optionValue, parseRuns, parseSize, percentile, prepareCorpus, timeCommand, warmPageCache } from './lib.mjs';
+import { benchTools, CorpusDaemon, formatColumns, listFiles, median, optionValue, parseRuns, parseSize, percentile, prepareCorpus, timeCommand, warmPageCache } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -94,14 +94,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 /** The ccusage commands timed and compared, each with the flags its --help accepts. */
 function ccusageBuilds(userEnv) {
-  const native = path.join(root, 'node_modules', '@ccusage', 'ccusage-linux-x64', 'bin', 'ccusage');
-  let ccusage20 = [process.execPath, path.join(root, 'node_modules', 'ccusage', 'src', 'cli.js')];
+  const modules = benchTools(root, ['ccusage@20.0.24', 'ccusage18@npm:ccusage@18.0.11']);
+  const native = path.join(modules, '@ccusage', `ccusage-${process.platform}-${process.arch}`, 'bin', 'ccusage');
+  let ccusage20 = [process.execPath, path.join(modules, 'ccusage', 'src', 'cli.js')];
   if (fs.existsSync(native)) {
     // npm can unpack the binary without its execute bit.
     if ((fs.statSync(native).mode & 0o111) === 0) fs.chmodSync(native, 0o755);
     ccusage20 = [native];
   }
-  const ccusage18 = [process.execPath, path.join(root, 'node_modules', 'ccusage18', 'dist', 'index.js')];
+  const ccusage18 = [process.execPath, path.join(modules, 'ccusage18', 'dist', 'index.js')];
   const builds = {
     all20: { label: 'ccusage 20.x daily (Claude + Codex)', program: ccusage20, command: ['daily'], runs: plan.ccusage20Runs },
     claude20: { label: 'ccusage 20.x claude daily', program: ccusage20, command: ['claude', 'daily'], runs: plan.ccusage20Runs },

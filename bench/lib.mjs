@@ -260,3 +260,28 @@ export class CorpusDaemon {
     fs.rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, this.tmuxServer), { force: true });
   }
 }
+
+/**
+ * Installs the baseline programs a benchmark compares against into .bench-tmp/tools (once) and returns that
+ * directory's node_modules. They stay out of package.json: `npm ci` must not need a registry that carries every
+ * platform's build of them, and tests never run them.
+ */
+export function benchTools(root, specs) {
+  const dir = path.join(root, '.bench-tmp', 'tools');
+  const modules = path.join(dir, 'node_modules');
+  const stampPath = path.join(dir, 'installed.json');
+  const wanted = JSON.stringify(specs);
+  let stamp = '';
+  try {
+    stamp = fs.readFileSync(stampPath, 'utf8');
+  } catch {}
+  if (stamp !== wanted) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"private": true}\n');
+    process.stderr.write(`bench: installing ${specs.join(' ')} into ${dir}\n`);
+    const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', ...specs], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (result.status !== 0) throw new Error(`bench: npm install ${specs.join(' ')} failed (exit ${result.status})`);
+    fs.writeFileSync(stampPath, wanted);
+  }
+  return modules;
+}

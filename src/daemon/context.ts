@@ -50,9 +50,24 @@ export interface Logger {
   error(message: string, error?: unknown): void;
 }
 
-/** Lines with an ISO time, to stderr, which is daemon.log when the daemon runs detached. */
+/**
+ * Lines with an ISO time, to stderr, which is daemon.log when the daemon runs detached. If the stream breaks (a
+ * foreground daemon whose terminal or pipe went away: EPIPE), logging stops and the daemon carries on: without the
+ * listener each failed write would surface as an uncaught error, whose report is itself a failed write.
+ */
 export function createLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  const write = (level: string, message: string) => stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  let broken = false;
+  stream.on('error', () => {
+    broken = true;
+  });
+  const write = (level: string, message: string) => {
+    if (broken) return;
+    try {
+      stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
+    } catch {
+      broken = true;
+    }
+  };
   return {
     info: (message) => write('info ', message),
     warn: (message) => write('warn ', message),

@@ -150,6 +150,23 @@ describe('daemon lifecycle (real built daemon)', () => {
     expect(stderr).toContain(`shutting down: received ${signal}`);
   });
 
+  it('a foreground daemon whose terminal went away still serves, then stops on SIGTERM', async () => {
+    harness = createHarness();
+    const child = harness.start(['daemon', 'start']);
+    await waitFor(() => harness.discovery()?.pid === child.pid, { what: 'the foreground daemon to publish itself' });
+    // The reading end of its stderr closes (a closed terminal, a dead pipe): every log line now meets EPIPE.
+    child.stderr!.destroy();
+    child.stdout!.destroy();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Requests that log keep working: the broken stream is dropped, not turned into an uncaught error per line.
+    for (let i = 0; i < 3; i++) expect((await harness.run(['providers'])).code).toBe(0);
+    const started = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(harness.discovery()).toBeUndefined();
+  });
+
   it('refuses a socket path over the length limit with a message naming the fix', async () => {
     harness = createHarness();
     const long = path.join(harness.dir, 'x'.repeat(120), 'd.sock');
