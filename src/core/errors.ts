@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   SESSION_NOT_FOUND: { status: 404, family: 'not_found' },
   SESSION_NOT_RUNNING: { status: 409, family: 'conflict' },
   SESSION_ALREADY_RUNNING: { status: 409, family: 'conflict' },
+  SESSION_NOT_WAITING: { status: 409, family: 'conflict' },
   SESSION_AMBIGUOUS: { status: 400, family: 'usage' },
   SESSION_NAME_TAKEN: { status: 409, family: 'conflict' },
   PROVIDER_BINARY_MISSING: { status: 400, family: 'usage' },

@@ -108,6 +108,34 @@ describe('sessions with the fake Claude Code', () => {
     expect(await screen(id)).toContain('● allowed Bash rm -rf build');
   });
 
+  it('answers a pending permission through the permission route, and refuses when nothing is asked', async () => {
+    const idle = await api('POST', `/sessions/${id}/permission`, { answer: 'approve' });
+    expect(idle.status).toBe(409);
+    expect(idle.json.error.code).toBe('SESSION_NOT_WAITING');
+    expect(idle.json.error.message).toMatch(/is idle, not waiting for permission/);
+
+    await send(id, 'ask Write notes.md');
+    await untilState(id, 'needs_permission');
+    await untilScreen(id, /Do you want to proceed\?/);
+    const denied = await api('POST', `/sessions/${id}/permission`, { answer: 'deny' });
+    expect(denied.status, JSON.stringify(denied.json)).toBe(200);
+    await untilState(id, 'idle');
+    expect(await screen(id)).toContain('● denied Write notes.md');
+
+    await send(id, 'ask Bash make');
+    await untilState(id, 'needs_permission');
+    await untilScreen(id, /Do you want to proceed\?/);
+    expect((await api('POST', `/sessions/${id}/permission`, { answer: 'approve' })).status).toBe(200);
+    await untilState(id, 'idle');
+    expect(await screen(id)).toContain('● allowed Bash make');
+    const answers = (await events(id)).filter((entry) => entry.type === 'permission').map((entry) => entry.data.answer);
+    expect(answers).toEqual(['deny', 'approve']);
+
+    const bad = await api('POST', `/sessions/${id}/permission`, { answer: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/answer/);
+  });
+
   it('passes the session env and the allowlist, never the daemon secrets', async () => {
     await send(id, 'env CODEPIPER_SESSION');
     await untilScreen(id, new RegExp(`CODEPIPER_SESSION=${id}`));

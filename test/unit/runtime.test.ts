@@ -252,3 +252,18 @@ describe('launch and resume argv', () => {
     expect(command.quitKeys).toEqual([{ key: 'C-c' }]);
   });
 });
+
+describe('answering a permission question', () => {
+  const menu = '╭─ Bash ─╮\n│ Do you want to proceed?\n│ ❯ 1. Yes\n│   2. Yes, and don\'t ask again\n│   3. No, and tell Claude what to do differently (esc)';
+  it('picks option 1 of a numbered menu, and Esc for no', () => {
+    for (const provider of ['claude-code', 'codex', 'command'] as const) {
+      expect(RUNTIMES[provider].permissionKeys(menu, 'approve')).toEqual([{ literal: '1' }]);
+      expect(RUNTIMES[provider].permissionKeys(menu, 'deny')).toEqual([{ key: 'Escape' }]);
+    }
+  });
+  it('answers a letter prompt with its letter and Enter', () => {
+    const aider = 'Run shell command? (Y)es/(N)o/(D)on\'t ask again [Yes]:';
+    expect(RUNTIMES.command.permissionKeys(aider, 'approve')).toEqual([{ literal: 'y' }, { key: 'Enter' }]);
+    expect(RUNTIMES.command.permissionKeys(aider, 'deny')).toEqual([{ literal: 'n' }, { key: 'Enter' }]);
+  });
+});

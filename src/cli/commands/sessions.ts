@@ -22,6 +22,8 @@ export function sessionCommands(): Command[] {
     attachCommand(),
     sendCommand(),
     keysCommand(),
+    permissionCommand('approve', "answer the session's pending permission question with yes (this once)"),
+    permissionCommand('deny', "answer the session's pending permission question with no"),
     tailCommand(),
     logsCommand(),
     lifecycleCommand('stop', 'stop a session the graceful way (the agent quits itself), killing it after --timeout', 'sessions.stop').addOption(
@@ -123,6 +125,16 @@ function sendCommand(): Command {
         body = (await readStdin()).replace(/\n$/, '');
       }
       await commandContext(command).client().call('sessions.send', { id: ref, text: body, newline: options.newline });
+    });
+}
+
+function permissionCommand(answer: 'approve' | 'deny', description: string): Command {
+  return new Command(answer)
+    .description(description)
+    .argument('<id>', 'session id, id prefix or name')
+    .action(async (ref: string, _options: unknown, command: Command) => {
+      const session = await commandContext(command).client().call('sessions.permission', { id: ref, answer });
+      process.stdout.write(`${answer === 'approve' ? 'approved' : 'denied'}: ${session.name ?? session.id}\n`);
     });
 }
 

@@ -154,6 +154,15 @@ export const sessionRoutes = [
     output: z.strictObject({ ok: z.literal(true), keys: z.number().int() }),
   }),
   defineRoute({
+    name: 'sessions.permission',
+    method: 'POST',
+    path: '/sessions/:id/permission',
+    summary: "Answers the agent's pending permission question: approve (yes, this once) or deny. 409 unless it is waiting for one.",
+    access: 'any',
+    input: idParam.extend({ answer: z.enum(['approve', 'deny']) }),
+    output: sessionSchema,
+  }),
+  defineRoute({
     name: 'sessions.output',
     method: 'GET',
     path: '/sessions/:id/output',

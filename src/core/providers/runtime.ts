@@ -30,6 +30,21 @@ export interface ProviderRuntime {
   busyInStream(text: string): boolean;
   /** Whether output alone means "running" (agents without a recognisable busy marker). */
   outputMeansRunning: boolean;
+  /** The keys that answer the permission question on `screen` with yes (this once) or no. */
+  permissionKeys(screen: string, answer: PermissionAnswer): TmuxKey[];
+}
+
+export type PermissionAnswer = 'approve' | 'deny';
+
+/**
+ * Numbered permission menus (Claude Code, Codex, Gemini) take "1" for "yes, this once" and Esc for no: the digit
+ * picks that option wherever the cursor is. Prompts that ask for a letter (Aider's "(Y)es/(N)o") get the letter.
+ */
+function permissionKeysFor(screen: string, answer: PermissionAnswer): TmuxKey[] {
+  if (/\(Y\)es\/\(N\)o/.test(screen) || /Allow (?:execution|command)\?/i.test(screen)) {
+    return [{ literal: answer === 'approve' ? 'y' : 'n' }, { key: 'Enter' }];
+  }
+  return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'Escape' }];
 }
 
 const RULE = /^\s*[╭╰]?─{8,}/m;
@@ -55,6 +70,7 @@ const claudeCode: ProviderRuntime = {
   },
   busyInStream: (text) => /(?:esc|ctrl\+c) to interrupt/i.test(text) || /[✻✽✳✶✢·*]\s+\p{L}+ing…/u.test(text),
   outputMeansRunning: false,
+  permissionKeys: permissionKeysFor,
 };
 
 const codex: ProviderRuntime = {
@@ -73,6 +89,7 @@ const codex: ProviderRuntime = {
   },
   busyInStream: (text) => /esc to interrupt/i.test(text) || /•\s+Working/.test(text),
   outputMeansRunning: false,
+  permissionKeys: permissionKeysFor,
 };
 
 const command: ProviderRuntime = {
@@ -82,6 +99,7 @@ const command: ProviderRuntime = {
   stateFromScreen: (screen) => (GENERIC_PERMISSION.some((re) => re.test(screen)) ? 'needs_permission' : undefined),
   busyInStream: () => false,
   outputMeansRunning: true,
+  permissionKeys: permissionKeysFor,
 };
 
 export const RUNTIMES: Record<ProviderId, ProviderRuntime> = { 'claude-code': claudeCode, codex, command };

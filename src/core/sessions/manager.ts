@@ -9,7 +9,7 @@ import { isProcessAlive } from '../daemon/discovery';
 import { EventBus, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../events/bus';
 import type { Paths } from '../paths';
 import { findExecutable, findProvider, resolveProviderBinary, type ProviderId } from '../providers';
-import { RUNTIMES, type LaunchContext, type ProviderRuntime } from '../providers/runtime';
+import { RUNTIMES, type LaunchContext, type PermissionAnswer, type ProviderRuntime } from '../providers/runtime';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from '../tmux/control';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from '../tmux/tmux';
 import { claudeSettingsOverlay, stateForHook } from '../hooks/claude';
@@ -339,6 +339,22 @@ export class SessionManager {
     await this.pressKeys(live, keys);
     this.recordEvent(record.id, 'user', 'keys', { keys: names });
     return { ok: true, keys: keys.length };
+  }
+
+  /**
+   * Answers the permission question the agent shows, with the keys its prompt takes (see permissionKeys). Only a
+   * session waiting for permission is answered: keys meant for a dialog must not land in a prompt or a busy agent.
+   */
+  async answerPermission(ref: string, answer: PermissionAnswer): Promise<Session> {
+    const record = this.resolve(ref);
+    const live = this.requireLive(record);
+    if (live.state !== 'needs_permission') {
+      throw new AppError('SESSION_NOT_WAITING', `session ${record.id} is ${live.state.replace('_', ' ')}, not waiting for permission; nothing to ${answer}`);
+    }
+    const screen = await this.capture(live.paneId, { ansi: false });
+    await this.pressKeys(live, live.runtime.permissionKeys(screen, answer));
+    this.recordEvent(record.id, 'user', 'permission', { answer });
+    return this.get(record.id);
   }
 
   /** The screen now (from tmux, while the pane exists), else the end of the persisted output log. */

@@ -11,6 +11,7 @@ export const sessionHandlers = {
   'sessions.resume': ({ id }, { daemon }) => daemon.sessions.resume(id),
   'sessions.send': ({ id, text, newline }, { daemon }) => daemon.sessions.send(id, text, newline),
   'sessions.keys': ({ id, keys }, { daemon }) => daemon.sessions.keys(id, keys),
+  'sessions.permission': ({ id, answer }, { daemon }) => daemon.sessions.answerPermission(id, answer),
   'sessions.output': ({ id, ansi, lines }, { daemon }) => daemon.sessions.output(id, { ansi, lines }),
   'sessions.resize': ({ id, cols, rows }, { daemon }) => daemon.sessions.resize(id, cols, rows),
   'sessions.rename': ({ id, name }, { daemon }) => daemon.sessions.rename(id, name),
@@ -18,5 +19,5 @@ export const sessionHandlers = {
 } satisfies Pick<
   Handlers,
   | 'sessions.list' | 'sessions.create' | 'sessions.validate' | 'sessions.get' | 'sessions.stop' | 'sessions.kill' | 'sessions.resume'
-  | 'sessions.send' | 'sessions.keys' | 'sessions.output' | 'sessions.resize' | 'sessions.rename' | 'sessions.events'
+  | 'sessions.send' | 'sessions.keys' | 'sessions.permission' | 'sessions.output' | 'sessions.resize' | 'sessions.rename' | 'sessions.events'
 >;
