@@ -15,6 +15,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const LAZY_ENTRIES = {
   'src/daemon/main.ts': 'daemon.cjs',
   'src/core/doctor.ts': 'doctor.cjs',
+  'src/tui/main.tsx': 'tui.mjs',
 };
 /** hook-forward runs on every hook of every agent: its own bundle, Node built-ins only (checked below). */
 const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };
@@ -41,7 +42,7 @@ const lazyEntryPlugin = (self) => ({
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const target = path.relative(root, path.resolve(args.resolveDir, args.path)).replaceAll(path.sep, '/');
       for (const [source, out] of Object.entries(LAZY_ENTRIES)) {
-        if (source !== self && (target === source || `${target}.ts` === source)) return { path: `./${out}`, external: true };
+        if (source !== self && [target, `${target}.ts`, `${target}.tsx`].includes(source)) return { path: `./${out}`, external: true };
       }
       return undefined;
     });
@@ -67,9 +68,36 @@ async function manifestPlugin() {
 
 fs.rmSync(dist, { recursive: true, force: true });
 const inlineManifest = await manifestPlugin();
+/**
+ * The dashboard is an ES module: Ink's layout engine (yoga) initialises with a top-level await, which a CommonJS
+ * bundle cannot hold. Its CommonJS dependencies (React) get a require; React's production build is chosen at build
+ * time; Ink's optional React DevTools hook is left out (it is only ever loaded with DEV=true, and not installed).
+ */
+const esmEntry = {
+  format: 'esm',
+  jsx: 'automatic',
+  banner: { js: "import { createRequire as __codepiperRequire } from 'node:module'; const require = __codepiperRequire(import.meta.url);" },
+  define: { ...common.define, 'process.env.NODE_ENV': '"production"' },
+};
+const noDevtools = {
+  name: 'no-react-devtools',
+  setup(b) {
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };' }));
+  },
+};
+
 for (const [source, out] of Object.entries(ENTRIES)) {
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' ? [inlineManifest] : [])];
-  const result = await build({ ...common, entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
+  const esm = out.endsWith('.mjs');
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools] : [])];
+  const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
+  if (esm) {
+    const leaks = Object.keys(result.metafile.inputs).filter((input) => ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'].some((forbidden) => input.includes(forbidden)));
+    if (leaks.length) {
+      console.error(`build: the dashboard bundle must stay a client, but it pulls in:\n  ${leaks.join('\n  ')}`);
+      process.exit(1);
+    }
+  }
   if (out === 'hook.cjs') {
     const packages = Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules/'));
     if (packages.length) {

@@ -7,8 +7,12 @@ import { buildProgram } from './program';
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   if (argv.length <= 2) {
-    program.outputHelp();
-    return;
+    // In a terminal, no arguments opens the dashboard; in a pipe or a script, the help says what there is.
+    if (!(process.stdin.isTTY && process.stdout.isTTY)) {
+      program.outputHelp();
+      return;
+    }
+    argv = [...argv, 'tui'];
   }
   try {
     await program.parseAsync(argv);

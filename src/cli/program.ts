@@ -9,6 +9,7 @@ import { libraryCommand } from './commands/library';
 import { policyCommands } from './commands/policies';
 import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
+import { tuiCommand } from './commands/tui';
 import { printError } from './output';
 
 export function buildProgram(): Command {
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
   applyEverywhere(program);
   return program;
 }

@@ -1,0 +1,72 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import { SESSION_STATES } from '../../core/sessions/state';
+import { countsByState, type AppState } from '../state';
+import { STATE_LOOK, useColour } from '../theme';
+import { clip } from '../format';
+
+/**
+ * The last lines: what the user is typing (a prompt or a question) or the latest notice, and the status line with a
+ * count per state. A lost daemon is said here too, with what to do about it.
+ */
+export function Bottom({ state }: { state: AppState }): React.JSX.Element {
+  const colour = useColour();
+  const width = state.size.columns;
+  const overlay = state.overlay;
+  let line: React.JSX.Element | null = null;
+  if (overlay?.kind === 'prompt') {
+    const room = Math.max(10, width - overlay.label.length - 4);
+    const value = [...overlay.value];
+    const shown = value.length > room ? `…${value.slice(-(room - 1)).join('')}` : overlay.value;
+    line = (
+      <Text>
+        <Text bold color={colour('cyan')}>
+          {overlay.label}:
+        </Text>{' '}
+        {shown}
+        <Text inverse> </Text>
+      </Text>
+    );
+  } else if (overlay?.kind === 'confirm') {
+    line = (
+      <Text bold color={colour('red')}>
+        {overlay.message}
+      </Text>
+    );
+  } else if (state.connection.status === 'lost') {
+    line = (
+      <Text color={colour('red')} wrap="truncate-end">
+        {clip(`daemon not answering (${state.connection.message ?? 'gone'}); reconnecting, ctrl+r starts it`, width)}
+      </Text>
+    );
+  } else if (state.notice) {
+    line = (
+      <Text color={colour(state.notice.kind === 'error' ? 'red' : 'green')} wrap="truncate-end">
+        {clip(state.notice.text.replace(/\s*\n\s*/g, ' '), width)}
+      </Text>
+    );
+  }
+  const counts = countsByState(state.sessions);
+  return (
+    <Box flexDirection="column">
+      {line ?? <Text> </Text>}
+      <Box justifyContent="space-between">
+        <Text wrap="truncate-end">
+          {SESSION_STATES.filter((id) => counts[id]).map((id) => {
+            const look = STATE_LOOK[id];
+            return (
+              <React.Fragment key={id}>
+                <Text color={colour(look.colour)} bold={look.attention} inverse={look.attention}>
+                  {`${look.symbol} ${counts[id]} ${look.label}`}
+                </Text>
+                <Text>{'  '}</Text>
+              </React.Fragment>
+            );
+          })}
+          {state.sessions.length === 0 ? <Text dimColor>no sessions yet: c starts one</Text> : null}
+        </Text>
+        <Text dimColor>{'? help  q quit'}</Text>
+      </Box>
+    </Box>
+  );
+}

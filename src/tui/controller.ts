@@ -1,0 +1,565 @@
+/**
+ * The dashboard's side effects: it keeps the store in step with the daemon (event streams, reconnects) and carries
+ * out the commands the keypress router picks. Nothing here draws; nothing in the components talks to the daemon.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { isAppError } from '../core/errors';
+import type { StreamHandle } from '../cli/transport';
+import { completeDirectory, splitArgs } from './completion';
+import type { Command } from './keybindings';
+import type { DaemonLink } from './link';
+import { OUTPUT_LINES, selectedSession, type AppState, type Session, type SessionUsage, type TextEdit } from './state';
+import type { Store } from './store';
+
+/** What the controller needs from the terminal it runs in. */
+export interface Host {
+  /** Hands the terminal to `tmux attach` and resolves when the user detached. */
+  attach(tmux: { binary: string; socket: string }, target: string): Promise<void>;
+  exit(): void;
+  /** The directory a relative path in the new-session form starts from. */
+  cwd: string;
+}
+
+/** Output is re-read at most this often while a session streams: enough for a smooth pane, bounded in cost. */
+const OUTPUT_REFRESH_MS = 50;
+/** Token totals change with every transcript line; the list re-reads them at most this often. */
+const USAGE_REFRESH_MS = 3000;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 3000;
+const NOTICE_MS = 6000;
+
+export class Controller {
+  private mainStream: StreamHandle | undefined;
+  private outputStream: StreamHandle | undefined;
+  private outputFor: string | null = null;
+  private outputBusy = false;
+  private outputDirty = false;
+  private outputTimer: NodeJS.Timeout | undefined;
+  private usageTimer: NodeJS.Timeout | undefined;
+  private usageAt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private noticeTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+  private lastScreen: AppState['screen'] | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly link: DaemonLink,
+    private readonly host: Host,
+  ) {}
+
+  /** Connects (starting a daemon when none runs), then follows the selection and the screens. */
+  start(): Promise<void> {
+    this.unsubscribe = this.store.subscribe(() => this.onStateChange());
+    return this.connect(true);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.mainStream?.close();
+    this.outputStream?.close();
+    for (const timer of [this.outputTimer, this.usageTimer, this.reconnectTimer, this.noticeTimer]) if (timer) clearTimeout(timer);
+  }
+
+  private get state(): AppState {
+    return this.store.getState();
+  }
+
+  // ---- connection ----
+
+  private async connect(mayStart: boolean): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const { sessions } = await (mayStart ? this.link.callStarting('sessions.list') : this.link.call('sessions.list'));
+      if (this.stopped) return;
+      this.store.dispatch({ type: 'sessions/loaded', sessions });
+      this.openMainStream();
+      this.store.dispatch({ type: 'connection', status: 'connected' });
+      this.reconnectDelay = RECONNECT_MIN_MS;
+      // A new connection re-opens the selection's output stream and re-reads the screen's data.
+      this.outputFor = null;
+      this.lastScreen = undefined;
+      this.onStateChange();
+      void this.loadUsage();
+    } catch (error) {
+      this.lost(error);
+    }
+  }
+
+  private openMainStream(): void {
+    this.mainStream?.close();
+    const stream = this.link.stream(['sessions', 'library'], (event, data) => {
+      if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data as Session });
+      else if (event === 'library') this.scheduleUsage();
+    });
+    this.mainStream = stream;
+    stream.done.then(
+      () => this.mainStream === stream && this.lost(new Error('the daemon closed the connection')),
+      (error) => this.mainStream === stream && this.lost(error),
+    );
+  }
+
+  /** The daemon went away: say so, drop the streams, and try again with a growing pause. */
+  private lost(error: unknown): void {
+    if (this.stopped) return;
+    this.mainStream?.close();
+    this.mainStream = undefined;
+    this.outputStream?.close();
+    this.outputStream = undefined;
+    this.outputFor = null;
+    this.store.dispatch({ type: 'connection', status: 'lost', message: messageOf(error) });
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect(false);
+    }, this.reconnectDelay);
+    this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
+  }
+
+  private onStateChange(): void {
+    const state = this.state;
+    if (state.connection.status !== 'connected') return;
+    const wanted = state.selectedId;
+    if (wanted !== this.outputFor) this.followOutput(wanted);
+    if (state.screen !== this.lastScreen) {
+      this.lastScreen = state.screen;
+      this.loadScreen();
+    }
+  }
+
+  // ---- the selected session's output ----
+
+  private followOutput(id: string | null): void {
+    this.outputStream?.close();
+    this.outputStream = undefined;
+    this.outputFor = id;
+    if (!id) return;
+    this.outputStream = this.link.stream([`session:${id}:output`], (event) => {
+      if (event === 'output') this.refreshOutput();
+    });
+    this.outputStream.done.catch(() => undefined);
+    this.refreshOutput();
+  }
+
+  /** Re-reads the selected screen (with scrollback, colours kept): one read at a time, at most every 50 ms. */
+  private refreshOutput(): void {
+    if (this.outputBusy || this.outputTimer) {
+      this.outputDirty = true;
+      return;
+    }
+    const id = this.outputFor;
+    if (!id) return;
+    this.outputBusy = true;
+    this.outputDirty = false;
+    this.link
+      .call('sessions.output', { id, ansi: true, lines: OUTPUT_LINES })
+      .then(
+        ({ text }) => this.store.dispatch({ type: 'output/loaded', sessionId: id, text }),
+        () => undefined, // the session ended or the daemon went away: the next state change says which
+      )
+      .finally(() => {
+        this.outputBusy = false;
+        this.outputTimer = setTimeout(() => {
+          this.outputTimer = undefined;
+          if (this.outputDirty && this.outputFor === id) this.refreshOutput();
+        }, OUTPUT_REFRESH_MS);
+      });
+  }
+
+  // ---- data of the other screens ----
+
+  /** Entering a screen re-reads what it shows: policies and the audit log change from elsewhere (CLI, hooks). */
+  private loadScreen(): void {
+    const screen = this.state.screen;
+    if (screen === 'policies') void this.loadPolicies();
+    else if (screen === 'audit') void this.loadAudit();
+    else if (screen === 'analytics') void this.loadAnalytics();
+  }
+
+  private async loadPolicies(): Promise<void> {
+    await this.attempt(async () => {
+      const { policies } = await this.link.call('policies.list');
+      this.store.dispatch({ type: 'policies/loaded', policies });
+    });
+  }
+
+  private async loadAudit(): Promise<void> {
+    await this.attempt(async () => {
+      const filter = this.state.audit.sessionFilter;
+      const { decisions, total } = await this.link.call('policyDecisions.list', { limit: 200, ...(filter ? { sessionId: filter } : {}) });
+      this.store.dispatch({ type: 'audit/loaded', decisions, total });
+    });
+  }
+
+  private async loadAnalytics(): Promise<void> {
+    const range = this.state.analytics.range;
+    this.store.dispatch({ type: 'analytics/loading' });
+    try {
+      const [overview, usage, models] = await Promise.all([
+        this.link.call('analytics.overview', { range }),
+        this.link.call('analytics.tokenUsage', { range }),
+        this.link.call('analytics.tokensByModel', { range }),
+      ]);
+      if (this.state.analytics.range !== range) return;
+      this.store.dispatch({ type: 'analytics/loaded', overview, days: usage.days, models: models.models });
+    } catch (error) {
+      this.store.dispatch({ type: 'analytics/failed', error: messageOf(error) });
+    }
+  }
+
+  private scheduleUsage(): void {
+    if (this.usageTimer) return;
+    const wait = Math.max(0, this.usageAt + USAGE_REFRESH_MS - Date.now());
+    this.usageTimer = setTimeout(() => {
+      this.usageTimer = undefined;
+      void this.loadUsage();
+    }, wait);
+  }
+
+  /** Tokens and cost of managed sessions, from the transcript index (absent for agents it cannot read). */
+  private async loadUsage(): Promise<void> {
+    this.usageAt = Date.now();
+    try {
+      const { sessions } = await this.link.call('library.sessions', { limit: 200 });
+      const usage: Record<string, SessionUsage> = {};
+      for (const entry of sessions) if (entry.managed) usage[entry.managed.id] = { totalTokens: entry.totalTokens, totalCost: entry.totalCost };
+      this.store.dispatch({ type: 'sessions/usage', usage });
+    } catch {
+      // analytics are a bonus on this screen; the list stands without them
+    }
+  }
+
+  // ---- commands ----
+
+  /** Carries out one command of the keybinding table. */
+  run(command: Command): void {
+    const { store } = this;
+    const state = this.state;
+    switch (command) {
+      case 'quit':
+        return this.host.exit();
+      case 'help':
+        return store.dispatch({ type: 'overlay', overlay: { kind: 'help', scroll: 0 } });
+      case 'overlay.close':
+        return store.dispatch({ type: 'overlay', overlay: null });
+      case 'screen.next':
+        return store.dispatch({ type: 'screen/step', delta: 1 });
+      case 'screen.prev':
+        return store.dispatch({ type: 'screen/step', delta: -1 });
+      case 'screen.sessions':
+      case 'screen.policies':
+      case 'screen.audit':
+      case 'screen.analytics':
+      case 'screen.search':
+        return store.dispatch({ type: 'screen', screen: command.slice('screen.'.length) as AppState['screen'] });
+      case 'select.next':
+        return store.dispatch({ type: 'select/move', delta: 1 });
+      case 'select.prev':
+        return store.dispatch({ type: 'select/move', delta: -1 });
+      case 'select.first':
+        return store.dispatch({ type: 'select/edge', edge: 'first' });
+      case 'select.last':
+        return store.dispatch({ type: 'select/edge', edge: 'last' });
+      case 'refresh':
+        if (state.connection.status !== 'connected') {
+          if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+          this.reconnectTimer = undefined;
+          this.notice('starting the daemon…');
+          void this.connect(true);
+        } else {
+          void this.connect(false);
+        }
+        return;
+      case 'output.up':
+        return store.dispatch({ type: 'output/scroll', delta: this.page() });
+      case 'output.down':
+        return store.dispatch({ type: 'output/scroll', delta: -this.page() });
+      case 'output.follow':
+        return store.dispatch({ type: 'output/follow' });
+      case 'session.attach':
+        return this.withSession((session) => void this.attach(session));
+      case 'session.send':
+        return this.withSession((session) => this.prompt('send', `prompt for ${label(session)}`, '', session.id), true);
+      case 'session.keys':
+        return this.withSession((session) => this.prompt('keys', `keys for ${label(session)} (e.g. esc, ctrl+c, enter, 1)`, '', session.id), true);
+      case 'session.rename':
+        return this.withSession((session) => this.prompt('rename', `new name for ${session.id}`, session.name ?? '', session.id));
+      case 'session.approve':
+      case 'session.deny': {
+        const answer = command === 'session.approve' ? 'approve' : 'deny';
+        return this.withSession(
+          (session) =>
+            void this.attempt(async () => {
+              await this.link.call('sessions.permission', { id: session.id, answer });
+              this.notice(`${answer === 'approve' ? 'approved' : 'denied'}: ${label(session)}`);
+            }),
+          true,
+        );
+      }
+      case 'session.stop':
+        return this.withSession(
+          (session) =>
+            void this.attempt(async () => {
+              this.notice(`stopping ${label(session)}…`);
+              await this.link.call('sessions.stop', { id: session.id });
+              this.notice(`stopped ${label(session)}`);
+            }),
+          true,
+        );
+      case 'session.kill':
+        return this.withSession(
+          (session) => store.dispatch({ type: 'overlay', overlay: { kind: 'confirm', message: `kill ${label(session)} now? (y/n)`, command: 'session.kill', sessionId: session.id } }),
+          true,
+        );
+      case 'confirm.yes': {
+        const overlay = state.overlay;
+        store.dispatch({ type: 'overlay', overlay: null });
+        if (overlay?.kind !== 'confirm') return;
+        void this.attempt(async () => {
+          const session = await this.link.call('sessions.kill', { id: overlay.sessionId });
+          this.notice(`killed ${label(session)}`);
+        });
+        return;
+      }
+      case 'session.resume':
+        return this.withSession(
+          (session) =>
+            void this.attempt(async () => {
+              await this.link.call('sessions.resume', { id: session.id });
+              this.notice(`resumed ${label(session)}`);
+            }),
+        );
+      case 'session.new':
+        return store.dispatch({
+          type: 'overlay',
+          overlay: { kind: 'form', form: { provider: 'claude-code', cwd: this.host.cwd, name: '', args: '', field: 'provider', completions: [], error: null } },
+        });
+      case 'prompt.submit':
+        return this.submitPrompt();
+      case 'form.next':
+        return store.dispatch({ type: 'form/field', delta: 1 });
+      case 'form.prev':
+        return store.dispatch({ type: 'form/field', delta: -1 });
+      case 'form.provider-next':
+      case 'form.provider-prev':
+        if (state.overlay?.kind === 'form' && state.overlay.form.field === 'provider') store.dispatch({ type: 'form/provider', delta: command === 'form.provider-next' ? 1 : -1 });
+        return;
+      case 'form.complete': {
+        if (state.overlay?.kind !== 'form') return;
+        const form = state.overlay.form;
+        if (form.field !== 'cwd') return store.dispatch({ type: 'form/field', delta: 1 });
+        const { value, candidates } = completeDirectory(form.cwd, this.host.cwd);
+        return store.dispatch({ type: 'form/completions', value, completions: candidates });
+      }
+      case 'form.submit':
+        return void this.submitForm();
+      case 'policy.toggle': {
+        const policy = state.policies.list[state.policies.selected];
+        if (!policy) return this.notice('no policy selected', 'error');
+        void this.attempt(async () => {
+          const updated = await this.link.call('policies.update', { id: policy.id, enabled: !policy.enabled });
+          this.notice(`${updated.name} ${updated.enabled ? 'enabled' : 'disabled'}`);
+          await this.loadPolicies();
+        });
+        return;
+      }
+      case 'policy.rules':
+        return store.dispatch({ type: 'policies/rules' });
+      case 'audit.filter':
+        return this.prompt('audit-filter', 'only decisions of session (id, prefix or name)', '', null);
+      case 'audit.selected-session': {
+        const decision = state.audit.decisions[state.audit.selected];
+        if (!decision?.sessionId) return this.notice('the selected decision has no session', 'error');
+        store.dispatch({ type: 'audit/filter', sessionId: decision.sessionId });
+        return void this.loadAudit();
+      }
+      case 'audit.clear-filter':
+        if (state.audit.sessionFilter === null) return;
+        store.dispatch({ type: 'audit/filter', sessionId: null });
+        return void this.loadAudit();
+      case 'analytics.next-range':
+      case 'analytics.prev-range':
+        store.dispatch({ type: 'analytics/range', delta: command === 'analytics.next-range' ? 1 : -1 });
+        return void this.loadAnalytics();
+      case 'search.edit':
+        return this.prompt('search', 'search transcripts (words, "a phrase", prefix*, AND/OR/NOT)', '', null);
+      case 'search.open':
+        return void this.openHit();
+      case 'help.down':
+        return store.dispatch({ type: 'help/scroll', delta: 5 });
+      case 'help.up':
+        return store.dispatch({ type: 'help/scroll', delta: -5 });
+      case 'transcript.up':
+        return store.dispatch({ type: 'transcript/scroll', delta: -1 });
+      case 'transcript.down':
+        return store.dispatch({ type: 'transcript/scroll', delta: 1 });
+      case 'transcript.page-up':
+        return store.dispatch({ type: 'transcript/scroll', delta: -10 });
+      case 'transcript.page-down':
+        return store.dispatch({ type: 'transcript/scroll', delta: 10 });
+    }
+  }
+
+  /** A keypress that edits the line being typed (a prompt or a form field). */
+  edit(edit: TextEdit): void {
+    const overlay = this.state.overlay;
+    if (overlay?.kind === 'prompt') this.store.dispatch({ type: 'prompt/edit', edit });
+    else if (overlay?.kind === 'form') this.store.dispatch({ type: 'form/edit', edit });
+  }
+
+  private page(): number {
+    return Math.max(1, this.state.size.rows - 10);
+  }
+
+  private withSession(action: (session: Session) => void, mustBeLive = false): void {
+    const session = selectedSession(this.state);
+    if (!session) return this.notice('no session selected; c starts one', 'error');
+    if (mustBeLive && (session.state === 'stopped' || session.state === 'crashed')) {
+      return this.notice(`${label(session)} is ${session.state}; r resumes it`, 'error');
+    }
+    action(session);
+  }
+
+  private prompt(purpose: Extract<AppState['overlay'], { kind: 'prompt' }>['purpose'], text: string, value: string, sessionId: string | null): void {
+    this.store.dispatch({ type: 'overlay', overlay: { kind: 'prompt', purpose, label: text, value, sessionId } });
+  }
+
+  private submitPrompt(): void {
+    const overlay = this.state.overlay;
+    if (overlay?.kind !== 'prompt') return;
+    this.store.dispatch({ type: 'overlay', overlay: null });
+    const value = overlay.value;
+    const id = overlay.sessionId;
+    switch (overlay.purpose) {
+      case 'send':
+        if (!id) return;
+        void this.attempt(async () => {
+          await this.link.call('sessions.send', { id, text: value, newline: true });
+        });
+        return;
+      case 'keys': {
+        const keys = value.trim().split(/\s+/).filter(Boolean);
+        if (!id || keys.length === 0) return;
+        void this.attempt(async () => {
+          await this.link.call('sessions.keys', { id, keys });
+        });
+        return;
+      }
+      case 'rename':
+        if (!id) return;
+        void this.attempt(async () => {
+          const session = await this.link.call('sessions.rename', { id, name: value.trim() });
+          this.notice(`renamed to ${session.name}`);
+        });
+        return;
+      case 'audit-filter':
+        if (!value.trim()) {
+          this.store.dispatch({ type: 'audit/filter', sessionId: null });
+          void this.loadAudit();
+          return;
+        }
+        void this.attempt(async () => {
+          const session = await this.link.call('sessions.get', { id: value.trim() });
+          this.store.dispatch({ type: 'audit/filter', sessionId: session.id });
+          await this.loadAudit();
+        });
+        return;
+      case 'search':
+        return void this.search(value.trim());
+    }
+  }
+
+  private async search(query: string): Promise<void> {
+    if (!query) return;
+    this.store.dispatch({ type: 'search/start', query });
+    try {
+      const result = await this.link.call('search', { q: query, limit: 50 });
+      this.store.dispatch({ type: 'search/loaded', query, hits: result.hits, total: result.total, totalExact: result.totalExact });
+    } catch (error) {
+      this.store.dispatch({ type: 'search/failed', query, error: messageOf(error) });
+    }
+  }
+
+  private async openHit(): Promise<void> {
+    const hit = this.state.search.hits[this.state.search.selected];
+    if (!hit) return this.notice('no hit selected; / types a query', 'error');
+    await this.attempt(async () => {
+      const { session, messages, totalMessages } = await this.link.call('library.get', { id: hit.sessionId, limit: 2000 });
+      const index = messages.findIndex((message) => message.id === hit.messageId);
+      const title = session.name ?? session.title ?? session.id;
+      this.store.dispatch({ type: 'transcript/loaded', title, messages, total: totalMessages, scroll: Math.max(0, index) });
+    });
+  }
+
+  private async submitForm(): Promise<void> {
+    const overlay = this.state.overlay;
+    if (overlay?.kind !== 'form') return;
+    const form = overlay.form;
+    let args: string[];
+    try {
+      args = splitArgs(form.args);
+    } catch (error) {
+      return this.store.dispatch({ type: 'form/error', error: `args: ${messageOf(error)}` });
+    }
+    const typed = form.cwd.trim().replace(/^~(?=\/|$)/, os.homedir());
+    const cwd = path.resolve(this.host.cwd, typed);
+    try {
+      const session = await this.link.call('sessions.create', {
+        provider: form.provider,
+        cwd,
+        args,
+        ...(form.name.trim() ? { name: form.name.trim() } : {}),
+        cols: Math.max(20, this.state.size.columns),
+        rows: Math.max(5, this.state.size.rows),
+      });
+      this.store.dispatch({ type: 'overlay', overlay: null });
+      this.store.dispatch({ type: 'sessions/upsert', session });
+      this.store.dispatch({ type: 'select/session', id: session.id });
+      this.notice(`started ${label(session)}`);
+    } catch (error) {
+      // The form stays open with what was typed, so a wrong directory or name is fixed in place.
+      this.store.dispatch({ type: 'form/error', error: messageOf(error) });
+    }
+  }
+
+  private async attach(session: Session): Promise<void> {
+    await this.attempt(async () => {
+      const tmux = await this.link.tmux();
+      await this.host.attach(tmux, session.tmuxSession);
+      this.notice(`back from ${label(session)}`);
+      this.refreshOutput();
+    });
+  }
+
+  /** Runs a daemon call, turning a failure into a notice (and a lost connection into the reconnect loop). */
+  private async attempt(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'DAEMON_UNAVAILABLE')) return this.lost(error);
+      this.notice(messageOf(error), 'error');
+    }
+  }
+
+  private notice(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.store.dispatch({ type: 'notice', text, kind });
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.noticeTimer = undefined;
+      if (this.state.notice?.text === text) this.store.dispatch({ type: 'notice/clear' });
+    }, NOTICE_MS);
+    this.noticeTimer.unref?.();
+  }
+}
+
+function label(session: Session): string {
+  return session.name ?? session.id;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

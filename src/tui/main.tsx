@@ -1,0 +1,87 @@
+/**
+ * The dashboard's entry: `codepiper` with no arguments in a terminal, and `codepiper tui`. Built as its own ES module
+ * (dist/tui.mjs) that the CLI imports only then, so no other command pays for Ink and React.
+ */
+import { spawnSync } from 'node:child_process';
+import { render } from 'ink';
+import React from 'react';
+import { AppError } from '../core/errors';
+import type { Paths } from '../core/paths';
+import { App } from './App';
+import { Controller, type Host } from './controller';
+import { socketLink, type DaemonLink } from './link';
+import { initialState } from './state';
+import { createStore } from './store';
+import { themeFromEnv } from './theme';
+
+const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
+const LEAVE_ALT_SCREEN = '\u001b[?1049l';
+const SHOW_CURSOR = '\u001b[?25h';
+const HIDE_CURSOR = '\u001b[?25l';
+
+export interface TuiOptions {
+  paths: Paths;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+  link?: DaemonLink;
+}
+
+/** Runs the dashboard until the user quits; the terminal is restored however it ends (q, a signal, an error). */
+export async function runTui(options: TuiOptions): Promise<void> {
+  const stdin = options.stdin ?? process.stdin;
+  const stdout = options.stdout ?? process.stdout;
+  const env = options.env ?? process.env;
+  if (!stdin.isTTY || !stdout.isTTY) throw new AppError('USAGE', 'the dashboard needs a terminal (stdin and stdout must be a TTY); the other commands work without one');
+
+  const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
+  const link = options.link ?? socketLink(options.paths);
+  let instance: ReturnType<typeof render> | undefined;
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    stdout.write(`${SHOW_CURSOR}${LEAVE_ALT_SCREEN}`);
+  };
+
+  const host: Host = {
+    cwd: process.cwd(),
+    exit: () => instance?.unmount(),
+    async attach(tmux, target) {
+      // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.
+      stdin.setRawMode?.(false);
+      stdout.write(`${SHOW_CURSOR}${LEAVE_ALT_SCREEN}`);
+      const childEnv = { ...env };
+      delete childEnv.TMUX; // inside the user's own tmux, tmux would refuse to nest; the private server is another one
+      const result = spawnSync(tmux.binary, ['-L', tmux.socket, 'attach-session', '-t', `=${target}`], { stdio: 'inherit', env: childEnv });
+      stdout.write(`${ENTER_ALT_SCREEN}${HIDE_CURSOR}`);
+      stdin.setRawMode?.(true);
+      instance?.clear();
+      if (result.error) throw new AppError('TMUX_FAILED', `could not run ${tmux.binary}: ${result.error.message}`);
+      if (result.status !== 0) throw new AppError('TMUX_FAILED', `tmux attach ended with status ${result.status}`);
+    },
+  };
+
+  const controller = new Controller(store, link, host);
+  const onSignal = () => host.exit();
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  process.once('exit', restore);
+
+  stdout.write(ENTER_ALT_SCREEN);
+  try {
+    instance = render(<App store={store} controller={controller} theme={themeFromEnv(env)} />, {
+      stdin,
+      stdout,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      maxFps: 30,
+    });
+    void controller.start();
+    await instance.waitUntilExit();
+  } finally {
+    controller.stop();
+    for (const signal of signals) process.off(signal, onSignal);
+    restore();
+  }
+}

@@ -1,0 +1,31 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import { formatShortTime, printable } from '../format';
+import type { AppState } from '../state';
+import { useColour } from '../theme';
+
+const ROLE_COLOUR: Record<string, string> = { user: 'cyan', assistant: 'green', tool: 'yellow' };
+
+/** A conversation from the library, from the selected message on; each message wraps, the box cuts what does not fit. */
+export function TranscriptView({ state, height }: { state: AppState; height: number }): React.JSX.Element | null {
+  const colour = useColour();
+  const overlay = state.overlay;
+  if (overlay?.kind !== 'transcript') return null;
+  const shown = overlay.messages.slice(overlay.scroll, overlay.scroll + height);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Text inverse bold wrap="truncate-end">{` ${overlay.title} · message ${overlay.scroll + 1} of ${overlay.total} · j/k, pgup/pgdn, esc closes `}</Text>
+      {shown.map((message) => (
+        <Box key={message.id} flexDirection="column" marginBottom={0}>
+          <Text wrap="truncate-end">
+            <Text color={colour(ROLE_COLOUR[message.role] ?? 'white')} bold>
+              {message.tool ? `${message.role} · ${message.tool}` : message.role}
+            </Text>
+            <Text dimColor>{`  ${formatShortTime(message.timestamp)}`}</Text>
+          </Text>
+          <Text wrap="wrap">{printable(message.text || message.input || '').trim().slice(0, 4000) || ' '}</Text>
+        </Box>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,308 @@
+/**
+ * The dashboard's state and the reducer that is its only writer. Pure: no I/O, no Ink, no timers, so every change a
+ * key or a daemon message makes can be unit-tested by feeding actions. Side effects live in controller.ts.
+ */
+import type { RouteOutput } from '../core/api';
+import type { Session } from '../core/api/sessions';
+
+export type Policy = RouteOutput<'policies.list'>['policies'][number];
+export type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
+export type SearchHit = RouteOutput<'search'>['hits'][number];
+export type Overview = RouteOutput<'analytics.overview'>;
+export type TokenDay = RouteOutput<'analytics.tokenUsage'>['days'][number];
+export type ModelUsage = RouteOutput<'analytics.tokensByModel'>['models'][number];
+export type TranscriptMessage = RouteOutput<'library.get'>['messages'][number];
+export type { Session };
+
+export const SCREENS = ['sessions', 'policies', 'audit', 'analytics', 'search'] as const;
+export type ScreenId = (typeof SCREENS)[number];
+export const SCREEN_TITLES: Record<ScreenId, string> = { sessions: 'Sessions', policies: 'Policies', audit: 'Audit', analytics: 'Analytics', search: 'Search' };
+
+export const RANGES = ['today', '7d', '30d', 'all'] as const;
+export type Range = (typeof RANGES)[number];
+
+/** Tokens and cost of a managed session, from the transcript index. */
+export interface SessionUsage {
+  totalTokens: number;
+  totalCost: number;
+}
+
+/** What a line of text typed into the dashboard is for. */
+export type PromptPurpose = 'send' | 'keys' | 'rename' | 'audit-filter' | 'search';
+
+export const PROVIDER_CHOICES = ['claude-code', 'codex', 'command'] as const;
+export const FORM_FIELDS = ['provider', 'cwd', 'name', 'args'] as const;
+export type FormField = (typeof FORM_FIELDS)[number];
+
+export interface NewSessionForm {
+  provider: (typeof PROVIDER_CHOICES)[number];
+  cwd: string;
+  name: string;
+  args: string;
+  field: FormField;
+  /** Directories that complete what is typed in cwd, shown under the field after Tab. */
+  completions: string[];
+  error: string | null;
+}
+
+export type Overlay =
+  | { kind: 'help'; scroll: number }
+  | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; sessionId: string | null }
+  | { kind: 'confirm'; message: string; command: 'session.kill'; sessionId: string }
+  | { kind: 'form'; form: NewSessionForm }
+  | { kind: 'transcript'; title: string; messages: TranscriptMessage[]; total: number; scroll: number; loading: boolean };
+
+export interface AppState {
+  screen: ScreenId;
+  overlay: Overlay | null;
+  connection: { status: 'connecting' | 'connected' | 'lost'; message: string | null };
+  notice: { text: string; kind: 'info' | 'error' } | null;
+  sessions: Session[];
+  selectedId: string | null;
+  usage: Record<string, SessionUsage>;
+  /** The selected session's screen with its scrollback, ANSI colours kept, and how far the user scrolled up. */
+  output: { sessionId: string | null; lines: string[]; scroll: number };
+  policies: { list: Policy[]; selected: number; showRules: boolean; loaded: boolean };
+  audit: { decisions: Decision[]; total: number; sessionFilter: string | null; selected: number; loaded: boolean };
+  analytics: { range: Range; overview: Overview | null; days: TokenDay[]; models: ModelUsage[]; loading: boolean; error: string | null };
+  search: { query: string; hits: SearchHit[]; total: number; totalExact: boolean; selected: number; loading: boolean; error: string | null };
+  size: { columns: number; rows: number };
+}
+
+export function initialState(size = { columns: 80, rows: 24 }): AppState {
+  return {
+    screen: 'sessions',
+    overlay: null,
+    connection: { status: 'connecting', message: null },
+    notice: null,
+    sessions: [],
+    selectedId: null,
+    usage: {},
+    output: { sessionId: null, lines: [], scroll: 0 },
+    policies: { list: [], selected: 0, showRules: false, loaded: false },
+    audit: { decisions: [], total: 0, sessionFilter: null, selected: 0, loaded: false },
+    analytics: { range: '7d', overview: null, days: [], models: [], loading: false, error: null },
+    search: { query: '', hits: [], total: 0, totalExact: true, selected: 0, loading: false, error: null },
+    size,
+  };
+}
+
+export type Action =
+  | { type: 'resize'; columns: number; rows: number }
+  | { type: 'connection'; status: AppState['connection']['status']; message?: string | null }
+  | { type: 'notice'; text: string; kind?: 'info' | 'error' }
+  | { type: 'notice/clear' }
+  | { type: 'screen'; screen: ScreenId }
+  | { type: 'screen/step'; delta: 1 | -1 }
+  | { type: 'overlay'; overlay: Overlay | null }
+  | { type: 'sessions/loaded'; sessions: Session[] }
+  | { type: 'sessions/upsert'; session: Session }
+  | { type: 'sessions/usage'; usage: Record<string, SessionUsage> }
+  | { type: 'select/move'; delta: number }
+  | { type: 'select/edge'; edge: 'first' | 'last' }
+  | { type: 'select/session'; id: string }
+  | { type: 'output/loaded'; sessionId: string; text: string }
+  | { type: 'output/scroll'; delta: number }
+  | { type: 'output/follow' }
+  | { type: 'prompt/edit'; edit: TextEdit }
+  | { type: 'form/edit'; edit: TextEdit }
+  | { type: 'form/field'; delta: 1 | -1 }
+  | { type: 'form/provider'; delta: 1 | -1 }
+  | { type: 'form/completions'; value: string; completions: string[] }
+  | { type: 'form/error'; error: string | null }
+  | { type: 'policies/loaded'; policies: Policy[] }
+  | { type: 'policies/rules' }
+  | { type: 'audit/loaded'; decisions: Decision[]; total: number }
+  | { type: 'audit/filter'; sessionId: string | null }
+  | { type: 'analytics/range'; delta: 1 | -1 }
+  | { type: 'analytics/loading' }
+  | { type: 'analytics/loaded'; overview: Overview; days: TokenDay[]; models: ModelUsage[] }
+  | { type: 'analytics/failed'; error: string }
+  | { type: 'search/start'; query: string }
+  | { type: 'search/loaded'; query: string; hits: SearchHit[]; total: number; totalExact: boolean }
+  | { type: 'search/failed'; query: string; error: string }
+  | { type: 'transcript/loaded'; title: string; messages: TranscriptMessage[]; total: number; scroll?: number }
+  | { type: 'transcript/scroll'; delta: number }
+  | { type: 'help/scroll'; delta: number };
+
+/** An edit of a one-line text field: typed text, or a key that edits. */
+export type TextEdit = { insert: string } | { key: 'backspace' | 'clear' | 'delete-word' };
+
+export function editText(value: string, edit: TextEdit): string {
+  if ('insert' in edit) return value + edit.insert.replace(/[\r\n]/g, ' ');
+  if (edit.key === 'backspace') return [...value].slice(0, -1).join('');
+  if (edit.key === 'clear') return '';
+  return value.replace(/\S+\s*$/, '');
+}
+
+/** Attention first: sessions that wait for the user, then live ones, then ended ones; newest first within each. */
+const STATE_RANK: Record<Session['state'], number> = { needs_permission: 0, needs_input: 1, running: 2, starting: 2, idle: 3, crashed: 4, stopped: 5 };
+
+export function sortSessions(sessions: readonly Session[]): Session[] {
+  return [...sessions].sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || b.createdAt.localeCompare(a.createdAt));
+}
+
+export function selectedSession(state: AppState): Session | undefined {
+  return state.sessions.find((session) => session.id === state.selectedId);
+}
+
+export function countsByState(sessions: readonly Session[]): Partial<Record<Session['state'], number>> {
+  const counts: Partial<Record<Session['state'], number>> = {};
+  for (const session of sessions) counts[session.state] = (counts[session.state] ?? 0) + 1;
+  return counts;
+}
+
+/** Lines kept per session screen: enough scrollback to read back a few pages, bounded so a flood cannot grow it. */
+export const OUTPUT_LINES = 500;
+
+const clamp = (value: number, min: number, max: number) => Math.max(min, Math.min(max, value));
+
+export function reducer(state: AppState, action: Action): AppState {
+  switch (action.type) {
+    case 'resize':
+      return { ...state, size: { columns: action.columns, rows: action.rows } };
+    case 'connection':
+      return { ...state, connection: { status: action.status, message: action.message ?? null } };
+    case 'notice':
+      return { ...state, notice: { text: action.text, kind: action.kind ?? 'info' } };
+    case 'notice/clear':
+      return state.notice ? { ...state, notice: null } : state;
+    case 'screen':
+      return { ...state, screen: action.screen, overlay: null };
+    case 'screen/step': {
+      const index = SCREENS.indexOf(state.screen);
+      return { ...state, screen: SCREENS[(index + action.delta + SCREENS.length) % SCREENS.length]!, overlay: null };
+    }
+    case 'overlay':
+      return { ...state, overlay: action.overlay };
+    case 'sessions/loaded':
+      return withSelection(state, sortSessions(action.sessions));
+    case 'sessions/upsert': {
+      const others = state.sessions.filter((session) => session.id !== action.session.id);
+      return withSelection(state, sortSessions([...others, action.session]));
+    }
+    case 'sessions/usage':
+      return { ...state, usage: action.usage };
+    case 'select/move':
+    case 'select/edge':
+      return moveSelection(state, action);
+    case 'select/session':
+      if (!state.sessions.some((session) => session.id === action.id) || state.selectedId === action.id) return state;
+      return { ...state, selectedId: action.id, output: { sessionId: null, lines: [], scroll: 0 } };
+    case 'output/loaded': {
+      if (action.sessionId !== state.selectedId) return state;
+      const lines = action.text.split('\n').slice(-OUTPUT_LINES);
+      // A user reading back keeps their place: the scroll offset grows by what arrived below it.
+      const same = state.output.sessionId === action.sessionId;
+      const grown = same && state.output.scroll > 0 ? Math.max(0, lines.length - state.output.lines.length) : 0;
+      const scroll = same ? clamp(state.output.scroll + grown, 0, Math.max(0, lines.length - 1)) : 0;
+      return { ...state, output: { sessionId: action.sessionId, lines, scroll } };
+    }
+    case 'output/scroll':
+      return { ...state, output: { ...state.output, scroll: clamp(state.output.scroll + action.delta, 0, Math.max(0, state.output.lines.length - 1)) } };
+    case 'output/follow':
+      return { ...state, output: { ...state.output, scroll: 0 } };
+    case 'prompt/edit':
+      if (state.overlay?.kind !== 'prompt') return state;
+      return { ...state, overlay: { ...state.overlay, value: editText(state.overlay.value, action.edit) } };
+    case 'form/edit': {
+      if (state.overlay?.kind !== 'form') return state;
+      const form = state.overlay.form;
+      if (form.field === 'provider') return state;
+      const next = { ...form, [form.field]: editText(form[form.field], action.edit), error: null, completions: form.field === 'cwd' ? [] : form.completions };
+      return { ...state, overlay: { kind: 'form', form: next } };
+    }
+    case 'form/field': {
+      if (state.overlay?.kind !== 'form') return state;
+      const form = state.overlay.form;
+      const index = FORM_FIELDS.indexOf(form.field);
+      const field = FORM_FIELDS[(index + action.delta + FORM_FIELDS.length) % FORM_FIELDS.length]!;
+      return { ...state, overlay: { kind: 'form', form: { ...form, field, completions: [] } } };
+    }
+    case 'form/provider': {
+      if (state.overlay?.kind !== 'form') return state;
+      const form = state.overlay.form;
+      const index = PROVIDER_CHOICES.indexOf(form.provider);
+      const provider = PROVIDER_CHOICES[(index + action.delta + PROVIDER_CHOICES.length) % PROVIDER_CHOICES.length]!;
+      return { ...state, overlay: { kind: 'form', form: { ...form, provider, error: null } } };
+    }
+    case 'form/completions': {
+      if (state.overlay?.kind !== 'form') return state;
+      return { ...state, overlay: { kind: 'form', form: { ...state.overlay.form, cwd: action.value, completions: action.completions } } };
+    }
+    case 'form/error': {
+      if (state.overlay?.kind !== 'form') return state;
+      return { ...state, overlay: { kind: 'form', form: { ...state.overlay.form, error: action.error } } };
+    }
+    case 'policies/loaded': {
+      const selected = clamp(state.policies.selected, 0, Math.max(0, action.policies.length - 1));
+      return { ...state, policies: { ...state.policies, list: action.policies, selected, loaded: true } };
+    }
+    case 'policies/rules':
+      return { ...state, policies: { ...state.policies, showRules: !state.policies.showRules } };
+    case 'audit/loaded': {
+      const selected = clamp(state.audit.selected, 0, Math.max(0, action.decisions.length - 1));
+      return { ...state, audit: { ...state.audit, decisions: action.decisions, total: action.total, selected, loaded: true } };
+    }
+    case 'audit/filter':
+      return { ...state, audit: { ...state.audit, sessionFilter: action.sessionId, selected: 0, loaded: false } };
+    case 'analytics/range': {
+      const index = RANGES.indexOf(state.analytics.range);
+      return { ...state, analytics: { ...state.analytics, range: RANGES[(index + action.delta + RANGES.length) % RANGES.length]! } };
+    }
+    case 'analytics/loading':
+      return { ...state, analytics: { ...state.analytics, loading: true, error: null } };
+    case 'analytics/loaded':
+      return { ...state, analytics: { ...state.analytics, overview: action.overview, days: action.days, models: action.models, loading: false, error: null } };
+    case 'analytics/failed':
+      return { ...state, analytics: { ...state.analytics, loading: false, error: action.error } };
+    case 'search/start':
+      return { ...state, search: { ...state.search, query: action.query, loading: true, error: null } };
+    case 'search/loaded':
+      if (action.query !== state.search.query) return state; // an answer to a query since replaced
+      return { ...state, search: { ...state.search, hits: action.hits, total: action.total, totalExact: action.totalExact, selected: 0, loading: false, error: null } };
+    case 'search/failed':
+      if (action.query !== state.search.query) return state;
+      return { ...state, search: { ...state.search, hits: [], total: 0, selected: 0, loading: false, error: action.error } };
+    case 'transcript/loaded': {
+      const scroll = clamp(action.scroll ?? 0, 0, Math.max(0, action.messages.length - 1));
+      return { ...state, overlay: { kind: 'transcript', title: action.title, messages: action.messages, total: action.total, scroll, loading: false } };
+    }
+    case 'help/scroll':
+      if (state.overlay?.kind !== 'help') return state;
+      return { ...state, overlay: { kind: 'help', scroll: Math.max(0, state.overlay.scroll + action.delta) } };
+    case 'transcript/scroll': {
+      if (state.overlay?.kind !== 'transcript') return state;
+      const scroll = clamp(state.overlay.scroll + action.delta, 0, Math.max(0, state.overlay.messages.length - 1));
+      return { ...state, overlay: { ...state.overlay, scroll } };
+    }
+  }
+}
+
+/** Keeps the selection on the same session when the list reorders; picks the first when it is gone or unset. */
+function withSelection(state: AppState, sessions: Session[]): AppState {
+  const kept = sessions.some((session) => session.id === state.selectedId) ? state.selectedId : (sessions[0]?.id ?? null);
+  return { ...state, sessions, selectedId: kept };
+}
+
+/** j/k, g/G on whichever list the current screen shows. */
+function moveSelection(state: AppState, action: Extract<Action, { type: 'select/move' | 'select/edge' }>): AppState {
+  const target = (length: number, current: number) =>
+    action.type === 'select/edge' ? (action.edge === 'first' ? 0 : Math.max(0, length - 1)) : clamp(current + action.delta, 0, Math.max(0, length - 1));
+  switch (state.screen) {
+    case 'sessions': {
+      const index = state.sessions.findIndex((session) => session.id === state.selectedId);
+      const next = state.sessions[target(state.sessions.length, index)];
+      if (!next || next.id === state.selectedId) return state;
+      return { ...state, selectedId: next.id, output: { sessionId: null, lines: [], scroll: 0 } };
+    }
+    case 'policies':
+      return { ...state, policies: { ...state.policies, selected: target(state.policies.list.length, state.policies.selected) } };
+    case 'audit':
+      return { ...state, audit: { ...state.audit, selected: target(state.audit.decisions.length, state.audit.selected) } };
+    case 'search':
+      return { ...state, search: { ...state.search, selected: target(state.search.hits.length, state.search.selected) } };
+    case 'analytics':
+      return state;
+  }
+}
