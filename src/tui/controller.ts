@@ -165,7 +165,7 @@ export class Controller {
         this.outputBusy = false;
         this.outputTimer = setTimeout(() => {
           this.outputTimer = undefined;
-          if (this.outputDirty && this.outputFor === id) this.refreshOutput();
+          if (this.outputDirty) this.refreshOutput(); // for whichever session is selected by now
         }, OUTPUT_REFRESH_MS);
       });
   }

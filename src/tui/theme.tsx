@@ -29,6 +29,9 @@ export function themeFromEnv(env: NodeJS.ProcessEnv = process.env): Theme {
   return { colour: !env.NO_COLOR };
 }
 
+/** The order of the counts in the status line: what wants the user first, as in the list. */
+export const STATUS_ORDER: ReadonlyArray<Session['state']> = ['needs_permission', 'needs_input', 'running', 'starting', 'idle', 'crashed', 'stopped'];
+
 /** How each state looks in the list: a symbol that reads without colour, a colour, and whether it wants the user. */
 export const STATE_LOOK: Record<Session['state'], { symbol: string; colour: string; label: string; attention: boolean }> = {
   needs_permission: { symbol: '!', colour: 'magenta', label: 'permission', attention: true },

@@ -1,8 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { SESSION_STATES } from '../../core/sessions/state';
 import { countsByState, type AppState } from '../state';
-import { STATE_LOOK, useColour } from '../theme';
+import { STATE_LOOK, STATUS_ORDER, useColour } from '../theme';
 import { clip } from '../format';
 
 /**
@@ -52,7 +51,7 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
       {line ?? <Text> </Text>}
       <Box justifyContent="space-between">
         <Text wrap="truncate-end">
-          {SESSION_STATES.filter((id) => counts[id]).map((id) => {
+          {STATUS_ORDER.filter((id) => counts[id]).map((id) => {
             const look = STATE_LOOK[id];
             return (
               <React.Fragment key={id}>

@@ -24,7 +24,7 @@ export function SessionList({ sessions, selectedId, usage, width, height, now }:
   const selected = Math.max(0, sessions.findIndex((session) => session.id === selectedId));
   const first = Math.min(Math.max(0, selected - rows + 1), Math.max(0, sessions.length - rows));
   const visible = sessions.slice(first, first + rows);
-  const nameWidth = Math.max(8, Math.min(20, ...sessions.map((session) => [...(session.name ?? session.id)].length)));
+  const nameWidth = Math.min(20, Math.max(8, ...sessions.map((session) => [...(session.name ?? session.id)].length)));
   const fixed = 2 + 12 + 1 + nameWidth + 1 + 11 + 1 + 4 + 1 + 15 + 1;
   const cwdWidth = Math.max(6, width - fixed);
   return (

@@ -1,0 +1,407 @@
+// Every screen of the dashboard drawn from fixed data with ink-testing-library and driven with keys. The controller
+// is the real one; only the daemon is replaced by a link that answers from the fixtures below and records each call
+// (the end-to-end test in test/integration/tui.test.ts runs the same dashboard against a real daemon).
+import { vi } from 'vitest';
+
+// Colour must be on for the NO_COLOR test to mean anything: chalk decides when it is first loaded.
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '1';
+});
+
+import { render } from 'ink-testing-library';
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors';
+import { App } from '../../src/tui/App';
+import { Controller, type Host } from '../../src/tui/controller';
+import type { DaemonLink } from '../../src/tui/link';
+import { initialState, type Decision, type Policy, type Session } from '../../src/tui/state';
+import { createStore } from '../../src/tui/store';
+import { waitFor } from '../helpers/wait';
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+
+function session(id: string, name: string, state: Session['state'], minutesAgo: number, provider: Session['provider'] = 'claude-code'): Session {
+  const at = new Date(NOW - minutesAgo * 60_000).toISOString();
+  return {
+    id,
+    name,
+    provider,
+    cwd: `/work/${name}`,
+    args: [],
+    envKeys: [],
+    dangerousMode: false,
+    billingMode: null,
+    cols: 120,
+    rows: 40,
+    tmuxSession: `cp-${id}`,
+    agentSessionId: null,
+    transcriptPath: null,
+    state,
+    stateSource: 'screen',
+    stateSince: at,
+    exitCode: null,
+    exitSignal: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+const SESSIONS = [session('aaaa1111', 'builder', 'idle', 5), session('bbbb2222', 'reviewer', 'needs_permission', 2, 'codex'), session('cccc3333', 'old-run', 'stopped', 90)];
+const OUTPUT: Record<string, string> = {
+  aaaa1111: '\u001b[32m✻ builder ready\u001b[0m\n> make test\n● 42 tests passed',
+  bbbb2222: 'Would you like to run the following command?\n  rm -rf dist\n› 1. Yes, proceed',
+  cccc3333: 'bye',
+};
+const POLICIES: Policy[] = [
+  {
+    id: 'p1',
+    name: 'safe-git',
+    description: 'git is fine',
+    enabled: true,
+    priority: 10,
+    sessionId: null,
+    rules: [{ action: 'allow', tool: 'Bash', args: { command: 'git *' } }, { action: 'deny', tool: 'Bash', args: { command: 'git push --force*' }, reason: 'no force pushes' }],
+    createdAt: '2026-11-01T00:00:00Z',
+    updatedAt: '2026-11-01T00:00:00Z',
+  },
+  { id: 'p2', name: 'no-network', description: null, enabled: false, priority: 5, sessionId: 'aaaa1111', rules: [{ action: 'deny', tool: 'WebFetch' }], createdAt: '2026-11-01T00:00:00Z', updatedAt: '2026-11-01T00:00:00Z' },
+];
+const DECISIONS: Decision[] = [
+  { id: 2, at: '2026-11-23T11:59:00Z', sessionId: 'bbbb2222', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 1, tool: 'Bash', args: { command: 'git push --force' }, decision: 'deny', reason: 'no force pushes' },
+  { id: 1, at: '2026-11-23T11:58:00Z', sessionId: 'aaaa1111', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 0, tool: 'Bash', args: { command: 'git status' }, decision: 'allow', reason: 'matched' },
+];
+const tokens = (total: number, cost: number) => ({ inputTokens: total / 4, outputTokens: total / 4, cacheCreationTokens: total / 4, cacheReadTokens: total / 4, totalTokens: total, totalCost: cost });
+
+interface Call {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** The daemon's side of the link, answering from the fixtures; `emit` plays a message of an event stream. */
+function fakeLink(options: { fail?: Record<string, AppError> } = {}) {
+  const calls: Call[] = [];
+  const streams = new Map<string, (event: string, data: unknown) => void>();
+  let sessions = [...SESSIONS];
+  const answer = (name: string, input: Record<string, unknown>): unknown => {
+    const failure = options.fail?.[name];
+    if (failure) throw failure;
+    const byId = () => sessions.find((s) => s.id === input.id)!;
+    switch (name) {
+      case 'sessions.list':
+        return { sessions };
+      case 'sessions.output':
+        return { text: OUTPUT[input.id as string] ?? '', seq: 0, source: 'screen' };
+      case 'sessions.send':
+        return { ok: true, bytes: String(input.text).length };
+      case 'sessions.keys':
+        return { ok: true, keys: (input.keys as string[]).length };
+      case 'sessions.permission':
+        return { ...byId(), state: 'running' };
+      case 'sessions.kill':
+      case 'sessions.stop':
+        return { ...byId(), state: 'stopped' };
+      case 'sessions.create': {
+        const created = { ...session('dddd4444', String(input.name ?? 'dddd4444'), 'starting', 0, input.provider as Session['provider']), cwd: String(input.cwd), args: input.args as string[] };
+        sessions = [...sessions, created];
+        return created;
+      }
+      case 'library.sessions':
+        return { total: 1, sessions: [{ ...tokens(1_200_000, 3.5), id: 'x', provider: 'claude', title: null, name: null, cwd: null, gitBranch: null, model: null, firstActivity: null, lastActivity: null, messageCount: 3, unpricedTokens: 0, tags: [], favourite: false, managed: { id: 'aaaa1111', name: 'builder', state: 'idle' } }] };
+      case 'policies.list':
+        return { policies: POLICIES };
+      case 'policies.update':
+        return { ...POLICIES.find((p) => p.id === input.id)!, enabled: input.enabled };
+      case 'policyDecisions.list':
+        return { decisions: DECISIONS.filter((d) => !input.sessionId || d.sessionId === input.sessionId), total: 2 };
+      case 'analytics.overview':
+        return { range: { from: null, to: null, tz: 'UTC' }, sessions: 12, activeSessions: 2, messages: 340, ...tokens(2_000_000, 12.34), cacheHitRate: 0.8, unpricedTokens: 0, unpricedModels: [] };
+      case 'analytics.tokenUsage':
+        return { range: { from: null, to: null, tz: 'UTC' }, days: [{ date: '2026-11-22', ...tokens(800_000, 5) }, { date: '2026-11-23', ...tokens(1_200_000, 7.34) }], totals: tokens(2_000_000, 12.34) };
+      case 'analytics.tokensByModel':
+        return { range: { from: null, to: null, tz: 'UTC' }, models: [{ model: 'claude-sonnet-4-5', requests: 40, priced: true, ...tokens(1_500_000, 10) }, { model: 'mystery-1', requests: 2, priced: false, ...tokens(500_000, 0) }], totals: tokens(2_000_000, 10) };
+      case 'search':
+        return { query: input.q, total: 1, totalExact: true, hits: [{ sessionId: 'lib-1', provider: 'claude', title: 'fix the flaky test', cwd: '/work/builder', messageId: 7, role: 'assistant', kind: 'text', tool: null, sidechain: false, timestamp: '2026-11-23T10:00:00Z', snippet: 'the <mark>flaky</mark> test waits on a timer', file: null }] };
+      case 'library.get':
+        return {
+          session: { id: 'lib-1', title: 'fix the flaky test', name: null },
+          files: [],
+          totalMessages: 2,
+          messages: [
+            { id: 6, timestamp: '2026-11-23T09:59:00Z', role: 'user', kind: 'text', tool: null, text: 'why is the test flaky?', input: null, sidechain: false },
+            { id: 7, timestamp: '2026-11-23T10:00:00Z', role: 'assistant', kind: 'text', tool: null, text: 'The flaky test waits on a timer instead of the event.', input: null, sidechain: false },
+          ],
+        };
+      default:
+        throw new Error(`the fake daemon has no answer for ${name}`);
+    }
+  };
+  const link: DaemonLink = {
+    call: (async (name: string, input: Record<string, unknown> = {}) => {
+      calls.push({ name, input });
+      return answer(name, input);
+    }) as DaemonLink['call'],
+    callStarting: ((name: string, input?: Record<string, unknown>) => link.call(name as 'sessions.list', input as never)) as DaemonLink['callStarting'],
+    stream(topics, onEvent) {
+      for (const topic of topics) streams.set(topic, onEvent);
+      return { done: new Promise<void>(() => undefined), close: () => topics.forEach((topic) => streams.delete(topic)) };
+    },
+    tmux: async () => ({ binary: 'tmux', socket: 'test' }),
+  };
+  return {
+    link,
+    calls,
+    callsOf: (name: string) => calls.filter((call) => call.name === name).map((call) => call.input),
+    emit: (topic: string, event: string, data: unknown) => streams.get(topic)?.(event, data),
+  };
+}
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function open(options: { colour?: boolean; fail?: Record<string, AppError> } = {}) {
+  const daemon = fakeLink(options);
+  const store = createStore(initialState({ columns: 100, rows: 24 }));
+  const attached: string[] = [];
+  let exited = false;
+  const host: Host = {
+    cwd: '/work',
+    attach: async (_tmux, target) => void attached.push(target),
+    exit: () => void (exited = true),
+  };
+  const controller = new Controller(store, daemon.link, host);
+  const ui = render(<App store={store} controller={controller} theme={{ colour: options.colour ?? true }} now={NOW} />);
+  cleanups.push(() => {
+    controller.stop();
+    ui.unmount();
+  });
+  await controller.start();
+  const frame = () => stripAnsi(ui.lastFrame() ?? '');
+  const until = (pattern: RegExp, what = String(pattern)) =>
+    waitFor(() => (pattern.test(frame()) ? frame() : undefined), { what, timeoutMs: 3000 }).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- last frame:\n${frame()}`);
+    });
+  /** Types keys one at a time, as a terminal delivers them. */
+  const press = async (...keys: string[]) => {
+    for (const key of keys) {
+      ui.stdin.write(key);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { ...daemon, store, ui, frame, until, press, attached, exited: () => exited };
+}
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+const ENTER = '\r';
+const ESC = '\u001b';
+
+describe('the sessions screen', () => {
+  it('lists sessions attention first with state, age, tokens and cost, and shows the selected output', async () => {
+    const tui = await open();
+    const frame = await tui.until(/● 42 tests passed|Would you like/);
+    const rows = frame.split('\n');
+    const reviewer = rows.findIndex((row) => row.includes('reviewer'));
+    const builder = rows.findIndex((row) => row.includes('builder ') && row.includes('claude-code'));
+    expect(reviewer).toBeGreaterThan(0);
+    expect(reviewer).toBeLessThan(builder); // waiting for permission sorts first
+    expect(rows[reviewer]).toMatch(/› ! permission +reviewer +codex +2m/);
+    await tui.until(/○ idle +builder +claude-code +5m +1\.2M \$3\.50 \/work\/builder/, 'tokens and cost from the transcript index');
+    expect(frame).toMatch(/■ stopped +old-run/);
+    expect(frame).toMatch(/─ reviewer · codex · permission/);
+    expect(frame).toMatch(/Would you like to run the following command\?/);
+    expect(frame).toMatch(/! 1 permission +○ 1 idle +■ 1 stopped/);
+  });
+
+  it('moves the selection with j and k, and the output pane follows', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('j');
+    await tui.until(/─ builder · claude-code · idle/);
+    await tui.until(/● 42 tests passed/);
+    expect(tui.callsOf('sessions.output').map((input) => input.id)).toContain('aaaa1111');
+    await tui.press('k');
+    await tui.until(/─ reviewer · codex/);
+  });
+
+  it('approves and denies the pending permission of the selected session', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('y');
+    await tui.until(/approved: reviewer/);
+    await tui.press('n');
+    await tui.until(/denied: reviewer/);
+    expect(tui.callsOf('sessions.permission')).toEqual([
+      { id: 'bbbb2222', answer: 'approve' },
+      { id: 'bbbb2222', answer: 'deny' },
+    ]);
+  });
+
+  it('sends a typed prompt on Enter, and nothing on Esc', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('j', 'i');
+    await tui.until(/prompt for builder:/);
+    await tui.press('fix the ', 'flaky test');
+    await tui.until(/prompt for builder: fix the flaky test/);
+    await tui.press(ENTER);
+    await waitFor(() => tui.callsOf('sessions.send').length === 1, { what: 'the send call' });
+    expect(tui.callsOf('sessions.send')).toEqual([{ id: 'aaaa1111', text: 'fix the flaky test', newline: true }]);
+    await tui.press('i', 'never sent', ESC);
+    await waitFor(() => !/prompt for builder/.test(tui.frame()), { what: 'the prompt to close' });
+    await tui.press('K', 'ctrl+c esc', ENTER);
+    await waitFor(() => tui.callsOf('sessions.keys').length === 1, { what: 'the keys call' });
+    expect(tui.callsOf('sessions.keys')).toEqual([{ id: 'aaaa1111', keys: ['ctrl+c', 'esc'] }]);
+    expect(tui.callsOf('sessions.send')).toHaveLength(1);
+  });
+
+  it('asks before killing, refuses actions on an ended session, and attaches to a live one', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('x');
+    await tui.until(/kill reviewer now\? \(y\/n\)/);
+    await tui.press('n');
+    await waitFor(() => !/kill reviewer now/.test(tui.frame()), { what: 'the question to go' });
+    await tui.press('x', 'y');
+    await tui.until(/killed reviewer/);
+    expect(tui.callsOf('sessions.kill')).toEqual([{ id: 'bbbb2222' }]);
+    await tui.press('G', 'y');
+    await tui.until(/old-run is stopped; r resumes it/);
+    expect(tui.callsOf('sessions.permission')).toEqual([]);
+    await tui.press('g', ENTER);
+    await tui.until(/back from reviewer/);
+    expect(tui.attached).toEqual(['cp-bbbb2222']);
+  });
+
+  it('follows live changes from the event stream', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    tui.emit('sessions', 'session', { ...SESSIONS[0]!, state: 'needs_input', stateSince: new Date(NOW).toISOString() });
+    await tui.until(/\? needs input +builder/);
+    await tui.until(/! 1 permission +\? 1 needs input +■ 1 stopped/);
+    const rows = tui.frame().split('\n');
+    expect(rows.findIndex((row) => row.includes('builder '))).toBeGreaterThan(rows.findIndex((row) => row.includes('reviewer ')));
+  });
+
+  it('starts a session from the form, and keeps the form open with the reason when the daemon refuses', async () => {
+    const refusing = await open({ fail: { 'sessions.create': new AppError('VALIDATION_FAILED', 'cwd: /work/nope is not a directory') } });
+    await refusing.press('c');
+    await refusing.until(/new session/);
+    await refusing.press(ENTER);
+    await refusing.until(/cwd: \/work\/nope is not a directory/);
+    expect(refusing.frame()).toMatch(/directory +\/work/);
+
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('c');
+    await tui.until(/› provider +\[claude-code\]/);
+    await tui.press('\u001b[C'); // right: codex
+    await tui.press('\u001b[C'); // right: command
+    await tui.until(/\[command\]/);
+    await tui.press('\u001b[B', '\u0015', 'api'); // down to the directory, ctrl+u, type
+    await tui.press('\u001b[B', 'api-tests', '\u001b[B', `bash -c 'npm test; exec bash'`);
+    await tui.until(/› args +bash -c 'npm test; exec bash'/);
+    await tui.press(ENTER);
+    await tui.until(/started api-tests/);
+    expect(tui.callsOf('sessions.create')).toEqual([{ provider: 'command', cwd: '/work/api', name: 'api-tests', args: ['bash', '-c', 'npm test; exec bash'], cols: 100, rows: 24 }]);
+    await tui.until(/› ◌ starting +api-tests +command/);
+  });
+});
+
+describe('the help screen', () => {
+  it('shows the keybinding table, scrolls, and closes on any other key', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('?');
+    const help = await tui.until(/keys \(1-\d+ of \d+/);
+    expect(help).toMatch(/Everywhere/);
+    expect(help).toMatch(/\?\s+this help/);
+    expect(help).toMatch(/Sessions\n/); // the current screen's keys come next
+    expect(help).toMatch(/enter, a\s+attach to the session/);
+    await tui.press('j');
+    await tui.until(/keys \(6-/);
+    await tui.until(/y\s+approve the pending permission/);
+    await tui.press('x');
+    await tui.until(/─ reviewer/);
+  });
+});
+
+describe('the other screens', () => {
+  it('lists policies, toggles one, and shows its rules', async () => {
+    const tui = await open();
+    await tui.press('2');
+    await tui.until(/› \[x\] safe-git +10 +2 +global/);
+    expect(tui.frame()).toMatch(/\[ \] no-network +5 +1 +session aaaa1111/);
+    await tui.press(' ');
+    await tui.until(/safe-git disabled/);
+    expect(tui.callsOf('policies.update')).toEqual([{ id: 'p1', enabled: false }]);
+    await tui.press(ENTER);
+    await tui.until(/rules of safe-git: git is fine/);
+    expect(tui.frame()).toMatch(/2\. deny +tool=Bash command=git push --force\* +\(no force pushes\)/);
+  });
+
+  it('shows the audit log and narrows it to one session', async () => {
+    const tui = await open();
+    await tui.press('3');
+    await tui.until(/all decisions +2 of 2 shown/);
+    expect(tui.frame()).toMatch(/bbbb2222 +Bash +deny +safe-git: no force pushes/);
+    await tui.press('j', 's');
+    await tui.until(/decisions of session aaaa1111/);
+    expect(tui.callsOf('policyDecisions.list').at(-1)).toEqual({ limit: 200, sessionId: 'aaaa1111' });
+    await tui.press(ESC);
+    await tui.until(/all decisions/);
+  });
+
+  it('shows the overview and bars per day and model, and changes range with the arrows', async () => {
+    const tui = await open();
+    await tui.press('4');
+    const frame = await tui.until(/tokens per model/);
+    expect(frame).toMatch(/sessions 12 \(2 active\) · messages 340 · cost \$12\.34/);
+    expect(frame).toMatch(/hit 80\.0%/);
+    expect(frame).toMatch(/2026-11-23 █+ +1\.2M +\$7\.34/);
+    expect(frame).toMatch(/mystery-1 +[█▏▎▍▌▋▊▉]+ +500\.0K +unpriced/);
+    expect(tui.callsOf('analytics.overview').at(-1)).toEqual({ range: '7d' });
+    await tui.press('\u001b[C');
+    await waitFor(() => tui.callsOf('analytics.overview').at(-1)?.range === '30d', { what: 'the 30d reload' });
+  });
+
+  it('searches, highlights the hit, opens its conversation at the message, and shows query errors', async () => {
+    const tui = await open();
+    await tui.press('5', '/');
+    await tui.until(/search transcripts/);
+    await tui.press('flaky', ENTER);
+    await tui.until(/“flaky” +1 matching messages, 1 shown/);
+    expect(tui.frame()).toMatch(/assistant +fix the flaky test/);
+    expect(tui.ui.lastFrame()).toMatch(/the (?:\u001b\[[0-9;]*m)+flaky/); // the match is drawn in another style
+    await tui.press(ENTER);
+    await tui.until(/fix the flaky test · message 2 of 2/);
+    expect(tui.frame()).toMatch(/The flaky test waits on a timer instead of the event\./);
+    expect(tui.frame()).not.toMatch(/why is the test flaky/); // opened at the hit, not at the top
+    await tui.press('k');
+    await tui.until(/why is the test flaky/);
+    await tui.press(ESC);
+    await tui.until(/“flaky”/);
+
+    const failing = await open({ fail: { search: new AppError('SEARCH_QUERY_INVALID', 'search query "AND" is not valid: syntax error near "AND"') } });
+    await failing.press('5', '/', 'AND', ENTER);
+    await failing.until(/search query "AND" is not valid: syntax error near "AND"/);
+  });
+});
+
+describe('colour', () => {
+  it('draws no colour with NO_COLOR, and still marks what needs the user', async () => {
+    const coloured = await open();
+    await coloured.until(/─ reviewer/);
+    // eslint-disable-next-line no-control-regex
+    expect(coloured.ui.lastFrame()).toMatch(/\u001b\[3[0-9]m/);
+
+    const plain = await open({ colour: false });
+    await plain.until(/Would you like/);
+    const raw = plain.ui.lastFrame()!;
+    // eslint-disable-next-line no-control-regex
+    expect(raw).not.toMatch(/\u001b\[(?:3[0-9]|9[0-7]|38;)/);
+    expect(raw).toMatch(/\u001b\[7m(?:\u001b\[[0-9;]*m)*! 1 permission/); // inverse, not colour
+  });
+});

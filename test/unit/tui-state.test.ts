@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { completeDirectory, splitArgs } from '../../src/tui/completion';
+import { screenLine, shortPath } from '../../src/tui/format';
+import { BINDINGS, helpSections, keyName, routeKey, type Command } from '../../src/tui/keybindings';
+import { initialState, OUTPUT_LINES, reducer, type Action, type AppState, type Session } from '../../src/tui/state';
+
+function session(id: string, state: Session['state'], createdAt: string, name: string | null = id): Session {
+  return {
+    id,
+    name,
+    provider: 'claude-code',
+    cwd: '/work',
+    args: [],
+    envKeys: [],
+    dangerousMode: false,
+    billingMode: null,
+    cols: 120,
+    rows: 40,
+    tmuxSession: `cp-${id}`,
+    agentSessionId: null,
+    transcriptPath: null,
+    state,
+    stateSource: 'screen',
+    stateSince: createdAt,
+    exitCode: null,
+    exitSignal: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+const apply = (state: AppState, ...actions: Action[]) => actions.reduce(reducer, state);
+const ids = (state: AppState) => state.sessions.map((s) => s.id);
+
+describe('the sessions list', () => {
+  const list = [
+    session('a', 'idle', '2026-11-01T10:00:00Z'),
+    session('b', 'running', '2026-11-01T11:00:00Z'),
+    session('c', 'stopped', '2026-11-01T12:00:00Z'),
+    session('d', 'needs_permission', '2026-11-01T09:00:00Z'),
+    session('e', 'needs_input', '2026-11-01T08:00:00Z'),
+    session('f', 'idle', '2026-11-01T13:00:00Z'),
+  ];
+
+  it('puts sessions waiting for the user first, then live ones, then ended ones; newest first within each', () => {
+    const state = apply(initialState(), { type: 'sessions/loaded', sessions: list });
+    expect(ids(state)).toEqual(['d', 'e', 'b', 'f', 'a', 'c']);
+    expect(state.selectedId).toBe('d');
+  });
+
+  it('keeps the selection on the same session when a change reorders the list', () => {
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'select/move', delta: 3 });
+    expect(state.selectedId).toBe('f');
+    state = apply(state, { type: 'sessions/upsert', session: { ...list[5]!, state: 'needs_permission', stateSince: '2026-11-01T14:00:00Z' } });
+    expect(ids(state)[0]).toBe('f');
+    expect(state.selectedId).toBe('f');
+  });
+
+  it('moves within bounds and jumps to either end', () => {
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'select/move', delta: -1 });
+    expect(state.selectedId).toBe('d');
+    state = apply(state, { type: 'select/move', delta: 99 });
+    expect(state.selectedId).toBe('c');
+    state = apply(state, { type: 'select/edge', edge: 'first' });
+    expect(state.selectedId).toBe('d');
+    state = apply(state, { type: 'select/edge', edge: 'last' }, { type: 'select/session', id: 'b' });
+    expect(state.selectedId).toBe('b');
+  });
+
+  it('ignores output of a session that is no longer selected, and bounds what it keeps', () => {
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list });
+    state = apply(state, { type: 'output/loaded', sessionId: 'a', text: 'not shown' });
+    expect(state.output.lines).toEqual([]);
+    const long = Array.from({ length: OUTPUT_LINES + 50 }, (_, i) => `line ${i}`).join('\n');
+    state = apply(state, { type: 'output/loaded', sessionId: 'd', text: long });
+    expect(state.output.lines).toHaveLength(OUTPUT_LINES);
+    expect(state.output.lines.at(-1)).toBe(`line ${OUTPUT_LINES + 49}`);
+  });
+
+  it('keeps a reader scrolled back in place while output grows, and follows again on request', () => {
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'output/loaded', sessionId: 'd', text: 'one\ntwo\nthree' });
+    state = apply(state, { type: 'output/scroll', delta: 2 });
+    expect(state.output.scroll).toBe(2);
+    state = apply(state, { type: 'output/loaded', sessionId: 'd', text: 'one\ntwo\nthree\nfour\nfive' });
+    expect(state.output.scroll).toBe(4); // still looking at "one"
+    state = apply(state, { type: 'output/scroll', delta: 100 });
+    expect(state.output.scroll).toBe(4); // never past the first line
+    state = apply(state, { type: 'output/follow' });
+    expect(state.output.scroll).toBe(0);
+  });
+});
+
+describe('typing: prompts and the new-session form', () => {
+  const prompt = (value: string): AppState => ({ ...initialState(), overlay: { kind: 'prompt', purpose: 'send', label: 'x', value, sessionId: 'a' } });
+  const value = (state: AppState) => (state.overlay?.kind === 'prompt' ? state.overlay.value : undefined);
+
+  it('edits the line: insert, backspace, clear, delete a word; newlines in a paste become spaces', () => {
+    expect(value(apply(prompt('fix'), { type: 'prompt/edit', edit: { insert: ' the\nbug' } }))).toBe('fix the bug');
+    expect(value(apply(prompt('héllo'), { type: 'prompt/edit', edit: { key: 'backspace' } }))).toBe('héll');
+    expect(value(apply(prompt('two words '), { type: 'prompt/edit', edit: { key: 'delete-word' } }))).toBe('two ');
+    expect(value(apply(prompt('gone'), { type: 'prompt/edit', edit: { key: 'clear' } }))).toBe('');
+  });
+
+  it('cycles fields and providers, and types only into text fields', () => {
+    const form: AppState = {
+      ...initialState(),
+      overlay: { kind: 'form', form: { provider: 'claude-code', cwd: '/w', name: '', args: '', field: 'provider', completions: [], error: null } },
+    };
+    let state = apply(form, { type: 'form/edit', edit: { insert: 'x' } }, { type: 'form/provider', delta: -1 });
+    expect(state.overlay).toMatchObject({ form: { provider: 'command', cwd: '/w', name: '' } });
+    state = apply(state, { type: 'form/field', delta: 1 }, { type: 'form/field', delta: 1 }, { type: 'form/edit', edit: { insert: 'api' } });
+    expect(state.overlay).toMatchObject({ form: { field: 'name', name: 'api' } });
+    state = apply(state, { type: 'form/field', delta: -1 }, { type: 'form/field', delta: -1 }, { type: 'form/field', delta: -1 });
+    expect(state.overlay).toMatchObject({ form: { field: 'args' } });
+  });
+});
+
+describe('other screens', () => {
+  it('drops a search answer to a query that was replaced meanwhile', () => {
+    let state = apply(initialState(), { type: 'search/start', query: 'first' }, { type: 'search/start', query: 'second' });
+    state = apply(state, { type: 'search/loaded', query: 'first', hits: [], total: 7, totalExact: true });
+    expect(state.search).toMatchObject({ query: 'second', loading: true, total: 0 });
+    state = apply(state, { type: 'search/failed', query: 'second', error: 'search query "second" is not valid' });
+    expect(state.search).toMatchObject({ loading: false, error: 'search query "second" is not valid' });
+  });
+
+  it('cycles the analytics range both ways', () => {
+    expect(apply(initialState(), { type: 'analytics/range', delta: 1 }).analytics.range).toBe('30d');
+    expect(apply(initialState(), { type: 'analytics/range', delta: -1 }, { type: 'analytics/range', delta: -1 }).analytics.range).toBe('all'); // 7d, today, then round to all
+  });
+
+  it('steps through the screens, closing whatever overlay was open', () => {
+    const state = apply({ ...initialState(), overlay: { kind: 'help', scroll: 0 } }, { type: 'screen/step', delta: -1 });
+    expect(state.screen).toBe('search');
+    expect(state.overlay).toBeNull();
+  });
+});
+
+describe('the keybinding table and the key router', () => {
+  it('names keys the way the table spells them', () => {
+    expect(keyName('j', {})).toBe('j');
+    expect(keyName('G', { shift: true })).toBe('G');
+    expect(keyName('', { upArrow: true })).toBe('up');
+    expect(keyName('', { tab: true, shift: true })).toBe('shift+tab');
+    expect(keyName('c', { ctrl: true })).toBe('ctrl+c');
+    expect(keyName('', { delete: true })).toBe('backspace');
+    expect(keyName(' ', {})).toBe('space');
+  });
+
+  it('has no key bound twice in one scope, and puts every binding in the help', () => {
+    const seen = new Set<string>();
+    for (const binding of BINDINGS) {
+      for (const key of binding.keys) {
+        expect(seen.has(`${binding.scope}:${key}`), `${key} is bound twice in ${binding.scope}`).toBe(false);
+        seen.add(`${binding.scope}:${key}`);
+      }
+    }
+    const rows = helpSections().flatMap((section) => section.rows);
+    expect(rows).toHaveLength(BINDINGS.length);
+    expect(rows.map((row) => row.description)).toEqual(expect.arrayContaining(BINDINGS.map((binding) => binding.description)));
+  });
+
+  it('routes by screen first, then global keys', () => {
+    const state = initialState();
+    const route = (input: string, key = {}, over: Partial<AppState> = {}) => routeKey({ ...state, ...over }, input, key);
+    expect(route('y')).toEqual({ command: 'session.approve' });
+    expect(route('s')).toEqual({ command: 'session.stop' });
+    expect(route('s', {}, { screen: 'audit' })).toEqual({ command: 'audit.selected-session' });
+    expect(route('j', {}, { screen: 'policies' })).toEqual({ command: 'select.next' });
+    expect(route('', { return: true }, { screen: 'search' })).toEqual({ command: 'search.open' });
+    expect(route('z')).toBeNull();
+    expect(route('c', { ctrl: true })).toEqual({ command: 'quit' });
+  });
+
+  it('gives the keyboard to an open prompt: letters are text, Enter sends, Esc cancels', () => {
+    const state: AppState = { ...initialState(), overlay: { kind: 'prompt', purpose: 'send', label: 'x', value: '', sessionId: 'a' } };
+    expect(routeKey(state, 'q', {})).toEqual({ edit: { insert: 'q' } });
+    expect(routeKey(state, 'y', {})).toEqual({ edit: { insert: 'y' } });
+    expect(routeKey(state, 'paste of many words', {})).toEqual({ edit: { insert: 'paste of many words' } });
+    expect(routeKey(state, '', { return: true })).toEqual({ command: 'prompt.submit' });
+    expect(routeKey(state, '', { escape: true })).toEqual({ command: 'overlay.close' });
+    expect(routeKey(state, 'u', { ctrl: true })).toEqual({ edit: { key: 'clear' } });
+    expect(routeKey(state, '\u001b[1;5A', {})).toBeNull();
+  });
+
+  it('closes help and confirmations on any other key; only y confirms', () => {
+    const help: AppState = { ...initialState(), overlay: { kind: 'help', scroll: 0 } };
+    expect(routeKey(help, 'x', {})).toEqual({ command: 'overlay.close' });
+    expect(routeKey(help, 'j', {})).toEqual({ command: 'help.down' });
+    const confirm: AppState = { ...initialState(), overlay: { kind: 'confirm', message: 'kill?', command: 'session.kill', sessionId: 'a' } };
+    expect(routeKey(confirm, 'y', {})).toEqual({ command: 'confirm.yes' });
+    expect(routeKey(confirm, 'Y', {})).toEqual({ command: 'overlay.close' });
+    expect(routeKey(confirm, '', { return: true })).toEqual({ command: 'overlay.close' });
+  });
+
+  it('binds every command the controller knows to at least one key', () => {
+    const bound = new Set<Command>(BINDINGS.map((binding) => binding.command));
+    for (const command of ['session.approve', 'session.deny', 'session.attach', 'session.new', 'policy.toggle', 'search.open', 'help', 'quit'] as Command[]) {
+      expect(bound.has(command)).toBe(true);
+    }
+  });
+});
+
+describe('completion and argument lines', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-complete-'));
+  for (const name of ['project-api', 'project-web', 'docs', '.hidden']) fs.mkdirSync(path.join(dir, name));
+  fs.writeFileSync(path.join(dir, 'project-notes.txt'), '');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('grows the typed path to what all matching directories share, and lists them', () => {
+    expect(completeDirectory(`${dir}/pro`, '/')).toEqual({ value: `${dir}/project-`, candidates: ['project-api', 'project-web'] });
+    expect(completeDirectory(`${dir}/d`, '/')).toEqual({ value: `${dir}/docs/`, candidates: [] });
+    expect(completeDirectory(`${dir}/zzz`, '/')).toEqual({ value: `${dir}/zzz`, candidates: [] });
+    expect(completeDirectory(`${dir}/.h`, '/').value).toBe(`${dir}/.hidden/`);
+    expect(completeDirectory('pro', dir)).toEqual({ value: 'project-', candidates: ['project-api', 'project-web'] });
+    expect(completeDirectory('~/d', '/', dir)).toEqual({ value: '~/docs/', candidates: [] });
+    expect(completeDirectory('/no/such/dir/x', '/')).toEqual({ value: '/no/such/dir/x', candidates: [] });
+  });
+
+  it('splits an argument line like a shell, without expanding anything', () => {
+    expect(splitArgs(`--model opus -p 'two words' "say \\"hi\\"" a\\ b $HOME`)).toEqual(['--model', 'opus', '-p', 'two words', 'say "hi"', 'a b', '$HOME']);
+    expect(splitArgs('  ')).toEqual([]);
+    expect(splitArgs("''")).toEqual(['']);
+    expect(() => splitArgs('"open')).toThrow(/unclosed " at column 1/);
+    expect(() => splitArgs("a 'b")).toThrow(/unclosed ' at column 3/);
+  });
+});
+
+describe('drawing captured screens', () => {
+  it('keeps colours, drops cursor moves, titles and controls, and resets at the end of the line', () => {
+    const line = '\u001b[31mred\u001b[0m \u001b[2J\u001b[Hx\u001b]0;title\u0007y\tz\u001b(B\u0007';
+    expect(screenLine(line, true)).toBe('\u001b[31mred\u001b[0m xy    z\u001b[0m');
+    expect(screenLine(line, false)).toBe('red xy    z');
+    expect(screenLine('plain', true)).toBe('plain');
+  });
+
+  it('shortens directories from the left, home as ~', () => {
+    expect(shortPath('/home/ada/src/codepiper', 80, '/home/ada')).toBe('~/src/codepiper');
+    expect(shortPath('/very/long/path/to/project', 12, '/home/ada')).toBe('…/to/project');
+  });
+});
