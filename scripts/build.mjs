@@ -71,25 +71,45 @@ const inlineManifest = await manifestPlugin();
 /**
  * The dashboard is an ES module: Ink's layout engine (yoga) initialises with a top-level await, which a CommonJS
  * bundle cannot hold. Its CommonJS dependencies (React) get a require; React's production build is chosen at build
- * time; Ink's optional React DevTools hook is left out (it is only ever loaded with DEV=true, and not installed).
+ * time.
  */
 const esmEntry = {
   format: 'esm',
+  // Parsing is most of the dashboard's start-up: a minified bundle parses faster.
+  minify: true,
   jsx: 'automatic',
   banner: { js: "import { createRequire as __codepiperRequire } from 'node:module'; const require = __codepiperRequire(import.meta.url);" },
   define: { ...common.define, 'process.env.NODE_ENV': '"production"' },
 };
+/**
+ * yoga (Ink's layout engine) carries its WebAssembly as a base64 data: URL and, since Node has fetch, loads it with
+ * fetch, which pulls in Node's own HTTP client first: about 25 ms of the dashboard's start-up. Its loader already
+ * decodes the base64 itself when fetch is absent; this takes that path. The exact text is checked, so an update of
+ * yoga that changes it fails the build instead of silently starting slower.
+ */
+const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      if (!source.includes(YOGA_FETCH)) throw new Error(`build: ${args.path} no longer contains the wasm loader this build patches; see yogaWithoutFetch in scripts/build.mjs`);
+      return { contents: source.replace(YOGA_FETCH, 'function ya(){return true?'), loader: 'js' };
+    });
+  },
+};
+/** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
 const noDevtools = {
   name: 'no-react-devtools',
   setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'absent' }));
-    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };' }));
+    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => (/[\\/]ink[\\/]build$/.test(args.resolveDir) ? { path: 'ink-devtools', namespace: 'absent' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: "throw new Error('React DevTools are not part of this build of CodePiper');" }));
   },
 };
 
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools] : [])];
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, yogaWithoutFetch] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   if (esm) {
     const leaks = Object.keys(result.metafile.inputs).filter((input) => ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'].some((forbidden) => input.includes(forbidden)));
