@@ -6,7 +6,7 @@ import { useColour } from '../theme';
 /** The top line: the screens with their number keys, the current one inverse; the daemon's state at the right. */
 export function TabBar({ screen, connection, width }: { screen: AppState['screen']; connection: AppState['connection']; width: number }): React.JSX.Element {
   const colour = useColour();
-  // The name goes first when the line is narrow: at 80 columns the tabs and the daemon's state just fit.
+  // The name goes first when the line is narrow, then the other tabs' titles shrink: at 80 columns all just fit.
   const brand = width >= 90;
   return (
     <Box justifyContent="space-between">
@@ -18,7 +18,7 @@ export function TabBar({ screen, connection, width }: { screen: AppState['screen
         ) : null}
         {SCREENS.map((id, index) => (
           <Text key={id} inverse={id === screen} bold={id === screen}>
-            {` ${index + 1} ${SCREEN_TITLES[id]} `}
+            {` ${index + 1} ${width >= 72 || id === screen ? SCREEN_TITLES[id] : SCREEN_TITLES[id].slice(0, 3)} `}
           </Text>
         ))}
       </Box>
