@@ -11,7 +11,8 @@
 //       (for information: a tmux client hands its terminal to the server, which draws into it, so its own CPU is ~0)
 // Frames are counted by Ink's synchronized-update markers: on a TTY (and outside CI) Ink 6 writes each frame between
 // ESC[?2026h and ESC[?2026l (ink/build/ink.js, throttledLog), so one pair is one frame. Bursts of output separated by
-// >= 5 ms of silence are counted too, as a cross-check and as the only measure for the tmux client, which has no markers.
+// >= 5 ms of silence are counted too, as a cross-check, and for the tmux client, which has no markers (its output is
+// nearly continuous under a flood, so its bytes/s says more).
 // Everything lives in a temp dir with a private tmux server (-L cpb-tui-<pid>); the default tmux server and
 // ~/.codepiper are never touched. The dashboards and tmux clients started here, the daemon, the tmux server and the temp
 // dir are removed at the end, on errors and on Ctrl-C too.
@@ -505,6 +506,12 @@ async function measureStreaming() {
   const both = [...latencies[2], ...latencies[1]];
   const keyStats = (values) => (values.length ? { n: values.length, median: median(values), p90: percentile(values, 90), max: Math.max(...values) } : { n: 0, median: NaN, p90: NaN, max: NaN });
   return {
+    method: {
+      frames: "pairs of ESC[?2026h … ESC[?2026l in the dashboard's output (Ink 6's synchronized update around each frame)",
+      bursts: `output separated by >= ${BURST_GAP_MS} ms of silence`,
+      cpu: `utime + stime of /proc/<pid>/stat at both ends of each window, over its wall time (CLK_TCK ${CLK_TCK})`,
+      keys: 'from the write of the key into the pty to the arrival of the first whole frame holding the marker',
+    },
     session: { id: session.id, tmuxSession: session.tmuxSession, paneSize: tmux('list-panes', '-t', `=${session.tmuxSession}`, '-F', '#{pane_width}x#{pane_height}') },
     ours: sumWindows(windows.ours),
     tmux: sumWindows(windows.tmux),
