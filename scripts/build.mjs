@@ -98,18 +98,31 @@ const yogaWithoutFetch = {
     });
   },
 };
+/**
+ * With CI set, Ink draws nothing until it exits (its mode for logs of non-interactive runs). The dashboard only ever
+ * runs on a terminal (runTui refuses anything else), so that mode never applies: a CI variable left in an interactive
+ * shell, or a test run under CI, must still see the dashboard.
+ */
+const inkNeverInCi = {
+  name: 'ink-never-in-ci',
+  setup(b) {
+    b.onResolve({ filter: /^is-in-ci$/ }, () => ({ path: 'is-in-ci', namespace: 'absent' }));
+  },
+};
+
 /** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
 const noDevtools = {
   name: 'no-react-devtools',
   setup(b) {
     b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => (/[\\/]ink[\\/]build$/.test(args.resolveDir) ? { path: 'ink-devtools', namespace: 'absent' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: "throw new Error('React DevTools are not part of this build of CodePiper');" }));
+    b.onLoad({ filter: /^ink-devtools$/, namespace: 'absent' }, () => ({ contents: "throw new Error('React DevTools are not part of this build of CodePiper');" }));
+    b.onLoad({ filter: /^is-in-ci$/, namespace: 'absent' }, () => ({ contents: 'export default false;' }));
   },
 };
 
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, yogaWithoutFetch] : [])];
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   if (esm) {
     const leaks = Object.keys(result.metafile.inputs).filter((input) => ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'].some((forbidden) => input.includes(forbidden)));
