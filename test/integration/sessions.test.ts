@@ -125,9 +125,13 @@ describe('sessions with the fake Claude Code', () => {
     await send(id, 'ask Bash make');
     await untilState(id, 'needs_permission');
     await untilScreen(id, /Do you want to proceed\?/);
-    expect((await api('POST', `/sessions/${id}/permission`, { answer: 'approve' })).status).toBe(200);
+    // Two answers at once (a double key press, two clients): one is pressed, the other refused, nothing leaks.
+    const both = await Promise.all([api('POST', `/sessions/${id}/permission`, { answer: 'approve' }), api('POST', `/sessions/${id}/permission`, { answer: 'approve' })]);
+    expect(both.map((result) => result.status).sort()).toEqual([200, 409]);
+    expect(both.find((result) => result.status === 409)!.json.error.message).toMatch(/already answered/);
     await untilState(id, 'idle');
     expect(await screen(id)).toContain('● allowed Bash make');
+    expect(await screen(id)).not.toMatch(/❯ 1/); // no stray "1" typed into the prompt
     const answers = (await events(id)).filter((entry) => entry.type === 'permission').map((entry) => entry.data.answer);
     expect(answers).toEqual(['deny', 'approve']);
 

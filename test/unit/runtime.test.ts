@@ -255,15 +255,20 @@ describe('launch and resume argv', () => {
 
 describe('answering a permission question', () => {
   const menu = '╭─ Bash ─╮\n│ Do you want to proceed?\n│ ❯ 1. Yes\n│   2. Yes, and don\'t ask again\n│   3. No, and tell Claude what to do differently (esc)';
-  it('picks option 1 of a numbered menu, and Esc for no', () => {
-    for (const provider of ['claude-code', 'codex', 'command'] as const) {
-      expect(RUNTIMES[provider].permissionKeys(menu, 'approve')).toEqual([{ literal: '1' }]);
-      expect(RUNTIMES[provider].permissionKeys(menu, 'deny')).toEqual([{ key: 'Escape' }]);
+  const quoted = 'Run shell command? (Y)es/(N)o [Yes]:\nAllow command?\n';
+  it('answers Claude Code and Codex with 1 / Esc, whatever else the screen shows', () => {
+    for (const provider of ['claude-code', 'codex'] as const) {
+      expect(RUNTIMES[provider].permissionKeys(quoted + menu, 'approve')).toEqual([{ literal: '1' }]);
+      expect(RUNTIMES[provider].permissionKeys(quoted + menu, 'deny')).toEqual([{ key: 'Escape' }]);
     }
   });
-  it('answers a letter prompt with its letter and Enter', () => {
-    const aider = 'Run shell command? (Y)es/(N)o/(D)on\'t ask again [Yes]:';
+  it('answers other programs by the question at the bottom of the screen only', () => {
+    const aider = 'some output\nRun shell command? (Y)es/(N)o/(D)on\'t ask again [Yes]: ';
     expect(RUNTIMES.command.permissionKeys(aider, 'approve')).toEqual([{ literal: 'y' }, { key: 'Enter' }]);
     expect(RUNTIMES.command.permissionKeys(aider, 'deny')).toEqual([{ literal: 'n' }, { key: 'Enter' }]);
+    // A letter prompt quoted above a numbered menu must not turn "deny" into "n, Enter" (Enter would pick "Yes").
+    expect(RUNTIMES.command.permissionKeys(quoted + menu, 'deny')).toEqual([{ key: 'Escape' }]);
+    expect(RUNTIMES.command.permissionKeys('● Shell ls\n  Yes, allow once\n  No (esc)', 'approve')).toEqual([{ literal: '1' }]);
+    expect(RUNTIMES.command.permissionKeys('$ just a shell prompt', 'approve')).toBeUndefined();
   });
 });

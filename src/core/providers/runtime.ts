@@ -30,21 +30,33 @@ export interface ProviderRuntime {
   busyInStream(text: string): boolean;
   /** Whether output alone means "running" (agents without a recognisable busy marker). */
   outputMeansRunning: boolean;
-  /** The keys that answer the permission question on `screen` with yes (this once) or no. */
-  permissionKeys(screen: string, answer: PermissionAnswer): TmuxKey[];
+  /** The keys that answer the permission question on `screen` with yes (this once) or no; undefined if unrecognised. */
+  permissionKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined;
 }
 
 export type PermissionAnswer = 'approve' | 'deny';
 
 /**
- * Numbered permission menus (Claude Code, Codex, Gemini) take "1" for "yes, this once" and Esc for no: the digit
- * picks that option wherever the cursor is. Prompts that ask for a letter (Aider's "(Y)es/(N)o") get the letter.
+ * Claude Code's and Codex's permission menus are numbered: "1" picks "yes, this once" wherever the cursor is, Esc
+ * is no. Nothing else on their screen changes that, whatever text the agent or a file shows above the menu.
  */
-function permissionKeysFor(screen: string, answer: PermissionAnswer): TmuxKey[] {
-  if (/\(Y\)es\/\(N\)o/.test(screen) || /Allow (?:execution|command)\?/i.test(screen)) {
+function numberedMenuKeys(_screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+  return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'Escape' }];
+}
+
+/**
+ * Any other program: only the question at the bottom of the screen counts (text higher up may quote a prompt). A
+ * letter prompt (Aider's "(Y)es/(N)o") takes the letter and Enter; a numbered menu (Gemini's "Yes, allow once")
+ * takes 1 / Esc; anything else is not recognised, and no key is pressed.
+ */
+function bottomQuestionKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+  const bottom = screen.split('\n').filter((line) => line.trim() !== '').slice(-8);
+  const last = bottom.at(-1) ?? '';
+  if (/\(Y\)es\/\(N\)o/.test(last) || /Allow (?:execution|command)\?/i.test(last)) {
     return [{ literal: answer === 'approve' ? 'y' : 'n' }, { key: 'Enter' }];
   }
-  return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'Escape' }];
+  if (bottom.some((line) => /Yes, allow once|^\W*1\.\s*Yes/.test(line))) return numberedMenuKeys(screen, answer);
+  return undefined;
 }
 
 const RULE = /^\s*[╭╰]?─{8,}/m;
@@ -70,7 +82,7 @@ const claudeCode: ProviderRuntime = {
   },
   busyInStream: (text) => /(?:esc|ctrl\+c) to interrupt/i.test(text) || /[✻✽✳✶✢·*]\s+\p{L}+ing…/u.test(text),
   outputMeansRunning: false,
-  permissionKeys: permissionKeysFor,
+  permissionKeys: numberedMenuKeys,
 };
 
 const codex: ProviderRuntime = {
@@ -89,7 +101,7 @@ const codex: ProviderRuntime = {
   },
   busyInStream: (text) => /esc to interrupt/i.test(text) || /•\s+Working/.test(text),
   outputMeansRunning: false,
-  permissionKeys: permissionKeysFor,
+  permissionKeys: numberedMenuKeys,
 };
 
 const command: ProviderRuntime = {
@@ -99,7 +111,7 @@ const command: ProviderRuntime = {
   stateFromScreen: (screen) => (GENERIC_PERMISSION.some((re) => re.test(screen)) ? 'needs_permission' : undefined),
   busyInStream: () => false,
   outputMeansRunning: true,
-  permissionKeys: permissionKeysFor,
+  permissionKeys: bottomQuestionKeys,
 };
 
 export const RUNTIMES: Record<ProviderId, ProviderRuntime> = { 'claude-code': claudeCode, codex, command };

@@ -64,6 +64,8 @@ interface Live {
   killing: boolean;
   /** When a hook last set the state: a fresher hook beats a screen guess. */
   hookStateAt: number;
+  /** The pending permission question was answered; cleared when the state changes or the agent asks again. */
+  permissionAnswered: boolean;
   /** Bumped by every output chunk, so an evaluation started before new output knows it is stale. */
   generation: number;
   ended: Promise<void>;
@@ -351,8 +353,24 @@ export class SessionManager {
     if (live.state !== 'needs_permission') {
       throw new AppError('SESSION_NOT_WAITING', `session ${record.id} is ${live.state.replace('_', ' ')}, not waiting for permission; nothing to ${answer}`);
     }
-    const screen = await this.capture(live.paneId, { ansi: false });
-    await this.pressKeys(live, live.runtime.permissionKeys(screen, answer));
+    // One answer per question: a second (a double key press, two clients) would land in whatever the agent shows
+    // next. Taken before anything is awaited, so a concurrent call sees it; freed when the agent asks again.
+    if (live.permissionAnswered) {
+      throw new AppError('SESSION_NOT_WAITING', `session ${record.id}'s permission question was already answered; waiting for the agent to go on`);
+    }
+    live.permissionAnswered = true;
+    try {
+      const screen = await this.capture(live.paneId, { ansi: false });
+      const keys = live.runtime.permissionKeys(screen, answer);
+      if (!keys) {
+        throw new AppError('SESSION_NOT_WAITING', `session ${record.id} shows no permission question CodePiper knows how to answer; attach and answer it there`);
+      }
+      this.options.preflight?.(record, 'terminal_keys', { keys: keys.map((key) => ('literal' in key ? key.literal : key.key)).join(' ') });
+      await this.pressKeys(live, keys);
+    } catch (error) {
+      live.permissionAnswered = false;
+      throw error;
+    }
     this.recordEvent(record.id, 'user', 'permission', { answer });
     return this.get(record.id);
   }
@@ -577,6 +595,7 @@ export class SessionManager {
       stopRequested: false,
       killing: false,
       hookStateAt: 0,
+      permissionAnswered: false,
       generation: 0,
       ended,
       markEnded,
@@ -936,6 +955,8 @@ export class SessionManager {
   // ---- internals: state ----
 
   private setLiveState(live: Live, state: SessionState, source: StateSource): void {
+    // A permission hook while one is already pending is the next question: it may be answered in its turn.
+    if (state === 'needs_permission' && source === 'hook') live.permissionAnswered = false;
     if (live.state === state) return;
     if (this.transition(live.id, state, source)) live.state = state;
   }
@@ -948,7 +969,10 @@ export class SessionManager {
     const exit = extra.exit ?? { code: record.exitCode, signal: record.exitSignal };
     this.store.setState(id, to, source, at, exit);
     const live = this.live.get(id);
-    if (live) live.state = to;
+    if (live) {
+      live.state = to;
+      live.permissionAnswered = false;
+    }
     this.recordEvent(id, source, 'state', { from: record.state, to, ...(to === 'stopped' || to === 'crashed' ? { exitCode: exit.code, signal: exit.signal } : {}) }, at);
     this.publishSession(id);
     return true;
