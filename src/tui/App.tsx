@@ -3,7 +3,7 @@ import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import { Bottom } from './components/Bottom';
 import { TabBar } from './components/TabBar';
 import type { Controller } from './controller';
-import { routeKey } from './keybindings';
+import { routeKey, splitKeys } from './keybindings';
 import { AnalyticsScreen } from './screens/AnalyticsScreen';
 import { AuditScreen } from './screens/AuditScreen';
 import { HelpScreen } from './screens/HelpScreen';
@@ -34,10 +34,13 @@ export function App({ store, controller, theme, now: fixedNow }: AppProps): Reac
   const now = useClock(fixedNow);
   useTerminalSize(store);
   useInput((input, key) => {
-    const routed = routeKey(store.getState(), input, key);
-    if (!routed || !controller) return;
-    if ('command' in routed) controller.run(routed.command);
-    else controller.edit(routed.edit);
+    if (!controller) return;
+    for (const press of splitKeys(store.getState(), input, key)) {
+      const routed = routeKey(store.getState(), press.input, press.key);
+      if (!routed) continue;
+      if ('command' in routed) controller.run(routed.command);
+      else controller.edit(routed.edit);
+    }
   });
   // One line is left free below: Ink redraws a frame as tall as the terminal from scratch, which flickers.
   const height = Math.max(6, state.size.rows - 1);

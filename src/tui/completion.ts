@@ -8,11 +8,15 @@ import path from 'node:path';
  * a relative path is taken from `base`. Hidden directories match only when the prefix starts with ".".
  */
 export function completeDirectory(typed: string, base: string, home = os.homedir()): { value: string; candidates: string[] } {
-  const expanded = typed === '~' ? `${home}/` : typed.startsWith('~/') ? path.join(home, typed.slice(2)) + (typed.endsWith('/') ? '/' : '') : typed;
-  const absolute = path.isAbsolute(expanded) ? expanded : path.join(base, expanded) + (expanded.endsWith('/') || expanded === '' ? '/' : '');
-  const slash = absolute.lastIndexOf('/');
-  const parent = absolute.slice(0, slash + 1) || '/';
-  const prefix = absolute.slice(slash + 1);
+  // The typed text is split as typed: only the part before the last "/" is resolved, so ".." and "." stay as they
+  // were written and the completion is appended to exactly what the user sees.
+  const text = typed === '~' ? '~/' : typed;
+  const slash = text.lastIndexOf('/');
+  const typedParent = text.slice(0, slash + 1);
+  const prefix = text.slice(slash + 1);
+  if (prefix === '..' || prefix === '.') return { value: `${text}/`, candidates: [] };
+  const expandedParent = typedParent.startsWith('~/') ? path.join(home, typedParent.slice(2)) : typedParent;
+  const parent = path.resolve(base, expandedParent || '.');
   let names: string[];
   try {
     names = fs
@@ -30,7 +34,6 @@ export function completeDirectory(typed: string, base: string, home = os.homedir
     while (i < common.length && common[i] === name[i]) i++;
     return common.slice(0, i);
   });
-  const typedParent = typed.slice(0, typed.length - prefix.length);
   const value = typedParent + shared + (names.length === 1 ? '/' : '');
   return { value, candidates: names.length === 1 ? [] : names };
 }

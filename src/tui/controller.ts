@@ -28,6 +28,8 @@ const USAGE_REFRESH_MS = 3000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 3000;
 const NOTICE_MS = 6000;
+/** Messages of one conversation read for the viewer: the library's largest page. */
+const TRANSCRIPT_MESSAGES = 10_000;
 
 export class Controller {
   private mainStream: StreamHandle | undefined;
@@ -45,15 +47,27 @@ export class Controller {
   private stopped = false;
   private lastScreen: AppState['screen'] | undefined;
 
+  private readonly answering = new Set<string>();
+  private transcriptRequest = 0;
+
   constructor(
     private readonly store: Store,
     private readonly link: DaemonLink,
     private readonly host: Host,
   ) {}
 
-  /** Connects (starting a daemon when none runs), then follows the selection and the screens. */
-  start(): Promise<void> {
+  /**
+   * Connects (starting a daemon when none runs), then follows the selection and the screens. `initial` is a session
+   * list already on its way (asked for while the dashboard's code loaded): the first frame shows it at once.
+   */
+  start(initial?: Promise<Session[]>): Promise<void> {
     this.unsubscribe = this.store.subscribe(() => this.onStateChange());
+    if (initial) {
+      initial.then(
+        (sessions) => !this.stopped && this.state.connection.status === 'connecting' && this.store.dispatch({ type: 'sessions/loaded', sessions }),
+        () => undefined, // connect() meets the same failure and says so
+      );
+    }
     return this.connect(true);
   }
 
@@ -71,41 +85,60 @@ export class Controller {
 
   // ---- connection ----
 
+  /**
+   * The event stream opens first and the list is read once it is ready, so that no change falls between the two
+   * (a session that starts waiting for permission in that gap would otherwise show its old state until it changed
+   * again).
+   */
   private async connect(mayStart: boolean): Promise<void> {
     if (this.stopped) return;
     try {
-      const { sessions } = await (mayStart ? this.link.callStarting('sessions.list') : this.link.call('sessions.list'));
+      if (mayStart) await this.link.callStarting('health');
+      await this.openMainStream();
+      const { sessions } = await this.link.call('sessions.list');
       if (this.stopped) return;
       this.store.dispatch({ type: 'sessions/loaded', sessions });
-      this.openMainStream();
-      this.store.dispatch({ type: 'connection', status: 'connected' });
       this.reconnectDelay = RECONNECT_MIN_MS;
-      // A new connection re-opens the selection's output stream and re-reads the screen's data.
+      // A new connection re-opens the selection's output stream and re-reads the screen's data (onStateChange).
       this.outputFor = null;
       this.lastScreen = undefined;
-      this.onStateChange();
+      this.store.dispatch({ type: 'connection', status: 'connected' });
       void this.loadUsage();
     } catch (error) {
       this.lost(error);
     }
   }
 
-  private openMainStream(): void {
+  /** Opens the stream of session and library changes; resolves once the daemon says it is subscribed. */
+  private openMainStream(): Promise<void> {
     this.mainStream?.close();
+    let ready: () => void = () => undefined;
+    const subscribed = new Promise<void>((resolve) => (ready = resolve));
     const stream = this.link.stream(['sessions', 'library'], (event, data) => {
-      if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data as Session });
+      if (event === 'ready') ready();
+      else if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data as Session });
       else if (event === 'library') this.scheduleUsage();
     });
     this.mainStream = stream;
-    stream.done.then(
-      () => this.mainStream === stream && this.lost(new Error('the daemon closed the connection')),
-      (error) => this.mainStream === stream && this.lost(error),
+    const ended = stream.done.then(
+      () => {
+        if (this.mainStream === stream) this.lost(new Error('the daemon closed the connection'));
+        throw new Error('the event stream ended before it was ready');
+      },
+      (error) => {
+        if (this.mainStream === stream) this.lost(error);
+        throw error;
+      },
     );
+    ended.catch(() => undefined);
+    return Promise.race([subscribed, ended]);
   }
 
   /** The daemon went away: say so, drop the streams, and try again with a growing pause. */
   private lost(error: unknown): void {
     if (this.stopped) return;
+    // Already reconnecting: a failed call meanwhile (a key pressed while the daemon is away) must not push it back.
+    if (this.state.connection.status === 'lost' && this.reconnectTimer) return;
     this.mainStream?.close();
     this.mainStream = undefined;
     this.outputStream?.close();
@@ -138,36 +171,61 @@ export class Controller {
     this.outputStream = undefined;
     this.outputFor = id;
     if (!id) return;
-    this.outputStream = this.link.stream([`session:${id}:output`], (event) => {
+    const stream = this.link.stream([`session:${id}:output`], (event) => {
       if (event === 'output') this.refreshOutput();
     });
-    this.outputStream.done.catch(() => undefined);
+    this.outputStream = stream;
+    // The daemon ends a stream it could not deliver (a client that stopped reading, e.g. during a long attach):
+    // follow again, and read the screen, so that the pane does not freeze on what it last showed.
+    const again = () => {
+      if (this.stopped || this.outputStream !== stream || this.state.connection.status !== 'connected') return;
+      setTimeout(() => this.outputStream === stream && this.followOutput(id), RECONNECT_MIN_MS).unref?.();
+    };
+    stream.done.then(again, again);
     this.refreshOutput();
   }
 
-  /** Re-reads the selected screen (with scrollback, colours kept): one read at a time, at most every 50 ms. */
+  /**
+   * Re-reads the selected screen, colours kept: one read at a time, at most every 50 ms. Following, the visible
+   * screen is enough; scrolled back, the scrollback comes too.
+   */
   private refreshOutput(): void {
     if (this.outputBusy || this.outputTimer) {
       this.outputDirty = true;
       return;
     }
     const id = this.outputFor;
-    if (!id) return;
+    if (!id || this.stopped) return;
     this.outputBusy = true;
     this.outputDirty = false;
-    this.link
-      .call('sessions.output', { id, ansi: true, lines: OUTPUT_LINES })
-      .then(
-        ({ text }) => this.store.dispatch({ type: 'output/loaded', sessionId: id, text }),
-        () => undefined, // the session ended or the daemon went away: the next state change says which
-      )
+    this.readOutput(id, this.state.output.scroll > 0)
+      .catch(() => undefined) // the session ended or the daemon went away: the next state change says which
       .finally(() => {
         this.outputBusy = false;
+        if (this.stopped) return;
         this.outputTimer = setTimeout(() => {
           this.outputTimer = undefined;
           if (this.outputDirty) this.refreshOutput(); // for whichever session is selected by now
         }, OUTPUT_REFRESH_MS);
       });
+  }
+
+  private async readOutput(id: string, withHistory: boolean): Promise<void> {
+    const { text } = await this.link.call('sessions.output', { id, ansi: true, ...(withHistory ? { lines: OUTPUT_LINES } : {}) });
+    if (!this.stopped) this.store.dispatch({ type: 'output/loaded', sessionId: id, text });
+  }
+
+  /** Scrolling back needs the scrollback, which a following pane does not hold: read it first, then move. */
+  private async scrollOutput(delta: number): Promise<void> {
+    const { output } = this.state;
+    if (delta > 0 && output.sessionId && output.scroll === 0 && output.lines.length < OUTPUT_LINES) {
+      try {
+        await this.readOutput(output.sessionId, true);
+      } catch {
+        // scroll within what is there
+      }
+    }
+    this.store.dispatch({ type: 'output/scroll', delta });
   }
 
   // ---- data of the other screens ----
@@ -191,7 +249,7 @@ export class Controller {
     await this.attempt(async () => {
       const filter = this.state.audit.sessionFilter;
       const { decisions, total } = await this.link.call('policyDecisions.list', { limit: 200, ...(filter ? { sessionId: filter } : {}) });
-      this.store.dispatch({ type: 'audit/loaded', decisions, total });
+      this.store.dispatch({ type: 'audit/loaded', sessionFilter: filter, decisions, total });
     });
   }
 
@@ -207,7 +265,7 @@ export class Controller {
       if (this.state.analytics.range !== range) return;
       this.store.dispatch({ type: 'analytics/loaded', overview, days: usage.days, models: models.models });
     } catch (error) {
-      this.store.dispatch({ type: 'analytics/failed', error: messageOf(error) });
+      if (this.state.analytics.range === range) this.store.dispatch({ type: 'analytics/failed', error: messageOf(error) });
     }
   }
 
@@ -275,7 +333,7 @@ export class Controller {
         }
         return;
       case 'output.up':
-        return store.dispatch({ type: 'output/scroll', delta: this.page() });
+        return void this.scrollOutput(this.page());
       case 'output.down':
         return store.dispatch({ type: 'output/scroll', delta: -this.page() });
       case 'output.follow':
@@ -291,14 +349,15 @@ export class Controller {
       case 'session.approve':
       case 'session.deny': {
         const answer = command === 'session.approve' ? 'approve' : 'deny';
-        return this.withSession(
-          (session) =>
-            void this.attempt(async () => {
-              await this.link.call('sessions.permission', { id: session.id, answer });
-              this.notice(`${answer === 'approve' ? 'approved' : 'denied'}: ${label(session)}`);
-            }),
-          true,
-        );
+        return this.withSession((session) => {
+          // One answer at a time: a second press while the first travels would answer whatever comes next.
+          if (this.answering.has(session.id)) return;
+          this.answering.add(session.id);
+          void this.attempt(async () => {
+            await this.link.call('sessions.permission', { id: session.id, answer });
+            this.notice(`${answer === 'approve' ? 'approved' : 'denied'}: ${label(session)}`);
+          }).finally(() => this.answering.delete(session.id));
+        }, true);
       }
       case 'session.stop':
         return this.withSession(
@@ -484,20 +543,27 @@ export class Controller {
     }
   }
 
+  /** Opens the hit's conversation at the hit. The answer lands only if its viewer is still the one open. */
   private async openHit(): Promise<void> {
     const hit = this.state.search.hits[this.state.search.selected];
     if (!hit) return this.notice('no hit selected; / types a query', 'error');
-    await this.attempt(async () => {
-      const { session, messages, totalMessages } = await this.link.call('library.get', { id: hit.sessionId, limit: 2000 });
+    const request = ++this.transcriptRequest;
+    this.store.dispatch({ type: 'overlay', overlay: { kind: 'transcript', title: hit.title ?? hit.sessionId, messages: [], total: 0, scroll: 0, loading: true, request } });
+    try {
+      const { session, messages, totalMessages } = await this.link.call('library.get', { id: hit.sessionId, limit: TRANSCRIPT_MESSAGES });
       const index = messages.findIndex((message) => message.id === hit.messageId);
       const title = session.name ?? session.title ?? session.id;
-      this.store.dispatch({ type: 'transcript/loaded', title, messages, total: totalMessages, scroll: Math.max(0, index) });
-    });
+      this.store.dispatch({ type: 'transcript/loaded', request, title, messages, total: totalMessages, scroll: Math.max(0, index) });
+    } catch (error) {
+      const overlay = this.state.overlay;
+      if (overlay?.kind === 'transcript' && overlay.request === request) this.store.dispatch({ type: 'overlay', overlay: null });
+      await this.attempt(() => Promise.reject(error));
+    }
   }
 
   private async submitForm(): Promise<void> {
     const overlay = this.state.overlay;
-    if (overlay?.kind !== 'form') return;
+    if (overlay?.kind !== 'form' || overlay.form.submitting) return; // Enter twice must not start two sessions
     const form = overlay.form;
     let args: string[];
     try {
@@ -507,6 +573,7 @@ export class Controller {
     }
     const typed = form.cwd.trim().replace(/^~(?=\/|$)/, os.homedir());
     const cwd = path.resolve(this.host.cwd, typed);
+    this.store.dispatch({ type: 'form/submitting', submitting: true });
     try {
       const session = await this.link.call('sessions.create', {
         provider: form.provider,
@@ -523,15 +590,28 @@ export class Controller {
     } catch (error) {
       // The form stays open with what was typed, so a wrong directory or name is fixed in place.
       this.store.dispatch({ type: 'form/error', error: messageOf(error) });
+    } finally {
+      this.store.dispatch({ type: 'form/submitting', submitting: false });
     }
   }
 
+  /**
+   * Hands the terminal to tmux. The dashboard's streams are closed meanwhile (nothing reads them while tmux has the
+   * terminal, and the daemon would drop them as too slow) and opened again on return.
+   */
   private async attach(session: Session): Promise<void> {
     await this.attempt(async () => {
       const tmux = await this.link.tmux();
-      await this.host.attach(tmux, session.tmuxSession);
-      this.notice(`back from ${label(session)}`);
-      this.refreshOutput();
+      this.mainStream?.close();
+      this.mainStream = undefined;
+      this.outputStream?.close();
+      this.outputStream = undefined;
+      try {
+        await this.host.attach(tmux, session.tmuxSession);
+        this.notice(`back from ${label(session)}`);
+      } finally {
+        await this.connect(false);
+      }
     });
   }
 
@@ -540,6 +620,7 @@ export class Controller {
     try {
       await action();
     } catch (error) {
+      if (this.stopped) return;
       if (isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'DAEMON_UNAVAILABLE')) return this.lost(error);
       this.notice(messageOf(error), 'error');
     }

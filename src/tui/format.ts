@@ -1,6 +1,23 @@
 /** Text helpers of the dashboard; the number formats are the CLI's, so both speak alike. */
 import os from 'node:os';
-export { clip, formatBar, formatCost, formatCount, formatPercent, formatShortTime, formatTokens, printable } from '../cli/output';
+import { formatShortTime as cliShortTime } from '../cli/output';
+export { clip, formatBar, formatCost, formatCount, formatPercent, formatTokens } from '../cli/output';
+
+/**
+ * Text from outside (agents, transcripts, paths, the daemon's messages) made safe to draw: every escape sequence
+ * and control character goes (Ink passes OSC and C0 through, which could retitle the terminal or move the cursor),
+ * tabs become spaces. One line unless `multiline`, where newlines stay.
+ */
+export function safe(text: string | null | undefined, multiline = false): string {
+  if (!text) return '';
+  const cleaned = text.replace(/\t/g, '    ').replace(ANY_ESCAPE, '');
+  return multiline ? cleaned.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '') : cleaned.replace(/\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
+/** The CLI's short time, made safe: an unparsable timestamp comes back as it was given. */
+export function formatShortTime(iso: string | null): string {
+  return safe(cliShortTime(iso));
+}
 
 /** "12s", "5m", "3h", "2d": how long ago, in the unit that keeps it short. */
 export function formatAge(iso: string, now = Date.now()): string {
@@ -36,6 +53,9 @@ export function screenLine(line: string, colour: boolean): string {
   });
   return kept ? `${text}\u001b[0m` : text;
 }
+
+// eslint-disable-next-line no-control-regex
+const ANY_ESCAPE = /\u001b\](?:[^\u0007\u001b]|\u001b(?!\\))*(?:\u0007|\u001b\\)?|\u001b\[[0-9;:?<>=]*[ -/]*[@-~]|\u001b[ -/]*[0-~]?|\u009b[0-9;:?<>=]*[ -/]*[@-~]/g;
 
 /** SGR (kept, captured), then what is dropped: OSC strings, other CSI sequences, other escapes, C0/C1 controls. */
 // eslint-disable-next-line no-control-regex

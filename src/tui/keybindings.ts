@@ -209,7 +209,7 @@ function lookup(scope: Scope, name: string): Routed {
 function typedText(input: string, key: InkKey): string | undefined {
   if (key.ctrl || key.meta || key.escape || key.return || key.tab) return undefined;
   // eslint-disable-next-line no-control-regex
-  if (input === '' || /[\u0000-\u001f\u007f]/.test(input)) return undefined;
+  if (input === '' || /[\u0000-\u0009\u000b-\u001f\u007f]/.test(input)) return undefined;
   return input;
 }
 
@@ -239,6 +239,27 @@ export function routeKey(state: AppState, input: string, key: InkKey): Routed {
     }
   }
   return lookup(state.screen, name) ?? lookup('global', name);
+}
+
+const CONTROL_KEYS: Record<string, InkKey> = { '\r': { return: true }, '\n': { return: true }, '\t': { tab: true }, '\u007f': { backspace: true }, '\b': { backspace: true } };
+
+/**
+ * A burst of keys that arrived together (fast typing, a terminal that batches, a paste) as the keypresses it holds,
+ * for routeKey one at a time against the state each one leaves. In a text field a burst is text: newlines inside
+ * it become spaces, a newline at its end is Enter. Anywhere else every character is its own key, so "kk" moves
+ * twice and "ihello" opens the prompt and types into it.
+ */
+export function splitKeys(state: AppState, input: string, key: InkKey): Array<{ input: string; key: InkKey }> {
+  const flagged = Object.entries(key).some(([name, value]) => value === true && name !== 'shift');
+  if (flagged || [...input].length <= 1) return [{ input, key }];
+  const overlay = state.overlay?.kind;
+  if (overlay === 'prompt' || overlay === 'form') {
+    const text = input.replace(/[\r\n]+$/, '');
+    const pieces: Array<{ input: string; key: InkKey }> = text ? [{ input: text.replace(/\r\n?/g, '\n'), key: {} }] : [];
+    if (text !== input) pieces.push({ input: '\r', key: { return: true } });
+    return pieces;
+  }
+  return [...input].map((char) => ({ input: char, key: CONTROL_KEYS[char] ?? {} }));
 }
 
 /** The help screen's content, straight from the table: one section per scope, keys joined with "/". */

@@ -10,7 +10,7 @@ import type { Paths } from '../core/paths';
 import { App } from './App';
 import { Controller, type Host } from './controller';
 import { socketLink, type DaemonLink } from './link';
-import { initialState } from './state';
+import { initialState, type Session } from './state';
 import { createStore } from './store';
 import { themeFromEnv } from './theme';
 
@@ -25,6 +25,8 @@ export interface TuiOptions {
   stdout?: NodeJS.WriteStream;
   env?: NodeJS.ProcessEnv;
   link?: DaemonLink;
+  /** The session list, already requested while this module loaded (see commands/tui.ts). */
+  initialSessions?: Promise<Session[]>;
 }
 
 /** Runs the dashboard until the user quits; the terminal is restored however it ends (q, a signal, an error). */
@@ -63,9 +65,18 @@ export async function runTui(options: TuiOptions): Promise<void> {
   };
 
   const controller = new Controller(store, link, host);
+  // Every way out restores the terminal: q, a signal (Ctrl-C reaches us as a key in raw mode, but kill -INT does
+  // not), or a bug: the alternate screen is left before the error is printed, so the user can read it.
   const onSignal = () => host.exit();
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
   for (const signal of signals) process.on(signal, onSignal);
+  const onFatal = (error: unknown) => {
+    restore();
+    process.stderr.write(`codepiper: the dashboard failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
   process.once('exit', restore);
 
   stdout.write(ENTER_ALT_SCREEN);
@@ -77,11 +88,13 @@ export async function runTui(options: TuiOptions): Promise<void> {
       patchConsole: false,
       maxFps: 30,
     });
-    void controller.start();
+    void controller.start(options.initialSessions);
     await instance.waitUntilExit();
   } finally {
     controller.stop();
     for (const signal of signals) process.off(signal, onSignal);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
     restore();
   }
 }

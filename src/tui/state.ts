@@ -4,6 +4,7 @@
  */
 import type { RouteOutput } from '../core/api';
 import type { Session } from '../core/api/sessions';
+import { helpSections } from './keybindings';
 
 export type Policy = RouteOutput<'policies.list'>['policies'][number];
 export type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
@@ -43,6 +44,8 @@ export interface NewSessionForm {
   /** Directories that complete what is typed in cwd, shown under the field after Tab. */
   completions: string[];
   error: string | null;
+  /** A create request is on its way: Enter again does nothing. */
+  submitting?: boolean;
 }
 
 export type Overlay =
@@ -50,7 +53,7 @@ export type Overlay =
   | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; sessionId: string | null }
   | { kind: 'confirm'; message: string; command: 'session.kill'; sessionId: string }
   | { kind: 'form'; form: NewSessionForm }
-  | { kind: 'transcript'; title: string; messages: TranscriptMessage[]; total: number; scroll: number; loading: boolean };
+  | { kind: 'transcript'; title: string; messages: TranscriptMessage[]; total: number; scroll: number; loading: boolean; request: number };
 
 export interface AppState {
   screen: ScreenId;
@@ -110,9 +113,10 @@ export type Action =
   | { type: 'form/provider'; delta: 1 | -1 }
   | { type: 'form/completions'; value: string; completions: string[] }
   | { type: 'form/error'; error: string | null }
+  | { type: 'form/submitting'; submitting: boolean }
   | { type: 'policies/loaded'; policies: Policy[] }
   | { type: 'policies/rules' }
-  | { type: 'audit/loaded'; decisions: Decision[]; total: number }
+  | { type: 'audit/loaded'; sessionFilter: string | null; decisions: Decision[]; total: number }
   | { type: 'audit/filter'; sessionId: string | null }
   | { type: 'analytics/range'; delta: 1 | -1 }
   | { type: 'analytics/loading' }
@@ -121,7 +125,7 @@ export type Action =
   | { type: 'search/start'; query: string }
   | { type: 'search/loaded'; query: string; hits: SearchHit[]; total: number; totalExact: boolean }
   | { type: 'search/failed'; query: string; error: string }
-  | { type: 'transcript/loaded'; title: string; messages: TranscriptMessage[]; total: number; scroll?: number }
+  | { type: 'transcript/loaded'; request: number; title: string; messages: TranscriptMessage[]; total: number; scroll?: number }
   | { type: 'transcript/scroll'; delta: number }
   | { type: 'help/scroll'; delta: number };
 
@@ -192,10 +196,8 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'output/loaded': {
       if (action.sessionId !== state.selectedId) return state;
       const lines = action.text.split('\n').slice(-OUTPUT_LINES);
-      // A user reading back keeps their place: the scroll offset grows by what arrived below it.
       const same = state.output.sessionId === action.sessionId;
-      const grown = same && state.output.scroll > 0 ? Math.max(0, lines.length - state.output.lines.length) : 0;
-      const scroll = same ? clamp(state.output.scroll + grown, 0, Math.max(0, lines.length - 1)) : 0;
+      const scroll = same && state.output.scroll > 0 ? keptPlace(state.output.lines, state.output.scroll, lines) : 0;
       return { ...state, output: { sessionId: action.sessionId, lines, scroll } };
     }
     case 'output/scroll':
@@ -234,6 +236,10 @@ export function reducer(state: AppState, action: Action): AppState {
       if (state.overlay?.kind !== 'form') return state;
       return { ...state, overlay: { kind: 'form', form: { ...state.overlay.form, error: action.error } } };
     }
+    case 'form/submitting': {
+      if (state.overlay?.kind !== 'form') return state;
+      return { ...state, overlay: { kind: 'form', form: { ...state.overlay.form, submitting: action.submitting } } };
+    }
     case 'policies/loaded': {
       const selected = clamp(state.policies.selected, 0, Math.max(0, action.policies.length - 1));
       return { ...state, policies: { ...state.policies, list: action.policies, selected, loaded: true } };
@@ -241,6 +247,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'policies/rules':
       return { ...state, policies: { ...state.policies, showRules: !state.policies.showRules } };
     case 'audit/loaded': {
+      if (action.sessionFilter !== state.audit.sessionFilter) return state; // an answer for a filter since changed
       const selected = clamp(state.audit.selected, 0, Math.max(0, action.decisions.length - 1));
       return { ...state, audit: { ...state.audit, decisions: action.decisions, total: action.total, selected, loaded: true } };
     }
@@ -265,18 +272,45 @@ export function reducer(state: AppState, action: Action): AppState {
       if (action.query !== state.search.query) return state;
       return { ...state, search: { ...state.search, hits: [], total: 0, selected: 0, loading: false, error: action.error } };
     case 'transcript/loaded': {
+      // Only into the viewer that asked: not over a prompt opened meanwhile, not after the viewer was closed.
+      if (state.overlay?.kind !== 'transcript' || state.overlay.request !== action.request) return state;
       const scroll = clamp(action.scroll ?? 0, 0, Math.max(0, action.messages.length - 1));
-      return { ...state, overlay: { kind: 'transcript', title: action.title, messages: action.messages, total: action.total, scroll, loading: false } };
+      return { ...state, overlay: { ...state.overlay, title: action.title, messages: action.messages, total: action.total, scroll, loading: false } };
     }
     case 'help/scroll':
       if (state.overlay?.kind !== 'help') return state;
-      return { ...state, overlay: { kind: 'help', scroll: Math.max(0, state.overlay.scroll + action.delta) } };
+      return { ...state, overlay: { kind: 'help', scroll: clamp(state.overlay.scroll + action.delta, 0, Math.max(0, helpLineCount() - (state.size.rows - 5))) } };
     case 'transcript/scroll': {
       if (state.overlay?.kind !== 'transcript') return state;
       const scroll = clamp(state.overlay.scroll + action.delta, 0, Math.max(0, state.overlay.messages.length - 1));
       return { ...state, overlay: { ...state.overlay, scroll } };
     }
   }
+}
+
+/** Lines of the help screen: a title per section and a row per binding. */
+function helpLineCount(): number {
+  return helpSections().reduce((lines, section) => lines + 1 + section.rows.length, 0);
+}
+
+/** Lines that anchor a reader's place: enough to be unlikely to repeat, few enough to survive a redraw nearby. */
+const ANCHOR_LINES = 3;
+
+/**
+ * A reader scrolled back keeps looking at the same lines when output grows below them, also once the kept lines
+ * are at their bound and old ones drop off the top: the lines that ended their view are found again in the new
+ * text (searched from the end) and the offset is measured from there. Not found (the screen was redrawn), the
+ * offset stays as it was.
+ */
+function keptPlace(before: string[], scroll: number, after: string[]): number {
+  const end = before.length - scroll;
+  const anchor = before.slice(Math.max(0, end - ANCHOR_LINES), end);
+  if (anchor.length > 0) {
+    for (let start = after.length - anchor.length; start >= 0; start--) {
+      if (anchor.every((line, i) => after[start + i] === line)) return clamp(after.length - (start + anchor.length), 0, Math.max(0, after.length - 1));
+    }
+  }
+  return clamp(scroll, 0, Math.max(0, after.length - 1));
 }
 
 /** Keeps the selection on the same session when the list reorders; picks the first when it is gone or unset. */

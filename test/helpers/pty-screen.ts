@@ -13,6 +13,8 @@ export interface PtyScreen {
   /** The visible screen, one string per row, trailing blanks removed. */
   lines(): string[];
   text(): string;
+  /** Rows that continue the row above: a line longer than the terminal is wide. */
+  wrappedRows(): number[];
   /** Types into the terminal (keys as the bytes a terminal sends: "\r" Enter, "\u001b" Esc). */
   press(data: string): void;
   /** Waits until the screen matches, failing with the screen it saw. */
@@ -46,11 +48,18 @@ export function spawnOnPty(file: string, args: string[], options: { env: NodeJS.
     return rows;
   };
   const text = () => lines().join('\n');
+  const wrappedRows = () => {
+    const buffer = terminal.buffer.active;
+    const rows: number[] = [];
+    for (let i = 0; i < options.rows; i++) if (buffer.getLine(buffer.viewportY + i)?.isWrapped) rows.push(i);
+    return rows;
+  };
   return {
     pid: child.pid,
     raw: () => raw,
     lines,
     text,
+    wrappedRows,
     press: (data) => child.write(data),
     async waitFor(pattern, what, timeoutMs = 15_000) {
       const matches = typeof pattern === 'function' ? pattern : (screen: string) => pattern.test(screen);

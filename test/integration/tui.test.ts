@@ -45,6 +45,7 @@ describe('the dashboard in a terminal', () => {
     tui.press('i');
     await tui.waitFor(/prompt for agent-one:/, 'the prompt line');
     tui.press('ask Bash make deploy');
+    await tui.waitFor(/prompt for agent-one: ask Bash make deploy/, 'the typed prompt');
     tui.press('\r');
     await untilState(created.id, 'needs_permission');
     const waiting = await tui.waitFor(/! permission +agent-one/, 'the permission state in the list');
@@ -59,10 +60,11 @@ describe('the dashboard in a terminal', () => {
     const events = (await api('GET', `/sessions/${created.id}/events?limit=1000`)).json.events as Array<{ type: string; data: { answer?: string } }>;
     expect(events.filter((event) => event.type === 'permission').map((event) => event.data.answer)).toEqual(['approve']);
 
-    // Everything fits 80 columns: the tab bar is one line, and no row wrapped.
+    // Everything fits 80 columns: the tab bar is one line, and no row ran over into the next.
     const lines = tui.lines();
     expect(lines[0]).toMatch(/^ 1 Sessions .* 5 Search .*● daemon$/);
-    expect(lines.every((line) => line.length <= 80)).toBe(true);
+    expect(lines[1]).toMatch(/^ +STATE +NAME +PROVIDER/);
+    expect(tui.wrappedRows()).toEqual([]);
 
     // q quits, the agent keeps running, and the terminal is back on its main screen.
     tui.press('q');
@@ -83,5 +85,16 @@ describe('the dashboard in a terminal', () => {
     await tui.waitFor((screen) => screen.includes('● daemon') && /○ idle +agent-one/.test(screen), 'the reconnected list', 20_000);
     tui.press('q');
     expect((await tui.exited).exitCode).toBe(0);
+  });
+
+  it('restores the terminal when it is killed with SIGINT or SIGTERM', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color' }, cwd: harness.dir, cols: 80, rows: 24 });
+      await tui.waitFor(/agent-one/, 'the list');
+      process.kill(tui.pid, signal);
+      await tui.exited;
+      expect(tui.raw().slice(tui.raw().lastIndexOf('\u001b[?1049h'))).toContain('\u001b[?1049l');
+      expect(tui.text()).not.toMatch(/1 Sessions/); // the main screen is back
+    }
   });
 });

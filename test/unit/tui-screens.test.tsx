@@ -79,7 +79,7 @@ interface Call {
 }
 
 /** The daemon's side of the link, answering from the fixtures; `emit` plays a message of an event stream. */
-function fakeLink(options: { fail?: Record<string, AppError> } = {}) {
+function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<string, number> } = {}) {
   const calls: Call[] = [];
   const streams = new Map<string, (event: string, data: unknown) => void>();
   let sessions = [...SESSIONS];
@@ -88,6 +88,8 @@ function fakeLink(options: { fail?: Record<string, AppError> } = {}) {
     if (failure) throw failure;
     const byId = () => sessions.find((s) => s.id === input.id)!;
     switch (name) {
+      case 'health':
+        return { status: 'ok', version: 'test', uptime: 1 };
       case 'sessions.list':
         return { sessions };
       case 'sessions.output':
@@ -121,7 +123,7 @@ function fakeLink(options: { fail?: Record<string, AppError> } = {}) {
       case 'analytics.tokensByModel':
         return { range: { from: null, to: null, tz: 'UTC' }, models: [{ model: 'claude-sonnet-4-5', requests: 40, priced: true, ...tokens(1_500_000, 10) }, { model: 'mystery-1', requests: 2, priced: false, ...tokens(500_000, 0) }], totals: tokens(2_000_000, 10) };
       case 'search':
-        return { query: input.q, total: 1, totalExact: true, hits: [{ sessionId: 'lib-1', provider: 'claude', title: 'fix the flaky test', cwd: '/work/builder', messageId: 7, role: 'assistant', kind: 'text', tool: null, sidechain: false, timestamp: '2026-11-23T10:00:00Z', snippet: 'the <mark>flaky</mark> test waits on a timer', file: null }] };
+        return { query: input.q, total: 1, totalExact: true, hits: [{ sessionId: 'lib-1', provider: 'claude', title: 'fix the flaky test\u001b]2;PWNED\u0007', cwd: '/work/builder', messageId: 7, role: 'assistant', kind: 'text', tool: null, sidechain: false, timestamp: '2026-11-23T10:00:00Z', snippet: 'the <mark>flaky</mark> test waits on a timer', file: null }] };
       case 'library.get':
         return {
           session: { id: 'lib-1', title: 'fix the flaky test', name: null },
@@ -139,11 +141,14 @@ function fakeLink(options: { fail?: Record<string, AppError> } = {}) {
   const link: DaemonLink = {
     call: (async (name: string, input: Record<string, unknown> = {}) => {
       calls.push({ name, input });
+      const delay = options.slow?.[name];
+      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
       return answer(name, input);
     }) as DaemonLink['call'],
     callStarting: ((name: string, input?: Record<string, unknown>) => link.call(name as 'sessions.list', input as never)) as DaemonLink['callStarting'],
     stream(topics, onEvent) {
       for (const topic of topics) streams.set(topic, onEvent);
+      setImmediate(() => onEvent('ready', { topics }));
       return { done: new Promise<void>(() => undefined), close: () => topics.forEach((topic) => streams.delete(topic)) };
     },
     tmux: async () => ({ binary: 'tmux', socket: 'test' }),
@@ -161,7 +166,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function open(options: { colour?: boolean; fail?: Record<string, AppError> } = {}) {
+async function open(options: { colour?: boolean; fail?: Record<string, AppError>; slow?: Record<string, number> } = {}) {
   const daemon = fakeLink(options);
   const store = createStore(initialState({ columns: 100, rows: 24 }));
   const attached: string[] = [];
@@ -310,6 +315,63 @@ describe('the sessions screen', () => {
   });
 });
 
+describe('keys that arrive together, and answers that arrive late', () => {
+  it('takes a burst of keys one by one: kk moves twice, "ihello" + Enter opens the prompt and sends', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('jj');
+    await tui.until(/─ old-run · claude-code · stopped/);
+    await tui.press('kk');
+    await tui.until(/─ reviewer/);
+    await tui.press('jifix it\r');
+    await waitFor(() => tui.callsOf('sessions.send').length === 1, { what: 'the send call' });
+    expect(tui.callsOf('sessions.send')).toEqual([{ id: 'aaaa1111', text: 'fix it', newline: true }]);
+  });
+
+  it('sends a pasted line ending in a newline, inner newlines as spaces', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('j', 'i');
+    await tui.until(/prompt for builder:/);
+    await tui.press('first line\nsecond line\n');
+    await waitFor(() => tui.callsOf('sessions.send').length === 1, { what: 'the send call' });
+    expect(tui.callsOf('sessions.send')[0]).toEqual({ id: 'aaaa1111', text: 'first line second line', newline: true });
+    expect(tui.frame()).not.toMatch(/prompt for builder/);
+  });
+
+  it('answers a permission once however often y is pressed while the answer travels', async () => {
+    const tui = await open({ slow: { 'sessions.permission': 150 } });
+    await tui.until(/─ reviewer/);
+    await tui.press('y', 'y', 'n');
+    await tui.until(/approved: reviewer/);
+    expect(tui.callsOf('sessions.permission')).toEqual([{ id: 'bbbb2222', answer: 'approve' }]);
+  });
+
+  it('keeps a prompt typed while a conversation loads, and starts one session for Enter twice', async () => {
+    const tui = await open({ slow: { 'library.get': 200, 'sessions.create': 150 } });
+    await tui.press('5', '/', 'flaky', ENTER);
+    await tui.until(/1 matching messages/);
+    await tui.press(ENTER);
+    await tui.until(/loading the conversation/);
+    await tui.press(ESC, '/', 'typed meanwhile');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the slow answer: it must not replace the prompt
+    expect(tui.frame()).toMatch(/search transcripts.*: typed meanwhile/);
+    expect(tui.frame()).not.toMatch(/message 2 of 2/);
+
+    await tui.press(ESC, '1', 'c', ENTER, ENTER);
+    await tui.until(/started/);
+    expect(tui.callsOf('sessions.create')).toHaveLength(1);
+  });
+
+  it('never lets text from a transcript steer the terminal', async () => {
+    const tui = await open();
+    await tui.press('5', '/', 'flaky', ENTER);
+    await tui.until(/fix the flaky test/);
+    expect(tui.ui.lastFrame()).not.toContain('\u001b]');
+    expect(tui.ui.lastFrame()).not.toContain('\u0007');
+  });
+});
+
 describe('the help screen', () => {
   it('shows the keybinding table, scrolls, and closes on any other key', async () => {
     const tui = await open();
@@ -399,6 +461,8 @@ describe('colour', () => {
 
     const plain = await open({ colour: false });
     await plain.until(/Would you like/);
+    await plain.press('j'); // builder, whose output is green
+    await plain.until(/✻ builder ready/);
     const raw = plain.ui.lastFrame()!;
     // eslint-disable-next-line no-control-regex
     expect(raw).not.toMatch(/\u001b\[(?:3[0-9]|9[0-7]|38;)/);

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { completeDirectory, splitArgs } from '../../src/tui/completion';
-import { screenLine, shortPath } from '../../src/tui/format';
-import { BINDINGS, helpSections, keyName, routeKey, type Command } from '../../src/tui/keybindings';
+import { safe, screenLine, shortPath } from '../../src/tui/format';
+import { BINDINGS, helpSections, keyName, routeKey, splitKeys, type Command } from '../../src/tui/keybindings';
 import { initialState, OUTPUT_LINES, reducer, type Action, type AppState, type Session } from '../../src/tui/state';
 
 function session(id: string, state: Session['state'], createdAt: string, name: string | null = id): Session {
@@ -80,6 +80,17 @@ describe('the sessions list', () => {
     expect(state.output.lines.at(-1)).toBe(`line ${OUTPUT_LINES + 49}`);
   });
 
+  it('keeps a reader in place when the kept lines are at their bound and old ones drop off the top', () => {
+    const text = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${from + i}`).join('\n');
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'output/loaded', sessionId: 'd', text: text(0, OUTPUT_LINES) });
+    state = apply(state, { type: 'output/scroll', delta: 10 });
+    const bottomLine = (s: AppState) => s.output.lines[s.output.lines.length - 1 - s.output.scroll];
+    expect(bottomLine(state)).toBe(`line ${OUTPUT_LINES - 11}`);
+    state = apply(state, { type: 'output/loaded', sessionId: 'd', text: text(50, OUTPUT_LINES + 50) });
+    expect(bottomLine(state)).toBe(`line ${OUTPUT_LINES - 11}`);
+    expect(state.output.scroll).toBe(60);
+  });
+
   it('keeps a reader scrolled back in place while output grows, and follows again on request', () => {
     let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'output/loaded', sessionId: 'd', text: 'one\ntwo\nthree' });
     state = apply(state, { type: 'output/scroll', delta: 2 });
@@ -118,6 +129,23 @@ describe('typing: prompts and the new-session form', () => {
   });
 });
 
+describe('answers that arrive late', () => {
+  it('drops a conversation that arrives after its viewer was closed or replaced', () => {
+    const viewer: AppState = { ...initialState(), overlay: { kind: 'transcript', title: 't', messages: [], total: 0, scroll: 0, loading: true, request: 2 } };
+    const loaded: Extract<Action, { type: 'transcript/loaded' }> = { type: 'transcript/loaded', request: 2, title: 'done', messages: [], total: 5 };
+    expect(apply(viewer, loaded).overlay).toMatchObject({ title: 'done', loading: false, total: 5 });
+    expect(apply(viewer, { ...loaded, request: 1 }).overlay).toMatchObject({ loading: true });
+    const prompt: AppState = { ...viewer, overlay: { kind: 'prompt', purpose: 'search', label: 's', value: 'typed', sessionId: null } };
+    expect(apply(prompt, loaded).overlay).toMatchObject({ kind: 'prompt', value: 'typed' });
+  });
+
+  it("drops an audit page for a filter that was changed meanwhile", () => {
+    const filtered = apply(initialState(), { type: 'audit/filter', sessionId: 'abc' });
+    expect(apply(filtered, { type: 'audit/loaded', sessionFilter: null, decisions: [], total: 9 }).audit).toMatchObject({ total: 0, loaded: false });
+    expect(apply(filtered, { type: 'audit/loaded', sessionFilter: 'abc', decisions: [], total: 1 }).audit).toMatchObject({ total: 1, loaded: true });
+  });
+});
+
 describe('other screens', () => {
   it('drops a search answer to a query that was replaced meanwhile', () => {
     let state = apply(initialState(), { type: 'search/start', query: 'first' }, { type: 'search/start', query: 'second' });
@@ -148,6 +176,16 @@ describe('the keybinding table and the key router', () => {
     expect(keyName('c', { ctrl: true })).toBe('ctrl+c');
     expect(keyName('', { delete: true })).toBe('backspace');
     expect(keyName(' ', {})).toBe('space');
+  });
+
+  it('splits a burst into keys, except text typed into a field', () => {
+    const plain = initialState();
+    expect(splitKeys(plain, 'kk', {})).toEqual([{ input: 'k', key: {} }, { input: 'k', key: {} }]);
+    expect(splitKeys(plain, 'i\r', {})).toEqual([{ input: 'i', key: {} }, { input: '\r', key: { return: true } }]);
+    expect(splitKeys(plain, '', { upArrow: true })).toEqual([{ input: '', key: { upArrow: true } }]);
+    const typing: AppState = { ...plain, overlay: { kind: 'prompt', purpose: 'send', label: 'x', value: '', sessionId: 'a' } };
+    expect(splitKeys(typing, 'two words', {})).toEqual([{ input: 'two words', key: {} }]);
+    expect(splitKeys(typing, 'a\r\nb\n', {})).toEqual([{ input: 'a\nb', key: {} }, { input: '\r', key: { return: true } }]);
   });
 
   it('has no key bound twice in one scope, and puts every binding in the help', () => {
@@ -196,11 +234,25 @@ describe('the keybinding table and the key router', () => {
     expect(routeKey(confirm, '', { return: true })).toEqual({ command: 'overlay.close' });
   });
 
-  it('binds every command the controller knows to at least one key', () => {
+  it('binds every command to at least one key', () => {
+    // A Record over the Command union: the typecheck fails when a command is missing here, the test when one has no key.
+    const every: Record<Command, true> = {
+      'quit': true, 'help': true, 'screen.next': true, 'screen.prev': true, 'screen.sessions': true,
+      'screen.policies': true, 'screen.audit': true, 'screen.analytics': true, 'screen.search': true,
+      'select.next': true, 'select.prev': true, 'select.first': true, 'select.last': true, 'session.attach': true,
+      'session.send': true, 'session.keys': true, 'session.approve': true, 'session.deny': true, 'session.stop': true,
+      'session.kill': true, 'session.resume': true, 'session.rename': true, 'session.new': true, 'output.up': true,
+      'output.down': true, 'output.follow': true, 'policy.toggle': true, 'policy.rules': true, 'audit.filter': true,
+      'audit.selected-session': true, 'audit.clear-filter': true, 'analytics.next-range': true,
+      'analytics.prev-range': true, 'search.edit': true, 'search.open': true, 'refresh': true, 'overlay.close': true,
+      'prompt.submit': true, 'confirm.yes': true, 'form.submit': true, 'form.next': true, 'form.prev': true,
+      'form.complete': true, 'form.provider-next': true, 'form.provider-prev': true, 'transcript.up': true,
+      'transcript.down': true, 'transcript.page-up': true, 'transcript.page-down': true, 'help.down': true,
+      'help.up': true,
+    };
+
     const bound = new Set<Command>(BINDINGS.map((binding) => binding.command));
-    for (const command of ['session.approve', 'session.deny', 'session.attach', 'session.new', 'policy.toggle', 'search.open', 'help', 'quit'] as Command[]) {
-      expect(bound.has(command)).toBe(true);
-    }
+    for (const command of Object.keys(every) as Command[]) expect(bound.has(command), `${command} has no key`).toBe(true);
   });
 });
 
@@ -218,6 +270,10 @@ describe('completion and argument lines', () => {
     expect(completeDirectory('pro', dir)).toEqual({ value: 'project-', candidates: ['project-api', 'project-web'] });
     expect(completeDirectory('~/d', '/', dir)).toEqual({ value: '~/docs/', candidates: [] });
     expect(completeDirectory('/no/such/dir/x', '/')).toEqual({ value: '/no/such/dir/x', candidates: [] });
+    // What was typed stays as typed: "..", "." and "~" are not rewritten.
+    expect(completeDirectory('../d', path.join(dir, 'docs'))).toEqual({ value: '../docs/', candidates: [] });
+    expect(completeDirectory('./pro', dir)).toEqual({ value: './project-', candidates: ['project-api', 'project-web'] });
+    expect(completeDirectory('..', dir)).toEqual({ value: '../', candidates: [] });
   });
 
   it('splits an argument line like a shell, without expanding anything', () => {
@@ -230,6 +286,12 @@ describe('completion and argument lines', () => {
 });
 
 describe('drawing captured screens', () => {
+  it('makes outside text safe: no escape sequence or control survives, tabs become spaces', () => {
+    expect(safe('a\u001b]2;PWNED\u0007 \r\rOVER\tX\u001b[31mred\u001b[0m\nnext')).toBe('a OVER    Xred next');
+    expect(safe('one\ntwo\u009b2J', true)).toBe('one\ntwo');
+    expect(safe(null)).toBe('');
+  });
+
   it('keeps colours, drops cursor moves, titles and controls, and resets at the end of the line', () => {
     const line = '\u001b[31mred\u001b[0m \u001b[2J\u001b[Hx\u001b]0;title\u0007y\tz\u001b(B\u0007';
     expect(screenLine(line, true)).toBe('\u001b[31mred\u001b[0m xy    z\u001b[0m');

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import { countsByState, type AppState } from '../state';
 import { STATE_LOOK, STATUS_ORDER, useColour } from '../theme';
-import { clip } from '../format';
+import { clip, safe } from '../format';
 
 /**
  * The last lines: what the user is typing (a prompt or a question) or the latest notice, and the status line with a
@@ -20,7 +20,7 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
     line = (
       <Text>
         <Text bold color={colour('cyan')}>
-          {overlay.label}:
+          {safe(overlay.label)}:
         </Text>{' '}
         {shown}
         <Text inverse> </Text>
@@ -29,19 +29,19 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
   } else if (overlay?.kind === 'confirm') {
     line = (
       <Text bold color={colour('red')}>
-        {overlay.message}
+        {safe(overlay.message)}
       </Text>
     );
   } else if (state.connection.status === 'lost') {
     line = (
       <Text color={colour('red')} wrap="truncate-end">
-        {clip(`daemon not answering (${state.connection.message ?? 'gone'}); reconnecting, ctrl+r starts it`, width)}
+        {clip(safe(`daemon not answering (${state.connection.message ?? 'gone'}); reconnecting, ctrl+r starts it`), width)}
       </Text>
     );
   } else if (state.notice) {
     line = (
       <Text color={colour(state.notice.kind === 'error' ? 'red' : 'green')} wrap="truncate-end">
-        {clip(state.notice.text.replace(/\s*\n\s*/g, ' '), width)}
+        {clip(safe(state.notice.text), width)}
       </Text>
     );
   }

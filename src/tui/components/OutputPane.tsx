@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { screenLine } from '../format';
+import { safe, screenLine } from '../format';
 import type { AppState, Session } from '../state';
 import { STATE_LOOK, useColour, useTheme } from '../theme';
 
@@ -31,7 +31,7 @@ export function OutputPane({ session, output, width, height }: Props): React.JSX
   const visible = lines.slice(Math.max(0, end - rows), end);
   const look = STATE_LOOK[session.state];
   const where = output.scroll > 0 ? ` ↑ ${output.scroll} lines back (f follows) ` : '';
-  const title = `─ ${session.name ?? session.id} · ${session.provider} · `;
+  const title = `─ ${safe(session.name ?? session.id)} · ${session.provider} · `;
   return (
     <Box flexDirection="column" height={height}>
       <Text wrap="truncate-end">

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatAge, formatCost, formatTokens, shortPath } from '../format';
+import { clip, formatAge, formatCost, formatTokens, safe, shortPath } from '../format';
 import type { Session, SessionUsage } from '../state';
 import { STATE_LOOK, useColour } from '../theme';
 
@@ -24,7 +24,7 @@ export function SessionList({ sessions, selectedId, usage, width, height, now }:
   const selected = Math.max(0, sessions.findIndex((session) => session.id === selectedId));
   const first = Math.min(Math.max(0, selected - rows + 1), Math.max(0, sessions.length - rows));
   const visible = sessions.slice(first, first + rows);
-  const nameWidth = Math.min(20, Math.max(8, ...sessions.map((session) => [...(session.name ?? session.id)].length)));
+  const nameWidth = Math.min(20, Math.max(8, ...sessions.map((session) => [...safe(session.name ?? session.id)].length)));
   const fixed = 2 + 12 + 1 + nameWidth + 1 + 11 + 1 + 4 + 1 + 15 + 1;
   const cwdWidth = Math.max(6, width - fixed);
   return (
@@ -46,7 +46,7 @@ export function SessionList({ sessions, selectedId, usage, width, height, now }:
               {`${look.symbol} ${look.label}`.padEnd(12)}
             </Text>
             <Text inverse={isSelected} wrap="truncate-end">
-              {` ${clip(session.name ?? session.id, nameWidth).padEnd(nameWidth)} ${session.provider.padEnd(11)} ${formatAge(session.stateSince, now).padStart(4)} ${clip(cost, 15).padStart(15)} ${shortPath(session.cwd, cwdWidth)}`}
+              {` ${clip(safe(session.name ?? session.id), nameWidth).padEnd(nameWidth)} ${session.provider.padEnd(11)} ${formatAge(session.stateSince, now).padStart(4)} ${clip(cost, 15).padStart(15)} ${shortPath(safe(session.cwd), cwdWidth)}`}
             </Text>
           </Box>
         );

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import { BarChart } from '../components/BarChart';
-import { formatCost, formatCount, formatPercent, formatTokens } from '../format';
+import { formatCost, formatCount, formatPercent, formatTokens, safe } from '../format';
 import { RANGES, type AppState } from '../state';
 import { useColour } from '../theme';
 
@@ -10,9 +10,12 @@ export function AnalyticsScreen({ state, height }: { state: AppState; height: nu
   const colour = useColour();
   const { range, overview, days, models, loading, error } = state.analytics;
   const width = state.size.columns;
-  const chartRows = Math.max(1, Math.floor((height - 6) / 2) - 1);
-  const shownDays = days.slice(-chartRows);
-  const shownModels = [...models].sort((a, b) => b.totalTokens - a.totalTokens).slice(0, chartRows);
+  // Rows left for bars after the range line, two overview lines, and a title and a blank line per chart; models get
+  // what they need up to a third, days the rest.
+  const barRows = Math.max(2, height - 7);
+  const modelRows = Math.max(1, Math.min(models.length, Math.floor(barRows / 3)));
+  const shownDays = days.slice(-Math.max(1, barRows - modelRows));
+  const shownModels = [...models].sort((a, b) => b.totalTokens - a.totalTokens).slice(0, modelRows);
   return (
     <Box flexDirection="column" height={height}>
       <Text>
@@ -21,7 +24,7 @@ export function AnalyticsScreen({ state, height }: { state: AppState; height: nu
         ))}
         <Text dimColor>{loading ? '  loading…' : '  ← → range'}</Text>
       </Text>
-      {error ? <Text color={colour('red')}>{error}</Text> : null}
+      {error ? <Text color={colour('red')}>{safe(error)}</Text> : null}
       {overview ? (
         <Box flexDirection="column">
           <Text wrap="truncate-end">
@@ -45,7 +48,7 @@ export function AnalyticsScreen({ state, height }: { state: AppState; height: nu
         <BarChart
           title="tokens per model"
           colour="magenta"
-          bars={shownModels.map((model) => ({ label: model.model, value: model.totalTokens, caption: `${formatTokens(model.totalTokens).padStart(6)} ${model.priced ? formatCost(model.totalCost).padStart(8) : 'unpriced'.padStart(8)}` }))}
+          bars={shownModels.map((model) => ({ label: safe(model.model), value: model.totalTokens, caption: `${formatTokens(model.totalTokens).padStart(6)} ${model.priced ? formatCost(model.totalCost).padStart(8) : 'unpriced'.padStart(8)}` }))}
           width={width}
         />
       </Box>

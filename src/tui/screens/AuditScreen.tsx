@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatShortTime } from '../format';
+import { clip, formatShortTime, safe } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
@@ -17,7 +17,7 @@ export function AuditScreen({ state, height }: { state: AppState; height: number
   return (
     <Box flexDirection="column" height={height}>
       <Text wrap="truncate-end">
-        <Text bold>{sessionFilter ? `decisions of session ${sessionFilter}` : 'all decisions'}</Text>
+        <Text bold>{sessionFilter ? `decisions of session ${safe(sessionFilter)}` : 'all decisions'}</Text>
         <Text dimColor>{`  ${decisions.length} of ${total} shown · / filters by session, s the selected one's, esc all`}</Text>
       </Text>
       <Text dimColor wrap="truncate-end">{`  ${'TIME'.padEnd(12)} ${'SESSION'.padEnd(10)} ${'TOOL'.padEnd(12)} ${'DECISION'.padEnd(8)} POLICY / REASON`}</Text>
@@ -26,18 +26,18 @@ export function AuditScreen({ state, height }: { state: AppState; height: number
         const isSelected = first + index === selected;
         return (
           <Text key={decision.id} inverse={isSelected} wrap="truncate-end">
-            {`${isSelected ? '›' : ' '} ${formatShortTime(decision.at).padEnd(12)} ${clip(decision.sessionId ?? '-', 10).padEnd(10)} ${clip(decision.tool, 12).padEnd(12)} `}
+            {`${isSelected ? '›' : ' '} ${formatShortTime(decision.at).padEnd(12)} ${clip(safe(decision.sessionId ?? '-'), 10).padEnd(10)} ${clip(safe(decision.tool), 12).padEnd(12)} `}
             <Text color={colour(DECISION_COLOUR[decision.decision])} bold>
               {decision.decision.padEnd(8)}
             </Text>
-            {` ${decision.policyName ?? 'default'}: ${decision.reason}`}
+            {` ${safe(decision.policyName ?? 'default')}: ${safe(decision.reason)}`}
           </Text>
         );
       })}
       <Box flexGrow={1} />
       {current ? (
         <Text dimColor wrap="truncate-end">
-          {clip(`${current.event} ${JSON.stringify(current.args)}`, width)}
+          {clip(safe(`${current.event} ${JSON.stringify(current.args)}`), width)}
         </Text>
       ) : null}
     </Box>

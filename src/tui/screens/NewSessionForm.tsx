@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import { PROVIDER_CHOICES, type AppState, type FormField } from '../state';
 import { useColour } from '../theme';
+import { safe } from '../format';
 
 const LABELS: Record<FormField, string> = { provider: 'provider', cwd: 'directory', name: 'name', args: 'args' };
 const HINTS: Record<FormField, string> = {
@@ -25,7 +26,7 @@ export function NewSessionForm({ state, height }: { state: AppState; height: num
         const value =
           field === 'provider'
             ? PROVIDER_CHOICES.map((provider) => (provider === form.provider ? `[${provider}]` : ` ${provider} `)).join(' ')
-            : form[field];
+            : safe(form[field]);
         return (
           <Box key={field} flexDirection="column" marginTop={1}>
             <Text wrap="truncate-start">
@@ -37,7 +38,7 @@ export function NewSessionForm({ state, height }: { state: AppState; height: num
             </Text>
             {active ? <Text dimColor>{`             ${HINTS[field]}`}</Text> : null}
             {active && field === 'cwd' && form.completions.length > 0 ? (
-              <Text dimColor wrap="truncate-end">{`             ${form.completions.slice(0, 8).join('  ')}${form.completions.length > 8 ? `  … ${form.completions.length - 8} more` : ''}`}</Text>
+              <Text dimColor wrap="truncate-end">{`             ${safe(form.completions.slice(0, 8).join('  '))}${form.completions.length > 8 ? `  … ${form.completions.length - 8} more` : ''}`}</Text>
             ) : null}
           </Box>
         );
@@ -45,7 +46,7 @@ export function NewSessionForm({ state, height }: { state: AppState; height: num
       {form.error ? (
         <Box marginTop={1}>
           <Text color={colour('red')} wrap="wrap">
-            {form.error}
+            {safe(form.error)}
           </Text>
         </Box>
       ) : null}

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip } from '../format';
+import { clip, safe } from '../format';
 import type { AppState, Policy } from '../state';
 import { useColour } from '../theme';
 
@@ -25,7 +25,7 @@ export function PoliciesScreen({ state, height }: { state: AppState; height: num
           <Text key={item.id} inverse={isSelected} wrap="truncate-end">
             {isSelected ? '› ' : '  '}
             <Text color={colour(item.enabled ? 'green' : 'gray')}>{item.enabled ? '[x]' : '[ ]'}</Text>
-            {` ${clip(item.name, 24).padEnd(24)} ${String(item.priority).padStart(5)} ${String(item.rules.length).padStart(5)}  ${item.sessionId ? `session ${item.sessionId}` : 'global'}`}
+            {` ${clip(safe(item.name), 24).padEnd(24)} ${String(item.priority).padStart(5)} ${String(item.rules.length).padStart(5)}  ${item.sessionId ? `session ${safe(item.sessionId)}` : 'global'}`}
           </Text>
         );
       })}
@@ -39,7 +39,7 @@ function Rules({ policy, width, height }: { policy: Policy; width: number; heigh
   const rows = Math.max(1, height - 1);
   return (
     <Box flexDirection="column" height={height}>
-      <Text bold wrap="truncate-end">{`─ rules of ${policy.name}${policy.description ? `: ${policy.description}` : ''} `}</Text>
+      <Text bold wrap="truncate-end">{`─ rules of ${safe(policy.name)}${policy.description ? `: ${safe(policy.description)}` : ''} `}</Text>
       {policy.rules.slice(0, rows).map((rule, index) => {
         const criteria = [
           rule.tool !== undefined ? `tool=${[rule.tool].flat().join('|')}` : '',
@@ -53,7 +53,7 @@ function Rules({ policy, width, height }: { policy: Policy; width: number; heigh
             <Text color={colour(ACTION_COLOUR[rule.action])} bold>
               {rule.action.padEnd(5)}
             </Text>
-            {clip(` ${criteria.join(' ')}${rule.reason ? `  (${rule.reason})` : ''}`, Math.max(10, width - 11))}
+            {clip(safe(` ${criteria.join(' ')}${rule.reason ? `  (${rule.reason})` : ''}`), Math.max(10, width - 11))}
           </Text>
         );
       })}

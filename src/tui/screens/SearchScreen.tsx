@@ -1,12 +1,12 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatShortTime, printable, shortPath } from '../format';
+import { clip, formatShortTime, safe, shortPath } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
 /** A snippet with the daemon's <mark> highlights drawn bold and inverse; text the agent wrote cannot steer the terminal. */
 export function Marked({ text, width }: { text: string; width: number }): React.JSX.Element {
-  const parts = printable(text.replace(/\s+/g, ' ')).split(/(<mark>.*?<\/mark>)/);
+  const parts = safe(text).replace(/\s+/g, ' ').split(/(<mark>.*?<\/mark>)/);
   let room = width;
   const shown: React.JSX.Element[] = [];
   parts.forEach((part, index) => {
@@ -33,21 +33,21 @@ export function SearchScreen({ state, height }: { state: AppState; height: numbe
   return (
     <Box flexDirection="column" height={height}>
       <Text wrap="truncate-end">
-        <Text bold>{query ? `“${query}”` : 'search'}</Text>
+        <Text bold>{query ? `“${safe(query)}”` : 'search'}</Text>
         <Text dimColor>
           {loading ? '  searching…' : query && !error ? `  ${total}${totalExact ? '' : '+'} matching messages, ${hits.length} shown` : ''}
           {'  / types a query, enter opens the conversation'}
         </Text>
       </Text>
-      {error ? <Text color={colour('red')} wrap="truncate-end">{error}</Text> : null}
+      {error ? <Text color={colour('red')} wrap="truncate-end">{safe(error)}</Text> : null}
       {!query ? <Text dimColor>press / and type words, "a phrase", prefix*, or AND / OR / NOT</Text> : null}
       {hits.slice(first, first + rows).map((hit, index) => {
         const isSelected = first + index === selected;
         return (
           <Box key={`${hit.sessionId}:${hit.messageId}`} flexDirection="column">
             <Text inverse={isSelected} wrap="truncate-end">
-              {`${isSelected ? '›' : ' '} ${formatShortTime(hit.timestamp).padEnd(12)} ${(hit.tool ?? hit.role).padEnd(9)} ${clip(hit.title ?? hit.sessionId, 30)}  `}
-              <Text dimColor>{shortPath(hit.cwd ?? '', Math.max(8, width - 60))}</Text>
+              {`${isSelected ? '›' : ' '} ${formatShortTime(hit.timestamp).padEnd(12)} ${safe(hit.tool ?? hit.role).padEnd(9)} ${clip(safe(hit.title ?? hit.sessionId), 30)}  `}
+              <Text dimColor>{shortPath(safe(hit.cwd), Math.max(8, width - 60))}</Text>
             </Text>
             <Box paddingLeft={2}>
               <Marked text={hit.snippet} width={width - 2} />

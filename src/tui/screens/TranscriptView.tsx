@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { formatShortTime, printable } from '../format';
+import { formatShortTime, safe } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
@@ -14,16 +14,17 @@ export function TranscriptView({ state, height }: { state: AppState; height: num
   const shown = overlay.messages.slice(overlay.scroll, overlay.scroll + height);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
-      <Text inverse bold wrap="truncate-end">{` ${overlay.title} · message ${overlay.scroll + 1} of ${overlay.total} · j/k, pgup/pgdn, esc closes `}</Text>
+      <Text inverse bold wrap="truncate-end">{` ${safe(overlay.title)} · message ${overlay.scroll + 1} of ${overlay.total} · j/k, pgup/pgdn, esc closes `}</Text>
+      {overlay.loading ? <Text dimColor>loading the conversation…</Text> : null}
       {shown.map((message) => (
         <Box key={message.id} flexDirection="column" marginBottom={0}>
           <Text wrap="truncate-end">
             <Text color={colour(ROLE_COLOUR[message.role] ?? 'white')} bold>
-              {message.tool ? `${message.role} · ${message.tool}` : message.role}
+              {safe(message.tool ? `${message.role} · ${message.tool}` : message.role)}
             </Text>
             <Text dimColor>{`  ${formatShortTime(message.timestamp)}`}</Text>
           </Text>
-          <Text wrap="wrap">{printable(message.text || message.input || '').trim().slice(0, 4000) || ' '}</Text>
+          <Text wrap="wrap">{safe(message.text || message.input, true).trim().slice(0, 4000) || ' '}</Text>
         </Box>
       ))}
     </Box>
