@@ -110,6 +110,25 @@ const inkNeverInCi = {
   },
 };
 
+/**
+ * string-width (how Ink measures text) tells emoji by /^\p{RGI_Emoji}$/v: V8 takes about 50 ms to build and first
+ * run that one expression, on every start of the dashboard (its first frame has a "○"). For a width, a cluster that
+ * starts with an emoji-presentation character, a pictograph with VS16, a flag or a keycap is the same set; this
+ * pattern costs a fraction of a millisecond. The exact text is checked, as for yoga.
+ */
+const RGI_EMOJI = '/^\\p{RGI_Emoji}$/v';
+const stringWidthFastEmoji = {
+  name: 'string-width-fast-emoji',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      if (source.includes("from 'emoji-regex'")) return undefined; // an older string-width (used by wrap-ansi)
+      if (!source.includes(RGI_EMOJI)) throw new Error(`build: ${args.path} no longer tests emoji the way this build patches; see stringWidthFastEmoji in scripts/build.mjs`);
+      return { contents: source.replace(RGI_EMOJI, '/^(?:\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3)/u'), loader: 'js' };
+    });
+  },
+};
+
 /** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
 const noDevtools = {
   name: 'no-react-devtools',
@@ -122,7 +141,7 @@ const noDevtools = {
 
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch] : [])];
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   if (esm) {
     const leaks = Object.keys(result.metafile.inputs).filter((input) => ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'].some((forbidden) => input.includes(forbidden)));

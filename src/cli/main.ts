@@ -2,17 +2,27 @@ import { CommanderError } from 'commander';
 import { exitCodeFor, EXIT_CODES, isAppError } from '../core/errors';
 import { printError } from './output';
 import { buildProgram } from './program';
+import { openDashboard } from './commands/tui';
+import { resolvePaths } from '../core/paths';
 
 /** The `codepiper` executable: one top-level catch turns every error into one line and an exit code per family. */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const program = buildProgram();
-  if (argv.length <= 2) {
-    // In a terminal, no arguments opens the dashboard; in a pipe or a script, the help says what there is.
-    if (!(process.stdin.isTTY && process.stdout.isTTY)) {
-      program.outputHelp();
-      return;
+  const dashboard = argv.length <= 2 && process.stdin.isTTY && process.stdout.isTTY;
+  // In a terminal, no arguments opens the dashboard (without building the whole command line first: its start-up
+  // is what a user waits for); in a pipe or a script, the help says what there is.
+  const program = dashboard ? undefined : buildProgram();
+  if (!program) {
+    try {
+      await openDashboard(resolvePaths());
+    } catch (error) {
+      printError(isAppError(error) || error instanceof Error ? error.message : String(error));
+      process.exitCode = exitCodeFor(error);
     }
-    argv = [...argv, 'tui'];
+    return;
+  }
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return;
   }
   try {
     await program.parseAsync(argv);

@@ -18,6 +18,8 @@ const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
 const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 const SHOW_CURSOR = '\u001b[?25h';
 const HIDE_CURSOR = '\u001b[?25l';
+/** How long the first frame may wait for the session list already on its way. */
+const FIRST_LIST_WAIT_MS = 300;
 
 export interface TuiOptions {
   paths: Paths;
@@ -37,6 +39,12 @@ export async function runTui(options: TuiOptions): Promise<void> {
   if (!stdin.isTTY || !stdout.isTTY) throw new AppError('USAGE', 'the dashboard needs a terminal (stdin and stdout must be a TTY); the other commands work without one');
 
   const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
+  // The first frame lists the sessions when the list asked for during start-up is there (it usually is: the daemon
+  // answers while this module loads); it is not waited for long, and the controller's own connect follows anyway.
+  if (options.initialSessions) {
+    const early = await Promise.race([options.initialSessions.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), FIRST_LIST_WAIT_MS).unref())]);
+    if (early) store.dispatch({ type: 'sessions/loaded', sessions: early });
+  }
   const link = options.link ?? socketLink(options.paths);
   let instance: ReturnType<typeof render> | undefined;
   let restored = false;
@@ -88,7 +96,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
       patchConsole: false,
       maxFps: 30,
     });
-    void controller.start(options.initialSessions);
+    void controller.start(store.getState().sessions.length ? undefined : options.initialSessions);
     await instance.waitUntilExit();
   } finally {
     controller.stop();

@@ -1,20 +1,25 @@
 import { Command } from 'commander';
+import type { Paths } from '../../core/paths';
+import { createClient } from '../client';
 import { commandContext } from '../context';
 
 /** `codepiper tui`: the full-screen dashboard. Ink and React load only here (dist/tui.mjs, an ES module of its own). */
 export function tuiCommand(): Command {
-  return new Command('tui').description('open the full-screen dashboard (also what codepiper with no arguments does in a terminal)').action(async (_options: unknown, command: Command) => {
-    const context = commandContext(command);
-    // The list is asked for (starting the daemon if need be) while the dashboard's code loads, so that its first
-    // frame already shows the sessions.
-    const initialSessions = context
-      .client()
-      .call('sessions.list')
-      .then((answer) => answer.sessions);
-    initialSessions.catch(() => undefined); // the dashboard meets the same failure and shows it
-    const { runTui } = await import('../../tui/main');
-    await runTui({ paths: context.paths, initialSessions });
-    // Requests still in flight (a screen's data, a stream) must not hold the terminal back once the user quit.
-    process.exit(process.exitCode ?? 0);
-  });
+  return new Command('tui')
+    .description('open the full-screen dashboard (also what codepiper with no arguments does in a terminal)')
+    .action(async (_options: unknown, command: Command) => openDashboard(commandContext(command).paths));
+}
+
+/** Runs the dashboard until the user quits, then ends the process. */
+export async function openDashboard(paths: Paths): Promise<void> {
+  // The list is asked for (starting the daemon if need be) while the dashboard's code loads, so that its first frame
+  // already shows the sessions.
+  const initialSessions = createClient({ paths, autostart: true })
+    .call('sessions.list')
+    .then((answer) => answer.sessions);
+  initialSessions.catch(() => undefined); // the dashboard meets the same failure and shows it
+  const { runTui } = await import('../../tui/main');
+  await runTui({ paths, initialSessions });
+  // Requests still in flight (a screen's data, a stream) must not hold the terminal back once the user quit.
+  process.exit(process.exitCode ?? 0);
 }
