@@ -343,7 +343,7 @@ export class Controller {
       case 'session.send':
         return this.withSession((session) => this.prompt('send', `prompt for ${label(session)}`, '', session.id), true);
       case 'session.keys':
-        return this.withSession((session) => this.prompt('keys', `keys for ${label(session)} (e.g. esc, ctrl+c, enter, 1)`, '', session.id), true);
+        return this.withSession((session) => this.prompt('keys', `keys for ${label(session)} (esc ctrl+c enter 1 …)`, '', session.id), true);
       case 'session.rename':
         return this.withSession((session) => this.prompt('rename', `new name for ${session.id}`, session.name ?? '', session.id));
       case 'session.approve':
@@ -429,7 +429,7 @@ export class Controller {
       case 'policy.rules':
         return store.dispatch({ type: 'policies/rules' });
       case 'audit.filter':
-        return this.prompt('audit-filter', 'only decisions of session (id, prefix or name)', '', null);
+        return this.prompt('audit-filter', 'decisions of session (id or name)', '', null);
       case 'audit.selected-session': {
         const decision = state.audit.decisions[state.audit.selected];
         if (!decision?.sessionId) return this.notice('the selected decision has no session', 'error');
@@ -445,7 +445,7 @@ export class Controller {
         store.dispatch({ type: 'analytics/range', delta: command === 'analytics.next-range' ? 1 : -1 });
         return void this.loadAnalytics();
       case 'search.edit':
-        return this.prompt('search', 'search transcripts (words, "a phrase", prefix*, AND/OR/NOT)', '', null);
+        return this.prompt('search', 'search transcripts', '', null);
       case 'search.open':
         return void this.openHit();
       case 'help.down':
