@@ -87,6 +87,15 @@ describe('the dashboard in a terminal', () => {
     expect((await tui.exited).exitCode).toBe(0);
   });
 
+  it('refuses without a terminal, naming why, and prints the help for no arguments in a pipe', async () => {
+    const refused = await harness.run(['tui']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('codepiper: the dashboard needs a terminal (stdin and stdout must be a TTY); the other commands work without one\n');
+    const help = await harness.run([]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: codepiper/);
+  });
+
   it('restores the terminal when it is killed with SIGINT or SIGTERM', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color' }, cwd: harness.dir, cols: 80, rows: 24 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { AppError } from '../../core/errors';
 import type { Paths } from '../../core/paths';
 import { createClient } from '../client';
 import { commandContext } from '../context';
@@ -12,6 +13,9 @@ export function tuiCommand(): Command {
 
 /** Runs the dashboard until the user quits, then ends the process. */
 export async function openDashboard(paths: Paths): Promise<void> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new AppError('USAGE', 'the dashboard needs a terminal (stdin and stdout must be a TTY); the other commands work without one');
+  }
   // The list is asked for (starting the daemon if need be) while the dashboard's code loads, so that its first frame
   // already shows the sessions.
   const initialSessions = createClient({ paths, autostart: true })
