@@ -171,8 +171,9 @@ export class Controller {
     this.outputStream = undefined;
     this.outputFor = id;
     if (!id) return;
-    const stream = this.link.stream([`session:${id}:output`], (event) => {
-      if (event === 'output') this.refreshOutput();
+    // `changed` says that output arrived without carrying it: the pane re-reads the screen anyway.
+    const stream = this.link.stream([`session:${id}:changed`], (event) => {
+      if (event === 'changed') this.refreshOutput();
     });
     this.outputStream = stream;
     // The daemon ends a stream it could not deliver (a client that stopped reading, e.g. during a long attach):

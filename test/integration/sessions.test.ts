@@ -181,6 +181,33 @@ describe('sessions with the fake Claude Code', () => {
     await untilState(id, 'idle');
   });
 
+  it('says that output arrived, without the bytes and at most every 25 ms, on the changed topic', async () => {
+    const streamClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0 });
+    const stream = await streamClient.request({ method: 'GET', path: `/events?topic=session:${id}:changed` });
+    expect(stream.statusCode).toBe(200);
+    let text = '';
+    const reading = (async () => {
+      for await (const chunk of stream.body) text += chunk.toString();
+    })().catch(() => undefined);
+    await waitFor(() => text.includes('event: ready'), { what: 'the stream to be ready' });
+    const before = (await api('GET', `/sessions/${id}/output`)).json.seq as number;
+    const started = Date.now();
+    await send(id, 'flood 3000');
+    await untilScreen(id, /line 3000/);
+    const elapsed = Date.now() - started;
+    const changes = () => [...text.matchAll(/event: changed\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { session: string; seq: number });
+    await waitFor(() => changes().some((event) => event.seq >= before), { what: 'a changed event for the flood' });
+    expect(changes().every((event) => event.session === id)).toBe(true);
+    // Throttled: a few thousand lines of output make at most one event per 25 ms, not one per chunk.
+    const flood = changes().filter((event) => event.seq >= before);
+    expect(flood.length).toBeLessThanOrEqual(Math.ceil(elapsed / 25) + 2);
+    expect(text).not.toContain('event: output');
+    stream.body.destroy();
+    await reading;
+    await streamClient.destroy();
+    await untilState(id, 'idle');
+  });
+
   it('exit 0 is stopped, with the code recorded', async () => {
     await send(id, 'exit 0');
     const stopped = await untilState(id, 'stopped');
