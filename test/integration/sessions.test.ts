@@ -128,7 +128,7 @@ describe('sessions with the fake Claude Code', () => {
     // Two answers at once (a double key press, two clients): one is pressed, the other refused, nothing leaks.
     const both = await Promise.all([api('POST', `/sessions/${id}/permission`, { answer: 'approve' }), api('POST', `/sessions/${id}/permission`, { answer: 'approve' })]);
     expect(both.map((result) => result.status).sort()).toEqual([200, 409]);
-    expect(both.find((result) => result.status === 409)!.json.error.message).toMatch(/already answered/);
+    expect(both.find((result) => result.status === 409)!.json.error.message).toMatch(/was just answered/);
     await untilState(id, 'idle');
     expect(await screen(id)).toContain('● allowed Bash make');
     expect(await screen(id)).not.toMatch(/❯ 1/); // no stray "1" typed into the prompt
@@ -287,6 +287,31 @@ describe('sessions with the fake Codex', () => {
     await untilState(created.id, 'stopped');
     await api('POST', `/sessions/${created.id}/resume`);
     await untilScreen(created.id, new RegExp(`resumed ${agentId}`));
+  });
+});
+
+describe('sessions with the fake Codex, questions in a row', () => {
+  it('answers the next question too, though the state never left needs permission and no hook said so', async () => {
+    const created = await create({ provider: 'codex' });
+    await untilState(created.id, 'idle');
+    await send(created.id, 'work 1500');
+    await untilState(created.id, 'running');
+    await send(created.id, 'ask Bash first');
+    await send(created.id, 'ask Bash second');
+    await untilScreen(created.id, /\$ first/);
+    await untilState(created.id, 'needs_permission');
+    expect((await api('POST', `/sessions/${created.id}/permission`, { answer: 'approve' })).status).toBe(200);
+    await untilScreen(created.id, /● allowed Bash first/);
+    await untilScreen(created.id, /\$ second/);
+    const second = await waitFor(
+      async () => {
+        const result = await api('POST', `/sessions/${created.id}/permission`, { answer: 'deny' });
+        return result.status === 200 ? result : undefined;
+      },
+      { what: 'the second question to be answerable', timeoutMs: 5000, intervalMs: 200 },
+    );
+    expect(second.status).toBe(200);
+    await untilScreen(created.id, /● denied Bash second/);
   });
 });
 

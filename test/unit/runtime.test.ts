@@ -256,10 +256,15 @@ describe('launch and resume argv', () => {
 describe('answering a permission question', () => {
   const menu = '╭─ Bash ─╮\n│ Do you want to proceed?\n│ ❯ 1. Yes\n│   2. Yes, and don\'t ask again\n│   3. No, and tell Claude what to do differently (esc)';
   const quoted = 'Run shell command? (Y)es/(N)o [Yes]:\nAllow command?\n';
-  it('answers Claude Code and Codex with 1 / Esc, whatever else the screen shows', () => {
+  it('answers Claude Code and Codex with 1 / Esc when their menu is at the bottom, whatever else the screen shows', () => {
+    const codexMenu = 'Would you like to run the following command?\n  $ make\n› 1. Yes, proceed\n  2. No, and tell Codex what to do differently (esc)';
     for (const provider of ['claude-code', 'codex'] as const) {
-      expect(RUNTIMES[provider].permissionKeys(quoted + menu, 'approve')).toEqual([{ literal: '1' }]);
-      expect(RUNTIMES[provider].permissionKeys(quoted + menu, 'deny')).toEqual([{ key: 'Escape' }]);
+      for (const shown of [quoted + menu, quoted + codexMenu]) {
+        expect(RUNTIMES[provider].permissionKeys(shown, 'approve')).toEqual([{ literal: '1' }]);
+        expect(RUNTIMES[provider].permissionKeys(shown, 'deny')).toEqual([{ key: 'Escape' }]);
+      }
+      // A quoted question without the menu: no key, so no "1" lands in the prompt.
+      expect(RUNTIMES[provider].permissionKeys(`${quoted}\n────────\n❯ \n────────`, 'approve')).toBeUndefined();
     }
   });
   it('answers other programs by the question at the bottom of the screen only', () => {

@@ -38,9 +38,12 @@ export type PermissionAnswer = 'approve' | 'deny';
 
 /**
  * Claude Code's and Codex's permission menus are numbered: "1" picks "yes, this once" wherever the cursor is, Esc
- * is no. Nothing else on their screen changes that, whatever text the agent or a file shows above the menu.
+ * is no. Only their own menu, near the bottom of the screen, is answered: text that merely quotes a question above
+ * it does not make "1" land in the prompt.
  */
-function numberedMenuKeys(_screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+function numberedMenuKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+  const bottom = screen.split('\n').filter((line) => line.trim() !== '').slice(-12);
+  if (!bottom.some((line) => /^\W*[❯›>]?\s*1\.\s*Yes\b|Yes, allow once/.test(line))) return undefined;
   return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'Escape' }];
 }
 

@@ -49,6 +49,12 @@ export interface SessionManagerOptions {
 const HOOK_STATE_WINS_MS = 3000;
 
 /** What the manager holds for a session whose agent runs. */
+/**
+ * How long after an answer another is refused even if the screen changed: the agent redraws as it takes the first
+ * (and a late hook may still call it waiting); a question that is still there after this is the agent's next one.
+ */
+const ANSWER_SETTLE_MS = 1000;
+
 interface Live {
   id: string;
   paneId: string;
@@ -64,8 +70,11 @@ interface Live {
   killing: boolean;
   /** When a hook last set the state: a fresher hook beats a screen guess. */
   hookStateAt: number;
-  /** The pending permission question was answered; cleared when the state changes or the agent asks again. */
-  permissionAnswered: boolean;
+  /**
+   * When the pending permission question was answered, and the output generation then: a second answer waits until
+   * the state changes, or the screen has changed since and still asks (the agent's next question).
+   */
+  permissionAnswer: { at: number; generation: number } | undefined;
   /** Bumped by every output chunk, so an evaluation started before new output knows it is stale. */
   generation: number;
   ended: Promise<void>;
@@ -355,10 +364,11 @@ export class SessionManager {
     }
     // One answer per question: a second (a double key press, two clients) would land in whatever the agent shows
     // next. Taken before anything is awaited, so a concurrent call sees it; freed when the agent asks again.
-    if (live.permissionAnswered) {
-      throw new AppError('SESSION_NOT_WAITING', `session ${record.id}'s permission question was already answered; waiting for the agent to go on`);
+    const previous = live.permissionAnswer;
+    if (previous && (Date.now() - previous.at < ANSWER_SETTLE_MS || live.generation === previous.generation)) {
+      throw new AppError('SESSION_NOT_WAITING', `session ${record.id}'s permission question was just answered; waiting for the agent`);
     }
-    live.permissionAnswered = true;
+    live.permissionAnswer = { at: Date.now(), generation: live.generation };
     try {
       const screen = await this.capture(live.paneId, { ansi: false });
       const keys = live.runtime.permissionKeys(screen, answer);
@@ -368,7 +378,7 @@ export class SessionManager {
       this.options.preflight?.(record, 'terminal_keys', { keys: keys.map((key) => ('literal' in key ? key.literal : key.key)).join(' ') });
       await this.pressKeys(live, keys);
     } catch (error) {
-      live.permissionAnswered = false;
+      live.permissionAnswer = previous;
       throw error;
     }
     this.recordEvent(record.id, 'user', 'permission', { answer });
@@ -595,7 +605,7 @@ export class SessionManager {
       stopRequested: false,
       killing: false,
       hookStateAt: 0,
-      permissionAnswered: false,
+      permissionAnswer: undefined,
       generation: 0,
       ended,
       markEnded,
@@ -957,8 +967,6 @@ export class SessionManager {
   // ---- internals: state ----
 
   private setLiveState(live: Live, state: SessionState, source: StateSource): void {
-    // A permission hook while one is already pending is the next question: it may be answered in its turn.
-    if (state === 'needs_permission' && source === 'hook') live.permissionAnswered = false;
     if (live.state === state) return;
     if (this.transition(live.id, state, source)) live.state = state;
   }
@@ -973,7 +981,7 @@ export class SessionManager {
     const live = this.live.get(id);
     if (live) {
       live.state = to;
-      live.permissionAnswered = false;
+      live.permissionAnswer = undefined;
     }
     this.recordEvent(id, source, 'state', { from: record.state, to, ...(to === 'stopped' || to === 'crashed' ? { exitCode: exit.code, signal: exit.signal } : {}) }, at);
     this.publishSession(id);
