@@ -113,10 +113,13 @@ const inkNeverInCi = {
 /**
  * string-width (how Ink measures text) tells emoji by /^\p{RGI_Emoji}$/v: V8 takes about 50 ms to build and first
  * run that one expression, on every start of the dashboard (its first frame has a "○"). For a width, a cluster that
- * starts with an emoji-presentation character, a pictograph with VS16, a flag or a keycap is the same set; this
- * pattern costs a fraction of a millisecond. The exact text is checked, as for yoga.
+ * starts with an emoji-presentation character (not a lone regional indicator), a pictograph with VS16, a modifier
+ * base with a skin tone, a flag or a keycap is wide: the same verdict on every RGI emoji (compared over U+2000-2BFF,
+ * U+1F000-1FAFF with VS15/VS16/skin tones/keycaps, all flag pairs and ZWJ sequences), for a fraction of a
+ * millisecond. The exact text is checked, as for yoga.
  */
 const RGI_EMOJI = '/^\\p{RGI_Emoji}$/v';
+const FAST_EMOJI = '/^(?:(?!\\p{Regional_Indicator})\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F|\\p{Emoji_Modifier_Base}\\p{Emoji_Modifier}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3)/u';
 const stringWidthFastEmoji = {
   name: 'string-width-fast-emoji',
   setup(b) {
@@ -124,7 +127,7 @@ const stringWidthFastEmoji = {
       const source = fs.readFileSync(args.path, 'utf8');
       if (source.includes("from 'emoji-regex'")) return undefined; // an older string-width (used by wrap-ansi)
       if (!source.includes(RGI_EMOJI)) throw new Error(`build: ${args.path} no longer tests emoji the way this build patches; see stringWidthFastEmoji in scripts/build.mjs`);
-      return { contents: source.replace(RGI_EMOJI, '/^(?:\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3)/u'), loader: 'js' };
+      return { contents: source.replace(RGI_EMOJI, FAST_EMOJI), loader: 'js' };
     });
   },
 };

@@ -49,6 +49,10 @@ export class Controller {
 
   private readonly answering = new Set<string>();
   private transcriptRequest = 0;
+  private attaching = false;
+  /** Bumped by every connect: an older attempt still on its way stops at its next step. */
+  private connection = 0;
+  private followDelay = RECONNECT_MIN_MS;
 
   constructor(
     private readonly store: Store,
@@ -75,7 +79,9 @@ export class Controller {
     this.stopped = true;
     this.unsubscribe?.();
     this.mainStream?.close();
+    this.mainStream = undefined;
     this.outputStream?.close();
+    this.outputStream = undefined;
     for (const timer of [this.outputTimer, this.usageTimer, this.reconnectTimer, this.noticeTimer]) if (timer) clearTimeout(timer);
   }
 
@@ -92,11 +98,15 @@ export class Controller {
    */
   private async connect(mayStart: boolean): Promise<void> {
     if (this.stopped) return;
+    const attempt = ++this.connection;
+    const stale = () => this.stopped || attempt !== this.connection;
     try {
       if (mayStart) await this.link.callStarting('health');
+      if (stale()) return;
       await this.openMainStream();
+      if (stale()) return;
       const { sessions } = await this.link.call('sessions.list');
-      if (this.stopped) return;
+      if (stale()) return;
       this.store.dispatch({ type: 'sessions/loaded', sessions });
       this.reconnectDelay = RECONNECT_MIN_MS;
       // A new connection re-opens the selection's output stream and re-reads the screen's data (onStateChange).
@@ -105,7 +115,7 @@ export class Controller {
       this.store.dispatch({ type: 'connection', status: 'connected' });
       void this.loadUsage();
     } catch (error) {
-      this.lost(error);
+      if (!stale()) this.lost(error);
     }
   }
 
@@ -176,11 +186,15 @@ export class Controller {
       if (event === 'changed') this.refreshOutput();
     });
     this.outputStream = stream;
-    // The daemon ends a stream it could not deliver (a client that stopped reading, e.g. during a long attach):
-    // follow again, and read the screen, so that the pane does not freeze on what it last showed.
+    // The daemon ends a stream it could not deliver (a client that stopped reading): follow again, with a growing
+    // pause if it keeps ending, and read the screen, so that the pane does not freeze on what it last showed.
+    const opened = Date.now();
     const again = () => {
       if (this.stopped || this.outputStream !== stream || this.state.connection.status !== 'connected') return;
-      setTimeout(() => this.outputStream === stream && this.followOutput(id), RECONNECT_MIN_MS).unref?.();
+      this.followDelay = Date.now() - opened > RECONNECT_MAX_MS ? RECONNECT_MIN_MS : Math.min(RECONNECT_MAX_MS, this.followDelay * 2);
+      setTimeout(() => {
+        if (!this.stopped && this.outputStream === stream && this.state.connection.status === 'connected') this.followOutput(id);
+      }, this.followDelay).unref?.();
     };
     stream.done.then(again, again);
     this.refreshOutput();
@@ -340,6 +354,7 @@ export class Controller {
       case 'output.follow':
         return store.dispatch({ type: 'output/follow' });
       case 'session.attach':
+        if (this.attaching) return; // Enter twice would attach twice, one after the other
         return this.withSession((session) => void this.attach(session));
       case 'session.send':
         return this.withSession((session) => this.prompt('send', `prompt for ${label(session)}`, '', session.id), true);
@@ -584,13 +599,16 @@ export class Controller {
         cols: Math.max(20, this.state.size.columns),
         rows: Math.max(5, this.state.size.rows),
       });
-      this.store.dispatch({ type: 'overlay', overlay: null });
+      // Closed only if it is still this form: the user may have left it for another overlay meanwhile.
+      if (this.state.overlay?.kind === 'form') this.store.dispatch({ type: 'overlay', overlay: null });
       this.store.dispatch({ type: 'sessions/upsert', session });
       this.store.dispatch({ type: 'select/session', id: session.id });
       this.notice(`started ${label(session)}`);
     } catch (error) {
-      // The form stays open with what was typed, so a wrong directory or name is fixed in place.
-      this.store.dispatch({ type: 'form/error', error: messageOf(error) });
+      // The form stays open with what was typed, so a wrong directory or name is fixed in place; if it was closed
+      // meanwhile, the reason is a notice.
+      if (this.state.overlay?.kind === 'form') this.store.dispatch({ type: 'form/error', error: messageOf(error) });
+      else this.notice(messageOf(error), 'error');
     } finally {
       this.store.dispatch({ type: 'form/submitting', submitting: false });
     }
@@ -601,6 +619,7 @@ export class Controller {
    * terminal, and the daemon would drop them as too slow) and opened again on return.
    */
   private async attach(session: Session): Promise<void> {
+    this.attaching = true;
     await this.attempt(async () => {
       const tmux = await this.link.tmux();
       this.mainStream?.close();
@@ -613,7 +632,7 @@ export class Controller {
       } finally {
         await this.connect(false);
       }
-    });
+    }).finally(() => (this.attaching = false));
   }
 
   /** Runs a daemon call, turning a failure into a notice (and a lost connection into the reconnect loop). */

@@ -54,9 +54,13 @@ export function screenLine(line: string, colour: boolean): string {
   return kept ? `${text}\u001b[0m` : text;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANY_ESCAPE = /\u001b\](?:[^\u0007\u001b]|\u001b(?!\\))*(?:\u0007|\u001b\\)?|\u001b\[[0-9;:?<>=]*[ -/]*[@-~]|\u001b[ -/]*[0-~]?|\u009b[0-9;:?<>=]*[ -/]*[@-~]/g;
+/**
+ * Every sequence a terminal would act on: strings (OSC, DCS, SOS, PM, APC, 7- and 8-bit, ended by BEL or ST, or cut
+ * at a newline or the next escape so that an unterminated one cannot swallow what follows), CSI (7- and 8-bit, also
+ * cut off at the end), any other escape, and the bidirectional overrides that reorder what is shown.
+ */
+const SEQUENCES = String.raw`\u001b[\]PX^_][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?|[\u0090\u0098\u009d\u009e\u009f][^\u0007\u009c\u001b\n]*[\u0007\u009c]?|(?:\u001b\[|\u009b)[0-9;:?<>=]*[ -/]*(?:[@-~]|$)|\u001b[ -/]*[0-~]?|[\u202a-\u202e\u2066-\u2069]`;
+const ANY_ESCAPE = new RegExp(SEQUENCES, 'g');
 
-/** SGR (kept, captured), then what is dropped: OSC strings, other CSI sequences, other escapes, C0/C1 controls. */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /(\u001b\[[0-9;:]*m)|\u001b\](?:[^\u0007\u001b]|\u001b(?!\\))*(?:\u0007|\u001b\\)?|\u001b\[[0-9;:?<>=]*[ -/]*[@-~]|\u001b[ -/]*[0-~]?|[\u0000-\u001f\u007f-\u009f]/g;
+/** SGR (kept, captured), then every other sequence, then C0/C1 controls. */
+const UNSAFE = new RegExp(`(\u001b\\[[0-9;:]*m)|${SEQUENCES}|[\u0000-\u001f\u007f-\u009f]`, 'g');

@@ -209,8 +209,8 @@ function lookup(scope: Scope, name: string): Routed {
 function typedText(input: string, key: InkKey): string | undefined {
   if (key.ctrl || key.meta || key.escape || key.return || key.tab) return undefined;
   // eslint-disable-next-line no-control-regex
-  if (input === '' || /[\u0000-\u0009\u000b-\u001f\u007f]/.test(input)) return undefined;
-  return input;
+  if (input === '' || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(input)) return undefined;
+  return input.replace(/\t/g, ' ');
 }
 
 /** The keypress router: overlays first (they own the keyboard while open), then the screen, then global keys. */
@@ -243,11 +243,14 @@ export function routeKey(state: AppState, input: string, key: InkKey): Routed {
 
 const CONTROL_KEYS: Record<string, InkKey> = { '\r': { return: true }, '\n': { return: true }, '\t': { tab: true }, '\u007f': { backspace: true }, '\b': { backspace: true } };
 
+/** Commands a burst of keys may carry out one by one: moving around, nothing that acts on a session. */
+const BURST_SAFE = new Set<Command>(['select.next', 'select.prev', 'select.first', 'select.last', 'screen.sessions', 'screen.policies', 'screen.audit', 'screen.analytics', 'screen.search', 'transcript.up', 'transcript.down', 'help.down', 'help.up']);
+
 /**
  * A burst of keys that arrived together (fast typing, a terminal that batches, a paste) as the keypresses it holds,
- * for routeKey one at a time against the state each one leaves. In a text field a burst is text: newlines inside
- * it become spaces, a newline at its end is Enter. Anywhere else every character is its own key, so "kk" moves
- * twice and "ihello" opens the prompt and types into it.
+ * for routeKey one at a time. In a text field a burst is text: newlines inside it become spaces, a newline at its
+ * end is Enter. Anywhere else it is split only when every key of it just moves around ("kk", "jjj"): a paste that
+ * lands on a screen must not kill, stop or answer anything letter by letter, so any other burst is dropped.
  */
 export function splitKeys(state: AppState, input: string, key: InkKey): Array<{ input: string; key: InkKey }> {
   const flagged = Object.entries(key).some(([name, value]) => value === true && name !== 'shift');
@@ -259,7 +262,12 @@ export function splitKeys(state: AppState, input: string, key: InkKey): Array<{ 
     if (text !== input) pieces.push({ input: '\r', key: { return: true } });
     return pieces;
   }
-  return [...input].map((char) => ({ input: char, key: CONTROL_KEYS[char] ?? {} }));
+  const keys = [...input].map((char) => ({ input: char, key: CONTROL_KEYS[char] ?? {} }));
+  const safeToSplit = keys.every((press) => {
+    const routed = routeKey(state, press.input, press.key);
+    return routed !== null && 'command' in routed && BURST_SAFE.has(routed.command);
+  });
+  return safeToSplit ? keys : [];
 }
 
 /** The help screen's content, straight from the table: one section per scope, keys joined with "/". */

@@ -305,12 +305,17 @@ const ANCHOR_LINES = 3;
 function keptPlace(before: string[], scroll: number, after: string[]): number {
   const end = before.length - scroll;
   const anchor = before.slice(Math.max(0, end - ANCHOR_LINES), end);
-  if (anchor.length > 0) {
-    for (let start = after.length - anchor.length; start >= 0; start--) {
-      if (anchor.every((line, i) => after[start + i] === line)) return clamp(after.length - (start + anchor.length), 0, Math.max(0, after.length - 1));
-    }
+  const matches = (start: number) => anchor.every((line, i) => after[start + i] === line);
+  const fit = (start: number) => clamp(after.length - (start + anchor.length), 1, Math.max(1, after.length - 1));
+  if (anchor.length > 0 && anchor.some((line) => line.trim() !== '')) {
+    // The lines move up as old ones drop off the top: search from where they were towards the top first, then
+    // below, so that a repeated block (a rule, a prompt) is matched by its nearest copy, not the newest one.
+    const was = end - anchor.length;
+    for (let start = Math.min(was, after.length - anchor.length); start >= 0; start--) if (matches(start)) return fit(start);
+    for (let start = was + 1; start <= after.length - anchor.length; start++) if (matches(start)) return fit(start);
   }
-  return clamp(scroll, 0, Math.max(0, after.length - 1));
+  // Not found (the screen was redrawn, or the view ended in blank lines): keep the offset, never jump to following.
+  return clamp(scroll, 1, Math.max(1, after.length - 1));
 }
 
 /** Keeps the selection on the same session when the list reorders; picks the first when it is gone or unset. */

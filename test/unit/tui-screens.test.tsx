@@ -81,6 +81,7 @@ interface Call {
 /** The daemon's side of the link, answering from the fixtures; `emit` plays a message of an event stream. */
 function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<string, number> } = {}) {
   const calls: Call[] = [];
+  const answered: string[] = [];
   const streams = new Map<string, (event: string, data: unknown) => void>();
   let sessions = [...SESSIONS];
   const answer = (name: string, input: Record<string, unknown>): unknown => {
@@ -143,7 +144,11 @@ function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<stri
       calls.push({ name, input });
       const delay = options.slow?.[name];
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
-      return answer(name, input);
+      try {
+        return answer(name, input);
+      } finally {
+        answered.push(name);
+      }
     }) as DaemonLink['call'],
     callStarting: ((name: string, input?: Record<string, unknown>) => link.call(name as 'sessions.list', input as never)) as DaemonLink['callStarting'],
     stream(topics, onEvent) {
@@ -156,6 +161,7 @@ function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<stri
   return {
     link,
     calls,
+    answered,
     callsOf: (name: string) => calls.filter((call) => call.name === name).map((call) => call.input),
     emit: (topic: string, event: string, data: unknown) => streams.get(topic)?.(event, data),
   };
@@ -316,16 +322,20 @@ describe('the sessions screen', () => {
 });
 
 describe('keys that arrive together, and answers that arrive late', () => {
-  it('takes a burst of keys one by one: kk moves twice, "ihello" + Enter opens the prompt and sends', async () => {
+  it('moves for a burst of movement keys, and ignores a paste that lands outside a field', async () => {
     const tui = await open();
     await tui.until(/─ reviewer/);
     await tui.press('jj');
     await tui.until(/─ old-run · claude-code · stopped/);
     await tui.press('kk');
     await tui.until(/─ reviewer/);
-    await tui.press('jifix it\r');
-    await waitFor(() => tui.callsOf('sessions.send').length === 1, { what: 'the send call' });
-    expect(tui.callsOf('sessions.send')).toEqual([{ id: 'aaaa1111', text: 'fix it', newline: true }]);
+    await tui.press('Oxygen'); // x then y would kill the session, letter by letter
+    await tui.press('ifix it\r');
+    await tui.press('j'); // keys are handled in order: once this moved, the pastes were handled (and ignored)
+    await tui.until(/─ builder/);
+    expect(tui.callsOf('sessions.kill')).toEqual([]);
+    expect(tui.callsOf('sessions.send')).toEqual([]);
+    expect(tui.frame()).not.toMatch(/kill reviewer now/);
   });
 
   it('sends a pasted line ending in a newline, inner newlines as spaces', async () => {
@@ -354,7 +364,8 @@ describe('keys that arrive together, and answers that arrive late', () => {
     await tui.press(ENTER);
     await tui.until(/loading the conversation/);
     await tui.press(ESC, '/', 'typed meanwhile');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // past the slow answer: it must not replace the prompt
+    await waitFor(() => tui.answered.includes('library.get'), { what: 'the slow conversation to arrive' }); // it must not replace the prompt
+    await new Promise((resolve) => setImmediate(resolve));
     expect(tui.frame()).toMatch(/search transcripts.*: typed meanwhile/);
     expect(tui.frame()).not.toMatch(/message 2 of 2/);
 

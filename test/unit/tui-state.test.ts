@@ -91,6 +91,20 @@ describe('the sessions list', () => {
     expect(state.output.scroll).toBe(60);
   });
 
+  it('matches a repeated block by its nearest copy, and never jumps a reader back to following', () => {
+    const screen = (n: number) => [`para ${n}`, '', '────────', ''];
+    const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => screen(from + i)).flat().join('\n');
+    let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'output/loaded', sessionId: 'd', text: lines(0, 100) });
+    state = apply(state, { type: 'output/scroll', delta: 41 }); // the view ends just under "para 89"
+    const bottomLine = (s: AppState) => s.output.lines.length - 1 - s.output.scroll;
+    const near = (s: AppState) => s.output.lines.slice(Math.max(0, bottomLine(s) - 4), bottomLine(s) + 1).find((line) => line.startsWith('para'));
+    expect(near(state)).toBe('para 89');
+    state = apply(state, { type: 'output/loaded', sessionId: 'd', text: lines(0, 110) });
+    expect(near(state)).toBe('para 89');
+    state = apply(state, { type: 'output/loaded', sessionId: 'd', text: 'the screen was cleared' });
+    expect(state.output.scroll).toBeGreaterThan(0);
+  });
+
   it('keeps a reader scrolled back in place while output grows, and follows again on request', () => {
     let state = apply(initialState(), { type: 'sessions/loaded', sessions: list }, { type: 'output/loaded', sessionId: 'd', text: 'one\ntwo\nthree' });
     state = apply(state, { type: 'output/scroll', delta: 2 });
@@ -181,10 +195,15 @@ describe('the keybinding table and the key router', () => {
   it('splits a burst into keys, except text typed into a field', () => {
     const plain = initialState();
     expect(splitKeys(plain, 'kk', {})).toEqual([{ input: 'k', key: {} }, { input: 'k', key: {} }]);
-    expect(splitKeys(plain, 'i\r', {})).toEqual([{ input: 'i', key: {} }, { input: '\r', key: { return: true } }]);
+    expect(splitKeys(plain, 'jG', {})).toEqual([{ input: 'j', key: {} }, { input: 'G', key: {} }]);
+    // A paste that lands on a screen does nothing: letter by letter it would kill (x, y), stop (s), attach (Enter).
+    expect(splitKeys(plain, 'xy', {})).toEqual([]);
+    expect(splitKeys(plain, 'i\r', {})).toEqual([]);
+    expect(splitKeys(plain, 'Oxygen', {})).toEqual([]);
     expect(splitKeys(plain, '', { upArrow: true })).toEqual([{ input: '', key: { upArrow: true } }]);
     const typing: AppState = { ...plain, overlay: { kind: 'prompt', purpose: 'send', label: 'x', value: '', sessionId: 'a' } };
     expect(splitKeys(typing, 'two words', {})).toEqual([{ input: 'two words', key: {} }]);
+    expect(routeKey(typing, 'one\ttwo', {})).toEqual({ edit: { insert: 'one two' } });
     expect(splitKeys(typing, 'a\r\nb\n', {})).toEqual([{ input: 'a\nb', key: {} }, { input: '\r', key: { return: true } }]);
   });
 

@@ -14,17 +14,17 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
   const overlay = state.overlay;
   let line: React.JSX.Element | null = null;
   if (overlay?.kind === 'prompt') {
-    const room = Math.max(10, width - overlay.label.length - 4);
-    const value = [...overlay.value];
-    const shown = value.length > room ? `…${value.slice(-(room - 1)).join('')}` : overlay.value;
+    // The end of what is typed stays in sight: Ink cuts the start by display width (CJK and emoji count double).
     line = (
-      <Text>
+      <Box>
         <Text bold color={colour('cyan')}>
-          {safe(overlay.label)}:
-        </Text>{' '}
-        {shown}
+          {safe(overlay.label)}:{' '}
+        </Text>
+        <Box flexShrink={1}>
+          <Text wrap="truncate-start">{safe(overlay.value)}</Text>
+        </Box>
         <Text inverse> </Text>
-      </Text>
+      </Box>
     );
   } else if (overlay?.kind === 'confirm') {
     line = (
