@@ -481,7 +481,9 @@ describe('tmux under our feet', () => {
     await untilScreen(created.id, /^still heard\nstill heard$/m);
     // The output reached the daemon's stream: it made the session run, then go idle.
     await waitFor(async () => (await events(created.id)).some((event) => event.id > before && event.type === 'state' && event.data.to === 'running'), { what: 'the output to be seen' });
-    await untilState(created.id, 'idle');
+    await untilState(created.id, 'idle').catch(async (error) => {
+      throw new Error(`${(error as Error).message}\n${JSON.stringify((await events(created.id)).slice(-8))}\n${await screen(created.id)}`);
+    });
     await api('POST', `/sessions/${created.id}/keys`, { keys: ['ctrl+d'] });
     expect((await untilState(created.id, 'stopped')).exitCode).toBe(0);
   });

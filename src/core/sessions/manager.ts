@@ -55,6 +55,9 @@ const HOOK_STATE_WINS_MS = 3000;
  */
 const ANSWER_SETTLE_MS = 1000;
 
+/** Failed screen reads in a row that are retried before the next output has to trigger another. */
+const CAPTURE_RETRIES = 5;
+
 interface Live {
   id: string;
   paneId: string;
@@ -75,6 +78,8 @@ interface Live {
    * the state changes, or the screen has changed since and still asks (the agent's next question).
    */
   permissionAnswer: { at: number; generation: number } | undefined;
+  /** Screen reads that failed in a row (retried a few times; see evaluate). */
+  captureFailures: number;
   /** Bumped by every output chunk, so an evaluation started before new output knows it is stale. */
   generation: number;
   ended: Promise<void>;
@@ -606,6 +611,7 @@ export class SessionManager {
       killing: false,
       hookStateAt: 0,
       permissionAnswer: undefined,
+      captureFailures: 0,
       generation: 0,
       ended,
       markEnded,
@@ -661,8 +667,15 @@ export class SessionManager {
     let screen: string;
     try {
       screen = await this.capture(live.paneId, { ansi: false });
+      live.captureFailures = 0;
     } catch {
-      return; // the pane went away meanwhile; its death is reported separately
+      // The pane went away (its death is reported separately), or tmux could not answer just now (the control
+      // client reconnecting): look again shortly, a few times, so that a session does not stay "running" for want
+      // of one more read when no further output comes to trigger it.
+      if (this.live.get(live.id) === live && ++live.captureFailures <= CAPTURE_RETRIES && !live.quietTimer) {
+        live.quietTimer = setTimeout(() => void this.evaluate(live, confirming), QUIET_MS);
+      }
+      return;
     }
     if (this.live.get(live.id) !== live || live.generation !== generation) return;
     const record = this.store.get(live.id);
