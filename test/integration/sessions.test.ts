@@ -418,6 +418,47 @@ describe('bad input', () => {
   });
 });
 
+// Before the -9 test on purpose. tmux 3.3a's server segfaults now and then ("segfault at f0" in dmesg: a NULL
+// session) when a session with a control client attached is destroyed; after the -9 test's adoption, killing the
+// control session here brought the whole server down in about one run of three, and every agent with it. That is
+// tmux's bug (not ours to test here); in this order it has not happened in five runs.
+describe('tmux under our feet', () => {
+  it('reconnects when the control session is killed, and still sees output and exits', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const created = await create({ provider: 'command', args: ['cat'] });
+    await untilState(created.id, 'idle');
+    spawnSync('tmux', ['-L', harness.tmuxSocket, 'kill-session', '-t', '=cp-control']);
+    await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'has-session', '-t', '=cp-control']).status === 0, { what: 'a new control session' });
+    // Input is refused while no control client is attached; once one is, the session's window is linked again.
+    const before = Math.max(...(await events(created.id)).map((event) => event.id));
+    await waitFor(async () => (await api('POST', `/sessions/${created.id}/send`, { text: 'still heard' })).status === 200, { what: 'input to be taken again', intervalMs: 100 }).catch(
+      async (error) => {
+        const { readFileSync } = await import('node:fs');
+        throw new Error(`${(error as Error).message}\n${readFileSync(path.join(harness.home, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n')}`);
+      },
+    );
+    await untilScreen(created.id, /^still heard\nstill heard$/m);
+    // The output reached the daemon's stream: it made the session run, then go idle.
+    await waitFor(async () => (await events(created.id)).some((event) => event.id > before && event.type === 'state' && event.data.to === 'running'), { what: 'the output to be seen' });
+    await untilState(created.id, 'idle').catch(async (error) => {
+      throw new Error(`${(error as Error).message}\n${JSON.stringify((await events(created.id)).slice(-8))}\n${await screen(created.id)}`);
+    });
+    await api('POST', `/sessions/${created.id}/keys`, { keys: ['ctrl+d'] });
+    expect((await untilState(created.id, 'stopped')).exitCode).toBe(0);
+  });
+
+  it('lets go of ended windows, and kill removes an ended session\'s window', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const windows = () => spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-windows', '-a', '-F', '#{session_name} #{window_id}'], { encoding: 'utf8' }).stdout;
+    const created = await create({ provider: 'command', args: ['true'] });
+    await untilState(created.id, 'stopped');
+    const windowId = await waitFor(() => new RegExp(`^cp-${created.id} (@\\d+)$`, 'm').exec(windows())?.[1], { what: 'its window' });
+    await waitFor(() => !windows().includes(`cp-control ${windowId}`), { what: 'the control session to let go of it' });
+    await api('POST', `/sessions/${created.id}/kill`);
+    expect(windows()).not.toContain(windowId + '\n');
+  });
+});
+
 describe('a daemon killed with -9', () => {
   it('re-adopts live sessions with their state, output and events, and marks the dead ones', async () => {
     const survivor = await create({ provider: 'claude-code', name: 'survivor' });
@@ -460,43 +501,6 @@ describe('a daemon killed with -9', () => {
     const logs = await harness.run(['logs', 'survivor']);
     expect(logs.stdout).toMatch(/process created/);
     expect(logs.stdout).toMatch(/process adopted/);
-  });
-});
-
-describe('tmux under our feet', () => {
-  it('reconnects when the control session is killed, and still sees output and exits', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const created = await create({ provider: 'command', args: ['cat'] });
-    await untilState(created.id, 'idle');
-    spawnSync('tmux', ['-L', harness.tmuxSocket, 'kill-session', '-t', '=cp-control']);
-    await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'has-session', '-t', '=cp-control']).status === 0, { what: 'a new control session' });
-    // Input is refused while no control client is attached; once one is, the session's window is linked again.
-    const before = Math.max(...(await events(created.id)).map((event) => event.id));
-    await waitFor(async () => (await api('POST', `/sessions/${created.id}/send`, { text: 'still heard' })).status === 200, { what: 'input to be taken again', intervalMs: 100 }).catch(
-      async (error) => {
-        const { readFileSync } = await import('node:fs');
-        throw new Error(`${(error as Error).message}\n${readFileSync(path.join(harness.home, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n')}`);
-      },
-    );
-    await untilScreen(created.id, /^still heard\nstill heard$/m);
-    // The output reached the daemon's stream: it made the session run, then go idle.
-    await waitFor(async () => (await events(created.id)).some((event) => event.id > before && event.type === 'state' && event.data.to === 'running'), { what: 'the output to be seen' });
-    await untilState(created.id, 'idle').catch(async (error) => {
-      throw new Error(`${(error as Error).message}\n${JSON.stringify((await events(created.id)).slice(-8))}\n${await screen(created.id)}`);
-    });
-    await api('POST', `/sessions/${created.id}/keys`, { keys: ['ctrl+d'] });
-    expect((await untilState(created.id, 'stopped')).exitCode).toBe(0);
-  });
-
-  it('lets go of ended windows, and kill removes an ended session\'s window', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const windows = () => spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-windows', '-a', '-F', '#{session_name} #{window_id}'], { encoding: 'utf8' }).stdout;
-    const created = await create({ provider: 'command', args: ['true'] });
-    await untilState(created.id, 'stopped');
-    const windowId = await waitFor(() => new RegExp(`^cp-${created.id} (@\\d+)$`, 'm').exec(windows())?.[1], { what: 'its window' });
-    await waitFor(() => !windows().includes(`cp-control ${windowId}`), { what: 'the control session to let go of it' });
-    await api('POST', `/sessions/${created.id}/kill`);
-    expect(windows()).not.toContain(windowId + '\n');
   });
 });
 

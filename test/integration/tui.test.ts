@@ -103,7 +103,7 @@ describe('the dashboard in a terminal', () => {
       process.kill(tui.pid, signal);
       await tui.exited;
       expect(tui.raw().slice(tui.raw().lastIndexOf('\u001b[?1049h'))).toContain('\u001b[?1049l');
-      expect(tui.text()).not.toMatch(/1 Sessions/); // the main screen is back
+      await tui.waitFor((screen) => !/1 Sessions/.test(screen), 'the main screen back'); // once the emulator has read it all
     }
   });
 });

@@ -800,10 +800,11 @@ export class SessionManager {
         'set', '-g', 'escape-time', '10', THEN,
         'set', '-g', 'default-terminal', 'screen-256color', THEN,
         'set', '-g', 'status-left-length', '40', THEN,
+        'set', '-g', 'status-right-length', '40', THEN,
         'set', '-g', 'status-left', '[codepiper #{session_name}] ', THEN,
-        // A client inside another tmux (its terminal is tmux's own, "tmux-*" or "screen*") gets C-b taken by the outer
-        // one: C-b C-b d reaches this server.
-        'set', '-g', 'status-right', '#{?#{m/r:^(tmux|screen),#{client_termname}},detach: C-b C-b d,detach: C-b d} ',
+        // Inside another tmux the outer one takes C-b: C-b C-b d reaches this server. Plain text: a format that reads
+        // the client's terminal is also expanded for the control client, which has none.
+        'set', '-g', 'status-right', 'detach: C-b d (in tmux: C-b C-b d) ',
       ]);
       if ((await this.tmux.query(['has-session', '-t', `=${CONTROL_SESSION}`])) === undefined) {
         // Its one pane runs `true` and stays dead (remain-on-exit): the control session costs no process at all.
