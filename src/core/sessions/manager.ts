@@ -802,8 +802,8 @@ export class SessionManager {
         'set', '-g', 'status-left-length', '40', THEN,
         'set', '-g', 'status-right-length', '40', THEN,
         'set', '-g', 'status-left', '[codepiper #{session_name}] ', THEN,
-        // Inside another tmux the outer one takes C-b: C-b C-b d reaches this server. Plain text: a format that reads
-        // the client's terminal is also expanded for the control client, which has none.
+        // Inside another tmux the outer one takes C-b: C-b C-b d reaches this server. Both are said, in plain text,
+        // rather than guessed per client from its terminal name.
         'set', '-g', 'status-right', 'detach: C-b d (in tmux: C-b C-b d) ',
       ]);
       if ((await this.tmux.query(['has-session', '-t', `=${CONTROL_SESSION}`])) === undefined) {
