@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchTools, CorpusDaemon, formatColumns, listFiles, median, optionValue, parseRuns, parseSize, percentile, prepareCorpus, timeCommand, warmPageCache } from './lib.mjs';
+import { benchTools, cleanUpOnSignals, CorpusDaemon, formatColumns, listFiles, median, optionValue, parseRuns, parseSize, percentile, prepareCorpus, runBench, timeCommand, warmPageCache } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -82,13 +82,7 @@ function cleanup() {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`\nanalytics bench: ${signal}, cleaning up\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanUpOnSignals('analytics', cleanup);
 
 // ---- ccusage ----
 
@@ -538,15 +532,4 @@ function report(r) {
   return lines.join('\n');
 }
 
-let exitCode = 0;
-try {
-  const result = await main();
-  console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
-} catch (error) {
-  console.error(`analytics bench failed: ${error.stack ?? error}`);
-  if (daemon?.log.length) console.error(`daemon log (last lines):\n${daemon.log.slice(-20).join('\n')}`);
-  exitCode = 1;
-} finally {
-  cleanup();
-}
-process.exit(exitCode);
+await runBench({ name: 'analytics', main, report, asJson, cleanup, daemonLog: () => daemon?.log });

@@ -21,7 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatColumns, median, now, parseRuns, percentile, requestJson, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
+import { cleanUpOnSignals, formatColumns, median, now, parseRuns, percentile, requestJson, runBench, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -112,13 +112,7 @@ function cleanup() {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`\nhooks bench: ${signal}, cleaning up\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanUpOnSignals('hooks', cleanup);
 
 // ---- the daemon's API ----
 
@@ -484,15 +478,4 @@ function report(r) {
   return lines.join('\n');
 }
 
-let exitCode = 0;
-try {
-  const result = await main();
-  console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
-} catch (error) {
-  console.error(`hooks bench failed: ${error.stack ?? error}`);
-  if (daemonLog.length) console.error(`daemon log (last lines):\n${daemonLog.slice(-20).join('\n')}`);
-  exitCode = 1;
-} finally {
-  cleanup();
-}
-process.exit(exitCode);
+await runBench({ name: 'hooks', main, report, asJson, cleanup, daemonLog: () => daemonLog });

@@ -285,3 +285,34 @@ export function benchTools(root, specs) {
   }
   return modules;
 }
+
+/** Ctrl-C, kill and hang-up clean up as the normal end does; `cleanup` is synchronous and safe to call twice. */
+export function cleanUpOnSignals(name, cleanup) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${name} bench: ${signal}, cleaning up\n`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * A benchmark's run from start to exit: its report (or the result as JSON with --json), or on a failure the error and
+ * the daemon's last log lines; clean-up in every case; exit status 0 or 1.
+ */
+export async function runBench({ name, main, report, asJson, cleanup, daemonLog = () => [] }) {
+  let exitCode = 0;
+  try {
+    const result = await main();
+    console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
+  } catch (error) {
+    console.error(`${name} bench failed: ${error.stack ?? error}`);
+    const log = daemonLog() ?? [];
+    if (log.length) console.error(`daemon log (last lines):\n${log.slice(-20).join('\n')}`);
+    exitCode = 1;
+  } finally {
+    cleanup();
+  }
+  process.exit(exitCode);
+}

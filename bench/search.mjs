@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEARCH_WORDS } from './corpus.mjs';
-import { CorpusDaemon, formatColumns, listFiles, median, now, optionValue, parseRuns, parseSize, percentile, prepareCorpus, warmPageCache } from './lib.mjs';
+import { cleanUpOnSignals, CorpusDaemon, formatColumns, listFiles, median, now, optionValue, parseRuns, parseSize, percentile, prepareCorpus, runBench, warmPageCache } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -73,13 +73,7 @@ function cleanup() {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`\nsearch bench: ${signal}, cleaning up\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanUpOnSignals('search', cleanup);
 
 // ---- grep ----
 
@@ -284,15 +278,4 @@ function report(r) {
   return lines.join('\n');
 }
 
-let exitCode = 0;
-try {
-  const result = await main();
-  console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
-} catch (error) {
-  console.error(`search bench failed: ${error.stack ?? error}`);
-  if (daemon?.log.length) console.error(`daemon log (last lines):\n${daemon.log.slice(-20).join('\n')}`);
-  exitCode = 1;
-} finally {
-  cleanup();
-}
-process.exit(exitCode);
+await runBench({ name: 'search', main, report, asJson, cleanup, daemonLog: () => daemon?.log });

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { formatColumns, median, now, percentile, requestJson, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
+import { cleanUpOnSignals, formatColumns, median, now, percentile, requestJson, runBench, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -134,13 +134,7 @@ function cleanup() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`\nsessions bench: ${signal}, cleaning up\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanUpOnSignals('sessions', cleanup);
 
 // ---- the daemon's API ----
 
@@ -446,15 +440,4 @@ function report(r) {
   return lines.join('\n');
 }
 
-let exitCode = 0;
-try {
-  const result = await main();
-  console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
-} catch (error) {
-  console.error(`sessions bench failed: ${error.stack ?? error}`);
-  if (daemonLog.length) console.error(`daemon log (last lines):\n${daemonLog.slice(-20).join('\n')}`);
-  exitCode = 1;
-} finally {
-  cleanup();
-}
-process.exit(exitCode);
+await runBench({ name: 'sessions', main, report, asJson, cleanup, daemonLog: () => daemonLog });

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { formatColumns, median, now, parseRuns, percentile, running, sleepSync } from './lib.mjs';
+import { cleanUpOnSignals, formatColumns, median, now, parseRuns, percentile, runBench, running, sleepSync } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const pty = require('node-pty');
@@ -158,13 +158,7 @@ function cleanup() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    process.stderr.write(`\ntui bench: ${signal}, cleaning up\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+cleanUpOnSignals('tui', cleanup);
 
 // ---- a process in a pseudo-terminal ----
 
@@ -599,14 +593,4 @@ function report(r) {
   return lines.join('\n');
 }
 
-let exitCode = 0;
-try {
-  const result = await main();
-  console.log(asJson ? JSON.stringify(result, null, 2) : report(result));
-} catch (error) {
-  console.error(`tui bench failed: ${error.stack ?? error}`);
-  exitCode = 1;
-} finally {
-  cleanup();
-}
-process.exit(exitCode);
+await runBench({ name: 'tui', main, report, asJson, cleanup });
