@@ -17,34 +17,13 @@ import { Controller, type Host } from '../../src/tui/controller';
 import type { DaemonLink } from '../../src/tui/link';
 import { initialState, type Decision, type Policy, type Session } from '../../src/tui/state';
 import { createStore } from '../../src/tui/store';
+import { sessionFixture } from '../helpers/session-fixture';
 import { waitFor } from '../helpers/wait';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
 function session(id: string, name: string, state: Session['state'], minutesAgo: number, provider: Session['provider'] = 'claude-code'): Session {
-  const at = new Date(NOW - minutesAgo * 60_000).toISOString();
-  return {
-    id,
-    name,
-    provider,
-    cwd: `/work/${name}`,
-    args: [],
-    envKeys: [],
-    dangerousMode: false,
-    billingMode: null,
-    cols: 120,
-    rows: 40,
-    tmuxSession: `cp-${id}`,
-    agentSessionId: null,
-    transcriptPath: null,
-    state,
-    stateSource: 'screen',
-    stateSince: at,
-    exitCode: null,
-    exitSignal: null,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return sessionFixture({ id, name, provider, cwd: `/work/${name}`, state, createdAt: new Date(NOW - minutesAgo * 60_000).toISOString() });
 }
 
 const SESSIONS = [session('aaaa1111', 'builder', 'idle', 5), session('bbbb2222', 'reviewer', 'needs_permission', 2, 'codex'), session('cccc3333', 'old-run', 'stopped', 90)];

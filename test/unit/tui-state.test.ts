@@ -6,30 +6,10 @@ import { completeDirectory, splitArgs } from '../../src/tui/completion';
 import { safe, screenLine, shortPath } from '../../src/tui/format';
 import { BINDINGS, helpSections, keyName, routeKey, splitKeys, type Command } from '../../src/tui/keybindings';
 import { initialState, OUTPUT_LINES, reducer, type Action, type AppState, type Session } from '../../src/tui/state';
+import { sessionFixture } from '../helpers/session-fixture';
 
 function session(id: string, state: Session['state'], createdAt: string, name: string | null = id): Session {
-  return {
-    id,
-    name,
-    provider: 'claude-code',
-    cwd: '/work',
-    args: [],
-    envKeys: [],
-    dangerousMode: false,
-    billingMode: null,
-    cols: 120,
-    rows: 40,
-    tmuxSession: `cp-${id}`,
-    agentSessionId: null,
-    transcriptPath: null,
-    state,
-    stateSource: 'screen',
-    stateSince: createdAt,
-    exitCode: null,
-    exitSignal: null,
-    createdAt,
-    updatedAt: createdAt,
-  };
+  return sessionFixture({ id, name, state, createdAt });
 }
 
 const apply = (state: AppState, ...actions: Action[]) => actions.reduce(reducer, state);
