@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { underDirectory } from '../transcripts/scope';
+import { Conditions, underDirectory } from '../transcripts/scope';
 import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
 /** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
@@ -61,34 +61,21 @@ export class Analytics {
 
   /** `AND ...` restricting a rollup (or messages) table's session_id column, with its parameters. */
   private scope(filter: AnalyticsFilter, column = 'session_id'): { sql: string; params: unknown[] } {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (filter.sessionId !== undefined) {
-      clauses.push(`${column} = ?`);
-      params.push(filter.sessionId);
-    }
+    const scope = new Conditions();
+    if (filter.sessionId !== undefined) scope.add(`${column} = ?`, filter.sessionId);
     if (filter.cwd) {
       const under = underDirectory('cwd', filter.cwd);
-      clauses.push(`${column} IN (SELECT id FROM library_sessions WHERE ${under.sql})`);
-      params.push(...under.params);
+      scope.add(`${column} IN (SELECT id FROM library_sessions WHERE ${under.sql})`, ...under.params);
     }
-    return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
+    return { sql: scope.clauses.map((c) => ` AND ${c}`).join(''), params: scope.params };
   }
 
   /** Managed sessions running now, per provider, within the filter's directory or session (the range does not apply). */
   private liveSessions(filter: AnalyticsFilter): Array<{ provider: string; n: number }> {
-    const clauses = [`state IN ${LIVE_STATES}`];
-    const params: unknown[] = [];
-    if (filter.cwd) {
-      const under = underDirectory('cwd', filter.cwd);
-      clauses.push(under.sql);
-      params.push(...under.params);
-    }
-    if (filter.sessionId !== undefined) {
-      clauses.push('agent_session_id = (SELECT external_id FROM library_sessions WHERE id = ?)');
-      params.push(filter.sessionId);
-    }
-    return this.db.prepare<unknown[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE ${clauses.join(' AND ')} GROUP BY provider`).all(...params);
+    const where = new Conditions().add(`state IN ${LIVE_STATES}`);
+    if (filter.cwd) where.under('cwd', filter.cwd);
+    if (filter.sessionId !== undefined) where.add('agent_session_id = (SELECT external_id FROM library_sessions WHERE id = ?)', filter.sessionId);
+    return this.db.prepare<unknown[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE ${where.joined()} GROUP BY provider`).all(...where.params);
   }
 
   overview(filter: AnalyticsFilter) {
@@ -285,13 +272,11 @@ export class Analytics {
   /** Policy decisions per day and decision (managed sessions only: the policy engine decides for those). */
   policyDecisions(filter: RangeInput & { managedSessionId?: string }) {
     const range = resolveRange(filter);
-    const clauses = ['at >= ?', 'at < ?'];
-    const params: unknown[] = [range.start === null ? '' : new Date(range.start).toISOString(), range.end === null ? '9' : new Date(range.end).toISOString()];
-    if (filter.managedSessionId) {
-      clauses.push('session_id = ?');
-      params.push(filter.managedSessionId);
-    }
-    const rows = this.db.prepare<unknown[], { at: string; decision: string }>(`SELECT at, decision FROM policy_decisions WHERE ${clauses.join(' AND ')}`).all(...params);
+    const where = new Conditions()
+      .add('at >= ?', range.start === null ? '' : new Date(range.start).toISOString())
+      .add('at < ?', range.end === null ? '9' : new Date(range.end).toISOString());
+    if (filter.managedSessionId) where.add('session_id = ?', filter.managedSessionId);
+    const rows = this.db.prepare<unknown[], { at: string; decision: string }>(`SELECT at, decision FROM policy_decisions WHERE ${where.joined()}`).all(...where.params);
     const days = new Map<string, { allow: number; deny: number; ask: number }>();
     const totals = { allow: 0, deny: 0, ask: 0 };
     for (const row of rows) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import type { TranscriptIndexer } from '../transcripts/indexer';
-import { underDirectory } from '../transcripts/scope';
+import { Conditions } from '../transcripts/scope';
 import { renderExport, type ExportFormat } from './export';
 import { moveToTrash, type TrashPlace } from './trash';
 
@@ -87,33 +87,24 @@ export class Library {
   }
 
   list(input: LibraryListInput) {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (input.provider) {
-      where.push('s.provider = ?');
-      params.push(input.provider);
-    }
-    if (input.cwd) {
-      const under = underDirectory('s.cwd', input.cwd);
-      where.push(under.sql);
-      params.push(...under.params);
-    }
+    const where = new Conditions();
+    if (input.provider) where.add('s.provider = ?', input.provider);
+    if (input.cwd) where.under('s.cwd', input.cwd);
     if (input.q) {
-      where.push("lower(coalesce(s.name, s.custom_title, s.title, '')) LIKE '%' || lower(?) || '%' ESCAPE '\\'");
-      params.push(input.q.replace(/[%_\\]/g, (c) => `\\${c}`));
+      where.add("lower(coalesce(s.name, s.custom_title, s.title, '')) LIKE '%' || lower(?) || '%' ESCAPE '\\'", input.q.replace(/[%_\\]/g, (c) => `\\${c}`));
     }
-    if (input.favourite !== undefined) {
-      where.push('s.favourite = ?');
-      params.push(input.favourite ? 1 : 0);
-    }
+    if (input.favourite !== undefined) where.add('s.favourite = ?', input.favourite ? 1 : 0);
     if (input.tag) {
       const tag = this.resolveTag(input.tag);
       // A tag covers its descendants.
-      where.push(`s.id IN (SELECT session_id FROM session_tags WHERE tag_id IN (
-        WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tags t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub))`);
-      params.push(tag.id);
+      where.add(
+        `s.id IN (SELECT session_id FROM session_tags WHERE tag_id IN (
+        WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tags t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub))`,
+        tag.id,
+      );
     }
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const filter = `WHERE ${where.joined()}`;
+    const params = where.params;
     const total = this.db.prepare<unknown[], { n: number }>(`SELECT count(*) n FROM library_sessions s ${filter}`).get(...params)!.n;
     const totals = `(SELECT sum(input + output + cache_create + cache_read) FROM usage_rollup WHERE session_id = s.id)`;
     const costs = `(SELECT sum(cost) FROM usage_rollup WHERE session_id = s.id)`;

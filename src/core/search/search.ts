@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
-import { underDirectory } from '../transcripts/scope';
+import { Conditions } from '../transcripts/scope';
 
 export const SEARCH_ROLES = ['all', 'user', 'assistant', 'tool'] as const;
 export type SearchRole = (typeof SEARCH_ROLES)[number];
@@ -48,33 +48,20 @@ export class Search {
 
   search(input: SearchInput) {
     const match = ftsQuery(input.q);
-    const where = ['messages_fts MATCH ?'];
-    const params: unknown[] = [match];
-    if (input.role && input.role !== 'all') {
-      where.push('m.role = ?');
-      params.push(input.role);
-    }
-    if (input.provider) {
-      where.push('s.provider = ?');
-      params.push(input.provider);
-    }
-    if (input.cwd) {
-      const under = underDirectory('s.cwd', input.cwd);
-      where.push(under.sql);
-      params.push(...under.params);
-    }
-    if (input.sessionId !== undefined) {
-      where.push('m.session_id = ?');
-      params.push(input.sessionId);
-    }
-    const from = `FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN library_sessions s ON s.id = m.session_id WHERE ${where.join(' AND ')}`;
+    const where = new Conditions().add('messages_fts MATCH ?', match);
+    if (input.role && input.role !== 'all') where.add('m.role = ?', input.role);
+    if (input.provider) where.add('s.provider = ?', input.provider);
+    if (input.cwd) where.under('s.cwd', input.cwd);
+    if (input.sessionId !== undefined) where.add('m.session_id = ?', input.sessionId);
+    const params = where.params;
+    const from = `FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN library_sessions s ON s.id = m.session_id WHERE ${where.joined()}`;
     const limit = input.limit ?? 20;
     const offset = input.offset ?? 0;
     // Counting every match of a common word costs more than finding the page: counted up to a bound, then "more".
     const countTo = Math.max(COUNT_LIMIT, offset + limit);
     try {
       // Without filters every match is a hit: the full-text index counts alone, without reading a message.
-      const counting = where.length === 1 ? 'FROM messages_fts WHERE messages_fts MATCH ?' : from;
+      const counting = where.clauses.length === 1 ? 'FROM messages_fts WHERE messages_fts MATCH ?' : from;
       const counted = this.db.prepare<unknown[], { n: number }>(`SELECT count(*) n FROM (SELECT 1 ${counting} LIMIT ?)`).get(...params, countTo + 1)!.n;
       const total = Math.min(counted, countTo);
       const hits = this.db

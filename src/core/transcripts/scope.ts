@@ -6,3 +6,29 @@ export function underDirectory(column: string, dir: string): { sql: string; para
   const cwd = dir.replace(/\/+$/, '') || '/';
   return { sql: `(${column} = ? OR substr(${column}, 1, ?) = ?)`, params: [cwd, cwd.length + 1, cwd === '/' ? '/' : `${cwd}/`] };
 }
+
+/**
+ * The conditions of a WHERE clause and their parameters, added side by side so that they cannot fall out of step:
+ * the filters of analytics, search and the library are built with it.
+ */
+export class Conditions {
+  readonly clauses: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(sql: string, ...params: unknown[]): this {
+    this.clauses.push(sql);
+    this.params.push(...params);
+    return this;
+  }
+
+  /** `column` is `dir` or a directory below it. */
+  under(column: string, dir: string): this {
+    const { sql, params } = underDirectory(column, dir);
+    return this.add(sql, ...params);
+  }
+
+  /** "a AND b", or `empty` when there is no condition. */
+  joined(empty = '1'): string {
+    return this.clauses.length ? this.clauses.join(' AND ') : empty;
+  }
+}
