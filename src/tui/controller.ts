@@ -60,28 +60,16 @@ export class Controller {
     private readonly host: Host,
   ) {}
 
-  /**
-   * Connects (starting a daemon when none runs), then follows the selection and the screens. `initial` is a session
-   * list already on its way (asked for while the dashboard's code loaded): the first frame shows it at once.
-   */
-  start(initial?: Promise<Session[]>): Promise<void> {
+  /** Connects (starting a daemon when none runs), then follows the selection and the screens. */
+  start(): Promise<void> {
     this.unsubscribe = this.store.subscribe(() => this.onStateChange());
-    if (initial) {
-      initial.then(
-        (sessions) => !this.stopped && this.state.connection.status === 'connecting' && this.store.dispatch({ type: 'sessions/loaded', sessions }),
-        () => undefined, // connect() meets the same failure and says so
-      );
-    }
     return this.connect(true);
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
-    this.mainStream?.close();
-    this.mainStream = undefined;
-    this.outputStream?.close();
-    this.outputStream = undefined;
+    this.closeStreams();
     for (const timer of [this.outputTimer, this.usageTimer, this.reconnectTimer, this.noticeTimer]) if (timer) clearTimeout(timer);
   }
 
@@ -149,10 +137,7 @@ export class Controller {
     if (this.stopped) return;
     // Already reconnecting: a failed call meanwhile (a key pressed while the daemon is away) must not push it back.
     if (this.state.connection.status === 'lost' && this.reconnectTimer) return;
-    this.mainStream?.close();
-    this.mainStream = undefined;
-    this.outputStream?.close();
-    this.outputStream = undefined;
+    this.closeStreams();
     this.outputFor = null;
     this.store.dispatch({ type: 'connection', status: 'lost', message: messageOf(error) });
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -161,6 +146,13 @@ export class Controller {
       void this.connect(false);
     }, this.reconnectDelay);
     this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
+  }
+
+  private closeStreams(): void {
+    this.mainStream?.close();
+    this.mainStream = undefined;
+    this.outputStream?.close();
+    this.outputStream = undefined;
   }
 
   private onStateChange(): void {
@@ -387,7 +379,7 @@ export class Controller {
         );
       case 'session.kill':
         return this.withSession(
-          (session) => store.dispatch({ type: 'overlay', overlay: { kind: 'confirm', message: `kill ${label(session)} now? (y/n)`, command: 'session.kill', sessionId: session.id } }),
+          (session) => store.dispatch({ type: 'overlay', overlay: { kind: 'confirm', message: `kill ${label(session)} now? (y/n)`, sessionId: session.id } }),
           true,
         );
       case 'confirm.yes': {
@@ -622,10 +614,7 @@ export class Controller {
     this.attaching = true;
     await this.attempt(async () => {
       const tmux = await this.link.tmux();
-      this.mainStream?.close();
-      this.mainStream = undefined;
-      this.outputStream?.close();
-      this.outputStream = undefined;
+      this.closeStreams();
       try {
         await this.host.attach(tmux, session.tmuxSession);
         this.notice(`back from ${label(session)}`);

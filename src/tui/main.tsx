@@ -2,11 +2,11 @@
  * The dashboard's entry: `codepiper` with no arguments in a terminal, and `codepiper tui`. Built as its own ES module
  * (dist/tui.mjs) that the CLI imports only then, so no other command pays for Ink and React.
  */
-import { spawnSync } from 'node:child_process';
 import { render } from 'ink';
 import React from 'react';
 import { AppError } from '../core/errors';
 import type { Paths } from '../core/paths';
+import { attachTerminal } from '../cli/tmux-attach';
 import { App } from './App';
 import { Controller, type Host } from './controller';
 import { socketLink, type DaemonLink } from './link';
@@ -61,14 +61,15 @@ export async function runTui(options: TuiOptions): Promise<void> {
       // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.
       stdin.setRawMode?.(false);
       stdout.write(`${SHOW_CURSOR}${LEAVE_ALT_SCREEN}`);
-      const childEnv = { ...env };
-      delete childEnv.TMUX; // inside the user's own tmux, tmux would refuse to nest; the private server is another one
-      const result = spawnSync(tmux.binary, ['-L', tmux.socket, 'attach-session', '-t', `=${target}`], { stdio: 'inherit', env: childEnv });
-      stdout.write(`${ENTER_ALT_SCREEN}${HIDE_CURSOR}`);
-      stdin.setRawMode?.(true);
-      instance?.clear();
-      if (result.error) throw new AppError('TMUX_FAILED', `could not run ${tmux.binary}: ${result.error.message}`);
-      if (result.status !== 0) throw new AppError('TMUX_FAILED', `tmux attach ended with status ${result.status}`);
+      let status: number | null;
+      try {
+        status = attachTerminal(tmux, target, env);
+      } finally {
+        stdout.write(`${ENTER_ALT_SCREEN}${HIDE_CURSOR}`);
+        stdin.setRawMode?.(true);
+        instance?.clear();
+      }
+      if (status !== 0) throw new AppError('TMUX_FAILED', `tmux attach ended with status ${status}`);
     },
   };
 
@@ -96,7 +97,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
       patchConsole: false,
       maxFps: 30,
     });
-    void controller.start(store.getState().sessions.length ? undefined : options.initialSessions);
+    void controller.start();
     await instance.waitUntilExit();
   } finally {
     controller.stop();

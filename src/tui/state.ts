@@ -51,7 +51,8 @@ export interface NewSessionForm {
 export type Overlay =
   | { kind: 'help'; scroll: number }
   | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; sessionId: string | null }
-  | { kind: 'confirm'; message: string; command: 'session.kill'; sessionId: string }
+  /** The one question asked before acting: kill the session? */
+  | { kind: 'confirm'; message: string; sessionId: string }
   | { kind: 'form'; form: NewSessionForm }
   | { kind: 'transcript'; title: string; messages: TranscriptMessage[]; total: number; scroll: number; loading: boolean; request: number };
 

@@ -227,7 +227,7 @@ describe('the keybinding table and the key router', () => {
     const help: AppState = { ...initialState(), overlay: { kind: 'help', scroll: 0 } };
     expect(routeKey(help, 'x', {})).toEqual({ command: 'overlay.close' });
     expect(routeKey(help, 'j', {})).toEqual({ command: 'help.down' });
-    const confirm: AppState = { ...initialState(), overlay: { kind: 'confirm', message: 'kill?', command: 'session.kill', sessionId: 'a' } };
+    const confirm: AppState = { ...initialState(), overlay: { kind: 'confirm', message: 'kill?', sessionId: 'a' } };
     expect(routeKey(confirm, 'y', {})).toEqual({ command: 'confirm.yes' });
     expect(routeKey(confirm, 'Y', {})).toEqual({ command: 'overlay.close' });
     expect(routeKey(confirm, '', { return: true })).toEqual({ command: 'overlay.close' });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -6,6 +5,7 @@ import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { formatDuration, formatTable, print, printJson } from '../output';
+import { attachTerminal } from '../tmux-attach';
 import { streamOverSocket } from '../transport';
 
 type Session = RouteOutput<'sessions.get'>;
@@ -103,12 +103,7 @@ function attachCommand(): Command {
         throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} is ${session.state}; resume it first (codepiper resume ${session.id})`);
       }
       const info = await client.call('daemon.info');
-      // Inside the user's own tmux, TMUX would make tmux refuse to nest; the private server is a different one.
-      const env = { ...process.env };
-      delete env.TMUX;
-      const result = spawnSync(info.tmuxBinary, ['-L', info.tmuxSocket, 'attach-session', '-t', `=${session.tmuxSession}`], { stdio: 'inherit', env });
-      if (result.error) throw new AppError('TMUX_FAILED', `could not run ${info.tmuxBinary}: ${result.error.message}`);
-      process.exitCode = result.status ?? 1;
+      process.exitCode = attachTerminal({ binary: info.tmuxBinary, socket: info.tmuxSocket }, session.tmuxSession) ?? 1;
     });
 }
 
