@@ -162,6 +162,11 @@ export const OUTPUT_LINES = 500;
 
 const clamp = (value: number, min: number, max: number) => Math.max(min, Math.min(max, value));
 
+/** The item `delta` places from `current` in a list that wraps around (screens, form fields, providers, ranges). */
+function cycle<T>(list: readonly T[], current: T, delta: number): T {
+  return list[(list.indexOf(current) + delta + list.length) % list.length]!;
+}
+
 export function reducer(state: AppState, action: Action): AppState {
   switch (action.type) {
     case 'resize':
@@ -174,10 +179,8 @@ export function reducer(state: AppState, action: Action): AppState {
       return state.notice ? { ...state, notice: null } : state;
     case 'screen':
       return { ...state, screen: action.screen, overlay: null };
-    case 'screen/step': {
-      const index = SCREENS.indexOf(state.screen);
-      return { ...state, screen: SCREENS[(index + action.delta + SCREENS.length) % SCREENS.length]!, overlay: null };
-    }
+    case 'screen/step':
+      return { ...state, screen: cycle(SCREENS, state.screen, action.delta), overlay: null };
     case 'overlay':
       return { ...state, overlay: action.overlay };
     case 'sessions/loaded':
@@ -218,15 +221,13 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'form/field': {
       if (state.overlay?.kind !== 'form') return state;
       const form = state.overlay.form;
-      const index = FORM_FIELDS.indexOf(form.field);
-      const field = FORM_FIELDS[(index + action.delta + FORM_FIELDS.length) % FORM_FIELDS.length]!;
+      const field = cycle(FORM_FIELDS, form.field, action.delta);
       return { ...state, overlay: { kind: 'form', form: { ...form, field, completions: [] } } };
     }
     case 'form/provider': {
       if (state.overlay?.kind !== 'form') return state;
       const form = state.overlay.form;
-      const index = PROVIDER_CHOICES.indexOf(form.provider);
-      const provider = PROVIDER_CHOICES[(index + action.delta + PROVIDER_CHOICES.length) % PROVIDER_CHOICES.length]!;
+      const provider = cycle(PROVIDER_CHOICES, form.provider, action.delta);
       return { ...state, overlay: { kind: 'form', form: { ...form, provider, error: null } } };
     }
     case 'form/completions': {
@@ -254,10 +255,8 @@ export function reducer(state: AppState, action: Action): AppState {
     }
     case 'audit/filter':
       return { ...state, audit: { ...state.audit, sessionFilter: action.sessionId, selected: 0, loaded: false } };
-    case 'analytics/range': {
-      const index = RANGES.indexOf(state.analytics.range);
-      return { ...state, analytics: { ...state.analytics, range: RANGES[(index + action.delta + RANGES.length) % RANGES.length]! } };
-    }
+    case 'analytics/range':
+      return { ...state, analytics: { ...state.analytics, range: cycle(RANGES, state.analytics.range, action.delta) } };
     case 'analytics/loading':
       return { ...state, analytics: { ...state.analytics, loading: true, error: null } };
     case 'analytics/loaded':
