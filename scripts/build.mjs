@@ -21,8 +21,13 @@ const LAZY_ENTRIES = {
 const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };
 /** Native addons cannot be bundled. */
 const EXTERNAL = ['better-sqlite3'];
-/** What the CLI bundle must never contain (each costs tens of milliseconds on every command). */
-const FORBIDDEN_IN_CLI = ['node_modules/zod/', 'node_modules/better-sqlite3/', 'node_modules/undici/', 'src/daemon/'];
+/** What each bundle must never contain, and why: the build fails, naming what got in. */
+const FORBIDDEN = {
+  // each costs tens of milliseconds on every command
+  'cli.cjs': { why: 'the CLI bundle must stay lean', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'node_modules/undici/', 'src/daemon/'] },
+  'hook.cjs': { why: 'hook-forward must use Node built-ins only', inputs: ['node_modules/'] },
+  'tui.mjs': { why: 'the dashboard bundle must stay a client', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'] },
+};
 
 const common = {
   bundle: true,
@@ -82,33 +87,46 @@ const esmEntry = {
   define: { ...common.define, 'process.env.NODE_ENV': '"production"' },
 };
 /**
+ * A dependency's file with one exact piece of text replaced. The text is checked, so an update of the dependency
+ * that changes it fails the build (naming the plugin) instead of silently losing the change. `skip` passes over a
+ * file the filter also matches that is not the one meant.
+ */
+function patchExactly(name, filter, find, replace, skip = () => false) {
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, (args) => {
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (skip(source)) return undefined;
+        if (!source.includes(find)) throw new Error(`build: ${args.path} no longer contains the text that ${name} (scripts/build.mjs) replaces`);
+        return { contents: source.replace(find, replace), loader: 'js' };
+      });
+    },
+  };
+}
+
+/** A module replaced by `contents`: `filter` picks the import, `importedFrom` (optional) the directory importing it. */
+function stubModule(name, filter, contents, importedFrom) {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (args) => (!importedFrom || importedFrom.test(args.resolveDir) ? { path: name, namespace: 'stub' } : undefined));
+      b.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'stub' }, () => ({ contents }));
+    },
+  };
+}
+
+/**
  * yoga (Ink's layout engine) carries its WebAssembly as a base64 data: URL and, since Node has fetch, loads it with
  * fetch, which pulls in Node's own HTTP client first: about 25 ms of the dashboard's start-up. Its loader already
- * decodes the base64 itself when fetch is absent; this takes that path. The exact text is checked, so an update of
- * yoga that changes it fails the build instead of silently starting slower.
+ * decodes the base64 itself when fetch is absent; this takes that path.
  */
-const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
-const yogaWithoutFetch = {
-  name: 'yoga-without-fetch',
-  setup(b) {
-    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, (args) => {
-      const source = fs.readFileSync(args.path, 'utf8');
-      if (!source.includes(YOGA_FETCH)) throw new Error(`build: ${args.path} no longer contains the wasm loader this build patches; see yogaWithoutFetch in scripts/build.mjs`);
-      return { contents: source.replace(YOGA_FETCH, 'function ya(){return true?'), loader: 'js' };
-    });
-  },
-};
-/**
- * With CI set, Ink draws nothing until it exits (its mode for logs of non-interactive runs). The dashboard only ever
- * runs on a terminal (runTui refuses anything else), so that mode never applies: a CI variable left in an interactive
- * shell, or a test run under CI, must still see the dashboard.
- */
-const inkNeverInCi = {
-  name: 'ink-never-in-ci',
-  setup(b) {
-    b.onResolve({ filter: /^is-in-ci$/ }, () => ({ path: 'is-in-ci', namespace: 'absent' }));
-  },
-};
+const yogaWithoutFetch = patchExactly(
+  'yoga-without-fetch',
+  /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/,
+  'function ya(){return w||"function"!=typeof fetch?',
+  'function ya(){return true?',
+);
 
 /**
  * string-width (how Ink measures text) tells emoji by /^\p{RGI_Emoji}$/v: V8 takes about 50 ms to build and first
@@ -116,57 +134,35 @@ const inkNeverInCi = {
  * starts with an emoji-presentation character (not a lone regional indicator), a pictograph with VS16, a modifier
  * base with a skin tone, a flag or a keycap is wide: the same verdict on every RGI emoji (compared over U+2000-2BFF,
  * U+1F000-1FAFF with VS15/VS16/skin tones/keycaps, all flag pairs and ZWJ sequences), for a fraction of a
- * millisecond. The exact text is checked, as for yoga.
+ * millisecond. The older string-width that wrap-ansi uses (with emoji-regex) is left alone.
  */
-const RGI_EMOJI = '/^\\p{RGI_Emoji}$/v';
-const FAST_EMOJI = '/^(?:(?!\\p{Regional_Indicator})\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F|\\p{Emoji_Modifier_Base}\\p{Emoji_Modifier}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3)/u';
-const stringWidthFastEmoji = {
-  name: 'string-width-fast-emoji',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
-      const source = fs.readFileSync(args.path, 'utf8');
-      if (source.includes("from 'emoji-regex'")) return undefined; // an older string-width (used by wrap-ansi)
-      if (!source.includes(RGI_EMOJI)) throw new Error(`build: ${args.path} no longer tests emoji the way this build patches; see stringWidthFastEmoji in scripts/build.mjs`);
-      return { contents: source.replace(RGI_EMOJI, FAST_EMOJI), loader: 'js' };
-    });
-  },
-};
+const stringWidthFastEmoji = patchExactly(
+  'string-width-fast-emoji',
+  /[\\/]node_modules[\\/]string-width[\\/]index\.js$/,
+  '/^\\p{RGI_Emoji}$/v',
+  '/^(?:(?!\\p{Regional_Indicator})\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F|\\p{Emoji_Modifier_Base}\\p{Emoji_Modifier}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3)/u',
+  (source) => source.includes("from 'emoji-regex'"),
+);
+
+/**
+ * With CI set, Ink draws nothing until it exits (its mode for logs of non-interactive runs). The dashboard only ever
+ * runs on a terminal (runTui refuses anything else), so that mode never applies: a CI variable left in an interactive
+ * shell, or a test run under CI, must still see the dashboard.
+ */
+const inkNeverInCi = stubModule('is-in-ci', /^is-in-ci$/, 'export default false;');
 
 /** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
-const noDevtools = {
-  name: 'no-react-devtools',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => (/[\\/]ink[\\/]build$/.test(args.resolveDir) ? { path: 'ink-devtools', namespace: 'absent' } : undefined));
-    b.onLoad({ filter: /^ink-devtools$/, namespace: 'absent' }, () => ({ contents: "throw new Error('React DevTools are not part of this build of CodePiper');" }));
-    b.onLoad({ filter: /^is-in-ci$/, namespace: 'absent' }, () => ({ contents: 'export default false;' }));
-  },
-};
+const noDevtools = stubModule('ink-devtools', /^\.\/devtools\.js$/, "throw new Error('React DevTools are not part of this build of CodePiper');", /[\\/]ink[\\/]build$/);
 
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
   const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
-  if (esm) {
-    const leaks = Object.keys(result.metafile.inputs).filter((input) => ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'].some((forbidden) => input.includes(forbidden)));
-    if (leaks.length) {
-      console.error(`build: the dashboard bundle must stay a client, but it pulls in:\n  ${leaks.join('\n  ')}`);
-      process.exit(1);
-    }
-  }
-  if (out === 'hook.cjs') {
-    const packages = Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules/'));
-    if (packages.length) {
-      console.error(`build: hook-forward must use Node built-ins only, but it pulls in:\n  ${packages.join('\n  ')}`);
-      process.exit(1);
-    }
-  }
-  if (out === 'cli.cjs') {
-    const inputs = Object.keys(result.metafile.inputs);
-    const leaks = inputs.filter((input) => FORBIDDEN_IN_CLI.some((forbidden) => input.includes(forbidden)));
-    if (leaks.length) {
-      console.error(`build: the CLI bundle must stay lean, but it pulls in:\n  ${leaks.join('\n  ')}`);
-      process.exit(1);
-    }
+  const rule = FORBIDDEN[out];
+  const leaks = rule ? Object.keys(result.metafile.inputs).filter((input) => rule.inputs.some((forbidden) => input.includes(forbidden))) : [];
+  if (leaks.length) {
+    console.error(`build: ${rule.why}, but it pulls in:\n  ${leaks.join('\n  ')}`);
+    process.exit(1);
   }
 }
 console.log(`built ${Object.values(ENTRIES).map((out) => `dist/${out}`).join(', ')}`);
