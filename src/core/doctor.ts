@@ -6,7 +6,7 @@ import { migrations } from './db/migrations';
 import { isAppError } from './errors';
 import { checkSocketPath, type Paths } from './paths';
 import { PROVIDERS, resolveProviderBinary } from './providers';
-import { isTmuxRecentEnough, MIN_TMUX_VERSION, tmuxBinary, tmuxVersion } from './tmux/binary';
+import { isTmuxRecentEnough, MIN_TMUX_VERSION, tmuxBinary, tmuxVersion } from './runner/tmux/binary';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -3,31 +3,17 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { routes } from '../core/api';
-import type Database from 'better-sqlite3';
-import { loadConfig, type CodepiperConfig } from '../core/config';
+import { createCore } from '../core/app';
+import { loadConfig } from '../core/config';
 import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
-import { openDatabase } from '../core/db/open';
 import { AppError } from '../core/errors';
-import { EventBus, LIBRARY_TOPIC, SESSIONS_TOPIC } from '../core/events/bus';
-import { Analytics } from '../core/analytics/analytics';
-import { Library } from '../core/library/library';
-import { trashPlace } from '../core/library/trash';
-import { Search } from '../core/search/search';
-import { loadPrices } from '../core/transcripts/prices';
-import { defaultRoots, TranscriptService } from '../core/transcripts/service';
-import type { Session } from '../core/api/sessions';
-import { CLAUDE_HOOK_EVENTS } from '../core/hooks/claude';
-import { PolicyService } from '../core/policies/service';
-import { loadOrCreateSecrets } from '../core/secrets';
-import { SessionManager } from '../core/sessions/manager';
-import type { SessionRecord } from '../core/sessions/store';
-import { tmuxBinary } from '../core/tmux/binary';
+import type { Logger } from '../core/log';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { VERSION } from '../core/version';
-import type { DaemonContext, Logger, Transport } from './context';
+import type { DaemonContext, Transport } from './context';
 import { handlers } from './handlers';
 import { createRequestListener } from './http';
-import { acquireHomeLock, type HomeLock } from './lock';
+import { acquireHomeLock } from './lock';
 import { createRouter } from './router';
 import { endAllStreams } from './stream';
 
@@ -75,62 +61,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (readDiscovery(paths.discovery)) log.warn(`removing discovery file left by a previous daemon: ${paths.discovery}`);
     fs.rmSync(paths.discovery, { force: true });
 
-    const db = openDatabase(paths.database);
-    cleanup.push(() => db.close());
+    const core = await createCore({ paths, env, config, log, hookCommand: hookForwardCommand() });
+    cleanup.push(() => core.close());
 
-    const secrets = loadOrCreateSecrets(paths.secrets);
-    const bus = new EventBus();
-    const hookCommand = hookForwardCommand();
-    let policies: PolicyService | undefined;
-    const sessions = new SessionManager({
-      tmuxBinary: tmuxBinary(env, config),
-      db,
-      bus,
-      paths,
-      env,
-      config,
-      log,
-      // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
-      hooks: { command: hookCommand, env: { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home } },
-      preflight: (record, tool, args) => checkInput(policies!, record, tool, args),
-      onCreated: (id) => policies!.applyDefaultSet(id),
-    });
-    policies = new PolicyService(db, {
-      defaultAction: () => config.policies?.defaultAction ?? 'ask',
-      sessionExists: (id) => sessions.store.get(id) !== undefined,
-    });
-    cleanup.push(() => void sessions.close());
-    await sessions.start();
-
-    const transcripts = startTranscripts(db, paths, env, config, bus, log);
-    cleanup.push(() => transcripts.close());
-    followManagedTranscripts(transcripts, sessions.list());
-    const unsubscribeSessions = bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session as Session]));
-    cleanup.push(unsubscribeSessions);
-
-    const startedAt = new Date();
-    let shutdownRequested: ((reason: string) => void) | undefined;
-    const context: DaemonContext = {
-      pid: process.pid,
-      version: VERSION,
-      paths,
-      env,
-      config,
-      startedAt,
-      db,
-      log,
-      bus,
-      sessions,
-      policies,
-      secrets,
-      transcripts,
-      analytics: new Analytics(db),
-      search: new Search(db),
-      library: new Library(db, transcripts.indexer, () => trashPlace(env, paths.home)),
-      hookCommand,
-      hookEvents: [...CLAUDE_HOOK_EVENTS],
-      requestShutdown: (reason) => setImmediate(() => shutdownRequested?.(reason)),
-    };
+    // `shutdown` is defined once the server exists; a request for it can only arrive after that.
+    const context: DaemonContext = { core, log, requestShutdown: (reason) => setImmediate(() => void shutdown(reason)) };
     const router = createRouter(routes, handlers, (transport: Transport, headers = {}) => ({ daemon: context, transport, headers }));
     const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', context));
     server.on('clientError', (_error, socket) => {
@@ -147,14 +82,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       pid: process.pid,
       socket: paths.socket,
       version: VERSION,
-      startedAt: startedAt.toISOString(),
+      startedAt: core.startedAt.toISOString(),
       home: paths.home,
     });
     log.info(`codepiper ${VERSION} daemon listening on ${paths.socket} (pid ${process.pid}, home ${paths.home})`);
-    if (config.transcripts?.scanOnStart !== false) {
-      // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).
-      setImmediate(() => void transcripts.scan().then((done) => log.info(`transcript scan: ${done.filesDone} files, ${done.filesChanged} changed, ${done.bytesRead} bytes read`)));
-    }
+    core.scanInBackground();
 
     let closing: Promise<void> | undefined;
     let markClosed!: () => void;
@@ -171,43 +103,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       })();
       return closing;
     };
-    shutdownRequested = (reason) => void shutdown(reason);
     return { context, shutdown, closed };
   } catch (error) {
     for (const undo of cleanup.reverse()) runQuietly(undo, log);
     throw error;
-  }
-}
-
-/**
- * The transcript index: prices (the shipped table, the user's prices.json in front), costs recomputed when the prices
- * changed since the index was written, and progress published on the library topic.
- */
-function startTranscripts(db: Database.Database, paths: Paths, env: NodeJS.ProcessEnv, config: CodepiperConfig, bus: EventBus, log: Logger): TranscriptService {
-  const prices = loadPrices(path.join(paths.home, 'prices.json'));
-  const transcripts = new TranscriptService({
-    db,
-    prices,
-    roots: defaultRoots(env, config.transcripts),
-    log,
-    onProgress: (progress) => bus.publish(LIBRARY_TOPIC, { type: 'scan', ...progress }),
-    onIndexed: (file, result) => bus.publish(LIBRARY_TOPIC, { type: 'indexed', file, outcome: result.outcome, bytesRead: result.bytesRead }),
-  });
-  const stored = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'prices'").get()?.value;
-  if (stored !== prices.fingerprint) {
-    const changed = transcripts.indexer.repriceAll();
-    db.prepare("INSERT INTO meta (key, value) VALUES ('prices', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(prices.fingerprint);
-    if (stored !== undefined) log.info(`prices changed: ${changed} usage entries repriced`);
-  }
-  return transcripts;
-}
-
-/** Live sessions whose agent told where its transcript is are tailed; ended ones get a last read and are let go. */
-function followManagedTranscripts(transcripts: TranscriptService, sessions: Session[]): void {
-  for (const session of sessions) {
-    const live = !['stopped', 'crashed'].includes(session.state);
-    if (live && session.transcriptPath && session.provider === 'claude-code') transcripts.follow(session.id, session.transcriptPath, 'claude-code');
-    else transcripts.unfollow(session.id);
   }
 }
 
@@ -314,20 +213,4 @@ function runQuietly(action: () => void, log: Logger): void {
 function hookForwardCommand(): string {
   const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
   return `${quote(process.execPath)} ${quote(path.join(__dirname, 'hook.cjs'))}`;
-}
-
-/**
- * Input preflight for agents without hooks: text and keys sent through CodePiper are decisions like tool calls
- * (tools terminal_input and terminal_keys). A deny rule refuses with 403, an ask rule with 409; input no rule speaks
- * of goes through, as it would without CodePiper.
- */
-function checkInput(policies: PolicyService, record: SessionRecord, tool: 'terminal_input' | 'terminal_keys', args: Record<string, unknown>): void {
-  if (record.provider === 'claude-code') return; // its own hooks ask us about every tool call
-  const decision = policies.decide({ sessionId: record.id, event: 'InputPreflight', tool, args, cwd: record.cwd, dangerousMode: record.dangerousMode });
-  // Only rules speak here: a default meant for tool calls must not lock the user out of their own terminal.
-  if (!decision.matched) return;
-  if (decision.decision === 'deny') throw new AppError('INPUT_DENIED', `input refused by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
-  if (decision.decision === 'ask') {
-    throw new AppError('INPUT_NEEDS_APPROVAL', `input needs approval by policy: ${decision.reason}`, { details: { auditId: decision.auditId } });
-  }
 }

@@ -1,5 +1,5 @@
 import type { Paths } from '../core/paths';
-import { createLogger } from './context';
+import { createLogger } from '../core/log';
 import { startDaemon, type RunningDaemon } from './daemon';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;

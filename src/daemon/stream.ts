@@ -89,16 +89,16 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
   };
 
   for (const { topic, kind, session } of topics) {
-    if (kind === 'sessions') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('session', message)));
-    else if (kind === 'library') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('library', message)));
-    else if (kind === 'events') unsubscribers.push(daemon.bus.subscribe(topic, (message) => write('event', message)));
+    if (kind === 'sessions') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('session', message)));
+    else if (kind === 'library') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('library', message)));
+    else if (kind === 'events') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('event', message)));
     else if (kind === 'changed') {
       const notify = changed(session!);
-      unsubscribers.push(daemon.bus.subscribe(topic, (message) => notify(message as OutputChunk)));
+      unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => notify(message as OutputChunk)));
     } else {
       const send = output(session!);
-      unsubscribers.push(daemon.bus.subscribe(topic, (message) => send(message as OutputChunk)));
-      if (since !== undefined) for (const chunk of daemon.sessions.outputSince(session!, since)) send(chunk);
+      unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => send(message as OutputChunk)));
+      if (since !== undefined) for (const chunk of daemon.core.terminal.outputSince(session!, since)) send(chunk);
     }
   }
   write('ready', { topics: topics.map(({ topic }) => topic) });
@@ -113,7 +113,7 @@ function parseTopic(topic: string, daemon: DaemonContext): { topic: string; kind
   if (!match) {
     throw new AppError('VALIDATION_FAILED', `unknown topic "${topic}"; topics are sessions, library, session:<id>:output, session:<id>:changed and session:<id>:events`);
   }
-  const id = daemon.sessions.resolve(match[1]!).id;
+  const id = daemon.core.sessions.resolve(match[1]!).id;
   const kind = match[2] as TopicKind;
   return { topic: kind === 'events' ? sessionEventsTopic(id) : sessionOutputTopic(id), kind, session: id };
 }

@@ -217,7 +217,7 @@ describe('launch and resume argv', () => {
     const b = claude.newAgentSessionId!();
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a).not.toBe(b);
-    expect(claude.quitKeys).toEqual([{ key: 'Escape' }, { literal: '/exit' }, { key: 'Enter' }]);
+    expect(claude.quitKeys).toEqual([{ key: 'esc' }, { literal: '/exit' }, { key: 'enter' }]);
   });
 
   it('codex: `resume <id>` and its own dangerous flag', () => {
@@ -239,7 +239,7 @@ describe('launch and resume argv', () => {
     ]);
     expect(codex.resumeArgv(ctx())).toBeUndefined();
     expect(codex.newAgentSessionId).toBeUndefined();
-    expect(codex.quitKeys).toEqual([{ key: 'Escape' }, { literal: '/quit' }, { key: 'Enter' }]);
+    expect(codex.quitKeys).toEqual([{ key: 'esc' }, { literal: '/quit' }, { key: 'enter' }]);
   });
 
   it('command: the argv is the args, never resumed, never given dangerous flags', () => {
@@ -249,7 +249,7 @@ describe('launch and resume argv', () => {
     expect(argv).toEqual(args);
     expect(argv).not.toBe(args); // a copy
     expect(command.resumeArgv(context)).toBeUndefined();
-    expect(command.quitKeys).toEqual([{ key: 'C-c' }]);
+    expect(command.quitKeys).toEqual([{ key: 'ctrl+c' }]);
   });
 });
 
@@ -261,7 +261,7 @@ describe('answering a permission question', () => {
     for (const provider of ['claude-code', 'codex'] as const) {
       for (const shown of [quoted + menu, quoted + codexMenu]) {
         expect(RUNTIMES[provider].permissionKeys(shown, 'approve')).toEqual([{ literal: '1' }]);
-        expect(RUNTIMES[provider].permissionKeys(shown, 'deny')).toEqual([{ key: 'Escape' }]);
+        expect(RUNTIMES[provider].permissionKeys(shown, 'deny')).toEqual([{ key: 'esc' }]);
       }
       // A quoted question without the menu: no key, so no "1" lands in the prompt.
       expect(RUNTIMES[provider].permissionKeys(`${quoted}\n────────\n❯ \n────────`, 'approve')).toBeUndefined();
@@ -269,10 +269,10 @@ describe('answering a permission question', () => {
   });
   it('answers other programs by the question at the bottom of the screen only', () => {
     const aider = 'some output\nRun shell command? (Y)es/(N)o/(D)on\'t ask again [Yes]: ';
-    expect(RUNTIMES.command.permissionKeys(aider, 'approve')).toEqual([{ literal: 'y' }, { key: 'Enter' }]);
-    expect(RUNTIMES.command.permissionKeys(aider, 'deny')).toEqual([{ literal: 'n' }, { key: 'Enter' }]);
+    expect(RUNTIMES.command.permissionKeys(aider, 'approve')).toEqual([{ literal: 'y' }, { key: 'enter' }]);
+    expect(RUNTIMES.command.permissionKeys(aider, 'deny')).toEqual([{ literal: 'n' }, { key: 'enter' }]);
     // A letter prompt quoted above a numbered menu must not turn "deny" into "n, Enter" (Enter would pick "Yes").
-    expect(RUNTIMES.command.permissionKeys(quoted + menu, 'deny')).toEqual([{ key: 'Escape' }]);
+    expect(RUNTIMES.command.permissionKeys(quoted + menu, 'deny')).toEqual([{ key: 'esc' }]);
     expect(RUNTIMES.command.permissionKeys('● Shell ls\n  Yes, allow once\n  No (esc)', 'approve')).toEqual([{ literal: '1' }]);
     expect(RUNTIMES.command.permissionKeys('$ just a shell prompt', 'approve')).toBeUndefined();
   });

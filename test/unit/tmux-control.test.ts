@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/core/errors';
-import { ControlClient, parseDeadSubscription, quoteTmux, unescapeOutput, type PaneDeath } from '../../src/core/tmux/control';
-import { allowlistedEnv, escapeTmuxArg, THEN, Tmux, TmuxError } from '../../src/core/tmux/tmux';
+import { ControlClient, parseDeadSubscription, quoteTmux, unescapeOutput, type PaneDeath } from '../../src/core/runner/tmux/control';
+import { allowlistedEnv, escapeTmuxArg, THEN, Tmux, TmuxError } from '../../src/core/runner/tmux/exec';
 
 describe('parseDeadSubscription', () => {
   it('reads a pane that exited with a status', () => {

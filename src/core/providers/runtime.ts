@@ -1,5 +1,5 @@
 import type { SessionState } from '../sessions/state';
-import type { TmuxKey } from '../sessions/keys';
+import type { Key } from '../sessions/keys';
 import type { ProviderId } from './index';
 
 export interface LaunchContext {
@@ -19,7 +19,7 @@ export interface ProviderRuntime {
   /** The argv that continues the agent's own conversation; undefined when the provider cannot (then it restarts). */
   resumeArgv(ctx: LaunchContext): string[] | undefined;
   /** Keys that ask the agent to quit (before a stop falls back to killing it). */
-  quitKeys: TmuxKey[];
+  quitKeys: Key[];
   /** A fresh agent session id chosen by CodePiper, for agents that accept one. */
   newAgentSessionId?(): string;
   /** The agent's session id as it shows it on screen, for agents that choose their own. */
@@ -31,7 +31,7 @@ export interface ProviderRuntime {
   /** Whether output alone means "running" (agents without a recognisable busy marker). */
   outputMeansRunning: boolean;
   /** The keys that answer the permission question on `screen` with yes (this once) or no; undefined if unrecognised. */
-  permissionKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined;
+  permissionKeys(screen: string, answer: PermissionAnswer): Key[] | undefined;
 }
 
 export type PermissionAnswer = 'approve' | 'deny';
@@ -41,10 +41,10 @@ export type PermissionAnswer = 'approve' | 'deny';
  * is no. Only their own menu, near the bottom of the screen, is answered: text that merely quotes a question above
  * it does not make "1" land in the prompt.
  */
-function numberedMenuKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+function numberedMenuKeys(screen: string, answer: PermissionAnswer): Key[] | undefined {
   const bottom = screen.split('\n').filter((line) => line.trim() !== '').slice(-12);
   if (!bottom.some((line) => /^\W*[❯›>]?\s*1\.\s*Yes\b|Yes, allow once/.test(line))) return undefined;
-  return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'Escape' }];
+  return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'esc' }];
 }
 
 /**
@@ -52,11 +52,11 @@ function numberedMenuKeys(screen: string, answer: PermissionAnswer): TmuxKey[] |
  * letter prompt (Aider's "(Y)es/(N)o") takes the letter and Enter; a numbered menu (Gemini's "Yes, allow once")
  * takes 1 / Esc; anything else is not recognised, and no key is pressed.
  */
-function bottomQuestionKeys(screen: string, answer: PermissionAnswer): TmuxKey[] | undefined {
+function bottomQuestionKeys(screen: string, answer: PermissionAnswer): Key[] | undefined {
   const bottom = screen.split('\n').filter((line) => line.trim() !== '').slice(-8);
   const last = bottom.at(-1) ?? '';
   if (/\(Y\)es\/\(N\)o/.test(last) || /Allow (?:execution|command)\?/i.test(last)) {
-    return [{ literal: answer === 'approve' ? 'y' : 'n' }, { key: 'Enter' }];
+    return [{ literal: answer === 'approve' ? 'y' : 'n' }, { key: 'enter' }];
   }
   if (bottom.some((line) => /Yes, allow once|^\W*1\.\s*Yes/.test(line))) return numberedMenuKeys(screen, answer);
   return undefined;
@@ -71,7 +71,7 @@ const claudeCode: ProviderRuntime = {
   launchArgv: (ctx) => [ctx.binary!, ...(ctx.agentSessionId ? ['--session-id', ctx.agentSessionId] : []), ...settings(ctx), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args],
   resumeArgv: (ctx) =>
     ctx.agentSessionId ? [ctx.binary!, '--resume', ctx.agentSessionId, ...settings(ctx), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args] : undefined,
-  quitKeys: [{ key: 'Escape' }, { literal: '/exit' }, { key: 'Enter' }],
+  quitKeys: [{ key: 'esc' }, { literal: '/exit' }, { key: 'enter' }],
   newAgentSessionId: () => crypto.randomUUID(),
   stateFromScreen(screen) {
     // The trust prompt also offers "❯ 1. Yes", so it is recognised before the permission box.
@@ -92,7 +92,7 @@ const codex: ProviderRuntime = {
   launchArgv: (ctx) => [ctx.binary!, ...dangerous(ctx, '--dangerously-bypass-approvals-and-sandbox'), ...ctx.args],
   resumeArgv: (ctx) =>
     ctx.agentSessionId ? [ctx.binary!, 'resume', ctx.agentSessionId, ...dangerous(ctx, '--dangerously-bypass-approvals-and-sandbox'), ...ctx.args] : undefined,
-  quitKeys: [{ key: 'Escape' }, { literal: '/quit' }, { key: 'Enter' }],
+  quitKeys: [{ key: 'esc' }, { literal: '/quit' }, { key: 'enter' }],
   agentSessionIdFromScreen: (screen) => /session(?: id)?[:·\s]+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(screen)?.[1],
   stateFromScreen(screen) {
     if (/Would you like to (?:run the following command|make the following edits)\?/.test(screen) || /›\s*1\.\s*Yes/.test(screen) || GENERIC_PERMISSION.some((re) => re.test(screen))) {
@@ -110,7 +110,7 @@ const codex: ProviderRuntime = {
 const command: ProviderRuntime = {
   launchArgv: (ctx) => [...ctx.args],
   resumeArgv: () => undefined,
-  quitKeys: [{ key: 'C-c' }],
+  quitKeys: [{ key: 'ctrl+c' }],
   stateFromScreen: (screen) => (GENERIC_PERMISSION.some((re) => re.test(screen)) ? 'needs_permission' : undefined),
   busyInStream: () => false,
   outputMeansRunning: true,

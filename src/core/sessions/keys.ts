@@ -1,51 +1,56 @@
 import { AppError } from '../errors';
 
-/** Key names accepted by the keys route, and the tmux key each one sends. */
-const NAMED_KEYS: Record<string, string> = {
-  enter: 'Enter',
-  return: 'Enter',
-  esc: 'Escape',
-  escape: 'Escape',
-  tab: 'Tab',
-  'shift+tab': 'BTab',
-  backspace: 'BSpace',
-  delete: 'DC',
-  insert: 'IC',
-  space: 'Space',
-  up: 'Up',
-  down: 'Down',
-  left: 'Left',
-  right: 'Right',
-  home: 'Home',
-  end: 'End',
-  pageup: 'PPage',
-  pagedown: 'NPage',
-};
-for (let i = 1; i <= 12; i++) NAMED_KEYS[`f${i}`] = `F${i}`;
-for (const letter of 'abcdefghijklmnopqrstuvwxyz') {
-  NAMED_KEYS[`ctrl+${letter}`] = `C-${letter}`;
-  NAMED_KEYS[`alt+${letter}`] = `M-${letter}`;
-}
-for (const arrow of ['up', 'down', 'left', 'right']) {
-  NAMED_KEYS[`ctrl+${arrow}`] = `C-${NAMED_KEYS[arrow]}`;
-  NAMED_KEYS[`alt+${arrow}`] = `M-${NAMED_KEYS[arrow]}`;
-  NAMED_KEYS[`shift+${arrow}`] = `S-${NAMED_KEYS[arrow]}`;
-}
+/** Keys without modifiers, by the names the keys route accepts. */
+const PLAIN_KEYS = ['enter', 'esc', 'tab', 'backspace', 'delete', 'insert', 'space', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown'] as const;
+const ARROWS = ['up', 'down', 'left', 'right'] as const;
+const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
 
-export const KEY_NAMES: readonly string[] = Object.keys(NAMED_KEYS);
+type Letter = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k' | 'l' | 'm' | 'n' | 'o' | 'p' | 'q' | 'r' | 's' | 't' | 'u' | 'v' | 'w' | 'x' | 'y' | 'z';
+type Arrow = (typeof ARROWS)[number];
+type FunctionKey = 'f1' | 'f2' | 'f3' | 'f4' | 'f5' | 'f6' | 'f7' | 'f8' | 'f9' | 'f10' | 'f11' | 'f12';
 
-export type TmuxKey = { key: string } | { literal: string };
+/** A key CodePiper can press in a terminal, by its one canonical name. */
+export type KeyName =
+  | (typeof PLAIN_KEYS)[number]
+  | 'shift+tab'
+  | FunctionKey
+  | `ctrl+${Letter}`
+  | `alt+${Letter}`
+  | `${'ctrl' | 'alt' | 'shift'}+${Arrow}`;
+
+/** Other spellings accepted for a key, and the name they stand for. */
+const ALIASES: Readonly<Record<string, KeyName>> = { return: 'enter', escape: 'esc' };
+
+/** Every accepted name → the key it presses, in the order the error message lists them. */
+const NAMED_KEYS = new Map<string, KeyName>();
+for (const name of PLAIN_KEYS) {
+  NAMED_KEYS.set(name, name);
+  for (const [alias, target] of Object.entries(ALIASES)) if (target === name) NAMED_KEYS.set(alias, name);
+  if (name === 'tab') NAMED_KEYS.set('shift+tab', 'shift+tab');
+}
+for (let i = 1; i <= 12; i++) NAMED_KEYS.set(`f${i}`, `f${i}` as FunctionKey);
+for (const letter of LETTERS) {
+  NAMED_KEYS.set(`ctrl+${letter}`, `ctrl+${letter}` as KeyName);
+  NAMED_KEYS.set(`alt+${letter}`, `alt+${letter}` as KeyName);
+}
+for (const arrow of ARROWS) for (const modifier of ['ctrl', 'alt', 'shift']) NAMED_KEYS.set(`${modifier}+${arrow}`, `${modifier}+${arrow}` as KeyName);
+
+/** Every key name the keys route accepts (aliases included). */
+export const KEY_NAMES: readonly string[] = [...NAMED_KEYS.keys()];
+
+/** A key to press, or literal text to type (a single character given to the keys route is typed as itself). */
+export type Key = { key: KeyName } | { literal: string };
 
 /**
- * Turns key names ("ctrl+c", "shift+tab", "enter") into tmux keys; a single printable character ("1", "y") is sent
- * as itself. Unknown names fail, all at once, with the list of valid ones.
+ * Turns key names ("ctrl+c", "shift+tab", "enter") into keys; a single printable character ("1", "y") is typed as
+ * itself. Unknown names fail, all at once, with the list of valid ones.
  */
-export function resolveKeys(names: readonly string[]): TmuxKey[] {
+export function parseKeys(names: readonly string[]): Key[] {
   const unknown: string[] = [];
-  const keys = names.map((name): TmuxKey => {
+  const keys = names.map((name): Key => {
     const normalized = name.trim().toLowerCase().replace(/\s+/g, '').replace(/^control\+/, 'ctrl+').replace(/^meta\+|^option\+/, 'alt+');
-    const mapped = NAMED_KEYS[normalized];
-    if (mapped) return { key: mapped };
+    const key = NAMED_KEYS.get(normalized);
+    if (key) return { key };
     if ([...name].length === 1 && name >= ' ' && name !== '\u007f') return { literal: name };
     unknown.push(name);
     return { literal: '' };

@@ -1,19 +1,18 @@
 import process from 'node:process';
 import { PROVIDERS, resolveProviderBinary } from '../../core/providers';
-import { tmuxBinary } from '../../core/tmux/binary';
 import type { Handlers } from '../router';
 import type { DaemonContext } from '../context';
 
 export const API_VERSION = 1;
 
 function uptimeSeconds(daemon: DaemonContext): number {
-  return Math.max(0, (Date.now() - daemon.startedAt.getTime()) / 1000);
+  return Math.max(0, (Date.now() - daemon.core.startedAt.getTime()) / 1000);
 }
 
 export const systemHandlers = {
-  health: (_input, { daemon }) => ({ status: 'ok' as const, version: daemon.version, uptime: uptimeSeconds(daemon) }),
+  health: (_input, { daemon }) => ({ status: 'ok' as const, version: daemon.core.version, uptime: uptimeSeconds(daemon) }),
 
-  version: (_input, { daemon }) => ({ version: daemon.version, node: process.versions.node, api: API_VERSION }),
+  version: (_input, { daemon }) => ({ version: daemon.core.version, node: process.versions.node, api: API_VERSION }),
 
   'providers.list': (_input, { daemon }) => ({
     providers: PROVIDERS.map((provider) => ({
@@ -21,23 +20,23 @@ export const systemHandlers = {
       displayName: provider.displayName,
       description: provider.description,
       capabilities: provider.capabilities,
-      binary: resolveProviderBinary(provider, daemon.env, daemon.config),
+      binary: resolveProviderBinary(provider, daemon.core.env, daemon.core.config),
     })),
   }),
 
   'daemon.info': (_input, { daemon }) => ({
-    pid: daemon.pid,
-    socket: daemon.paths.socket,
-    home: daemon.paths.home,
-    tmuxSocket: daemon.paths.tmuxSocketName,
-    tmuxBinary: tmuxBinary(daemon.env, daemon.config),
-    version: daemon.version,
-    startedAt: daemon.startedAt.toISOString(),
+    pid: process.pid,
+    socket: daemon.core.paths.socket,
+    home: daemon.core.paths.home,
+    tmuxSocket: daemon.core.runner.description.tmux.socket,
+    tmuxBinary: daemon.core.runner.description.tmux.binary,
+    version: daemon.core.version,
+    startedAt: daemon.core.startedAt.toISOString(),
     uptime: uptimeSeconds(daemon),
   }),
 
   'daemon.shutdown': (_input, { daemon }) => {
     daemon.requestShutdown('shutdown route');
-    return { ok: true as const, pid: daemon.pid };
+    return { ok: true as const, pid: process.pid };
   },
 } satisfies Pick<Handlers, 'health' | 'version' | 'providers.list' | 'daemon.info' | 'daemon.shutdown'>;

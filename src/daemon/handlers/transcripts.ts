@@ -18,7 +18,7 @@ function scope(input: ScopeInput, daemon: DaemonContext): AnalyticsFilter {
   return {
     ...range,
     ...(cwd || project ? { cwd: cwd ?? project } : {}),
-    ...(session ? { sessionId: daemon.library.resolve(session).id } : {}),
+    ...(session ? { sessionId: daemon.core.library.resolve(session).id } : {}),
   };
 }
 
@@ -26,44 +26,44 @@ function scope(input: ScopeInput, daemon: DaemonContext): AnalyticsFilter {
 function managedId(session: string | undefined, daemon: DaemonContext): string | undefined {
   if (!session) return undefined;
   try {
-    return daemon.sessions.resolve(session).id;
+    return daemon.core.sessions.resolve(session).id;
   } catch {
-    return daemon.library.resolve(session).managed_id ?? '\0none';
+    return daemon.core.library.resolve(session).managed_id ?? '\0none';
   }
 }
 
 /** Analytics, search, the session library and tags. */
 export const transcriptHandlers = {
-  'analytics.overview': (input, { daemon }) => daemon.analytics.overview(scope(input, daemon)),
-  'analytics.activityTimeline': ({ granularity, ...input }, { daemon }) => daemon.analytics.activityTimeline({ ...scope(input, daemon), granularity }),
-  'analytics.tokenUsage': (input, { daemon }) => daemon.analytics.tokenUsage(scope(input, daemon)),
-  'analytics.tokensByModel': (input, { daemon }) => daemon.analytics.tokensByModel(scope(input, daemon)),
-  'analytics.sessionsByProvider': (input, { daemon }) => daemon.analytics.sessionsByProvider(scope(input, daemon)),
-  'analytics.toolUsage': ({ limit, ...input }, { daemon }) => daemon.analytics.toolUsage({ ...scope(input, daemon), limit }),
+  'analytics.overview': (input, { daemon }) => daemon.core.analytics.overview(scope(input, daemon)),
+  'analytics.activityTimeline': ({ granularity, ...input }, { daemon }) => daemon.core.analytics.activityTimeline({ ...scope(input, daemon), granularity }),
+  'analytics.tokenUsage': (input, { daemon }) => daemon.core.analytics.tokenUsage(scope(input, daemon)),
+  'analytics.tokensByModel': (input, { daemon }) => daemon.core.analytics.tokensByModel(scope(input, daemon)),
+  'analytics.sessionsByProvider': (input, { daemon }) => daemon.core.analytics.sessionsByProvider(scope(input, daemon)),
+  'analytics.toolUsage': ({ limit, ...input }, { daemon }) => daemon.core.analytics.toolUsage({ ...scope(input, daemon), limit }),
   'analytics.policyDecisions': ({ session, cwd: _cwd, project: _project, ...range }, { daemon }) =>
-    daemon.analytics.policyDecisions({ ...range, managedSessionId: managedId(session, daemon) }),
+    daemon.core.analytics.policyDecisions({ ...range, managedSessionId: managedId(session, daemon) }),
 
   search: ({ session, ...input }, { daemon }) =>
-    daemon.search.search({ ...input, ...(session ? { sessionId: daemon.library.resolve(session).id } : {}) }),
+    daemon.core.search.search({ ...input, ...(session ? { sessionId: daemon.core.library.resolve(session).id } : {}) }),
 
-  'library.sessions': (input, { daemon }) => daemon.library.list(input),
-  'library.get': ({ id, limit, offset }, { daemon }) => daemon.library.get(id, { limit, offset }),
-  'library.rename': ({ id, name }, { daemon }) => daemon.library.rename(id, name),
-  'library.favourite': ({ id, favourite }, { daemon }) => daemon.library.setFavourite(id, favourite),
-  'library.favourites': ({ limit, offset }, { daemon }) => daemon.library.list({ favourite: true, limit, offset }),
-  'library.addTag': ({ id, tag }, { daemon }) => daemon.library.tagSession(id, tag, true),
-  'library.removeTag': ({ id, tag }, { daemon }) => daemon.library.tagSession(id, tag, false),
-  'library.export': ({ id, format }, { daemon }) => daemon.library.export(id, format),
-  'library.delete': ({ id }, { daemon }) => daemon.library.delete(id),
-  'library.stats': (_input, { daemon }) => ({ ...daemon.library.stats(), scan: daemon.transcripts.status() }),
+  'library.sessions': (input, { daemon }) => daemon.core.library.list(input),
+  'library.get': ({ id, limit, offset }, { daemon }) => daemon.core.library.get(id, { limit, offset }),
+  'library.rename': ({ id, name }, { daemon }) => daemon.core.library.rename(id, name),
+  'library.favourite': ({ id, favourite }, { daemon }) => daemon.core.library.setFavourite(id, favourite),
+  'library.favourites': ({ limit, offset }, { daemon }) => daemon.core.library.list({ favourite: true, limit, offset }),
+  'library.addTag': ({ id, tag }, { daemon }) => daemon.core.library.tagSession(id, tag, true),
+  'library.removeTag': ({ id, tag }, { daemon }) => daemon.core.library.tagSession(id, tag, false),
+  'library.export': ({ id, format }, { daemon }) => daemon.core.library.export(id, format),
+  'library.delete': ({ id }, { daemon }) => daemon.core.library.delete(id),
+  'library.stats': (_input, { daemon }) => ({ ...daemon.core.library.stats(), scan: daemon.core.transcripts.status() }),
   'library.scan': async ({ wait }, { daemon }) => {
-    const running = daemon.transcripts.scan();
-    return wait ? await running : daemon.transcripts.status();
+    const running = daemon.core.transcripts.scan();
+    return wait ? await running : daemon.core.transcripts.status();
   },
-  'library.scanStatus': (_input, { daemon }) => daemon.transcripts.status(),
+  'library.scanStatus': (_input, { daemon }) => daemon.core.transcripts.status(),
 
-  'tags.list': (_input, { daemon }) => ({ tags: daemon.library.listTags() }),
-  'tags.create': (input, { daemon }) => daemon.library.createTag(input),
-  'tags.update': ({ id, ...changes }, { daemon }) => daemon.library.updateTag(id, changes),
-  'tags.delete': ({ id }, { daemon }) => daemon.library.deleteTag(id),
+  'tags.list': (_input, { daemon }) => ({ tags: daemon.core.library.listTags() }),
+  'tags.create': (input, { daemon }) => daemon.core.library.createTag(input),
+  'tags.update': ({ id, ...changes }, { daemon }) => daemon.core.library.updateTag(id, changes),
+  'tags.delete': ({ id }, { daemon }) => daemon.core.library.deleteTag(id),
 } satisfies Partial<Handlers>;

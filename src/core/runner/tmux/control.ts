@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { TmuxError, type Tmux } from './tmux';
+import { TmuxError, type Tmux } from './exec';
 
 /** The hidden session the control client sits in; every agent window is linked into it (tmux-notes.md). */
 export const CONTROL_SESSION = 'cp-control';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { CodepiperConfig } from '../config';
+import type { CodepiperConfig } from '../../config';
 
 /** tmux 3.2 brought control-mode format subscriptions (refresh-client -B), which session events rely on. */
 export const MIN_TMUX_VERSION = { major: 3, minor: 2 } as const;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
+import { RunnerError } from '../runner';
 
 /**
  * Variables an agent (and the private tmux server itself) may inherit from the daemon; everything else is dropped.
@@ -80,13 +81,21 @@ export class Tmux {
   }
 }
 
-export class TmuxError extends AppError {
-  constructor(message: string, readonly tmuxMessage: string, cause: unknown) {
-    super('TMUX_FAILED', message, { cause });
+export class TmuxError extends RunnerError {
+  constructor(
+    message: string,
+    readonly tmuxMessage: string,
+    cause: unknown,
+  ) {
+    super(message, isMissingTarget(tmuxMessage), cause);
   }
 
   /** The server or the session/window/pane named is not there: usually a race with an exit, not a fault. */
   get isMissingTarget(): boolean {
-    return /no server running|no current target|can't find|error connecting|No such file/i.test(this.tmuxMessage);
+    return this.gone;
   }
+}
+
+function isMissingTarget(tmuxMessage: string): boolean {
+  return /no server running|no current target|can't find|error connecting|No such file/i.test(tmuxMessage);
 }

@@ -1,0 +1,115 @@
+import { AppError } from '../errors';
+import type { PolicyService } from '../policies/service';
+import { redactText } from '../policies/redact';
+import { secretMatches, type Secrets } from '../secrets';
+import type { SessionJournal } from '../sessions/journal';
+import type { LaunchPlanner } from '../sessions/launch';
+import type { SessionRecord } from '../sessions/store';
+import type { StateWatcher } from '../sessions/watcher';
+import { CLAUDE_HOOK_EVENTS, claudeAnswer, stateForHook } from './claude';
+
+export interface HookServiceOptions {
+  journal: SessionJournal;
+  watcher: StateWatcher;
+  planner: LaunchPlanner;
+  policies: PolicyService;
+  secrets: Secrets;
+  /** The command Claude Code's hooks run (hook-forward). */
+  command: string;
+}
+
+/** Who a hook request says it comes from: the session and the hook secret it carries. */
+export interface HookCaller {
+  session: string | undefined;
+  secret: string | undefined;
+}
+
+/**
+ * The agents' hooks: each event is recorded in its session's log and applied to its state at once (a hook is
+ * fresher than any screen reading); tool calls are decided by policy and answered in Claude Code's own format.
+ */
+export class HookService {
+  readonly command: string;
+  /** The Claude Code events a session's settings overlay registers. */
+  readonly events: string[] = [...CLAUDE_HOOK_EVENTS];
+
+  constructor(private readonly options: HookServiceOptions) {
+    this.command = options.command;
+  }
+
+  /** One Claude Code hook call: the output hook-forward prints for the agent, or null to print nothing. */
+  claude(payload: Record<string, unknown>, caller: HookCaller): { output: Record<string, unknown> | null } {
+    const { journal, policies } = this.options;
+    if (!secretMatches(caller.secret, this.options.secrets.hookSecret)) {
+      throw new AppError('HOOK_UNAUTHORIZED', 'missing or wrong hook secret (x-codepiper-secret)');
+    }
+    if (!caller.session) throw new AppError('USAGE', 'a hook request names its session in x-codepiper-session');
+    if (typeof payload.invalidPayload === 'string' || typeof payload.hook_event_name !== 'string') {
+      // A broken hook setup is visible in the session's log.
+      const record = journal.store.get(caller.session);
+      if (record) {
+        journal.record(record.id, 'hook', 'hook-invalid', {
+          reason: typeof payload.invalidPayload === 'string' ? 'not a JSON object' : 'no hook_event_name',
+          sample: redactText(String(payload.invalidPayload ?? JSON.stringify(payload)).slice(0, 500)),
+        });
+      }
+      return { output: null };
+    }
+    const event = payload.hook_event_name;
+    // A permission box only shows if policy leaves the question open: its state waits for the decision.
+    const record = this.applyEvent(caller.session, payload, { deferState: event === 'PermissionRequest' });
+    if (event !== 'PreToolUse' && event !== 'PermissionRequest') return { output: null };
+    const toolInput = payload.tool_input;
+    const decision = policies.decide({
+      sessionId: record.id,
+      event,
+      tool: typeof payload.tool_name === 'string' ? payload.tool_name : 'unknown',
+      args: toolInput && typeof toolInput === 'object' && !Array.isArray(toolInput) ? (toolInput as Record<string, unknown>) : {},
+      cwd: typeof payload.cwd === 'string' ? payload.cwd : record.cwd,
+      dangerousMode: record.dangerousMode,
+    });
+    const explicit = decision.matched !== null || record.dangerousMode || decision.decision === 'deny';
+    const output = claudeAnswer(event, { ...decision, explicit });
+    if (event === 'PermissionRequest') this.options.watcher.applyHookState(record.id, output ? 'running' : 'needs_permission');
+    return { output };
+  }
+
+  /** Where hooks are installed: per claude-code session (ended ones with `all`), its overlay and the events it registers. */
+  status(all: boolean): { command: string; sessions: Array<{ sessionId: string; state: string; settingsFile: string; installed: boolean; events: string[] }> } {
+    return {
+      command: this.command,
+      sessions: this.options.journal
+        .list({ provider: 'claude-code' })
+        .filter((session) => all || (session.state !== 'stopped' && session.state !== 'crashed'))
+        .map((session) => {
+          const overlay = this.options.planner.hookOverlay(session.id);
+          return { sessionId: session.id, state: session.state, settingsFile: overlay.file, installed: overlay.installed, events: overlay.installed ? this.events : [] };
+        }),
+    };
+  }
+
+  /**
+   * A hook event from the agent: recorded, and applied to the state at once (it is fresher than any screen reading).
+   * SessionStart also tells where the agent's transcript is and its own session id.
+   */
+  private applyEvent(id: string, payload: Record<string, unknown>, options: { deferState: boolean }): SessionRecord {
+    const { journal } = this.options;
+    const record = journal.resolve(id);
+    const event = typeof payload.hook_event_name === 'string' ? payload.hook_event_name : 'unknown';
+    const summary: Record<string, unknown> = { event };
+    for (const key of ['tool_name', 'notification_type', 'source', 'reason', 'transcript_path', 'session_id'] as const) {
+      if (typeof payload[key] === 'string') summary[key] = payload[key];
+    }
+    journal.record(record.id, 'hook', 'hook', summary);
+    const now = new Date().toISOString();
+    if (event === 'SessionStart' && typeof payload.session_id === 'string' && payload.session_id !== record.agentSessionId) {
+      journal.store.setAgentSessionId(record.id, payload.session_id, now);
+    }
+    if (typeof payload.transcript_path === 'string' && payload.transcript_path !== record.transcriptPath) {
+      journal.store.setTranscriptPath(record.id, payload.transcript_path, now);
+    }
+    const state = stateForHook(payload);
+    if (state && !options.deferState) this.options.watcher.applyHookState(record.id, state);
+    return journal.store.get(record.id)!;
+  }
+}

@@ -1,0 +1,379 @@
+import { EventEmitter } from 'node:events';
+import { isProcessAlive } from '../../daemon/discovery';
+import { AppError } from '../../errors';
+import type { Logger } from '../../log';
+import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../runner';
+import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './control';
+import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
+import { tmuxKey } from './keys';
+
+/** How long the control client gets to attach. */
+const CONTROL_READY_MS = 10_000;
+/** How long a pane tmux reports dead without an exit status gets for its status to arrive, once tmux is nudged. */
+const EXIT_STATUS_WAIT_MS = 2000;
+
+export interface LocalTmuxRunnerOptions {
+  binary: string;
+  /** The private server's `-L` name. */
+  socketName: string;
+  /** The daemon's environment; the server gets only its allowlisted part. */
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+/**
+ * Agents in windows of a private tmux server on this machine. One control-mode client sits in a hidden session
+ * (cp-control) into which every watched window is linked: it hears every agent's output and every pane's death as
+ * they happen, and carries keystrokes and screen reads without spawning a process. Nothing polls.
+ * See ../../../../shared/reference/tmux-notes.md for the tmux facts this relies on.
+ */
+export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runner {
+  readonly description: RunnerDescription;
+  private readonly tmux: Tmux;
+  private readonly control: ControlClient;
+  private readonly log: Logger;
+  private adopt: (() => Promise<void>) | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private reconnectFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private serverPid: number | undefined;
+  /** The window of every pane seen (spawned, listed, found), and back: tmux reports closes by window. */
+  private readonly windowOf = new Map<TerminalId, string>();
+  private readonly paneOf = new Map<string, TerminalId>();
+  /** Panes reported dead before tmux knew their exit status: tmux was nudged, the status may follow. */
+  private readonly pendingExits = new Map<TerminalId, NodeJS.Timeout>();
+  /** Windows of ended terminals being unlinked from the control session; a respawn waits for that first. */
+  private readonly releasing = new Map<TerminalId, Promise<unknown>>();
+
+  constructor(options: LocalTmuxRunnerOptions) {
+    super();
+    this.log = options.log;
+    this.tmux = new Tmux({ binary: options.binary, socketName: options.socketName, env: allowlistedEnv(options.env) });
+    this.description = { tmux: { binary: options.binary, socket: options.socketName } };
+    this.control = new ControlClient(this.tmux);
+    this.control.on('output', (pane, data) => this.emit('output', pane, data));
+    this.control.on('pane', (death) => this.onPaneDeath(death));
+    this.control.on('windowClose', (windowId) => this.onWindowClose(windowId));
+    this.control.on('exit', (reason) => void this.onControlExit(reason));
+  }
+
+  async isUp(): Promise<boolean> {
+    return (await this.tmux.query(['list-sessions', '-F', '#{session_name}'])) !== undefined;
+  }
+
+  /** Starts the private server if needed, creates the hidden control session, adopts, and attaches the control client. */
+  connect(adopt: () => Promise<void>): Promise<void> {
+    this.adopt = adopt;
+    if (this.control.running && this.connecting === undefined) return Promise.resolve();
+    this.connecting ??= (async () => {
+      await this.tmux.run([
+        'start-server', THEN,
+        'set', '-g', 'exit-empty', 'off', THEN,
+        'set', '-g', 'remain-on-exit', 'on', THEN,
+        'set', '-g', 'history-limit', '50000', THEN,
+        'set', '-g', 'escape-time', '10', THEN,
+        'set', '-g', 'default-terminal', 'screen-256color', THEN,
+        'set', '-g', 'status-left-length', '40', THEN,
+        'set', '-g', 'status-right-length', '40', THEN,
+        'set', '-g', 'status-left', '[codepiper #{session_name}] ', THEN,
+        // Inside another tmux the outer one takes C-b: C-b C-b d reaches this server. Both are said, in plain text,
+        // rather than guessed per client from its terminal name.
+        'set', '-g', 'status-right', 'detach: C-b d (in tmux: C-b C-b d) ',
+      ]);
+      if ((await this.tmux.query(['has-session', '-t', `=${CONTROL_SESSION}`])) === undefined) {
+        // Its one pane runs `true` and stays dead (remain-on-exit): the control session costs no process at all.
+        await this.tmux.run(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', 'true']).catch((error) => {
+          if (!/duplicate session/.test((error as TmuxError).tmuxMessage ?? '')) throw error;
+        });
+      }
+      const ready = new Promise<void>((resolve, reject) => {
+        const onReady = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.control.off('ready', onReady);
+          this.control.stop();
+          reject(new AppError('TMUX_FAILED', 'tmux control client did not attach within 10 s'));
+        }, CONTROL_READY_MS);
+        this.control.once('ready', onReady);
+      });
+      this.serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
+      // Every new connection lets the engine check its sessions against what tmux has (after a daemon restart, or a
+      // lost client) and link the windows it wants watched before the client attaches: from its first moment it hears
+      // every agent.
+      await adopt();
+      this.control.start();
+      await ready;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /**
+   * Runs the spec in a new tmux session and links its window into the control session in the same tmux invocation,
+   * so not even the program's first bytes are missed.
+   */
+  async spawn(spec: TerminalSpec): Promise<TerminalId> {
+    const ids = await this.tmux.run([
+      'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
+      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv),
+      THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
+    ]);
+    return this.remember(ids);
+  }
+
+  async respawn(terminal: TerminalStatus, spec: TerminalSpec): Promise<TerminalId> {
+    await this.releasing.get(terminal.terminal);
+    const pane = terminal.terminal;
+    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv)];
+    if (!terminal.watched) args.push(THEN, 'link-window', '-d', '-s', this.windowOf.get(pane) ?? pane, '-t', `=${CONTROL_SESSION}:`);
+    args.push(THEN, 'display-message', '-p', '-t', pane, '#{window_id} #{pane_id}');
+    return this.remember(await this.tmux.run(args));
+  }
+
+  async find(place: string): Promise<TerminalStatus | undefined> {
+    // A window still being unlinked would be listed as watched, and then not be linked again by a respawn.
+    await Promise.all(this.releasing.values());
+    const out = await this.tmux.query(['list-panes', '-t', `=${place}:`, '-F', PANE_FORMAT]);
+    const first = out?.split('\n').find(Boolean);
+    if (!first) return undefined;
+    const pane = this.parsePane(first);
+    return { place, terminal: pane.terminal, watched: pane.linkedSessions > 1, ended: pane.ended };
+  }
+
+  async watch(terminal: TerminalId): Promise<void> {
+    await this.tmux.run(['link-window', '-d', '-s', this.windowOf.get(terminal) ?? terminal, '-t', `=${CONTROL_SESSION}:`]);
+  }
+
+  release(terminal: TerminalId, place: string): Promise<void> {
+    const window = this.windowOf.get(terminal);
+    this.forget(terminal);
+    // Whoever is attached goes back to their shell, as they would without remain-on-exit.
+    this.control.command(`detach-client -s ${quoteTmux(`=${place}`)}`).catch(() => undefined);
+    if (!window) return Promise.resolve();
+    // The dead pane stays in the agent's own tmux session (its last screen, for tail and attach); the control session
+    // lets go of it, so ended sessions do not pile up there. A respawn links it again.
+    const unlinked = this.control
+      .command(`unlink-window -t ${quoteTmux(`${CONTROL_SESSION}:${window}`)}`)
+      .then(() => undefined, () => undefined)
+      .finally(() => this.releasing.delete(terminal));
+    this.releasing.set(terminal, unlinked);
+    return unlinked;
+  }
+
+  async send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void> {
+    for (const input of inputs) {
+      const key = tmuxKey(input);
+      await this.control.command('literal' in key ? `send-keys -t ${terminal} -l -- ${quoteTmux(key.literal)}` : `send-keys -t ${terminal} ${key.key}`);
+    }
+  }
+
+  async capture(terminal: TerminalId, options: { ansi: boolean; lines?: number | undefined }): Promise<string> {
+    const flags = `${options.ansi ? ' -e' : ''}${options.lines ? ` -S -${options.lines}` : ''}`;
+    const command = `capture-pane -p${flags} -t ${terminal}`;
+    const lines = this.control.running ? await this.control.command(command) : (await this.tmux.run(command.split(' '))).split('\n');
+    return trimTrailingBlank(lines).join('\n');
+  }
+
+  async resize(terminal: TerminalId, cols: number, rows: number): Promise<void> {
+    await this.control.command(`resize-window -t ${this.windowOf.get(terminal) ?? terminal} -x ${cols} -y ${rows}`);
+  }
+
+  async hasEnded(terminal: TerminalId): Promise<boolean> {
+    const [dead] = await this.control.command(`display-message -p -t ${terminal} '#{pane_dead}'`).catch(() => ['0']);
+    return dead === '1';
+  }
+
+  async signal(terminal: TerminalId, signal: NodeJS.Signals): Promise<void> {
+    try {
+      const [pid] = await this.control.command(`display-message -p -t ${terminal} '#{pane_pid}'`);
+      if (pid && Number(pid) > 0) process.kill(Number(pid), signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  async kill(terminal: TerminalId): Promise<void> {
+    // The window goes from every session it is linked into; its close notification reports it.
+    await this.tmux.query(['kill-window', '-t', this.windowOf.get(terminal) ?? terminal]);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const timer of this.pendingExits.values()) clearTimeout(timer);
+    this.pendingExits.clear();
+    this.control.stop();
+  }
+
+  // ---- what tmux tells us ----
+
+  private onPaneDeath(death: PaneDeath): void {
+    if (!death.dead) return;
+    const pane = death.paneId;
+    if (death.status === undefined && death.signal === undefined && !this.pendingExits.has(pane)) {
+      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it, and
+      // the status arrives as a fresh subscription change. Without one in time, the end is reported without a status.
+      this.nudgeServer();
+      this.pendingExits.set(pane, setTimeout(() => this.reportEnd(pane, { status: undefined, signal: undefined }), EXIT_STATUS_WAIT_MS));
+      return;
+    }
+    this.reportEnd(pane, { status: death.status, signal: death.signal });
+  }
+
+  private reportEnd(pane: TerminalId, exit: TerminalExit): void {
+    clearTimeout(this.pendingExits.get(pane));
+    this.pendingExits.delete(pane);
+    this.emit('ended', pane, exit);
+  }
+
+  private onWindowClose(windowId: string): void {
+    const pane = this.paneOf.get(windowId);
+    if (pane === undefined) return;
+    this.forget(pane);
+    this.emit('closed', pane);
+  }
+
+  private async onControlExit(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.log.warn(`tmux ${reason}`);
+    if (await this.serverGone()) {
+      for (const timer of this.pendingExits.values()) clearTimeout(timer);
+      this.pendingExits.clear();
+      this.emit('lost', 'tmux-server-gone');
+      return;
+    }
+    try {
+      await this.connect(this.adopt!);
+      this.reconnectFailures = 0;
+    } catch (error) {
+      // The agents still run; they are not given up for dead. Try again, less and less often.
+      this.reconnectFailures++;
+      const delay = Math.min(30_000, 500 * 2 ** this.reconnectFailures);
+      this.log.error(`reconnecting to tmux failed; retrying in ${delay / 1000} s`, error);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.onControlExit('reconnect retry');
+      }, delay);
+    }
+  }
+
+  // ---- tmux plumbing ----
+
+  /**
+   * Every agent pane on the server, with whether its window is linked into the control session and how it ended.
+   * A pane tmux knows is dead but whose process it has not reaped yet shows no status: tmux is nudged and asked again.
+   */
+  async list(): Promise<TerminalStatus[]> {
+    let panes = await this.listPanes();
+    for (let attempt = 0; attempt < 10 && panes.some((pane) => pane.place !== CONTROL_SESSION && pane.ended && pane.ended.status === undefined && pane.ended.signal === undefined); attempt++) {
+      this.nudgeServer();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      panes = await this.listPanes();
+    }
+    const linked = new Set(panes.filter((pane) => pane.place === CONTROL_SESSION).map((pane) => pane.window));
+    return panes
+      .filter((pane) => pane.place !== CONTROL_SESSION)
+      .map((pane) => ({ place: pane.place, terminal: pane.terminal, watched: linked.has(pane.window), ended: pane.ended }));
+  }
+
+  private async listPanes(): Promise<ParsedPane[]> {
+    let listing: string | undefined;
+    for (let attempt = 0; listing === undefined; attempt++) {
+      listing = await this.tmux.query(['list-panes', '-a', '-F', `#{session_name}\t${PANE_FORMAT}`]);
+      if (listing !== undefined) break;
+      // No answer from a server whose process lives is a moment's refusal, not an empty server: never read it as
+      // "every session is gone".
+      if (!this.serverPid || !isProcessAlive(this.serverPid)) return [];
+      if (attempt >= 4) throw new AppError('TMUX_FAILED', 'the tmux server runs but does not answer list-panes');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return listing
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const tab = line.indexOf('\t');
+        return { place: line.slice(0, tab), ...this.parsePane(line.slice(tab + 1)) };
+      });
+  }
+
+  /** One PANE_FORMAT line; the pane's window is remembered on the way. */
+  private parsePane(line: string): Omit<ParsedPane, 'place'> {
+    const [terminal, window, linkedSessions, dead, status, signal] = line.split(' ') as [string, string, string, string, string, string];
+    this.windowOf.set(terminal, window);
+    this.paneOf.set(window, terminal);
+    const ended = dead === '1' ? { status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined } : undefined;
+    return { terminal, window, linkedSessions: Number(linkedSessions), ended };
+  }
+
+  /** `#{window_id} #{pane_id}`, as new-session and display-message print them → the pane, its window remembered. */
+  private remember(ids: string): TerminalId {
+    const [window, pane] = ids.trim().split(/\s+/).slice(-2) as [string, string];
+    this.windowOf.set(pane, window);
+    this.paneOf.set(window, pane);
+    return pane;
+  }
+
+  private forget(terminal: TerminalId): void {
+    clearTimeout(this.pendingExits.get(terminal));
+    this.pendingExits.delete(terminal);
+    const window = this.windowOf.get(terminal);
+    this.windowOf.delete(terminal);
+    if (window !== undefined && this.paneOf.get(window) === terminal) this.paneOf.delete(window);
+  }
+
+  /**
+   * Whether the tmux server has really gone (its agents with it): its process is checked first, and a tmux client
+   * that cannot connect is asked again, since a loaded machine can refuse a connection for a moment.
+   */
+  private async serverGone(): Promise<boolean> {
+    if (this.serverPid && isProcessAlive(this.serverPid)) return false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.isUp().catch(() => false)) return false;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return true;
+  }
+
+  private nudgeServer(): void {
+    if (!this.serverPid) return;
+    try {
+      process.kill(this.serverPid, 'SIGCHLD');
+    } catch {
+      // the server is gone; the control client's exit reports that
+    }
+  }
+}
+
+/** What list-panes prints about a pane: its id, its window, how many sessions that window is in, and its end. */
+const PANE_FORMAT = '#{pane_id} #{window_id} #{window_linked_sessions} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}';
+
+interface ParsedPane {
+  place: string;
+  terminal: TerminalId;
+  window: string;
+  linkedSessions: number;
+  ended: TerminalExit | undefined;
+}
+
+/** `-e KEY=VALUE` for each variable, escaped for tmux's command parser. */
+function environment(spec: TerminalSpec): string[] {
+  return Object.entries(spec.env).flatMap(([key, value]) => ['-e', escapeTmuxArg(`${key}=${value}`)]);
+}
+
+/** The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. */
+function command(argv: readonly string[]): string[] {
+  return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
+}
+
+/** -c is expanded as a tmux format: a literal "#" is written "##". */
+function tmuxDirectory(cwd: string): string {
+  return escapeTmuxArg(cwd.replace(/#/g, '##'));
+}
+
+function trimTrailingBlank(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1]!.trim() === '') end--;
+  return lines.slice(0, end);
+}
