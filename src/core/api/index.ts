@@ -1,12 +1,14 @@
 import type { z } from 'zod';
-import type { RouteDef } from './route';
+import { analyticsRoutes } from './analytics';
+import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
+import type { RouteDef } from './route';
+import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
-import { analyticsRoutes, libraryRoutes } from './transcripts';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...libraryRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];
