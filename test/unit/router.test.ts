@@ -17,7 +17,7 @@ const testRoutes = [
     method: 'GET',
     path: '/items/:id',
     summary: 'one item',
-    access: 'any',
+    access: 'read',
     input: z.strictObject({ id: z.string(), limit: z.coerce.number().int().positive().optional() }),
     output: z.strictObject({ id: z.string(), limit: z.number().optional() }),
   }),
@@ -26,7 +26,7 @@ const testRoutes = [
     method: 'POST',
     path: '/items',
     summary: 'make one',
-    access: 'any',
+    access: 'write',
     input: z.strictObject({ name: z.string(), tags: z.array(z.string()).default([]), nested: z.strictObject({ n: z.number() }).optional() }),
     output: z.strictObject({ name: z.string(), tags: z.array(z.string()) }),
   }),
@@ -39,9 +39,9 @@ const testRoutes = [
     input: z.strictObject({ id: z.string(), name: z.string() }),
     output: z.strictObject({ id: z.string(), name: z.string() }),
   }),
-  defineRoute({ name: 'boom', method: 'GET', path: '/boom', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({}) }),
-  defineRoute({ name: 'conflict', method: 'GET', path: '/conflict', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({}) }),
-  defineRoute({ name: 'liar', method: 'GET', path: '/liar', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({ n: z.number() }) }),
+  defineRoute({ name: 'boom', method: 'GET', path: '/boom', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({}) }),
+  defineRoute({ name: 'conflict', method: 'GET', path: '/conflict', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({}) }),
+  defineRoute({ name: 'liar', method: 'GET', path: '/liar', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({ n: z.number() }) }),
 ] as const;
 
 const router = createRouter(testRoutes as unknown as RouteDef[], {

@@ -26,7 +26,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/overview',
     summary: 'Sessions, active sessions, messages, tokens, cache hit rate and cost over a range.',
-    access: 'any',
+    access: 'read',
     input: analyticsInput,
     output: z.object({
       range: rangeOut,
@@ -44,7 +44,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/activity-timeline',
     summary: 'Messages, active sessions, tokens and cost per day (per hour with granularity=hour, the default for today).',
-    access: 'any',
+    access: 'read',
     input: analyticsInput.extend({ granularity: z.enum(['day', 'hour']).optional() }),
     output: z.object({
       range: rangeOut,
@@ -57,7 +57,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/token-usage',
     summary: "Tokens and cost per day with a per-model breakdown, in ccusage's field names: {days: [{date, ...}], totals}.",
-    access: 'any',
+    access: 'read',
     input: analyticsInput,
     output: z.object({
       range: rangeOut,
@@ -70,7 +70,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/tokens-by-model',
     summary: 'Tokens, requests and cost per model; unpriced models have priced: false and cost 0.',
-    access: 'any',
+    access: 'read',
     input: analyticsInput,
     output: z.object({
       range: rangeOut,
@@ -83,7 +83,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/sessions-by-provider',
     summary: 'Sessions with activity, live managed sessions, tokens and cost per provider.',
-    access: 'any',
+    access: 'read',
     input: analyticsInput,
     output: z.object({
       range: rangeOut,
@@ -95,7 +95,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/tool-usage',
     summary: 'The most used tools (15 unless limit says otherwise): calls and sessions.',
-    access: 'any',
+    access: 'read',
     input: analyticsInput.extend({ limit: z.coerce.number().int().min(1).max(200).default(15) }),
     output: z.object({ range: rangeOut, tools: z.array(z.object({ tool: z.string(), calls: z.number(), sessions: z.number() })) }),
   }),
@@ -104,7 +104,7 @@ export const analyticsRoutes = [
     method: 'GET',
     path: '/analytics/policy-decisions',
     summary: 'Policy decisions per day and decision (allow, deny, ask).',
-    access: 'any',
+    access: 'read',
     input: analyticsInput,
     output: z.object({
       range: rangeOut,

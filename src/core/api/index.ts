@@ -23,4 +23,4 @@ export type RouteOutput<N extends RouteName> = z.output<RouteByName<N>['output']
 
 export const routesByName: ReadonlyMap<string, RouteDef> = new Map(routes.map((route) => [route.name, route as RouteDef]));
 
-export { defineRoute, inputInQuery, pathParamNames, type HttpMethod, type RouteAccess, type RouteDef } from './route';
+export { defineRoute, inputInQuery, isRouteAccess, pathParamNames, ROUTE_ACCESS_LEVELS, type HttpMethod, type RouteAccess, type RouteDef } from './route';

@@ -24,7 +24,7 @@ export const searchRoutes = [
     method: 'GET',
     path: '/search',
     summary: 'Full-text search of prompts, replies, thinking, tool names and inputs, newest first; FTS5 syntax (quotes, *, AND/OR/NOT, NEAR) when used.',
-    access: 'any',
+    access: 'read',
     input: z.strictObject({
       q: z.string().min(1).max(1000),
       role: z.enum(SEARCH_ROLES).default('all'),
