@@ -118,6 +118,14 @@ describe('router built from the route table', () => {
   it('refuses to build when a route has no handler', () => {
     expect(() => createRouter(testRoutes as unknown as RouteDef[], {}, context)).toThrow(/items.get has no handler/);
   });
+
+  it('refuses to build when a route has no known access level, which the network would otherwise serve', () => {
+    const route = (access: unknown) => ({ ...testRoutes[3], access }) as unknown as RouteDef;
+    const build = (access: unknown) => () => createRouter([route(access)], { boom: () => ({}) }, context);
+    expect(build(undefined)).toThrow(/route boom has no access level \(got undefined\)/);
+    expect(build('any')).toThrow(/route boom has no access level \(got "any"\)/);
+    expect(build('public')).not.toThrow();
+  });
 });
 
 describe('the real contract', () => {
