@@ -9,13 +9,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inputInQuery, pathParamNames, routes, type RouteDef } from '../src/core/api/index';
+import { inputInQuery, pathParamNames, ROUTE_ACCESS_LEVELS, routes, type RouteAccess, type RouteDef } from '../src/core/api/index';
 import { ERROR_CODES, EXIT_CODES, type ErrorFamily } from '../src/core/errors';
 import { MAX_BODY_BYTES } from '../src/daemon/http';
 
 export const BEGIN_MARKER = '.\\" BEGIN GENERATED API';
 export const END_MARKER = '.\\" END GENERATED API';
 export const MAN_PAGE_PATH = fileURLToPath(new URL('../man/codepiper.1', import.meta.url));
+
+/** What each access level means, as the page says it: in a few words after every route, and in full once. */
+const ACCESS_TEXT: Record<RouteAccess, { short: string; full: string }> = {
+  public: { short: 'needs nothing', full: 'Anyone who reaches the daemon.' },
+  read: {
+    short: 'looks, changes nothing',
+    full: 'Looks at sessions, their output and events, policies, the audit log, analytics, search and the library; changes nothing.',
+  },
+  write: {
+    short: 'changes sessions and the library',
+    full:
+      'Drives what exists: types and presses keys in sessions, answers their permission questions, stops, kills, resumes, resizes ' +
+      'and renames them; renames, tags, marks and trashes library conversations, edits tags, starts a scan.',
+  },
+  admin: {
+    short: 'starts programs, changes policies',
+    full: 'Starts programs of the caller\'s choosing (a new session runs any argv) and changes the policies that decide what agents may do.',
+  },
+  local: { short: 'Unix socket only', full: 'The Unix socket only, never a network listener: the daemon\'s own details, its shutdown, and the hook events agents send.' },
+};
 
 export interface InputField {
   name: string;
@@ -83,10 +103,20 @@ export function renderApiSection(routeList: readonly RouteDef[] = routes): strin
     '.BR "EXIT STATUS" ).',
     '.SS "Error codes"',
     ...errorCodeTable(),
-    '.SS Routes',
-    'Routes marked',
+    '.SS "Access levels"',
+    'Every route has one of these levels, shown with it below.',
+    'On the Unix socket every route answers: only the user who owns it can open it.',
+    'A network listener answers a route only to a caller allowed its level, where',
+    '.B write',
+    'includes',
+    '.B read',
+    'and',
+    '.B admin',
+    'includes both, and answers 404 for',
     '.B local',
-    'are answered on the Unix socket only, never on a network listener.',
+    'routes.',
+    ...ROUTE_ACCESS_LEVELS.flatMap((level) => ['.TP', `.B ${level}`, text(ACCESS_TEXT[level].full)]),
+    '.SS Routes',
     ...routeList.flatMap(routeEntry),
   ];
   return lines.join('\n') + '\n';
@@ -105,7 +135,9 @@ function errorCodeTable(): string[] {
 
 function routeEntry(route: RouteDef): string[] {
   const lines = ['.TP', `.B "${text(`${route.method} ${route.path}`)}"`, text(route.summary), '.br'];
-  lines.push(route.access === 'local' ? 'Access: local (Unix socket only).' : 'Access: any.');
+  const access = ACCESS_TEXT[route.access];
+  if (!access) throw new Error(`route ${route.name} has no access level (got ${JSON.stringify(route.access)})`);
+  lines.push(`Access: ${route.access} (${access.short}).`);
   const fields = inputFields(route);
   if (!fields) {
     lines.push('Input: not a plain object schema; see its definition in', '.IR src/core/api .');

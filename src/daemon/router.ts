@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RouteByName, RouteName, RouteParsedInput } from '../core/api';
-import { inputInQuery, type RouteDef } from '../core/api/route';
+import { inputInQuery, isRouteAccess, type RouteDef } from '../core/api/route';
 import { AppError, isAppError } from '../core/errors';
 import type { HandlerContext, Transport } from './context';
 
@@ -49,6 +49,8 @@ export function createRouter(
   const compiled: CompiledRoute[] = routes.map((route) => {
     const handler = handlers[route.name];
     if (typeof handler !== 'function') throw new Error(`route ${route.name} has no handler`);
+    // Only 'local' is hidden from the network below, so a route without a known level would be served there: refuse it.
+    if (!isRouteAccess(route.access)) throw new Error(`route ${route.name} has no access level (got ${JSON.stringify(route.access)})`);
     return { route, segments: splitPath(route.path), handler: handler as CompiledRoute['handler'] };
   });
 

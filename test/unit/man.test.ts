@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { extractApiSection, inputFields, MAN_PAGE_PATH, renderApiSection, replaceApiSection } from '../../scripts/gen-man-api';
 import { buildProgram } from '../../src/cli/program';
-import { defineRoute } from '../../src/core/api/route';
+import { defineRoute, ROUTE_ACCESS_LEVELS } from '../../src/core/api/route';
 import { EXIT_CODES } from '../../src/core/errors';
 
 const SOURCE_DIR = fileURLToPath(new URL('../../src', import.meta.url));
@@ -167,6 +167,13 @@ describe('the generated API section', () => {
     expect(section).toContain('id (required, path)');
     expect(section).toContain('lines (optional)');
     expect(section).toContain('ansi (optional) \\(em keep colour codes');
+  });
+
+  it('prints each route\'s access level with its meaning, and refuses a route without a known one', () => {
+    const section = plainRoff(renderApiSection([{ ...sessionOutput, access: 'admin' }]));
+    expect(section).toContain('Access: admin (starts programs, changes policies).');
+    for (const level of ROUTE_ACCESS_LEVELS) expect(section).toMatch(new RegExp(`^\\.TP\\n\\.B ${level}\\n\\S`, 'm'));
+    expect(() => renderApiSection([{ ...sessionOutput, access: 'any' as never }])).toThrow(/sessions.output has no access level/);
   });
 
   it('says so when an input is not an object schema instead of guessing its fields', () => {

@@ -17,7 +17,7 @@ const testRoutes = [
     method: 'GET',
     path: '/items/:id',
     summary: 'one item',
-    access: 'any',
+    access: 'read',
     input: z.strictObject({ id: z.string(), limit: z.coerce.number().int().positive().optional() }),
     output: z.strictObject({ id: z.string(), limit: z.number().optional() }),
   }),
@@ -26,7 +26,7 @@ const testRoutes = [
     method: 'POST',
     path: '/items',
     summary: 'make one',
-    access: 'any',
+    access: 'write',
     input: z.strictObject({ name: z.string(), tags: z.array(z.string()).default([]), nested: z.strictObject({ n: z.number() }).optional() }),
     output: z.strictObject({ name: z.string(), tags: z.array(z.string()) }),
   }),
@@ -39,9 +39,9 @@ const testRoutes = [
     input: z.strictObject({ id: z.string(), name: z.string() }),
     output: z.strictObject({ id: z.string(), name: z.string() }),
   }),
-  defineRoute({ name: 'boom', method: 'GET', path: '/boom', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({}) }),
-  defineRoute({ name: 'conflict', method: 'GET', path: '/conflict', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({}) }),
-  defineRoute({ name: 'liar', method: 'GET', path: '/liar', summary: '', access: 'any', input: z.strictObject({}), output: z.strictObject({ n: z.number() }) }),
+  defineRoute({ name: 'boom', method: 'GET', path: '/boom', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({}) }),
+  defineRoute({ name: 'conflict', method: 'GET', path: '/conflict', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({}) }),
+  defineRoute({ name: 'liar', method: 'GET', path: '/liar', summary: '', access: 'public', input: z.strictObject({}), output: z.strictObject({ n: z.number() }) }),
 ] as const;
 
 const router = createRouter(testRoutes as unknown as RouteDef[], {
@@ -117,6 +117,14 @@ describe('router built from the route table', () => {
 
   it('refuses to build when a route has no handler', () => {
     expect(() => createRouter(testRoutes as unknown as RouteDef[], {}, context)).toThrow(/items.get has no handler/);
+  });
+
+  it('refuses to build when a route has no known access level, which the network would otherwise serve', () => {
+    const route = (access: unknown) => ({ ...testRoutes[3], access }) as unknown as RouteDef;
+    const build = (access: unknown) => () => createRouter([route(access)], { boom: () => ({}) }, context);
+    expect(build(undefined)).toThrow(/route boom has no access level \(got undefined\)/);
+    expect(build('any')).toThrow(/route boom has no access level \(got "any"\)/);
+    expect(build('public')).not.toThrow();
   });
 });
 

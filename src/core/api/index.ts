@@ -1,12 +1,14 @@
 import type { z } from 'zod';
-import type { RouteDef } from './route';
+import { analyticsRoutes } from './analytics';
+import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
+import type { RouteDef } from './route';
+import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
-import { analyticsRoutes, libraryRoutes } from './transcripts';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...libraryRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];
@@ -21,4 +23,4 @@ export type RouteOutput<N extends RouteName> = z.output<RouteByName<N>['output']
 
 export const routesByName: ReadonlyMap<string, RouteDef> = new Map(routes.map((route) => [route.name, route as RouteDef]));
 
-export { defineRoute, inputInQuery, pathParamNames, type HttpMethod, type RouteAccess, type RouteDef } from './route';
+export { defineRoute, inputInQuery, isRouteAccess, pathParamNames, ROUTE_ACCESS_LEVELS, type HttpMethod, type RouteAccess, type RouteDef } from './route';

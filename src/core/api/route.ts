@@ -2,8 +2,25 @@ import type { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** `any`: served on the Unix socket and (later) on the authenticated TCP listener; `local`: Unix socket only. */
-export type RouteAccess = 'any' | 'local';
+/**
+ * Who may call a route. On the Unix socket every route answers: the socket is 0600 in a 0700 directory, so whoever
+ * reaches it is the user. On a network listener the level is all the auth layer needs to decide:
+ *
+ * - `public`: anyone who reaches the listener;
+ * - `read`: looks at sessions, transcripts and settings, changes nothing;
+ * - `write`: drives what exists (types into sessions, stops and resumes them, edits the library);
+ * - `admin`: starts programs of the caller's choosing, or changes the policies that decide what agents may do;
+ * - `local`: never served on the network (404 there), only on the socket.
+ *
+ * read, write and admin are meant as nested scopes: write includes read, admin includes both.
+ */
+export const ROUTE_ACCESS_LEVELS = ['public', 'read', 'write', 'admin', 'local'] as const;
+export type RouteAccess = (typeof ROUTE_ACCESS_LEVELS)[number];
+
+/** For checks at run time (a route table is also data that a test or a plain JavaScript caller can get wrong). */
+export function isRouteAccess(value: unknown): value is RouteAccess {
+  return (ROUTE_ACCESS_LEVELS as readonly unknown[]).includes(value);
+}
 
 /**
  * One operation of the daemon, declared once. The router, the typed client, the manifest the CLI is built with and

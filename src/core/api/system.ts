@@ -32,7 +32,7 @@ export const systemRoutes = [
     method: 'GET',
     path: '/health',
     summary: 'Liveness: status, version and uptime in seconds.',
-    access: 'any',
+    access: 'public',
     input: empty,
     output: z.strictObject({ status: z.literal('ok'), version: z.string(), uptime: z.number().nonnegative() }),
   }),
@@ -41,7 +41,7 @@ export const systemRoutes = [
     method: 'GET',
     path: '/version',
     summary: 'Versions of the daemon, its Node.js and its API.',
-    access: 'any',
+    access: 'public',
     input: empty,
     output: z.strictObject({ version: z.string(), node: z.string(), api: z.number().int() }),
   }),
@@ -50,7 +50,8 @@ export const systemRoutes = [
     method: 'GET',
     path: '/providers',
     summary: 'The agent providers this daemon knows, with capability flags and where each binary was found.',
-    access: 'any',
+    // read, not public: it tells which agent binaries are installed on this machine and where.
+    access: 'read',
     input: empty,
     output: z.strictObject({ providers: z.array(providerSchema) }),
   }),
@@ -59,6 +60,7 @@ export const systemRoutes = [
     method: 'GET',
     path: '/daemon/info',
     summary: 'Who is serving: pid, socket, home, version, start time and uptime.',
+    // local: the home, socket and pid are of use only on this machine.
     access: 'local',
     input: empty,
     output: z.strictObject({
@@ -77,6 +79,7 @@ export const systemRoutes = [
     method: 'POST',
     path: '/daemon/shutdown',
     summary: 'Stops the daemon after answering (agents in tmux keep running).',
+    // local: no token scope covers stopping the daemon; only its user at this machine may.
     access: 'local',
     input: empty,
     output: z.strictObject({ ok: z.literal(true), pid: z.number().int() }),

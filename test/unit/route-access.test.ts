@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { isRouteAccess, ROUTE_ACCESS_LEVELS, routes } from '../../src/core/api';
+
+/** Names of the routes whose access is missing or not one of the levels, checked on the data, not through the types. */
+function routesWithoutLevel(list: ReadonlyArray<{ name: string; access?: unknown }>): string[] {
+  return list.filter((route) => !isRouteAccess(route.access)).map((route) => route.name);
+}
+
+/** Route names per level, each list sorted; a level nobody uses still appears, empty. */
+function byLevel(list: ReadonlyArray<{ name: string; access: string }>): Record<string, string[]> {
+  const grouped: Record<string, string[]> = Object.fromEntries(ROUTE_ACCESS_LEVELS.map((level) => [level, []]));
+  for (const route of list) (grouped[route.access] ??= []).push(route.name);
+  for (const names of Object.values(grouped)) names.sort();
+  return grouped;
+}
+
+describe('access levels of the contract', () => {
+  it('are exactly public, read, write, admin and local', () => {
+    expect(ROUTE_ACCESS_LEVELS).toEqual(['public', 'read', 'write', 'admin', 'local']);
+  });
+
+  it('gives every route a known level', () => {
+    expect(routes.length).toBeGreaterThan(0);
+    expect(routesWithoutLevel(routes)).toEqual([]);
+  });
+
+  it('notices a route with no level or an unknown one', () => {
+    const list = [
+      { name: 'fine', access: 'read' },
+      { name: 'missing' },
+      { name: 'old', access: 'any' },
+      { name: 'cased', access: 'Admin' },
+    ];
+    expect(routesWithoutLevel(list)).toEqual(['missing', 'old', 'cased']);
+  });
+
+  // The whole table at a glance: a new route, or a changed level, has to be written here too.
+  it('puts each route at the level the table below says', () => {
+    expect(byLevel(routes)).toEqual({
+      public: ['health', 'version'],
+      read: [
+        'analytics.activityTimeline',
+        'analytics.overview',
+        'analytics.policyDecisions',
+        'analytics.sessionsByProvider',
+        'analytics.tokenUsage',
+        'analytics.tokensByModel',
+        'analytics.toolUsage',
+        'hooks.status',
+        'library.export',
+        'library.favourites',
+        'library.get',
+        'library.scanStatus',
+        'library.sessions',
+        'library.stats',
+        'policies.get',
+        'policies.list',
+        'policyDecisions.list',
+        'policySets.get',
+        'policySets.list',
+        'providers.list',
+        'search',
+        'sessions.effectivePolicies',
+        'sessions.events',
+        'sessions.get',
+        'sessions.list',
+        'sessions.output',
+        'sessions.policy',
+        'sessions.policySets',
+        'sessions.validate',
+        'tags.list',
+      ],
+      write: [
+        'library.addTag',
+        'library.delete',
+        'library.favourite',
+        'library.removeTag',
+        'library.rename',
+        'library.scan',
+        'sessions.keys',
+        'sessions.kill',
+        'sessions.permission',
+        'sessions.rename',
+        'sessions.resize',
+        'sessions.resume',
+        'sessions.send',
+        'sessions.stop',
+        'tags.create',
+        'tags.delete',
+        'tags.update',
+      ],
+      admin: [
+        'policies.create',
+        'policies.delete',
+        'policies.update',
+        'policySets.addPolicy',
+        'policySets.create',
+        'policySets.delete',
+        'policySets.removePolicy',
+        'policySets.update',
+        'sessions.addPolicySet',
+        'sessions.create',
+        'sessions.removePolicySet',
+        'sessions.setPolicy',
+      ],
+      local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
+    });
+  });
+
+  it('keeps starting programs for admin and stopping the daemon for the socket', () => {
+    const level = (name: string) => routes.find((route) => route.name === name)?.access;
+    expect(level('sessions.create')).toBe('admin');
+    expect(level('daemon.shutdown')).toBe('local');
+  });
+});
