@@ -48,13 +48,10 @@ export class SessionManager {
 
   constructor(private readonly options: SessionManagerOptions) {
     ({ runner: this.runner, journal: this.journal, lives: this.lives, watcher: this.watcher } = options);
-    this.runner.on('output', (terminal, data) => this.onOutput(terminal, data));
-    this.runner.on('ended', (terminal, exit) => this.onEnded(terminal, exit));
-    this.runner.on('closed', (terminal) => this.onClosed(terminal));
-    this.runner.on('lost', (why) => {
-      // The runner's server is gone: every agent in it is gone with it.
-      for (const live of this.lives.values()) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
-    });
+    this.runner.on('output', this.onOutput);
+    this.runner.on('ended', this.onEnded);
+    this.runner.on('closed', this.onClosed);
+    this.runner.on('lost', this.onLost);
   }
 
   /** Connects to the runner and re-adopts the sessions a previous daemon left running. */
@@ -72,6 +69,10 @@ export class SessionManager {
 
   close(): void {
     for (const live of this.lives.values()) this.watcher.stop(live);
+    this.runner.off('output', this.onOutput);
+    this.runner.off('ended', this.onEnded);
+    this.runner.off('closed', this.onClosed);
+    this.runner.off('lost', this.onLost);
     this.runner.close();
   }
 
@@ -305,7 +306,7 @@ export class SessionManager {
 
   // ---- what the runner tells us ----
 
-  private onOutput(terminal: TerminalId, data: Buffer): void {
+  private readonly onOutput = (terminal: TerminalId, data: Buffer): void => {
     const live = this.lives.inTerminal(terminal);
     if (live) return this.watcher.onOutput(live, data);
     const held = this.orphanOutput.get(terminal) ?? [];
@@ -313,24 +314,29 @@ export class SessionManager {
     let bytes = held.reduce((sum, chunk) => sum + chunk.length, 0);
     while (bytes > ORPHAN_BYTES && held.length > 1) bytes -= held.shift()!.length;
     this.orphanOutput.set(terminal, held);
-  }
+  };
 
-  private onEnded(terminal: TerminalId, exit: TerminalExit): void {
+  private readonly onEnded = (terminal: TerminalId, exit: TerminalExit): void => {
     const live = this.lives.inTerminal(terminal);
     if (!live) {
       this.orphanEnds.set(terminal, exit);
       return;
     }
     this.end(live, stateForExit(exit, live.stopRequested), { code: exit.status ?? null, signal: exit.signal ?? null }, 'exit');
-  }
+  };
 
-  private onClosed(terminal: TerminalId): void {
+  private readonly onClosed = (terminal: TerminalId): void => {
     const live = this.lives.inTerminal(terminal);
     if (!live) return;
     // Killed from outside (or by us): its processes were hung up on; there is no exit status to report.
     const state = live.killing || live.stopRequested ? 'stopped' : 'crashed';
     this.end(live, state, NO_EXIT, live.killing ? 'killed' : 'window-closed');
-  }
+  };
+
+  /** The runner's server is gone: every agent in it is gone with it. */
+  private readonly onLost = (why: string): void => {
+    for (const live of this.lives.values()) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
+  };
 
   private async killLive(live: Live, reason: string): Promise<void> {
     live.killing = true;
