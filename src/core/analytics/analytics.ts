@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { LIVE_STATES } from '../sessions/state';
 import { Conditions, underDirectory } from '../transcripts/scope';
 import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
@@ -27,7 +28,8 @@ interface RollupSums {
   cost: number;
 }
 
-const LIVE_STATES = "('starting', 'running', 'idle', 'needs_input', 'needs_permission')";
+/** The live states as an SQL list (fixed words from our own table, not input). */
+const LIVE_STATES_SQL = `(${[...LIVE_STATES].map((state) => `'${state}'`).join(', ')})`;
 
 export function zeroTotals(): TokenTotals {
   return { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, totalCost: 0 };
@@ -72,7 +74,7 @@ export class Analytics {
 
   /** Managed sessions running now, per provider, within the filter's directory or session (the range does not apply). */
   private liveSessions(filter: AnalyticsFilter): Array<{ provider: string; n: number }> {
-    const where = new Conditions().add(`state IN ${LIVE_STATES}`);
+    const where = new Conditions().add(`state IN ${LIVE_STATES_SQL}`);
     if (filter.cwd) where.under('cwd', filter.cwd);
     if (filter.sessionId !== undefined) where.add('agent_session_id = (SELECT external_id FROM library_sessions WHERE id = ?)', filter.sessionId);
     return this.db.prepare<unknown[], { provider: string; n: number }>(`SELECT provider, count(*) n FROM sessions WHERE ${where.joined()} GROUP BY provider`).all(...where.params);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers';
 import { SESSION_STATES, STATE_SOURCES } from '../sessions/state';
 import { queryFlag } from './fields';
 import { defineRoute } from './route';
@@ -6,7 +7,6 @@ import { defineRoute } from './route';
 /** Largest text one `send` carries; bigger pastes are a client's job to split. */
 export const MAX_SEND_BYTES = 64 * 1024;
 
-const PROVIDER_IDS = ['claude-code', 'codex', 'command'] as const;
 const idParam = z.strictObject({ id: z.string().min(1) });
 
 /** Session names: something a user can type after `codepiper attach`, and that cannot look like a flag. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers';
 import { defineRoute } from './route';
 
 const empty = z.strictObject({});
@@ -19,7 +20,7 @@ const binary = z.strictObject({
 });
 
 export const providerSchema = z.strictObject({
-  id: z.enum(['claude-code', 'codex', 'command']),
+  id: z.enum(PROVIDER_IDS),
   displayName: z.string(),
   description: z.string(),
   capabilities,

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CodepiperConfig } from '../config';
 
-export type ProviderId = 'claude-code' | 'codex' | 'command';
+/** Every provider CodePiper knows, by id: the one list (the contract, the CLI and the dashboard read it). */
+export const PROVIDER_IDS = ['claude-code', 'codex', 'command'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export interface ProviderCapabilities {
   nativeHooks: boolean;

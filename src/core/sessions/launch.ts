@@ -162,16 +162,9 @@ export class LaunchPlanner {
 
 /** The create request a stored session came from (without its name: a session never clashes with itself). */
 function recordAsInput(record: SessionRecord): CreateSessionInput {
-  return {
-    provider: record.provider,
-    cwd: record.cwd,
-    args: record.args,
-    env: record.env,
-    dangerousMode: record.dangerousMode,
-    cols: record.cols,
-    rows: record.rows,
-    ...(record.billingMode ? { billingMode: record.billingMode } : {}),
-  };
+  const fields = Object.keys(createSessionInput.shape).filter((field) => field !== 'name') as Array<keyof CreateSessionInput & keyof SessionRecord>;
+  // A field the record holds as null was not given at creation.
+  return Object.fromEntries(fields.map((field) => [field, record[field] ?? undefined])) as CreateSessionInput;
 }
 
 function overlayFile(paths: Paths, id: string): string {

@@ -108,17 +108,12 @@ export class SessionManager {
     const now = new Date().toISOString();
     const plan = planner.plan(input, id);
     this.launching.add(id);
+    const { name, billingMode, ...given } = input;
     const record: SessionRecord = {
+      ...given,
       id,
-      name: input.name ?? null,
-      provider: input.provider,
-      cwd: input.cwd,
-      args: input.args,
-      env: input.env,
-      dangerousMode: input.dangerousMode,
-      billingMode: input.billingMode ?? null,
-      cols: input.cols,
-      rows: input.rows,
+      name: name ?? null,
+      billingMode: billingMode ?? null,
       tmuxSession: `cp-${id}`,
       agentSessionId: plan.agentSessionId,
       transcriptPath: null,

@@ -6,8 +6,8 @@ export type SessionState = (typeof SESSION_STATES)[number];
 export const STATE_SOURCES = ['process', 'screen', 'hook'] as const;
 export type StateSource = (typeof STATE_SOURCES)[number];
 
-export const LIVE_STATES: ReadonlySet<SessionState> = new Set(['starting', 'running', 'idle', 'needs_input', 'needs_permission']);
 export const ENDED_STATES: ReadonlySet<SessionState> = new Set(['stopped', 'crashed']);
+export const LIVE_STATES: ReadonlySet<SessionState> = new Set(SESSION_STATES.filter((state) => !ENDED_STATES.has(state)));
 
 export function isLive(state: SessionState): boolean {
   return LIVE_STATES.has(state);

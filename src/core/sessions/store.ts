@@ -1,30 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { ProviderId } from '../providers';
+import type { Session } from '../api/sessions';
 import type { SessionState, StateSource } from './state';
 
-export interface SessionRecord {
-  id: string;
-  name: string | null;
-  provider: ProviderId;
-  cwd: string;
-  args: string[];
-  env: Record<string, string>;
-  dangerousMode: boolean;
-  billingMode: 'subscription' | 'api' | null;
-  cols: number;
-  rows: number;
-  tmuxSession: string;
-  agentSessionId: string | null;
-  /** The agent's transcript file, once its SessionStart hook has told (agents with hooks). */
-  transcriptPath: string | null;
-  state: SessionState;
-  stateSource: StateSource;
-  stateSince: string;
-  exitCode: number | null;
-  exitSignal: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A session as stored: what the API shows, with the environment's values instead of only its names. */
+export type SessionRecord = Omit<Session, 'envKeys'> & { env: Record<string, string> };
 
 export interface SessionEvent {
   id: number;
@@ -35,52 +14,48 @@ export interface SessionEvent {
   data: Record<string, unknown>;
 }
 
-interface SessionRow {
-  id: string;
-  name: string | null;
-  provider: string;
-  cwd: string;
-  args: string;
-  env: string;
-  dangerous_mode: number;
-  billing_mode: string | null;
-  cols: number;
-  rows: number;
-  tmux_session: string;
-  agent_session_id: string | null;
-  transcript_path: string | null;
-  state: string;
-  state_source: string;
-  state_since: string;
-  exit_code: number | null;
-  exit_signal: number | null;
-  created_at: string;
-  updated_at: string;
+/** How one field of a record is kept in its column. */
+interface Column<T> {
+  name: string;
+  toRow(value: T): unknown;
+  fromRow(value: unknown): T;
 }
 
-function fromRow(row: SessionRow): SessionRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    provider: row.provider as ProviderId,
-    cwd: row.cwd,
-    args: JSON.parse(row.args) as string[],
-    env: JSON.parse(row.env) as Record<string, string>,
-    dangerousMode: row.dangerous_mode === 1,
-    billingMode: row.billing_mode as SessionRecord['billingMode'],
-    cols: row.cols,
-    rows: row.rows,
-    tmuxSession: row.tmux_session,
-    agentSessionId: row.agent_session_id,
-    transcriptPath: row.transcript_path,
-    state: row.state as SessionState,
-    stateSource: row.state_source as StateSource,
-    stateSince: row.state_since,
-    exitCode: row.exit_code,
-    exitSignal: row.exit_signal,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+const plain = <T>(name: string): Column<T> => ({ name, toRow: (value) => value, fromRow: (value) => value as T });
+const json = <T>(name: string): Column<T> => ({ name, toRow: (value) => JSON.stringify(value), fromRow: (value) => JSON.parse(value as string) as T });
+const flag = (name: string): Column<boolean> => ({ name, toRow: (value) => (value ? 1 : 0), fromRow: (value) => value === 1 });
+
+/** Every field of a session record and its column: adding a field means a migration, the API schema and a line here. */
+const COLUMNS: { [K in keyof SessionRecord]-?: Column<SessionRecord[K]> } = {
+  id: plain('id'),
+  name: plain('name'),
+  provider: plain('provider'),
+  cwd: plain('cwd'),
+  args: json('args'),
+  env: json('env'),
+  dangerousMode: flag('dangerous_mode'),
+  billingMode: plain('billing_mode'),
+  cols: plain('cols'),
+  rows: plain('rows'),
+  tmuxSession: plain('tmux_session'),
+  agentSessionId: plain('agent_session_id'),
+  transcriptPath: plain('transcript_path'),
+  state: plain('state'),
+  stateSource: plain('state_source'),
+  stateSince: plain('state_since'),
+  exitCode: plain('exit_code'),
+  exitSignal: plain('exit_signal'),
+  createdAt: plain('created_at'),
+  updatedAt: plain('updated_at'),
+};
+const FIELDS = Object.keys(COLUMNS) as Array<keyof SessionRecord>;
+
+function fromRow(row: Record<string, unknown>): SessionRecord {
+  return Object.fromEntries(FIELDS.map((field) => [field, COLUMNS[field].fromRow(row[COLUMNS[field].name])])) as SessionRecord;
+}
+
+function toRow(record: SessionRecord): Record<string, unknown> {
+  return Object.fromEntries(FIELDS.map((field) => [COLUMNS[field].name, (COLUMNS[field] as Column<unknown>).toRow(record[field])]));
 }
 
 /** Sessions and their events in SQLite, through prepared statements. */
@@ -89,10 +64,8 @@ export class SessionStore {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      insert: db.prepare(`INSERT INTO sessions (id, name, provider, cwd, args, env, dangerous_mode, billing_mode, cols, rows, tmux_session,
-        agent_session_id, transcript_path, state, state_source, state_since, exit_code, exit_signal, created_at, updated_at)
-        VALUES (@id, @name, @provider, @cwd, @args, @env, @dangerous_mode, @billing_mode, @cols, @rows, @tmux_session,
-        @agent_session_id, @transcript_path, @state, @state_source, @state_since, @exit_code, @exit_signal, @created_at, @updated_at)`),
+      insert: db.prepare(`INSERT INTO sessions (${FIELDS.map((field) => COLUMNS[field].name).join(', ')})
+        VALUES (${FIELDS.map((field) => `@${COLUMNS[field].name}`).join(', ')})`),
       get: db.prepare('SELECT * FROM sessions WHERE id = ?'),
       all: db.prepare('SELECT * FROM sessions ORDER BY created_at, id'),
       byName: db.prepare('SELECT * FROM sessions WHERE name = ?'),
@@ -113,47 +86,26 @@ export class SessionStore {
   }
 
   insert(record: SessionRecord): void {
-    this.statements.insert.run({
-      id: record.id,
-      name: record.name,
-      provider: record.provider,
-      cwd: record.cwd,
-      args: JSON.stringify(record.args),
-      env: JSON.stringify(record.env),
-      dangerous_mode: record.dangerousMode ? 1 : 0,
-      billing_mode: record.billingMode,
-      cols: record.cols,
-      rows: record.rows,
-      tmux_session: record.tmuxSession,
-      agent_session_id: record.agentSessionId,
-      transcript_path: record.transcriptPath,
-      state: record.state,
-      state_source: record.stateSource,
-      state_since: record.stateSince,
-      exit_code: record.exitCode,
-      exit_signal: record.exitSignal,
-      created_at: record.createdAt,
-      updated_at: record.updatedAt,
-    });
+    this.statements.insert.run(toRow(record));
   }
 
   get(id: string): SessionRecord | undefined {
-    const row = this.statements.get.get(id) as SessionRow | undefined;
+    const row = this.statements.get.get(id) as Record<string, unknown> | undefined;
     return row && fromRow(row);
   }
 
   all(): SessionRecord[] {
-    return (this.statements.all.all() as SessionRow[]).map(fromRow);
+    return (this.statements.all.all() as Array<Record<string, unknown>>).map(fromRow);
   }
 
   byName(name: string): SessionRecord | undefined {
-    const row = this.statements.byName.get(name) as SessionRow | undefined;
+    const row = this.statements.byName.get(name) as Record<string, unknown> | undefined;
     return row && fromRow(row);
   }
 
   /** Up to two sessions whose id starts with `prefix` (two means ambiguous). */
   byPrefix(prefix: string): SessionRecord[] {
-    return (this.statements.byPrefix.all({ prefix }) as SessionRow[]).map(fromRow);
+    return (this.statements.byPrefix.all({ prefix }) as Array<Record<string, unknown>>).map(fromRow);
   }
 
   setState(id: string, state: SessionState, source: StateSource, since: string, exit: { code: number | null; signal: number | null }): void {
