@@ -108,7 +108,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const transcripts = startTranscripts(db, paths, env, config, bus, log);
     undo.push(() => transcripts.close());
     followManagedTranscripts(transcripts, sessions.list());
-    undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session as Session])));
+    undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session])));
 
     return {
       version: VERSION,

@@ -1,11 +1,12 @@
 import type http from 'node:http';
+import { STREAM_MESSAGES, TOPICS, type StreamMessage } from '../core/api/events';
+import { describeTopics, parseTopic, type TopicKind } from '../core/api/topics';
 import { AppError, isAppError } from '../core/errors';
-import { LIBRARY_TOPIC, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../core/events/bus';
+import { sessionEventsTopic, sessionOutputTopic } from '../core/events/bus';
 import type { OutputChunk } from '../core/sessions/output';
 import type { DaemonContext } from './context';
 
-/** Where live updates are served: `GET /events?topic=…` as a server-sent event stream. */
-export const STREAM_PATH = '/events';
+export { STREAM_PATH } from '../core/api/topics';
 
 /** A `changed` follower hears of new output at most this often (the first chunk at once, then one trailing event). */
 const CHANGED_INTERVAL_MS = 25;
@@ -22,20 +23,18 @@ export function endAllStreams(): void {
 }
 
 /**
- * Serves one event stream. Topics: `sessions` (every change of every session), `session:<id>:output` (raw output,
- * base64, with its byte sequence number; `since=<seq>` replays what is still held from there),
- * `session:<id>:changed` (that output arrived, without it: at most one event per 25 ms) and `session:<id>:events`
- * (the event log as it grows). A session may be named by id, prefix or name.
+ * Serves one event stream: the topics of the contract (api/events.ts), each message under its topic's event name.
+ * A session may be named by id, prefix or name.
  */
 export function serveStream(req: http.IncomingMessage, res: http.ServerResponse, daemon: DaemonContext): void {
-  let url: URL;
-  let topics: Array<{ topic: string; kind: TopicKind; session?: string }>;
+  const { core } = daemon;
+  let topics: Array<{ name: string; kind: TopicKind; session?: string }>;
   let since: number | undefined;
   try {
-    url = new URL(req.url ?? '/', 'http://codepiper.invalid');
+    const url = new URL(req.url ?? '/', 'http://codepiper.invalid');
     const requested = url.searchParams.getAll('topic');
-    if (requested.length === 0) throw new AppError('USAGE', 'name at least one topic: ?topic=sessions, library, session:<id>:output, session:<id>:changed or session:<id>:events');
-    topics = requested.map((topic) => parseTopic(topic, daemon));
+    if (requested.length === 0) throw new AppError('USAGE', `name at least one topic: ?topic=${describeTopics('or')}`);
+    topics = requested.map((name) => resolveTopic(name, daemon));
     const sinceParam = url.searchParams.get('since');
     if (sinceParam !== null) {
       since = Number(sinceParam);
@@ -58,16 +57,16 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
   };
   res.on('close', close);
 
-  const write = (event: string, data: unknown) => {
+  const write = (message: StreamMessage) => {
     if (res.writableEnded) return;
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    res.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
     if (res.writableLength > MAX_BUFFERED_BYTES) {
-      res.write(`event: overflow\ndata: ${JSON.stringify({ message: 'client too slow; stream closed' })}\n\n`);
+      res.write(`event: overflow\ndata: ${JSON.stringify({ message: 'client too slow; stream closed' } satisfies StreamData<'overflow'>)}\n\n`);
       res.end();
       close();
     }
   };
-  const output = (session: string) => (chunk: OutputChunk) => write('output', { session, seq: chunk.seq, data: chunk.data.toString('base64') });
+  const output = (session: string) => (chunk: OutputChunk) => write({ event: TOPICS.output.event, data: { session, seq: chunk.seq, data: chunk.data.toString('base64') } });
   /** Output without the bytes, for a viewer that re-reads the screen anyway: at most one event per interval. */
   const changed = (session: string) => {
     let last = 0;
@@ -76,7 +75,7 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
     const send = () => {
       pending = undefined;
       last = Date.now();
-      write('changed', { session, seq });
+      write({ event: TOPICS.changed.event, data: { session, seq } });
     };
     unsubscribers.push(() => pending && clearTimeout(pending));
     return (chunk: OutputChunk) => {
@@ -88,32 +87,39 @@ export function serveStream(req: http.IncomingMessage, res: http.ServerResponse,
     };
   };
 
-  for (const { topic, kind, session } of topics) {
-    if (kind === 'sessions') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('session', message)));
-    else if (kind === 'library') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('library', message)));
-    else if (kind === 'events') unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => write('event', message)));
-    else if (kind === 'changed') {
-      const notify = changed(session!);
-      unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => notify(message as OutputChunk)));
-    } else {
-      const send = output(session!);
-      unsubscribers.push(daemon.core.bus.subscribe(topic, (message) => send(message as OutputChunk)));
-      if (since !== undefined) for (const chunk of daemon.core.terminal.outputSince(session!, since)) send(chunk);
+  for (const { kind, session } of topics) {
+    switch (kind) {
+      case 'sessions':
+        unsubscribers.push(core.bus.subscribe('sessions', (data) => write({ event: TOPICS.sessions.event, data })));
+        break;
+      case 'library':
+        unsubscribers.push(core.bus.subscribe('library', (data) => write({ event: TOPICS.library.event, data })));
+        break;
+      case 'events':
+        unsubscribers.push(core.bus.subscribe(sessionEventsTopic(session!), (data) => write({ event: TOPICS.events.event, data })));
+        break;
+      case 'changed':
+        unsubscribers.push(core.bus.subscribe(sessionOutputTopic(session!), changed(session!)));
+        break;
+      case 'output': {
+        const send = output(session!);
+        unsubscribers.push(core.bus.subscribe(sessionOutputTopic(session!), send));
+        if (since !== undefined) for (const chunk of core.terminal.outputSince(session!, since)) send(chunk);
+        break;
+      }
     }
   }
-  write('ready', { topics: topics.map(({ topic }) => topic) });
+  write({ event: 'ready', data: { topics: topics.map(({ name }) => name) } });
 }
 
-type TopicKind = 'sessions' | 'library' | 'output' | 'changed' | 'events';
+type StreamData<E extends keyof typeof STREAM_MESSAGES> = Extract<StreamMessage, { event: E }>['data'];
 
-function parseTopic(topic: string, daemon: DaemonContext): { topic: string; kind: TopicKind; session?: string } {
-  if (topic === SESSIONS_TOPIC) return { topic, kind: 'sessions' };
-  if (topic === LIBRARY_TOPIC) return { topic, kind: 'library' };
-  const match = /^session:(.+):(output|changed|events)$/.exec(topic);
-  if (!match) {
-    throw new AppError('VALIDATION_FAILED', `unknown topic "${topic}"; topics are sessions, library, session:<id>:output, session:<id>:changed and session:<id>:events`);
-  }
-  const id = daemon.core.sessions.resolve(match[1]!).id;
-  const kind = match[2] as TopicKind;
-  return { topic: kind === 'events' ? sessionEventsTopic(id) : sessionOutputTopic(id), kind, session: id };
+/** A requested topic, its session (by id, prefix or name) resolved to the session's id. */
+function resolveTopic(name: string, daemon: DaemonContext): { name: string; kind: TopicKind; session?: string } {
+  const parsed = parseTopic(name);
+  if (!parsed) throw new AppError('VALIDATION_FAILED', `unknown topic "${name}"; topics are ${describeTopics()}`);
+  if (parsed.session === undefined) return { name, kind: parsed.kind };
+  const session = daemon.core.sessions.resolve(parsed.session).id;
+  // The name the client used is echoed back in `ready` as the bus names it (by id), as before.
+  return { name: parsed.kind === 'events' ? sessionEventsTopic(session) : sessionOutputTopic(session), kind: parsed.kind, session };
 }

@@ -1,13 +1,27 @@
-/** Topic names: `sessions` (every session's changes), `session:<id>:output`, `session:<id>:events`. */
-export type Topic = string;
+import type { LibraryNews } from '../api/events';
+import type { Session } from '../api/sessions';
+import { topicName, type SessionTopic } from '../api/topics';
+import type { OutputChunk } from '../sessions/output';
+import type { SessionEvent } from '../sessions/store';
 
-export type Listener = (message: unknown) => void;
+/**
+ * What travels on the bus, by topic. The names are the stream's (api/topics.ts); a session's output travels as the
+ * chunks the engine keeps (the stream encodes them), and its `changed` topic is derived from output by the stream.
+ */
+export interface BusTopics {
+  sessions: Session;
+  library: LibraryNews;
+  [output: SessionTopic<'output'>]: OutputChunk;
+  [events: SessionTopic<'events'>]: SessionEvent;
+}
 
-/** In-process publish/subscribe between the session engine and the daemon's streams. */
+export type BusTopic = keyof BusTopics;
+
+/** In-process publish/subscribe between the services and the daemon's streams; each topic has its payload type. */
 export class EventBus {
-  private readonly listeners = new Map<Topic, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<(message: never) => void>>();
 
-  subscribe(topic: Topic, listener: Listener): () => void {
+  subscribe<T extends BusTopic>(topic: T, listener: (message: BusTopics[T]) => void): () => void {
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
     set.add(listener);
@@ -17,10 +31,10 @@ export class EventBus {
     };
   }
 
-  publish(topic: Topic, message: unknown): void {
+  publish<T extends BusTopic>(topic: T, message: BusTopics[T]): void {
     const set = this.listeners.get(topic);
     if (!set) return;
-    for (const listener of [...set]) {
+    for (const listener of [...set] as Array<(message: BusTopics[T]) => void>) {
       try {
         listener(message);
       } catch {
@@ -29,13 +43,12 @@ export class EventBus {
     }
   }
 
-  hasSubscribers(topic: Topic): boolean {
+  hasSubscribers(topic: BusTopic): boolean {
     return this.listeners.has(topic);
   }
 }
 
-export const sessionOutputTopic = (id: string): Topic => `session:${id}:output`;
-export const sessionEventsTopic = (id: string): Topic => `session:${id}:events`;
-export const SESSIONS_TOPIC: Topic = 'sessions';
-/** Transcript index news: scan progress (`{type: 'scan', ...}`) and live files read (`{type: 'indexed', ...}`). */
-export const LIBRARY_TOPIC: Topic = 'library';
+export const sessionOutputTopic = (id: string): SessionTopic<'output'> => topicName('output', id);
+export const sessionEventsTopic = (id: string): SessionTopic<'events'> => topicName('events', id);
+export const SESSIONS_TOPIC = 'sessions' satisfies BusTopic;
+export const LIBRARY_TOPIC = 'library' satisfies BusTopic;
