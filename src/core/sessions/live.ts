@@ -27,6 +27,8 @@ export const QUIT_KEY_GAP_MS = 100;
 export interface Live {
   id: string;
   terminal: TerminalId;
+  /** Where the runner keeps the terminal (the session's tmuxSession). */
+  place: string;
   runtime: ProviderRuntime;
   output: SessionOutput;
   state: SessionState;
@@ -98,6 +100,7 @@ export function newLive(record: SessionRecord, terminal: TerminalId, runtime: Pr
   return {
     id: record.id,
     terminal,
+    place: record.tmuxSession,
     runtime,
     output,
     state: record.state,

@@ -347,7 +347,7 @@ export class SessionManager {
     this.lives.remove(live);
     this.orphanOutput.delete(live.terminal);
     // The ended terminal keeps its last screen (for tail and attach) but is no longer watched; a resume reuses it.
-    if (!live.killing) void this.runner.release(live.terminal, this.journal.store.get(live.id)?.tmuxSession ?? '');
+    if (!live.killing) void this.runner.release(live.terminal, live.place);
     this.journal.record(live.id, 'process', why, { exitCode: exit.code, signal: exit.signal });
     this.journal.transition(live.id, state, 'process', { exit });
     live.markEnded();
