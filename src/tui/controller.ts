@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { isAppError } from '../core/errors';
-import type { StreamHandle } from '../cli/transport';
+import type { StreamHandle } from '../client/transport';
 import { completeDirectory, splitArgs } from './completion';
 import type { Command } from './keybindings';
 import type { DaemonLink } from './link';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { daemonAnswers } from '../daemon-process';
+import { daemonAnswers } from '../../client/daemon-process';
 import { formatTable, print, printJson } from '../output';
 
 export function doctorCommand(): Command {

@@ -4,7 +4,7 @@ import readline from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
-import type { Client } from '../client';
+import type { Client } from '../../client/client';
 import { commandContext } from '../context';
 import {
   clip,

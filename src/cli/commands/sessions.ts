@@ -5,8 +5,8 @@ import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { formatDuration, formatTable, print, printJson } from '../output';
-import { attachTerminal } from '../tmux-attach';
-import { streamOverSocket } from '../transport';
+import { attachTerminal } from '../../client/tmux-attach';
+import { streamOverSocket } from '../../client/transport';
 
 type Session = RouteOutput<'sessions.get'>;
 type SessionEvent = RouteOutput<'sessions.events'>['events'][number];
