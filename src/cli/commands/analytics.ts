@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, print, printJson, spareWidth, type Column } from '../output';
+import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, type Column } from '../../client/format';
+import { print, printJson, spareWidth } from '../output';
 
 type Range = RouteOutput<'analytics.overview'>['range'];
 

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { daemonAnswers, startDetachedDaemon, waitForDaemonExit } from '../../client/daemon-process';
-import { formatDuration, formatKeyValues, print, printJson } from '../output';
+import { formatDuration, formatKeyValues } from '../../client/format';
+import { print, printJson } from '../output';
 
 const STOP_DEADLINE_MS = 10_000;
 

@@ -17,13 +17,10 @@ import {
   formatShortTime,
   formatTable,
   formatTokens,
-  print,
   printable,
-  printJson,
-  spareWidth,
-  terminalColumns,
   type Column,
-} from '../output';
+} from '../../client/format';
+import { print, printJson, spareWidth, terminalColumns } from '../output';
 
 type LibrarySession = RouteOutput<'library.get'>['session'];
 type Conversation = RouteOutput<'library.get'>;

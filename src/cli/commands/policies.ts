@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatKeyValues, formatTable, print, printJson } from '../output';
+import { formatKeyValues, formatTable } from '../../client/format';
+import { print, printJson } from '../output';
 
 type Policy = RouteOutput<'policies.get'>;
 type PolicySet = RouteOutput<'policySets.get'>;

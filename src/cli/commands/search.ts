@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { clip, colourWanted, formatCount, formatShortTime, print, printable, printJson, terminalColumns } from '../output';
+import { clip, formatCount, formatShortTime, printable } from '../../client/format';
+import { colourWanted, print, printJson, terminalColumns } from '../output';
 
 type Hit = RouteOutput<'search'>['hits'][number];
 

@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatDuration, formatTable, print, printJson } from '../output';
+import { formatDuration, formatTable } from '../../client/format';
+import { print, printJson } from '../output';
 import { attachTerminal } from '../../client/tmux-attach';
 import { streamOverSocket } from '../../client/transport';
 
