@@ -5,7 +5,7 @@ import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { formatDuration, formatTable } from '../../client/format';
-import { print, printJson } from '../output';
+import { colourWanted, print, printJson } from '../output';
 import { attachTerminal } from '../../client/tmux-attach';
 import { streamOverSocket } from '../../client/transport';
 
@@ -291,10 +291,6 @@ function formatEvent(event: SessionEvent): string {
 function homeRelative(dir: string): string {
   const home = os.homedir();
   return dir === home || dir.startsWith(home + path.sep) ? `~${dir.slice(home.length)}` : dir;
-}
-
-function colourWanted(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
