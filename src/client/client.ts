@@ -44,7 +44,7 @@ export function createClient(options: ClientOptions): Client {
   return { call };
 }
 
-function buildRequest(name: string, input: Record<string, unknown>): { method: string; path: string; body?: string } {
+function buildRequest(name: string, input: Record<string, unknown>): { method: string; path: string; body?: string; route: string } {
   const entry = routeManifest[name];
   if (!entry) throw new AppError('INTERNAL', `unknown route ${name}`);
   const rest = { ...input };
@@ -62,9 +62,9 @@ function buildRequest(name: string, input: Record<string, unknown>): { method: s
       for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
     }
     const text = query.toString();
-    return { method: entry.method, path: text ? `${path}?${text}` : path };
+    return { method: entry.method, path: text ? `${path}?${text}` : path, route: name };
   }
-  return { method: entry.method, path, body: JSON.stringify(rest) };
+  return { method: entry.method, path, body: JSON.stringify(rest), route: name };
 }
 
 function decodeResponse(status: number, body: string): unknown {
