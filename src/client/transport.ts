@@ -15,6 +15,7 @@ export interface RawRequest {
 
 export interface RawResponse {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
 }
 
@@ -55,7 +56,7 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
       headers['content-length'] = Buffer.byteLength(request.body);
     }
     const req = http.request({ socketPath: socket, method: request.method, path: request.path, headers, ...UNIX_SOCKET_OPTIONS }, (res) => {
-      readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES).then((body) => resolve({ status: res.statusCode ?? 0, body }), reject);
+      readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
     });
     req.setTimeout(request.timeoutMs, () => {
       req.destroy(
@@ -95,7 +96,8 @@ function describeBytes(bytes: number): string {
 function connectionError(error: NodeJS.ErrnoException, socket: string): Error {
   if (isAppError(error)) return error;
   const code = error.code ?? '';
-  if (NOT_RUNNING_ERRNOS.has(code)) {
+  // A reset while connecting: the daemon closed its listener with this connection still waiting to be accepted.
+  if (NOT_RUNNING_ERRNOS.has(code) || (code === 'ECONNRESET' && error.syscall === 'connect')) {
     return new AppError('DAEMON_NOT_RUNNING', `no codepiper daemon is running on ${socket}`, { details: { errno: code }, cause: error });
   }
   if (code === 'EACCES' || code === 'EPERM') {
@@ -106,7 +108,7 @@ function connectionError(error: NodeJS.ErrnoException, socket: string): Error {
       { cause: error },
     );
   }
-  return new AppError('DAEMON_UNAVAILABLE', `lost the connection to the daemon on ${socket}: ${error.message}`, { cause: error });
+  return new AppError('DAEMON_UNAVAILABLE', `lost the connection to the daemon on ${socket}: ${error.message}`, { details: { errno: code }, cause: error });
 }
 
 export interface StreamHandle {
