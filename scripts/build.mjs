@@ -1,15 +1,23 @@
 // Builds dist/ with esbuild: one CommonJS bundle per entry, because a CommonJS bundle starts fastest on Node 20 and
 // start-up time is what a CLI is judged by. Heavy parts are separate entries that the CLI loads only when a command
 // needs them (see LAZY_ENTRIES); the check at the end keeps zod and SQLite out of the CLI bundle.
+//
+//   node scripts/build.mjs [--outdir <dir>] [--version <version>]
+//
+// --outdir builds elsewhere than dist/ (the directory is emptied first); --version stamps another version than
+// package.json's. Tests use both to make a real build of "another version" (a daemon to be upgraded) from this tree.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+const { values: args } = parseArgs({ options: { outdir: { type: 'string' }, version: { type: 'string' } } });
+const dist = args.outdir ? path.resolve(args.outdir) : path.join(root, 'dist');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const version = args.version ?? pkg.version;
 
 /** Source module → the dist file it becomes. An import of one from another bundle stays a require of that file. */
 const LAZY_ENTRIES = {
@@ -35,7 +43,7 @@ const common = {
   target: 'node20',
   format: 'cjs',
   external: EXTERNAL,
-  define: { __CODEPIPER_VERSION__: JSON.stringify(pkg.version) },
+  define: { __CODEPIPER_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
@@ -165,4 +173,5 @@ for (const [source, out] of Object.entries(ENTRIES)) {
     process.exit(1);
   }
 }
-console.log(`built ${Object.values(ENTRIES).map((out) => `dist/${out}`).join(', ')}`);
+const shown = (file) => (path.relative(root, file).startsWith('..') ? file : path.relative(root, file));
+console.log(`built ${Object.values(ENTRIES).map((out) => shown(path.join(dist, out))).join(', ')}${version === pkg.version ? '' : ` (version ${version})`}`);

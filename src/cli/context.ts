@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolvePaths, type Paths } from '../core/paths';
-import { createClient, type Client } from './client';
+import { createClient, type Client } from '../client/client';
 
 /** What a command needs from the global options: where things are, and a client that may start the daemon. */
 export interface CommandContext {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { VERSION_HEADER } from '../core/api/headers';
 import { AppError } from '../core/errors';
 import type { DaemonContext, Transport } from './context';
 import type { DispatchResult, Router } from './router';
@@ -13,6 +14,8 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 export function createRequestListener(router: Router, transport: Transport, daemon: DaemonContext): http.RequestListener {
   const log = daemon.log;
   return (req, res) => {
+    // Every answer says who gave it, event streams and errors included: clients compare it with their own version.
+    res.setHeader(VERSION_HEADER, daemon.version);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     if (method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`))) {

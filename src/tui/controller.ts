@@ -5,9 +5,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { isAppError } from '../core/errors';
-import type { StreamHandle } from '../cli/transport';
+import type { StreamHandle } from '../client/transport';
 import { completeDirectory, splitArgs } from './completion';
-import type { Command } from './keybindings';
+import { helpLineCount, type Command } from './keybindings';
 import type { DaemonLink } from './link';
 import { OUTPUT_LINES, selectedSession, type AppState, type Session, type SessionUsage, type TextEdit } from './state';
 import type { Store } from './store';
@@ -457,9 +457,9 @@ export class Controller {
       case 'search.open':
         return void this.openHit();
       case 'help.down':
-        return store.dispatch({ type: 'help/scroll', delta: 5 });
+        return store.dispatch({ type: 'help/scroll', delta: 5, lines: helpLineCount() });
       case 'help.up':
-        return store.dispatch({ type: 'help/scroll', delta: -5 });
+        return store.dispatch({ type: 'help/scroll', delta: -5, lines: helpLineCount() });
       case 'transcript.up':
         return store.dispatch({ type: 'transcript/scroll', delta: -1 });
       case 'transcript.down':

@@ -1,7 +1,7 @@
-/** Text helpers of the dashboard; the number formats are the CLI's, so both speak alike. */
+/** Text helpers of the dashboard; the number formats are the clients' shared ones, so it and the CLI speak alike. */
 import os from 'node:os';
-import { formatShortTime as cliShortTime } from '../cli/output';
-export { clip, formatBar, formatCost, formatCount, formatPercent, formatTokens } from '../cli/output';
+import { formatShortTime as sharedShortTime } from '../client/format';
+export { clip, formatBar, formatCost, formatCount, formatPercent, formatTokens } from '../client/format';
 
 /**
  * Text from outside (agents, transcripts, paths, the daemon's messages) made safe to draw: every escape sequence
@@ -14,9 +14,9 @@ export function safe(text: string | null | undefined, multiline = false): string
   return multiline ? cleaned.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '') : cleaned.replace(/\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
-/** The CLI's short time, made safe: an unparsable timestamp comes back as it was given. */
+/** The shared short time, made safe: an unparsable timestamp comes back as it was given. */
 export function formatShortTime(iso: string | null): string {
-  return safe(cliShortTime(iso));
+  return safe(sharedShortTime(iso));
 }
 
 /** "12s", "5m", "3h", "2d": how long ago, in the unit that keeps it short. */

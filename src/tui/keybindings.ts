@@ -279,3 +279,8 @@ export function helpSections(): Array<{ title: string; rows: Array<{ keys: strin
   }
   return sections;
 }
+
+/** Lines of the help screen: a title per section and a row per binding. */
+export function helpLineCount(): number {
+  return helpSections().reduce((lines, section) => lines + 1 + section.rows.length, 0);
+}

@@ -1,11 +1,11 @@
 import type { RouteName } from '../core/api';
 import type { Paths } from '../core/paths';
-import { createClient, type Client } from '../cli/client';
-import { streamOverSocket, type StreamHandle } from '../cli/transport';
+import { createClient, type Client } from '../client/client';
+import { streamOverSocket, type StreamHandle } from '../client/transport';
 
 /**
- * Everything the dashboard needs from the daemon: typed calls (the CLI's client) and live event streams. Tests of
- * screens pass a link answering from fixed data; the real one talks to the daemon over its socket.
+ * Everything the dashboard needs from the daemon: typed calls (the client the CLI uses too) and live event streams.
+ * Tests of screens pass a link answering from fixed data; the real one talks to the daemon over its socket.
  */
 export interface DaemonLink {
   call: Client['call'];

@@ -6,7 +6,7 @@ import { render } from 'ink';
 import React from 'react';
 import { AppError } from '../core/errors';
 import type { Paths } from '../core/paths';
-import { attachTerminal } from '../cli/tmux-attach';
+import { attachTerminal } from '../client/tmux-attach';
 import { App } from './App';
 import { Controller, type Host } from './controller';
 import { socketLink, type DaemonLink } from './link';

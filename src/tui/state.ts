@@ -4,7 +4,6 @@
  */
 import type { RouteOutput } from '../core/api';
 import type { Session } from '../core/api/sessions';
-import { helpSections } from './keybindings';
 
 export type Policy = RouteOutput<'policies.list'>['policies'][number];
 export type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
@@ -128,7 +127,8 @@ export type Action =
   | { type: 'search/failed'; query: string; error: string }
   | { type: 'transcript/loaded'; request: number; title: string; messages: TranscriptMessage[]; total: number; scroll?: number }
   | { type: 'transcript/scroll'; delta: number }
-  | { type: 'help/scroll'; delta: number };
+  /** `lines`: how long the help is (keybindings.ts renders it; the reducer only bounds the scroll by it). */
+  | { type: 'help/scroll'; delta: number; lines: number };
 
 /** An edit of a one-line text field: typed text, or a key that edits. */
 export type TextEdit = { insert: string } | { key: 'backspace' | 'clear' | 'delete-word' };
@@ -279,18 +279,13 @@ export function reducer(state: AppState, action: Action): AppState {
     }
     case 'help/scroll':
       if (state.overlay?.kind !== 'help') return state;
-      return { ...state, overlay: { kind: 'help', scroll: clamp(state.overlay.scroll + action.delta, 0, Math.max(0, helpLineCount() - (state.size.rows - 5))) } };
+      return { ...state, overlay: { kind: 'help', scroll: clamp(state.overlay.scroll + action.delta, 0, Math.max(0, action.lines - (state.size.rows - 5))) } };
     case 'transcript/scroll': {
       if (state.overlay?.kind !== 'transcript') return state;
       const scroll = clamp(state.overlay.scroll + action.delta, 0, Math.max(0, state.overlay.messages.length - 1));
       return { ...state, overlay: { ...state.overlay, scroll } };
     }
   }
-}
-
-/** Lines of the help screen: a title per section and a row per binding. */
-function helpLineCount(): number {
-  return helpSections().reduce((lines, section) => lines + 1 + section.rows.length, 0);
 }
 
 /** Lines that anchor a reader's place: enough to be unlikely to repeat, few enough to survive a redraw nearby. */

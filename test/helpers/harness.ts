@@ -21,8 +21,8 @@ export interface Harness {
   socket: string;
   tmuxSocket: string;
   env: NodeJS.ProcessEnv;
-  /** Runs the built `bin/codepiper` with this harness's environment. */
-  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; spawn?: SpawnOptions; input?: string }): Promise<RunResult>;
+  /** Runs the built `bin/codepiper` (or `bin`, another build's) with this harness's environment. */
+  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; spawn?: SpawnOptions; input?: string; bin?: string }): Promise<RunResult>;
   /** Starts `bin/codepiper ...` and leaves it running (for a foreground daemon). */
   start(args: string[]): ChildProcess;
   discovery(): { pid: number; socket: string; version: string } | undefined;
@@ -68,7 +68,7 @@ export function createHarness(options: { socketInHome?: boolean } = {}): Harness
 
   const run: Harness['run'] = (args, runOptions = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
+      const child = spawn(process.execPath, [runOptions.bin ?? BIN, ...args], {
         env: runOptions.env ?? env,
         stdio: [runOptions.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         ...runOptions.spawn,

@@ -154,6 +154,15 @@ describe('other screens', () => {
     expect(apply(initialState(), { type: 'analytics/range', delta: -1 }, { type: 'analytics/range', delta: -1 }).analytics.range).toBe('all'); // 7d, today, then round to all
   });
 
+  it('scrolls the help within the length it is given, one screen short of the end', () => {
+    const help: AppState = { ...initialState({ columns: 80, rows: 24 }), overlay: { kind: 'help', scroll: 0 } };
+    const scroll = (state: AppState) => (state.overlay?.kind === 'help' ? state.overlay.scroll : undefined);
+    expect(scroll(apply(help, { type: 'help/scroll', delta: 5, lines: 30 }))).toBe(5);
+    expect(scroll(apply(help, { type: 'help/scroll', delta: 50, lines: 30 }))).toBe(30 - (24 - 5));
+    expect(scroll(apply(help, { type: 'help/scroll', delta: 5, lines: 10 }))).toBe(0);
+    expect(scroll(apply(help, { type: 'help/scroll', delta: -5, lines: 30 }))).toBe(0);
+  });
+
   it('steps through the screens, closing whatever overlay was open', () => {
     const state = apply({ ...initialState(), overlay: { kind: 'help', scroll: 0 } }, { type: 'screen/step', delta: -1 });
     expect(state.screen).toBe('search');

@@ -3,9 +3,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, print, printJson, spareWidth, type Column } from '../output';
+import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, type Column } from '../../client/format';
+import { print, printJson, spareWidth } from '../output';
+import { routeNumber, routeOption } from '../route-options';
 
 type Range = RouteOutput<'analytics.overview'>['range'];
+
+const TOOL_LIMIT = routeNumber('analytics.toolUsage', 'limit');
 
 interface ScopeOptions {
   days?: number;
@@ -98,7 +102,7 @@ export function analyticsCommand(): Command {
     );
   });
   withScope(analytics.command('tools').description('the most used tools: calls and sessions'))
-    .option('--limit <n>', 'how many tools (default 15, at most 200)', positiveInteger)
+    .option('--limit <n>', `how many tools (default ${TOOL_LIMIT.default}, at most ${TOOL_LIMIT.max})`, routeOption('analytics.toolUsage', 'limit'))
     .action(async (options: ScopeOptions & { limit?: number }, command: Command) => {
       const answer = await commandContext(command)
         .client()
@@ -161,7 +165,7 @@ export function analyticsCommand(): Command {
 
 function withScope(command: Command): Command {
   return command
-    .option('--days <n>', 'the last N days, today included', positiveInteger)
+    .option('--days <n>', 'the last N days, today included', dayCount)
     .option('--since <day>', 'from this day (YYYY-MM-DD, or an ISO time)', dayOrTime)
     .option('--until <day>', 'up to this day, included (YYYY-MM-DD), or up to an ISO time', dayOrTime)
     .option('--tz <zone>', 'the IANA time zone days are counted in (default: the system zone)')
@@ -220,7 +224,8 @@ function modelCost(model: RouteOutput<'analytics.tokensByModel'>['models'][numbe
   return model.totalCost > 0 ? `${formatCost(model.totalCost)} + unpriced` : 'unpriced';
 }
 
-function positiveInteger(value: string): number {
+/** --days is the command line's own (the routes take since/until): any positive whole number of days. */
+function dayCount(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
   return n;

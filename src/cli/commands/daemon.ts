@@ -1,10 +1,9 @@
 import { Command } from 'commander';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { daemonAnswers, startDetachedDaemon, waitForDaemonExit } from '../daemon-process';
-import { formatDuration, formatKeyValues, print, printJson } from '../output';
-
-const STOP_DEADLINE_MS = 10_000;
+import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
+import { formatDuration, formatKeyValues } from '../../client/format';
+import { print, printJson } from '../output';
 
 export function daemonCommand(): Command {
   const daemon = new Command('daemon').description('start, stop and inspect the background daemon');
@@ -45,12 +44,7 @@ export function daemonCommand(): Command {
         }
         throw error;
       }
-      if (!(await waitForDaemonExit(pid, context.paths.socket, STOP_DEADLINE_MS))) {
-        process.kill(pid, 'SIGTERM'); // it answered with this pid moments ago, so it is ours to signal
-        if (!(await waitForDaemonExit(pid, context.paths.socket, STOP_DEADLINE_MS))) {
-          throw new AppError('DAEMON_UNAVAILABLE', `the daemon (pid ${pid}) did not stop within ${(2 * STOP_DEADLINE_MS) / 1000}s`);
-        }
-      }
+      await awaitDaemonExit(pid, context.paths.socket);
       print(`codepiper daemon stopped (pid ${pid})`);
     });
 

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { daemonAnswers } from '../daemon-process';
-import { formatTable, print, printJson } from '../output';
+import { daemonAnswers } from '../../client/daemon-process';
+import { formatTable } from '../../client/format';
+import { print, printJson } from '../output';
 
 export function doctorCommand(): Command {
   return new Command('doctor')

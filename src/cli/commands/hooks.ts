@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { formatTable, print, printJson } from '../output';
+import { formatTable } from '../../client/format';
+import { print, printJson } from '../output';
 
 /** `hook-forward` (what agents' hooks run) and `hooks status`. */
 export function hookCommands(): Command[] {

@@ -4,7 +4,7 @@ import readline from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
-import type { Client } from '../client';
+import type { Client } from '../../client/client';
 import { commandContext } from '../context';
 import {
   clip,
@@ -17,13 +17,11 @@ import {
   formatShortTime,
   formatTable,
   formatTokens,
-  print,
   printable,
-  printJson,
-  spareWidth,
-  terminalColumns,
   type Column,
-} from '../output';
+} from '../../client/format';
+import { print, printJson, spareWidth, terminalColumns } from '../output';
+import { routeNumber, routeOption } from '../route-options';
 
 type LibrarySession = RouteOutput<'library.get'>['session'];
 type Conversation = RouteOutput<'library.get'>;
@@ -34,6 +32,8 @@ const PROVIDERS = ['claude-code', 'codex'];
 const SORTS = ['recent', 'oldest', 'tokens', 'cost', 'messages'];
 const FORMATS = ['markdown', 'html', 'json'];
 const TITLE_WIDTH = { min: 16, max: 40 };
+const LIST_LIMIT = routeNumber('library.sessions', 'limit');
+const MESSAGE_LIMIT = routeNumber('library.get', 'limit');
 
 /** `library …`: every conversation the daemon has indexed, managed by CodePiper or not. */
 export function libraryCommand(): Command {
@@ -78,8 +78,8 @@ function listCommand(): Command {
     .option('--fav', 'only favourites')
     .option('--search <words>', 'only conversations whose title contains these words')
     .addOption(new Option('--sort <order>', 'the order').choices(SORTS).default('recent'))
-    .option('--limit <n>', 'how many (default 50, at most 1000)', boundedInteger(1, 1000), 50)
-    .option('--offset <n>', 'skip this many first', boundedInteger(0, Number.MAX_SAFE_INTEGER))
+    .option('--limit <n>', `how many (default ${LIST_LIMIT.default}, at most ${LIST_LIMIT.max})`, routeOption('library.sessions', 'limit'), LIST_LIMIT.default)
+    .option('--offset <n>', 'skip this many first', routeOption('library.sessions', 'offset'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (options: ListOptions, command: Command) => {
       const answer = await commandContext(command)
@@ -128,8 +128,8 @@ function showCommand(): Command {
   return new Command('show')
     .description('show a conversation: what is known of it, then its messages')
     .argument('<id>', 'library id or a unique prefix of it (4+ characters), or a managed session id or name')
-    .option('--limit <n>', 'how many messages (default 500, at most 10000)', boundedInteger(1, 10_000))
-    .option('--offset <n>', 'skip this many first messages', boundedInteger(0, Number.MAX_SAFE_INTEGER))
+    .option('--limit <n>', `how many messages (default ${MESSAGE_LIMIT.default}, at most ${MESSAGE_LIMIT.max})`, routeOption('library.get', 'limit'))
+    .option('--offset <n>', 'skip this many first messages', routeOption('library.get', 'offset'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (ref: string, options: { limit?: number; offset?: number; json?: boolean }, command: Command) => {
       const answer = await commandContext(command)
@@ -466,16 +466,6 @@ function isDirectory(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function boundedInteger(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected a whole number from ${min}, got "${value}"` : `expected a whole number from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
-  };
 }
 
 function hexColour(value: string): string {

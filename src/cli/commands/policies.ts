@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatKeyValues, formatTable, print, printJson } from '../output';
+import { formatKeyValues, formatTable } from '../../client/format';
+import { print, printJson } from '../output';
+import { routeNumber, routeOption } from '../route-options';
 
 type Policy = RouteOutput<'policies.get'>;
 type PolicySet = RouteOutput<'policySets.get'>;
@@ -55,7 +57,7 @@ function policyCommand(): Command {
       if (options.json) return printJson(found);
       printPolicy(found);
     });
-  withPolicyOptions(policy.command('create').description('create a policy'))
+  withPolicyOptions(policy.command('create').description('create a policy'), 'policies.create')
     .action(async (options: PolicyOptions, command: Command) => {
       if (!options.name) throw new AppError('USAGE', 'a policy needs --name');
       if (!options.rules) throw new AppError('USAGE', 'a policy needs --rules (a JSON array of rules)');
@@ -72,7 +74,7 @@ function policyCommand(): Command {
       if (options.json) printJson(created);
       else print(created.id);
     });
-  withPolicyOptions(policy.command('update').description('change a policy (only the options given)').argument('<id>', 'policy id or name'))
+  withPolicyOptions(policy.command('update').description('change a policy (only the options given)').argument('<id>', 'policy id or name'), 'policies.update')
     .option('--global', 'make a session policy global')
     .action(async (ref: string, options: PolicyOptions & { global?: boolean }, command: Command) => {
       const updated = await commandContext(command)
@@ -111,12 +113,12 @@ function policyCommand(): Command {
   return policy;
 }
 
-function withPolicyOptions(command: Command): Command {
+function withPolicyOptions(command: Command, route: 'policies.create' | 'policies.update'): Command {
   return command
     .option('--name <name>', 'a unique name')
     .option('--description <text>', 'what the policy is for')
     .option('--rules <json>', 'the rules, a JSON array: [{"action":"deny","tool":"Bash","args":{"command":"*rm -rf*"},"reason":"..."}]', parseRules)
-    .option('--priority <n>', 'higher is tried first (default 0)', parseInteger)
+    .option('--priority <n>', `higher is tried first (default ${routeNumber('policies.create', 'priority').default})`, routeOption(route, 'priority'))
     .option('--session <id>', "make it this session's own policy")
     .option('--enabled <yes|no>', 'whether it applies (default yes)', parseYesNo)
     .option('--json', 'print the policy as JSON');
@@ -224,7 +226,7 @@ function auditCommand(): Command {
   return new Command('audit')
     .description('the latest policy decisions: session, tool, arguments (secrets redacted), decision, policy and reason')
     .option('--session <id>', 'only this session')
-    .option('--limit <n>', 'how many (default 50)', parseInteger, 50)
+    .option('--limit <n>', 'how many (default 50)', routeOption('policyDecisions.list', 'limit'), 50)
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action(async (options: { session?: string; limit: number; json?: boolean; csv?: boolean }, command: Command) => {
@@ -303,12 +305,6 @@ function parseRules(value: string): unknown[] {
   }
   if (!Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON array of rules');
   return parsed;
-}
-
-function parseInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
-  return n;
 }
 
 function parseYesNo(value: string): boolean {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { formatTable, print, printJson } from '../output';
+import { formatTable } from '../../client/format';
+import { print, printJson } from '../output';
 
 export function providersCommand(): Command {
   return new Command('providers')

@@ -1,15 +1,18 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { clip, colourWanted, formatCount, formatShortTime, print, printable, printJson, terminalColumns } from '../output';
+import { clip, formatCount, formatShortTime, printable } from '../../client/format';
+import { colourWanted, print, printJson, terminalColumns } from '../output';
+import { routeNumber, routeOption } from '../route-options';
 
 type Hit = RouteOutput<'search'>['hits'][number];
 
 const ROLES = ['all', 'user', 'assistant', 'tool'];
 const PROVIDERS = ['claude-code', 'codex'];
 const SNIPPET_INDENT = '    ';
+const HIT_LIMIT = routeNumber('search', 'limit');
 
 /** `search <query...>`: full-text search of every indexed conversation. */
 export function searchCommand(): Command {
@@ -20,7 +23,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(PROVIDERS))
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
-    .option('--limit <n>', 'how many hits (default 20, at most 5000)', hitLimit, 20)
+    .option('--limit <n>', `how many hits (default ${HIT_LIMIT.default}, at most ${HIT_LIMIT.max})`, routeOption('search', 'limit'), HIT_LIMIT.default)
     .addOption(new Option('--sort <order>', 'newest first, or best matches first (slower on common words)').choices(['recent', 'rank']).default('recent'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (words: string[], options: { role: string; provider?: string; cwd?: string; session?: string; limit: number; sort: string; json?: boolean }, command: Command) => {
@@ -96,10 +99,4 @@ function wrapSnippet(snippet: string, width: number, highlight: { start: string;
     }
     return open ? out + highlight.end : out;
   });
-}
-
-function hitLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 5000) throw new InvalidArgumentError(`expected a whole number from 1 to 5000, got "${value}"`);
-  return n;
 }

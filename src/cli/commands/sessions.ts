@@ -4,15 +4,20 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatDuration, formatTable, print, printJson } from '../output';
-import { attachTerminal } from '../tmux-attach';
-import { streamOverSocket } from '../transport';
+import { formatDuration, formatTable } from '../../client/format';
+import { colourWanted, print, printJson } from '../output';
+import { routeNumber, routeOption } from '../route-options';
+import { attachTerminal } from '../../client/tmux-attach';
+import { streamOverSocket } from '../../client/transport';
 
 type Session = RouteOutput<'sessions.get'>;
 type SessionEvent = RouteOutput<'sessions.events'>['events'][number];
 
 const STATES = ['starting', 'running', 'idle', 'needs_input', 'needs_permission', 'stopped', 'crashed'];
 const PROVIDERS = ['claude-code', 'codex', 'command'];
+/** stop's --timeout is in seconds, the route's timeoutMs in milliseconds. */
+const STOP_TIMEOUT = routeNumber('sessions.stop', 'timeoutMs');
+const EVENT_LIMIT = routeNumber('sessions.events', 'limit');
 
 /** Every command that creates, lists, watches or drives sessions. */
 export function sessionCommands(): Command[] {
@@ -27,7 +32,9 @@ export function sessionCommands(): Command[] {
     tailCommand(),
     logsCommand(),
     lifecycleCommand('stop', 'stop a session the graceful way (the agent quits itself), killing it after --timeout', 'sessions.stop').addOption(
-      new Option('--timeout <seconds>', 'how long the agent gets to quit before it is killed (at most 120)').default(10).argParser(timeoutSeconds),
+      new Option('--timeout <seconds>', `how long the agent gets to quit before it is killed (at most ${STOP_TIMEOUT.max! / 1000})`)
+        .default(STOP_TIMEOUT.default! / 1000)
+        .argParser(routeOption('sessions.stop', 'timeoutMs', { scale: 1000, unit: 'seconds' })),
     ),
     lifecycleCommand('kill', 'kill a session now (its tmux window and processes)', 'sessions.kill'),
     lifecycleCommand('resume', "restart a stopped or crashed session under the same id, continuing the agent's conversation where it can", 'sessions.resume'),
@@ -147,7 +154,7 @@ function tailCommand(): Command {
   return new Command('tail')
     .description("print a session's screen (or its last N lines with scrollback); -f follows the live output until Ctrl-C")
     .argument('<id>', 'session id, id prefix or name')
-    .option('-n, --lines <n>', 'the last N lines, scrollback included', positiveInteger)
+    .option('-n, --lines <n>', 'the last N lines, scrollback included', routeOption('sessions.output', 'lines'))
     .option('-f, --follow', 'keep printing output as it comes')
     .action(async (ref: string, options: { lines?: number; follow?: boolean }, command: Command) => {
       const context = commandContext(command);
@@ -172,7 +179,7 @@ function logsCommand(): Command {
     .argument('<id>', 'session id, id prefix or name')
     .option('-f, --follow', 'keep printing events as they happen')
     .option('--source <source>', 'only events from this source (process, screen, user, hook)')
-    .option('--limit <n>', 'at most this many of the latest events (up to 1000)', eventLimit, 100)
+    .option('--limit <n>', `at most this many of the latest events (up to ${EVENT_LIMIT.max})`, routeOption('sessions.events', 'limit'), EVENT_LIMIT.default)
     .option('--json', 'one JSON object per line')
     .action(async (ref: string, options: { follow?: boolean; source?: string; limit: number; json?: boolean }, command: Command) => {
       const context = commandContext(command);
@@ -224,7 +231,7 @@ function lifecycleCommand(name: 'stop' | 'kill' | 'resume', description: string,
     .option('--json', 'print the session as JSON')
     .action(async (ref: string, options: { json?: boolean; timeout?: number }, command: Command) => {
       const client = commandContext(command).client({ timeoutMs: 150_000 });
-      const input = route === 'sessions.stop' ? { id: ref, timeoutMs: Math.round((options.timeout ?? 10) * 1000) } : { id: ref };
+      const input = route === 'sessions.stop' && options.timeout !== undefined ? { id: ref, timeoutMs: Math.round(options.timeout * 1000) } : { id: ref };
       const session = await client.call(route, input);
       if (options.json) printJson(session);
       else print(`${session.id} ${describeState(session)}`);
@@ -235,8 +242,8 @@ function resizeCommand(): Command {
   return new Command('resize')
     .description("set a session's window size")
     .argument('<id>', 'session id, id prefix or name')
-    .argument('<cols>', 'columns', positiveInteger)
-    .argument('<rows>', 'rows', positiveInteger)
+    .argument('<cols>', 'columns', routeOption('sessions.resize', 'cols'))
+    .argument('<rows>', 'rows', routeOption('sessions.resize', 'rows'))
     .action(async (ref: string, cols: number, rows: number, _options: unknown, command: Command) => {
       const session = await commandContext(command).client().call('sessions.resize', { id: ref, cols, rows });
       print(`${session.id} ${session.cols}x${session.rows}`);
@@ -292,32 +299,10 @@ function homeRelative(dir: string): string {
   return dir === home || dir.startsWith(home + path.sep) ? `~${dir.slice(home.length)}` : dir;
 }
 
-function colourWanted(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-}
-
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
-  return n;
-}
-
-function timeoutSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 120) throw new InvalidArgumentError(`expected a number of seconds from 0 to 120, got "${value}"`);
-  return n;
-}
-
-function eventLimit(value: string): number {
-  const n = positiveInteger(value);
-  if (n > 1000) throw new InvalidArgumentError(`at most 1000 events at a time, got ${n}`);
-  return n;
 }
 
 function readStdin(): Promise<string> {

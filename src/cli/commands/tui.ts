@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { AppError } from '../../core/errors';
 import type { Paths } from '../../core/paths';
-import { createClient } from '../client';
+import { createClient } from '../../client/client';
 import { commandContext } from '../context';
 
 /** `codepiper tui`: the full-screen dashboard. Ink and React load only here (dist/tui.mjs, an ES module of its own). */

@@ -7,12 +7,31 @@ export interface RawRequest {
   path: string;
   body?: string;
   timeoutMs: number;
+  /** The contract's name of the route, for messages. */
+  route?: string;
+  /** The largest answer read: MAX_RESPONSE_BYTES unless told less (tests). */
+  maxBytes?: number;
 }
 
 export interface RawResponse {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
 }
+
+/**
+ * Largest answer read. The largest legitimate one is a library export of a long conversation (HTML or JSON); past
+ * this, whatever serves the socket is misbehaving, and the client stops instead of growing without end. The text is
+ * decoded into one string, and this stays well under the largest string V8 makes.
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Largest unfinished event of a stream held while its end is awaited. The daemon's events are small (a session, an
+ * output chunk, a log entry) and it drops a follower once 8 MiB wait for it (src/daemon/stream.ts): an event past
+ * twice that is a stream gone wrong.
+ */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 /** Connection failures that mean "nobody is serving this socket" (as opposed to a daemon that failed to answer). */
 export const NOT_RUNNING_ERRNOS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
@@ -37,10 +56,7 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
       headers['content-length'] = Buffer.byteLength(request.body);
     }
     const req = http.request({ socketPath: socket, method: request.method, path: request.path, headers, ...UNIX_SOCKET_OPTIONS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
+      readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
     });
     req.setTimeout(request.timeoutMs, () => {
       req.destroy(
@@ -52,10 +68,36 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
   });
 }
 
+/** The whole body of an answer, within `limit` bytes: past it, the request is destroyed and the read fails. */
+function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: string, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    res.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= limit) return void chunks.push(chunk);
+      const error = new AppError('DAEMON_UNAVAILABLE', `the daemon's answer to ${what} is larger than the client's limit of ${describeBytes(limit)}`, {
+        details: { limit },
+      });
+      chunks.length = 0;
+      reject(error);
+      req.destroy(error);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+/** 268435456 → "256 MiB"; a limit that is not a whole number of MiB stays in bytes. */
+function describeBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
 function connectionError(error: NodeJS.ErrnoException, socket: string): Error {
   if (isAppError(error)) return error;
   const code = error.code ?? '';
-  if (NOT_RUNNING_ERRNOS.has(code)) {
+  // A reset while connecting: the daemon closed its listener with this connection still waiting to be accepted.
+  if (NOT_RUNNING_ERRNOS.has(code) || (code === 'ECONNRESET' && error.syscall === 'connect')) {
     return new AppError('DAEMON_NOT_RUNNING', `no codepiper daemon is running on ${socket}`, { details: { errno: code }, cause: error });
   }
   if (code === 'EACCES' || code === 'EPERM') {
@@ -66,7 +108,7 @@ function connectionError(error: NodeJS.ErrnoException, socket: string): Error {
       { cause: error },
     );
   }
-  return new AppError('DAEMON_UNAVAILABLE', `lost the connection to the daemon on ${socket}: ${error.message}`, { cause: error });
+  return new AppError('DAEMON_UNAVAILABLE', `lost the connection to the daemon on ${socket}: ${error.message}`, { details: { errno: code }, cause: error });
 }
 
 export interface StreamHandle {
@@ -79,30 +121,35 @@ export interface StreamHandle {
  * Follows a server-sent event stream from the daemon (`GET /events?topic=…`): each complete event is handed to
  * `onEvent` with its name and parsed JSON data.
  */
-export function streamOverSocket(socket: string, path: string, onEvent: (event: string, data: unknown) => void): StreamHandle {
+export function streamOverSocket(
+  socket: string,
+  path: string,
+  onEvent: (event: string, data: unknown) => void,
+  { maxEventChars = MAX_EVENT_CHARS }: { maxEventChars?: number } = {},
+): StreamHandle {
   checkSocketPath(socket);
   let req: http.ClientRequest | undefined;
   let closed = false;
   const done = new Promise<void>((resolve, reject) => {
     req = http.request({ socketPath: socket, method: 'GET', path, headers: { accept: 'text/event-stream' }, ...UNIX_SOCKET_OPTIONS }, (res) => {
       if (res.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
+        readBody(req!, res, path, MAX_RESPONSE_BYTES).then((body) => {
           try {
-            const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: { code: string; message: string } };
+            const envelope = JSON.parse(body) as { error: { code: string; message: string } };
             reject(new AppError(envelope.error.code, envelope.error.message, { status: res.statusCode }));
           } catch {
             reject(new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${res.statusCode} to ${path}`));
           }
-        });
+        }, reject);
         return;
       }
       res.setEncoding('utf8');
       let pending = '';
+      /** Where to look for the end of the unfinished event: the text before it was searched already. */
+      let searched = 0;
       res.on('data', (text: string) => {
         pending += text;
-        for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
+        for (let end = pending.indexOf('\n\n', searched); end >= 0; end = pending.indexOf('\n\n')) {
           const block = pending.slice(0, end);
           pending = pending.slice(end + 2);
           let event = 'message';
@@ -116,6 +163,15 @@ export function streamOverSocket(socket: string, path: string, onEvent: (event: 
           } catch (error) {
             req?.destroy(error as Error);
           }
+        }
+        searched = Math.max(0, pending.length - 1);
+        if (pending.length > maxEventChars) {
+          const error = new AppError('DAEMON_UNAVAILABLE', `an event on the daemon's stream ${path} is larger than the client's limit of ${describeBytes(maxEventChars)}`, {
+            details: { limit: maxEventChars },
+          });
+          pending = '';
+          reject(error);
+          req?.destroy(error);
         }
       });
       res.on('end', () => resolve());

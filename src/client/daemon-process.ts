@@ -71,11 +71,31 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
   );
 }
 
-/** Waits until `pid` has exited and the socket is gone, or the deadline passes. */
-export async function waitForDaemonExit(pid: number, socket: string, timeoutMs: number): Promise<boolean> {
+/** How long a daemon asked to shut down gets before it is sent SIGTERM, and then again before giving up. */
+export const STOP_DEADLINE_MS = 10_000;
+
+/**
+ * Waits for a daemon that answered a shutdown request with `pid` to exit (and, when `socket` is given, to remove its
+ * socket); one that is still there after the deadline gets SIGTERM (it answered with this pid moments ago, so it is
+ * ours to signal) and a second deadline.
+ */
+export async function awaitDaemonExit(pid: number, socket?: string): Promise<void> {
+  if (await waitForDaemonExit(pid, socket, STOP_DEADLINE_MS)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* it exited just now */
+  }
+  if (!(await waitForDaemonExit(pid, socket, STOP_DEADLINE_MS))) {
+    throw new AppError('DAEMON_UNAVAILABLE', `the daemon (pid ${pid}) did not stop within ${(2 * STOP_DEADLINE_MS) / 1000}s`);
+  }
+}
+
+/** Waits until `pid` has exited and the socket (when given) is gone, or the deadline passes. */
+export async function waitForDaemonExit(pid: number, socket: string | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isProcessAlive(pid) && !fs.existsSync(socket)) return true;
+    if (!isProcessAlive(pid) && (socket === undefined || !fs.existsSync(socket))) return true;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   return !isProcessAlive(pid);

@@ -1,0 +1,171 @@
+import type { RouteInput, RouteName, RouteOutput } from '../core/api';
+import { VERSION_HEADER } from '../core/api/headers';
+import { routeManifest } from '../core/api/manifest';
+import { inputInQuery, pathParamNames } from '../core/api/route';
+import { readDiscovery } from '../core/daemon/discovery';
+import { AppError, isAppError, type ErrorEnvelope } from '../core/errors';
+import type { Paths } from '../core/paths';
+import { VERSION } from '../core/version';
+import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from './daemon-process';
+import { requestOverSocket, type RawRequest, type RawResponse } from './transport';
+
+export interface ClientOptions {
+  paths: Paths;
+  /**
+   * Start a daemon when none answers, and restart one of another version (every command but `daemon status|stop`
+   * and `doctor`).
+   */
+  autostart: boolean;
+  timeoutMs?: number;
+}
+
+type InputArgs<N extends RouteName> = {} extends RouteInput<N> ? [input?: RouteInput<N>] : [input: RouteInput<N>];
+
+export interface Client {
+  call<N extends RouteName>(name: N, ...args: InputArgs<N>): Promise<RouteOutput<N>>;
+}
+
+/** The requests of a restart: short, whatever the calls of the client that restarts wait for. */
+const RESTART_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The typed client: `call('health')` reaches the route declared under that name in the contract. Answers are the
+ * daemon's (validated by it against the output schema); errors come back as the AppError the daemon raised.
+ */
+export function createClient(options: ClientOptions): Client {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let started = false;
+
+  async function call<N extends RouteName>(name: N, ...args: InputArgs<N>): Promise<RouteOutput<N>> {
+    const request = buildRequest(name, (args[0] ?? {}) as Record<string, unknown>);
+    // A restart under way in this process: this call goes to the daemon it brings up.
+    await versionCheck().restarting;
+    let response;
+    try {
+      response = await requestOverSocket(options.paths.socket, { ...request, timeoutMs });
+    } catch (error) {
+      if (!(options.autostart && !started && isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
+      started = true;
+      await startDetachedDaemon(options.paths);
+      response = await requestOverSocket(options.paths.socket, { ...request, timeoutMs });
+    }
+    if (options.autostart) await checkDaemonVersion(options.paths, response);
+    return decodeResponse(response.status, response.body) as RouteOutput<N>;
+  }
+
+  return { call };
+}
+
+interface VersionCheck {
+  /** An answer was compared with VERSION already: the check is made once per process. */
+  checked: boolean;
+  /** The restart under way, if any; it never rejects. */
+  restarting: Promise<void> | undefined;
+}
+
+const VERSION_CHECK = Symbol.for('codepiper.client.versionCheck');
+
+/**
+ * The state of the version check, one for the whole process. The CLI and the dashboard are separate bundles, each
+ * with its own copy of this module, and both talk to the daemon from one process: a registered symbol spans them
+ * (as isAppError's mark does).
+ */
+function versionCheck(): VersionCheck {
+  const holder = globalThis as unknown as Record<symbol, VersionCheck | undefined>;
+  return (holder[VERSION_CHECK] ??= { checked: false, restarting: undefined });
+}
+
+/**
+ * The first answer of the process says which version the daemon runs (every answer carries it in a header, so this
+ * costs no request). A daemon of another version is restarted, once: it may not speak this client's contract. An
+ * answer without the header comes from a daemon older than the header, whose version is unknown: it is left alone.
+ * The answer that told is kept: the call is not repeated.
+ */
+async function checkDaemonVersion(paths: Paths, response: RawResponse): Promise<void> {
+  const state = versionCheck();
+  if (state.checked) return;
+  state.checked = true;
+  const running = response.headers[VERSION_HEADER];
+  if (typeof running !== 'string' || running === VERSION) return;
+  state.restarting = restartDaemon(paths, running).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`codepiper: could not restart the daemon: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  });
+  try {
+    await state.restarting;
+  } finally {
+    state.restarting = undefined;
+  }
+}
+
+/**
+ * Stops the daemon through its shutdown route, waits for that pid to exit, and starts one of this version. Other
+ * clients may be doing the same at the same time: a daemon that runs this version already is left alone, one that
+ * is gone or going away (shut down by another client) is waited for by the pid it wrote in its discovery file, and a
+ * start that loses the race to another starter waits for the winner. Only the pid's exit is awaited, not the
+ * socket's removal: another client's new daemon may have made a new one by then.
+ */
+async function restartDaemon(paths: Paths, running: string): Promise<void> {
+  const ask = (name: string) => requestOverSocket(paths.socket, { ...buildRequest(name, {}), timeoutMs: RESTART_REQUEST_TIMEOUT_MS });
+  const known = readDiscovery(paths.discovery);
+  const now = await ask('health').catch(unlessGone);
+  const version = now?.headers[VERSION_HEADER];
+  // Restarted by another client meanwhile (or replaced by a daemon that does not say its version): leave it.
+  if (now && (version === VERSION || typeof version !== 'string')) return;
+  process.stderr.write(
+    `codepiper: the running daemon is version ${running}, this codepiper is ${VERSION}; restarting it (sessions keep running in tmux and are re-adopted)\n`,
+  );
+  const shutdown = now && (await ask('daemon.shutdown').catch(unlessGone));
+  const pid = shutdown ? (decodeResponse(shutdown.status, shutdown.body) as RouteOutput<'daemon.shutdown'>).pid : known?.socket === paths.socket ? known.pid : undefined;
+  if (pid !== undefined) await awaitDaemonExit(pid);
+  if (!(await daemonAnswers(paths.socket))) await startDetachedDaemon(paths);
+}
+
+/** Connection failures of a daemon that is shutting down: it closed its listener, or dropped the connection. */
+const GOING_ERRNOS = new Set(['ECONNRESET', 'EPIPE']);
+
+/** For a request to a daemon that may be gone or going away: undefined then, the error otherwise. */
+function unlessGone(error: unknown): undefined {
+  if (isAppError(error) && error.code === 'DAEMON_NOT_RUNNING') return undefined;
+  const errno = isAppError(error) ? (error.details as { errno?: string } | undefined)?.errno : undefined;
+  if (isAppError(error) && error.code === 'DAEMON_UNAVAILABLE' && errno !== undefined && GOING_ERRNOS.has(errno)) return undefined;
+  throw error;
+}
+
+function buildRequest(name: string, input: Record<string, unknown>): Omit<RawRequest, 'timeoutMs'> {
+  const entry = routeManifest[name];
+  if (!entry) throw new AppError('INTERNAL', `unknown route ${name}`);
+  const rest = { ...input };
+  let path = entry.path;
+  for (const param of pathParamNames(entry.path)) {
+    const value = rest[param];
+    if (value === undefined || value === null || value === '') throw new AppError('USAGE', `missing ${param}`);
+    path = path.replace(`:${param}`, encodeURIComponent(String(value)));
+    delete rest[param];
+  }
+  if (inputInQuery(entry.method)) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(rest)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
+    }
+    const text = query.toString();
+    return { method: entry.method, path: text ? `${path}?${text}` : path, route: name };
+  }
+  return { method: entry.method, path, body: JSON.stringify(rest), route: name };
+}
+
+function decodeResponse(status: number, body: string): unknown {
+  let value: unknown;
+  try {
+    value = body === '' ? undefined : JSON.parse(body);
+  } catch {
+    throw new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${status} with a body that is not JSON`);
+  }
+  if (status >= 200 && status < 300) return value;
+  const envelope = (value as Partial<ErrorEnvelope> | undefined)?.error;
+  if (envelope && typeof envelope.code === 'string' && typeof envelope.message === 'string') {
+    throw new AppError(envelope.code, envelope.message, { status, details: envelope.details });
+  }
+  throw new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${status} without an error description`, { status });
+}
