@@ -15,7 +15,7 @@ export function createRequestListener(router: Router, transport: Transport, daem
   const log = daemon.log;
   return (req, res) => {
     // Every answer says who gave it, event streams and errors included: clients compare it with their own version.
-    res.setHeader(VERSION_HEADER, daemon.version);
+    res.setHeader(VERSION_HEADER, daemon.core.version);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     if (method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`))) {
