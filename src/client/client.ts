@@ -2,7 +2,7 @@ import type { RouteInput, RouteName, RouteOutput } from '../core/api';
 import { VERSION_HEADER } from '../core/api/headers';
 import { routeManifest } from '../core/api/manifest';
 import { inputInQuery, pathParamNames } from '../core/api/route';
-import { readDiscovery } from '../core/daemon/discovery';
+import { readDiscovery } from '../core/discovery';
 import { AppError, isAppError, type ErrorEnvelope } from '../core/errors';
 import type { Paths } from '../core/paths';
 import { VERSION } from '../core/version';

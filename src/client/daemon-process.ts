@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isProcessAlive, readDiscovery } from '../core/daemon/discovery';
+import { isProcessAlive, readDiscovery } from '../core/discovery';
 import { AppError, EXIT_CODES, isAppError } from '../core/errors';
 import { ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { requestOverSocket } from './transport';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { routes } from '../core/api';
 import { createCore } from '../core/app';
 import { loadConfig } from '../core/config';
-import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/daemon/discovery';
+import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/discovery';
 import { AppError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';

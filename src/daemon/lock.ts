@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isProcessAlive } from '../core/daemon/discovery';
+import { isProcessAlive } from '../core/discovery';
 
 /**
  * One daemon per home. On Linux the lock is an abstract Unix socket named after the home: the kernel refuses a second

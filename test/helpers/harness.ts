@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '../../src/core/daemon/discovery';
+import { isProcessAlive } from '../../src/core/discovery';
 import { waitFor } from './wait';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

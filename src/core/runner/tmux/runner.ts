@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { isProcessAlive } from '../../daemon/discovery';
+import { isProcessAlive } from '../../discovery';
 import { AppError } from '../../errors';
 import type { Logger } from '../../log';
 import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../runner';
