@@ -164,7 +164,7 @@ const noDevtools = stubModule('ink-devtools', /^\.\/devtools\.js$/, "throw new E
 
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
+  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || out === 'hook.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   const rule = FORBIDDEN[out];
   const leaks = rule ? Object.keys(result.metafile.inputs).filter((input) => rule.inputs.some((forbidden) => input.includes(forbidden))) : [];

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../core/api/headers';
+import { routeManifest } from '../core/api/manifest';
 import { resolvePaths } from '../core/paths';
 
 /**
@@ -8,6 +10,9 @@ import { resolvePaths } from '../core/paths';
  * (daemon down, slow, broken; garbage in) it prints nothing and exits 0, so the agent's own permission prompt stays in
  * charge: never a silent allow. Kept to Node built-ins so that it starts about as fast as Node itself.
  */
+
+/** Where hook events go: the contract's hooks.claude route (the manifest is inlined at build time). */
+const HOOK_ROUTE = routeManifest['hooks.claude']!;
 
 /** Everything, reading stdin included, is over by then. */
 const DEADLINE_MS = 2000;
@@ -70,7 +75,7 @@ function prepare(input: string): { socket: string; headers: Record<string, strin
   }
   return {
     socket: process.env.CODEPIPER_SOCKET || paths.socket,
-    headers: { 'content-type': 'application/json', 'x-codepiper-session': session, 'x-codepiper-secret': secret },
+    headers: { 'content-type': 'application/json', [HOOK_SESSION_HEADER]: session, [HOOK_SECRET_HEADER]: secret },
     body,
   };
 }
@@ -101,7 +106,7 @@ function readStdin(): Promise<string> {
 /** The JSON to print, or undefined for no decision. */
 function post(socket: string, headers: Record<string, string>, body: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = http.request({ socketPath: socket, method: 'POST', path: '/hooks/claude', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+    const req = http.request({ socketPath: socket, method: HOOK_ROUTE.method, path: HOOK_ROUTE.path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

@@ -8,3 +8,9 @@
  * without a request of its own.
  */
 export const VERSION_HEADER = 'x-codepiper-version';
+
+/** On a hook request (hooks.claude): the session whose agent's hook is calling. */
+export const HOOK_SESSION_HEADER = 'x-codepiper-session';
+
+/** On a hook request: the daemon's hook secret, which proves the caller can read the daemon's home. */
+export const HOOK_SECRET_HEADER = 'x-codepiper-secret';

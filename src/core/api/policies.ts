@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { POLICY_ACTIONS, policyInputSchema, policyNameSchema, policySchema, policySetSchema, policyUpdateSchema, ruleSchema } from '../policies/schema';
 import { queryFlag } from './fields';
+import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from './headers';
 import { defineRoute } from './route';
 
 const idParam = z.strictObject({ id: z.string().min(1) });
@@ -230,7 +231,7 @@ export const policyRoutes = [
     method: 'POST',
     path: '/hooks/claude',
     summary:
-      'A Claude Code hook event (the JSON Claude Code gives its hooks), with the session in x-codepiper-session and the hook secret in x-codepiper-secret; answers the output to print, or null.',
+      `A Claude Code hook event (the JSON Claude Code gives its hooks), with the session in ${HOOK_SESSION_HEADER} and the hook secret in ${HOOK_SECRET_HEADER}; answers the output to print, or null.`,
     // local: it trusts the per-daemon hook secret, which is for agents on this machine (hook-forward uses the socket).
     // A Claude Code http hook over the network would need this decided again.
     access: 'local',

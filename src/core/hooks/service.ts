@@ -1,3 +1,4 @@
+import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../api/headers';
 import { AppError } from '../errors';
 import type { PolicyService } from '../policies/service';
 import { redactText } from '../policies/redact';
@@ -41,9 +42,9 @@ export class HookService {
   claude(payload: Record<string, unknown>, caller: HookCaller): { output: Record<string, unknown> | null } {
     const { journal, policies } = this.options;
     if (!secretMatches(caller.secret, this.options.secrets.hookSecret)) {
-      throw new AppError('HOOK_UNAUTHORIZED', 'missing or wrong hook secret (x-codepiper-secret)');
+      throw new AppError('HOOK_UNAUTHORIZED', `missing or wrong hook secret (${HOOK_SECRET_HEADER})`);
     }
-    if (!caller.session) throw new AppError('USAGE', 'a hook request names its session in x-codepiper-session');
+    if (!caller.session) throw new AppError('USAGE', `a hook request names its session in ${HOOK_SESSION_HEADER}`);
     if (typeof payload.invalidPayload === 'string' || typeof payload.hook_event_name !== 'string') {
       // A broken hook setup is visible in the session's log.
       const record = journal.store.get(caller.session);

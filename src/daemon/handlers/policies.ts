@@ -1,8 +1,7 @@
+import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../../core/api/headers';
 import type { DaemonContext, HandlerContext } from '../context';
 import type { Handlers } from '../router';
 
-export const SESSION_HEADER = 'x-codepiper-session';
-export const SECRET_HEADER = 'x-codepiper-secret';
 
 function header(ctx: HandlerContext, name: string): string | undefined {
   const value = ctx.headers[name];
@@ -49,7 +48,7 @@ export const policyHandlers = {
   'policyDecisions.list': ({ sessionId, limit, offset }, { daemon }) =>
     daemon.core.policies.decisions({ sessionId: sessionId === undefined ? undefined : daemon.core.sessions.resolve(sessionId).id, limit, offset }),
 
-  'hooks.claude': (payload, ctx) => ctx.daemon.core.hooks.claude(payload, { session: header(ctx, SESSION_HEADER), secret: header(ctx, SECRET_HEADER) }),
+  'hooks.claude': (payload, ctx) => ctx.daemon.core.hooks.claude(payload, { session: header(ctx, HOOK_SESSION_HEADER), secret: header(ctx, HOOK_SECRET_HEADER) }),
   'hooks.status': ({ all }, { daemon }) => daemon.core.hooks.status(all),
 } satisfies Pick<
   Handlers,
