@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { StreamArgs } from '../core/api/events';
 import { AppError, isAppError } from '../core/errors';
 import { checkSocketPath } from '../core/paths';
 
@@ -124,7 +125,7 @@ export interface StreamHandle {
 export function streamOverSocket(
   socket: string,
   path: string,
-  onEvent: (event: string, data: unknown) => void,
+  onEvent: (...message: StreamArgs) => void,
   { maxEventChars = MAX_EVENT_CHARS }: { maxEventChars?: number } = {},
 ): StreamHandle {
   checkSocketPath(socket);
@@ -159,7 +160,8 @@ export function streamOverSocket(
             else if (line.startsWith('data: ')) data += line.slice(6);
           }
           try {
-            onEvent(event, data ? JSON.parse(data) : undefined);
+            // The daemon writes messages of the contract (api/events.ts); like answers, they are not checked again here.
+            onEvent(...([event, data ? JSON.parse(data) : undefined] as StreamArgs));
           } catch (error) {
             req?.destroy(error as Error);
           }

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { topicName } from '../core/api/topics';
 import { isAppError } from '../core/errors';
 import type { StreamHandle } from '../client/transport';
 import { completeDirectory, splitArgs } from './completion';
@@ -112,9 +113,9 @@ export class Controller {
     this.mainStream?.close();
     let ready: () => void = () => undefined;
     const subscribed = new Promise<void>((resolve) => (ready = resolve));
-    const stream = this.link.stream(['sessions', 'library'], (event, data) => {
+    const stream = this.link.stream([topicName('sessions'), topicName('library')], (event, data) => {
       if (event === 'ready') ready();
-      else if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data as Session });
+      else if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data });
       else if (event === 'library') this.scheduleUsage();
     });
     this.mainStream = stream;
@@ -174,7 +175,7 @@ export class Controller {
     this.outputFor = id;
     if (!id) return;
     // `changed` says that output arrived without carrying it: the pane re-reads the screen anyway.
-    const stream = this.link.stream([`session:${id}:changed`], (event) => {
+    const stream = this.link.stream([topicName('changed', id)], (...[event]) => {
       if (event === 'changed') this.refreshOutput();
     });
     this.outputStream = stream;

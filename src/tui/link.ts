@@ -1,4 +1,6 @@
 import type { RouteName } from '../core/api';
+import type { StreamArgs } from '../core/api/events';
+import { streamPath } from '../core/api/topics';
 import type { Paths } from '../core/paths';
 import { createClient, type Client } from '../client/client';
 import { streamOverSocket, type StreamHandle } from '../client/transport';
@@ -11,7 +13,7 @@ export interface DaemonLink {
   call: Client['call'];
   /** Calls that may start a daemon when none answers (launch, and ctrl+r after the daemon went away). */
   callStarting: Client['call'];
-  stream(topics: string[], onEvent: (event: string, data: unknown) => void): StreamHandle;
+  stream(topics: string[], onEvent: (...message: StreamArgs) => void): StreamHandle;
   /** The private tmux server, for attach. */
   tmux(): Promise<{ binary: string; socket: string }>;
 }
@@ -22,7 +24,7 @@ export function socketLink(paths: Paths): DaemonLink {
   return {
     call: client.call,
     callStarting: starting.call,
-    stream: (topics, onEvent) => streamOverSocket(paths.socket, `/events?${topics.map((topic) => `topic=${encodeURIComponent(topic)}`).join('&')}`, onEvent),
+    stream: (topics, onEvent) => streamOverSocket(paths.socket, streamPath(topics), onEvent),
     async tmux() {
       const info = await client.call('daemon.info');
       return { binary: info.tmuxBinary, socket: info.tmuxSocket };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamPath, topicName } from '../../src/core/api/topics';
 import { ROOT, alive, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
@@ -160,7 +161,7 @@ describe('sessions with the fake Claude Code', () => {
     const seen: string[] = [];
     // A stream holds its connection; requests go on through the other client.
     const streamClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0 });
-    const stream = await streamClient.request({ method: 'GET', path: `/events?topic=session:${id}:output&topic=sessions` });
+    const stream = await streamClient.request({ method: 'GET', path: streamPath([topicName('output', id), topicName('sessions')]) });
     expect(stream.statusCode).toBe(200);
     expect(stream.headers['content-type']).toMatch(/text\/event-stream/);
     const reading = (async () => {
@@ -183,7 +184,7 @@ describe('sessions with the fake Claude Code', () => {
 
   it('says that output arrived, without the bytes and at most every 25 ms, on the changed topic', async () => {
     const streamClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0 });
-    const stream = await streamClient.request({ method: 'GET', path: `/events?topic=session:${id}:changed` });
+    const stream = await streamClient.request({ method: 'GET', path: streamPath([topicName('changed', id)]) });
     expect(stream.statusCode).toBe(200);
     let text = '';
     const reading = (async () => {

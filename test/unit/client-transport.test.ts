@@ -95,7 +95,7 @@ describe('streamOverSocket', () => {
       res.write(`event: output\ndata: "${'x'.repeat(10_000)}`); // never finished
     });
     const events: string[] = [];
-    const stream = streamOverSocket(socket, '/events?topic=sessions', (event) => events.push(event), { maxEventChars: 4096 });
+    const stream = streamOverSocket(socket, '/events?topic=sessions', (...[event]) => void events.push(event), { maxEventChars: 4096 });
     const error = await failure(stream.done);
     expect(isAppError(error) && error.code).toBe('DAEMON_UNAVAILABLE');
     expect(error.message).toBe("an event on the daemon's stream /events?topic=sessions is larger than the client's limit of 4096 bytes");

@@ -1,6 +1,7 @@
 // Every screen of the dashboard drawn from fixed data with ink-testing-library and driven with keys. The controller
 // is the real one; only the daemon is replaced by a link that answers from the fixtures below and records each call
 // (the end-to-end test in test/integration/tui.test.ts runs the same dashboard against a real daemon).
+import type { StreamArgs } from '../../src/core/api/events';
 import { vi } from 'vitest';
 
 // Colour must be on for the NO_COLOR test to mean anything: chalk decides when it is first loaded.
@@ -61,7 +62,7 @@ interface Call {
 function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<string, number> } = {}) {
   const calls: Call[] = [];
   const answered: string[] = [];
-  const streams = new Map<string, (event: string, data: unknown) => void>();
+  const streams = new Map<string, (...message: StreamArgs) => void>();
   let sessions = [...SESSIONS];
   const answer = (name: string, input: Record<string, unknown>): unknown => {
     const failure = options.fail?.[name];
@@ -142,7 +143,7 @@ function fakeLink(options: { fail?: Record<string, AppError>; slow?: Record<stri
     calls,
     answered,
     callsOf: (name: string) => calls.filter((call) => call.name === name).map((call) => call.input),
-    emit: (topic: string, event: string, data: unknown) => streams.get(topic)?.(event, data),
+    emit: (topic: string, ...message: StreamArgs) => streams.get(topic)?.(...message),
   };
 }
 

@@ -2,6 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
+import type { StreamArgs } from '../../core/api/events';
+import { streamPath, topicName } from '../../core/api/topics';
+import { PROVIDER_IDS } from '../../core/providers';
+import { SESSION_STATES } from '../../core/sessions/state';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { formatDuration, formatTable } from '../../client/format';
@@ -13,8 +17,6 @@ import { streamOverSocket } from '../../client/transport';
 type Session = RouteOutput<'sessions.get'>;
 type SessionEvent = RouteOutput<'sessions.events'>['events'][number];
 
-const STATES = ['starting', 'running', 'idle', 'needs_input', 'needs_permission', 'stopped', 'crashed'];
-const PROVIDERS = ['claude-code', 'codex', 'command'];
 /** stop's --timeout is in seconds, the route's timeoutMs in milliseconds. */
 const STOP_TIMEOUT = routeNumber('sessions.stop', 'timeoutMs');
 const EVENT_LIMIT = routeNumber('sessions.events', 'limit');
@@ -46,7 +48,7 @@ export function sessionCommands(): Command[] {
 function startCommand(): Command {
   return new Command('start')
     .description('start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command)')
-    .requiredOption('-p, --provider <provider>', `the agent: ${PROVIDERS.join(', ')}`)
+    .requiredOption('-p, --provider <provider>', `the agent: ${PROVIDER_IDS.join(', ')}`)
     .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
     .option('--name <name>', 'a unique name to refer to the session by')
     .option('--env <KEY=VALUE>', 'an environment variable for the agent (repeatable)', collectEnv, {} as Record<string, string>)
@@ -75,8 +77,8 @@ function listCommand(): Command {
   return new Command('sessions')
     .alias('ls')
     .description('list sessions: id, name, provider, state and since when, working directory')
-    .addOption(new Option('--provider <provider>', 'only this provider').choices(PROVIDERS))
-    .addOption(new Option('--status <state>', 'only sessions in this state').choices(STATES))
+    .addOption(new Option('--provider <provider>', 'only this provider').choices(PROVIDER_IDS))
+    .addOption(new Option('--status <state>', 'only sessions in this state').choices(SESSION_STATES))
     .option('--json', 'print JSON')
     .action(async (options: { provider?: string; status?: string; json?: boolean }, command: Command) => {
       const { sessions } = await commandContext(command)
@@ -166,9 +168,8 @@ function tailCommand(): Command {
       const shown = options.lines ? lines.slice(-options.lines) : lines;
       if (shown.join('') !== '') print(shown.join('\n'));
       if (!options.follow) return;
-      const query = new URLSearchParams({ topic: `session:${session.id}:output`, since: String(snapshot.seq) });
-      await follow(context.paths.socket, `/events?${query}`, (event, data) => {
-        if (event === 'output') process.stdout.write(Buffer.from((data as { data: string }).data, 'base64'));
+      await follow(context.paths.socket, streamPath([topicName('output', session.id)], { since: snapshot.seq }), (event, data) => {
+        if (event === 'output') process.stdout.write(Buffer.from(data.data, 'base64'));
       });
     });
 }
@@ -192,9 +193,8 @@ function logsCommand(): Command {
       // so that no event falls between the two.
       const held: SessionEvent[] = [];
       let historyShown = false;
-      const onEvent = (event: string, data: unknown) => {
-        const entry = data as SessionEvent;
-        if (event !== 'event' || (options.source && entry.source !== options.source)) return;
+      const onEvent = (entry: SessionEvent) => {
+        if (options.source && entry.source !== options.source) return;
         if (!historyShown) return void held.push(entry);
         if (entry.id <= lastId) return;
         lastId = entry.id;
@@ -205,9 +205,9 @@ function logsCommand(): Command {
       if (options.follow) {
         let markReady!: () => void;
         ready = new Promise<void>((resolve) => (markReady = resolve));
-        stream = follow(context.paths.socket, `/events?${new URLSearchParams({ topic: `session:${session.id}:events` })}`, (event, data) => {
+        stream = follow(context.paths.socket, streamPath([topicName('events', session.id)]), (event, data) => {
           if (event === 'ready') markReady();
-          else onEvent(event, data);
+          else if (event === 'event') onEvent(data);
         });
         await Promise.race([ready, stream]);
       }
@@ -219,7 +219,7 @@ function logsCommand(): Command {
         lastId = event.id;
       }
       historyShown = true;
-      for (const entry of held.splice(0)) onEvent('event', entry);
+      for (const entry of held.splice(0)) onEvent(entry);
       await stream;
     });
 }
@@ -266,8 +266,8 @@ function renameCommand(): Command {
 // ---- helpers ----
 
 /** Follows a stream until Ctrl-C (a clean exit) or until the daemon ends it. */
-async function follow(socket: string, streamPath: string, onEvent: (event: string, data: unknown) => void): Promise<void> {
-  const stream = streamOverSocket(socket, streamPath, onEvent);
+async function follow(socket: string, path: string, onEvent: (...message: StreamArgs) => void): Promise<void> {
+  const stream = streamOverSocket(socket, path, onEvent);
   const stop = () => stream.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -61,3 +61,9 @@ export type StreamMessage =
   | { [K in keyof typeof STREAM_MESSAGES]: { event: K; data: z.output<(typeof STREAM_MESSAGES)[K]['payload']> } }[keyof typeof STREAM_MESSAGES];
 
 export type LibraryNews = z.output<typeof libraryNewsSchema>;
+
+/**
+ * A message as the two arguments of a handler, `(event, data)`, typed together: a handler whose parameters are
+ * declared with this rest type knows `data`'s type once it has checked `event`.
+ */
+export type StreamArgs = StreamMessage extends infer M ? (M extends { event: infer E; data: infer D } ? [event: E, data: D] : never) : never;
