@@ -41,3 +41,10 @@ export function routeOption<N extends RouteName>(
     return n;
   };
 }
+
+/** The values an enumerated input field of `route` takes, in the contract's order: for commander's choices(). */
+export function routeChoices<N extends RouteName>(route: N, field: keyof RouteInput<N> & string): string[] {
+  const spec = routeManifest[route]?.fields?.[field];
+  if (spec?.type !== 'enum') throw new Error(`the route ${route} has no enumerated input field "${field}"`);
+  return spec.values;
+}

@@ -4,6 +4,7 @@
  */
 import type { RouteOutput } from '../core/api';
 import type { Session } from '../core/api/sessions';
+import { PROVIDER_IDS } from '../core/providers';
 
 export type Policy = RouteOutput<'policies.list'>['policies'][number];
 export type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
@@ -30,7 +31,8 @@ export interface SessionUsage {
 /** What a line of text typed into the dashboard is for. */
 export type PromptPurpose = 'send' | 'keys' | 'rename' | 'audit-filter' | 'search';
 
-export const PROVIDER_CHOICES = ['claude-code', 'codex', 'command'] as const;
+/** The providers the new-session form cycles through: every provider, in the contract's order. */
+export const PROVIDER_CHOICES = PROVIDER_IDS;
 export const FORM_FIELDS = ['provider', 'cwd', 'name', 'args'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 

@@ -21,16 +21,13 @@ import {
   type Column,
 } from '../../client/format';
 import { print, printJson, spareWidth, terminalColumns } from '../output';
-import { routeNumber, routeOption } from '../route-options';
+import { routeChoices, routeNumber, routeOption } from '../route-options';
 
 type LibrarySession = RouteOutput<'library.get'>['session'];
 type Conversation = RouteOutput<'library.get'>;
 type Message = Conversation['messages'][number];
 type ScanProgress = RouteOutput<'library.scan'>;
 
-const PROVIDERS = ['claude-code', 'codex'];
-const SORTS = ['recent', 'oldest', 'tokens', 'cost', 'messages'];
-const FORMATS = ['markdown', 'html', 'json'];
 const TITLE_WIDTH = { min: 16, max: 40 };
 const LIST_LIMIT = routeNumber('library.sessions', 'limit');
 const MESSAGE_LIMIT = routeNumber('library.get', 'limit');
@@ -72,12 +69,12 @@ function listCommand(): Command {
   return new Command('list')
     .alias('ls')
     .description('list conversations, most recent first')
-    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(PROVIDERS))
+    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(routeChoices('library.sessions', 'provider')))
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--tag <tag>', 'only conversations with this tag (id, name or path) or one below it')
     .option('--fav', 'only favourites')
     .option('--search <words>', 'only conversations whose title contains these words')
-    .addOption(new Option('--sort <order>', 'the order').choices(SORTS).default('recent'))
+    .addOption(new Option('--sort <order>', 'the order').choices(routeChoices('library.sessions', 'sort')).default('recent'))
     .option('--limit <n>', `how many (default ${LIST_LIMIT.default}, at most ${LIST_LIMIT.max})`, routeOption('library.sessions', 'limit'), LIST_LIMIT.default)
     .option('--offset <n>', 'skip this many first', routeOption('library.sessions', 'offset'))
     .option('--json', "print the daemon's answer as JSON")
@@ -208,7 +205,7 @@ function exportCommand(): Command {
   return new Command('export')
     .description('write a conversation as Markdown, a self-contained HTML page, or JSON (to standard output without -o)')
     .argument('<id>', 'library id or a unique prefix of it, or a managed session id or name')
-    .addOption(new Option('--format <format>', 'the format').choices(FORMATS).default('markdown'))
+    .addOption(new Option('--format <format>', 'the format').choices(routeChoices('library.export', 'format')).default('markdown'))
     .option('-o, --output <file>', 'write to this file (a directory: the suggested file name in it; -: standard output)')
     .option('--force', 'replace the file when it exists')
     .action(async (ref: string, options: { format: string; output?: string; force?: boolean }, command: Command) => {

@@ -5,12 +5,10 @@ import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { clip, formatCount, formatShortTime, printable } from '../../client/format';
 import { colourWanted, print, printJson, terminalColumns } from '../output';
-import { routeNumber, routeOption } from '../route-options';
+import { routeChoices, routeNumber, routeOption } from '../route-options';
 
 type Hit = RouteOutput<'search'>['hits'][number];
 
-const ROLES = ['all', 'user', 'assistant', 'tool'];
-const PROVIDERS = ['claude-code', 'codex'];
 const SNIPPET_INDENT = '    ';
 const HIT_LIMIT = routeNumber('search', 'limit');
 
@@ -19,8 +17,8 @@ export function searchCommand(): Command {
   return new Command('search')
     .description('search prompts, replies, thinking and tool calls of every indexed conversation (words, or FTS5 syntax: "a phrase", pre*, AND/OR/NOT)')
     .argument('<query...>', 'the words to look for')
-    .addOption(new Option('--role <role>', 'only messages of this role').choices(ROLES).default('all'))
-    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(PROVIDERS))
+    .addOption(new Option('--role <role>', 'only messages of this role').choices(routeChoices('search', 'role')).default('all'))
+    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(routeChoices('search', 'provider')))
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
     .option('--limit <n>', `how many hits (default ${HIT_LIMIT.default}, at most ${HIT_LIMIT.max})`, routeOption('search', 'limit'), HIT_LIMIT.default)
