@@ -19,7 +19,7 @@ export interface CheckResult {
   fix?: string;
 }
 
-/** The minimum Node.js: what undici and better-sqlite3 need. */
+/** The minimum Node.js (package.json engines): what better-sqlite3 needs, and undici, which the tests use. */
 export const MIN_NODE = [20, 18, 1] as const;
 
 export interface DoctorInput {

@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const SOURCE_DIR = fileURLToPath(new URL('../../src', import.meta.url));
-/** Directories kept free of import circles; type-only imports count, since they tie the modules' meaning together. */
-const ACYCLIC = ['client', 'tui'];
+/**
+ * What each part of src may not import: core is the domain (no transport, no screen), the client serves the CLI and
+ * the dashboard alike, the dashboard is a client of the daemon and not of the CLI.
+ */
+const FORBIDDEN_IMPORTS: Record<string, string[]> = {
+  core: ['client', 'daemon', 'cli', 'tui', 'hook'],
+  client: ['daemon', 'cli', 'tui'],
+  tui: ['daemon', 'cli'],
+};
 
 /** Relative imports and re-exports of every module under src, resolved to files: the edges of the import graph. */
 function importGraph(): Map<string, string[]> {
@@ -20,6 +27,9 @@ function importGraph(): Map<string, string[]> {
   }
   return graph;
 }
+
+/** tmux commands, its target flag and its pane ids: the vocabulary only core/runner/tmux speaks. */
+const TMUX_WORDS = [/\b(?:send-keys|capture-pane|list-panes|new-session|respawn-pane|kill-window|link-window|unlink-window|display-message|resize-window|detach-client|refresh-client)\b/, /['"]-t['"]/, /%\d+|%pane/, /\bnew Tmux\b|\bControlClient\b/];
 
 function resolve(fromDir: string, specifier: string): string | undefined {
   const base = path.join(fromDir, specifier);
@@ -48,9 +58,27 @@ function circles(graph: Map<string, string[]>): string[][] {
 }
 
 describe('imports', () => {
-  it(`form no circle that passes through src/${ACYCLIC.join(' or src/')}`, () => {
-    const touching = circles(importGraph()).filter((circle) => circle.some((file) => ACYCLIC.some((dir) => file.startsWith(`${dir}/`))));
-    expect(touching.map((circle) => circle.join(' → '))).toEqual([]);
+  it('form no circle anywhere under src (type-only imports count: they tie the modules together too)', () => {
+    expect(circles(importGraph()).map((circle) => circle.join(' → '))).toEqual([]);
+  });
+
+  it('keep the layers apart: core knows no transport or screen, the dashboard and the client know no CLI', () => {
+    const crossings: string[] = [];
+    for (const [file, targets] of importGraph()) {
+      const forbidden = FORBIDDEN_IMPORTS[file.split('/')[0]!] ?? [];
+      for (const target of targets) if (forbidden.includes(target.split('/')[0]!)) crossings.push(`${file} → ${target}`);
+    }
+    expect(crossings).toEqual([]);
+  });
+
+  it('leave tmux to the runner: no tmux command is built in the session engine or the daemon', () => {
+    const speaking: string[] = [];
+    for (const file of importGraph().keys()) {
+      if (!/^(core\/sessions|daemon)\//.test(file)) continue;
+      const source = fs.readFileSync(path.join(SOURCE_DIR, file), 'utf8');
+      for (const word of TMUX_WORDS) if (word.test(source)) speaking.push(`${file}: ${word.source}`);
+    }
+    expect(speaking).toEqual([]);
   });
 
   it('finds a circle when there is one', () => {
