@@ -1,4 +1,4 @@
-import type { Session } from '../api/sessions';
+import { sessionSchema, type Session } from '../api/sessions';
 import { AppError } from '../errors';
 import { EventBus, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../events/bus';
 import type { ProviderId } from '../providers';
@@ -80,8 +80,13 @@ export class SessionJournal {
   }
 }
 
-/** The stored record as the API shows it: the environment's names, never its values. */
+/** The fields the API shows as they are stored: all of the session's but envKeys. */
+const SHOWN = Object.keys(sessionSchema.shape).filter((field) => field !== 'envKeys') as Array<keyof SessionRecord & keyof Session>;
+
+/** The stored record as the API shows it: the environment's names, never its values. (A loop, not a rest spread: it runs for every session of every list.) */
 export function toApi(record: SessionRecord): Session {
-  const { env, ...shown } = record;
-  return { ...shown, envKeys: Object.keys(env) };
+  const session: Record<string, unknown> = {};
+  for (const field of SHOWN) session[field] = record[field];
+  session.envKeys = Object.keys(record.env);
+  return session as Session;
 }

@@ -14,48 +14,55 @@ export interface SessionEvent {
   data: Record<string, unknown>;
 }
 
-/** How one field of a record is kept in its column. */
-interface Column<T> {
-  name: string;
-  toRow(value: T): unknown;
-  fromRow(value: unknown): T;
-}
-
-const plain = <T>(name: string): Column<T> => ({ name, toRow: (value) => value, fromRow: (value) => value as T });
-const json = <T>(name: string): Column<T> => ({ name, toRow: (value) => JSON.stringify(value), fromRow: (value) => JSON.parse(value as string) as T });
-const flag = (name: string): Column<boolean> => ({ name, toRow: (value) => (value ? 1 : 0), fromRow: (value) => value === 1 });
-
-/** Every field of a session record and its column: adding a field means a migration, the API schema and a line here. */
-const COLUMNS: { [K in keyof SessionRecord]-?: Column<SessionRecord[K]> } = {
-  id: plain('id'),
-  name: plain('name'),
-  provider: plain('provider'),
-  cwd: plain('cwd'),
-  args: json('args'),
-  env: json('env'),
-  dangerousMode: flag('dangerous_mode'),
-  billingMode: plain('billing_mode'),
-  cols: plain('cols'),
-  rows: plain('rows'),
-  tmuxSession: plain('tmux_session'),
-  agentSessionId: plain('agent_session_id'),
-  transcriptPath: plain('transcript_path'),
-  state: plain('state'),
-  stateSource: plain('state_source'),
-  stateSince: plain('state_since'),
-  exitCode: plain('exit_code'),
-  exitSignal: plain('exit_signal'),
-  createdAt: plain('created_at'),
-  updatedAt: plain('updated_at'),
+/**
+ * How each field of a session record is kept: its column, and for the fields SQLite cannot hold as they are, how
+ * they are stored (`json`: JSON text; `flag`: 0 or 1). Adding a field means a migration, the API schema and a line
+ * here; the compiler refuses a record field without one.
+ */
+const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json' | 'flag' } } = {
+  id: { column: 'id' },
+  name: { column: 'name' },
+  provider: { column: 'provider' },
+  cwd: { column: 'cwd' },
+  args: { column: 'args', stored: 'json' },
+  env: { column: 'env', stored: 'json' },
+  dangerousMode: { column: 'dangerous_mode', stored: 'flag' },
+  billingMode: { column: 'billing_mode' },
+  cols: { column: 'cols' },
+  rows: { column: 'rows' },
+  tmuxSession: { column: 'tmux_session' },
+  agentSessionId: { column: 'agent_session_id' },
+  transcriptPath: { column: 'transcript_path' },
+  state: { column: 'state' },
+  stateSource: { column: 'state_source' },
+  stateSince: { column: 'state_since' },
+  exitCode: { column: 'exit_code' },
+  exitSignal: { column: 'exit_signal' },
+  createdAt: { column: 'created_at' },
+  updatedAt: { column: 'updated_at' },
 };
 const FIELDS = Object.keys(COLUMNS) as Array<keyof SessionRecord>;
+/** The fields whose stored form differs from their value. */
+const CONVERTED = FIELDS.filter((field) => COLUMNS[field].stored !== undefined);
+/**
+ * Every column under its field's name: SQLite hands back rows already shaped as records (fast objects, built
+ * natively), and only the converted fields are touched afterwards. A list of 100 sessions is read on every GET.
+ */
+const SELECT = `SELECT ${FIELDS.map((field) => `${COLUMNS[field].column} AS "${field}"`).join(', ')} FROM sessions`;
 
+/** A row of SELECT, its converted fields turned back into values, in place. */
 function fromRow(row: Record<string, unknown>): SessionRecord {
-  return Object.fromEntries(FIELDS.map((field) => [field, COLUMNS[field].fromRow(row[COLUMNS[field].name])])) as SessionRecord;
+  for (const field of CONVERTED) row[field] = COLUMNS[field].stored === 'json' ? JSON.parse(row[field] as string) : row[field] === 1;
+  return row as SessionRecord;
 }
 
 function toRow(record: SessionRecord): Record<string, unknown> {
-  return Object.fromEntries(FIELDS.map((field) => [COLUMNS[field].name, (COLUMNS[field] as Column<unknown>).toRow(record[field])]));
+  const row: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const { column, stored } = COLUMNS[field];
+    row[column] = stored === 'json' ? JSON.stringify(record[field]) : stored === 'flag' ? (record[field] ? 1 : 0) : record[field];
+  }
+  return row;
 }
 
 /** Sessions and their events in SQLite, through prepared statements. */
@@ -64,12 +71,12 @@ export class SessionStore {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      insert: db.prepare(`INSERT INTO sessions (${FIELDS.map((field) => COLUMNS[field].name).join(', ')})
-        VALUES (${FIELDS.map((field) => `@${COLUMNS[field].name}`).join(', ')})`),
-      get: db.prepare('SELECT * FROM sessions WHERE id = ?'),
-      all: db.prepare('SELECT * FROM sessions ORDER BY created_at, id'),
-      byName: db.prepare('SELECT * FROM sessions WHERE name = ?'),
-      byPrefix: db.prepare('SELECT * FROM sessions WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2'),
+      insert: db.prepare(`INSERT INTO sessions (${FIELDS.map((field) => COLUMNS[field].column).join(', ')})
+        VALUES (${FIELDS.map((field) => `@${COLUMNS[field].column}`).join(', ')})`),
+      get: db.prepare(`${SELECT} WHERE id = ?`),
+      all: db.prepare(`${SELECT} ORDER BY created_at, id`),
+      byName: db.prepare(`${SELECT} WHERE name = ?`),
+      byPrefix: db.prepare(`${SELECT} WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2`),
       setState: db.prepare(`UPDATE sessions SET state = @state, state_source = @source, state_since = @since, exit_code = @exit_code,
         exit_signal = @exit_signal, updated_at = @since WHERE id = @id`),
       deleteEvents: db.prepare('DELETE FROM session_events WHERE session_id = ?'),
