@@ -6,7 +6,7 @@ import { readDiscovery } from '../core/discovery';
 import { AppError, isAppError, type ErrorEnvelope } from '../core/errors';
 import type { Paths } from '../core/paths';
 import { VERSION } from '../core/version';
-import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from './daemon-process';
+import { awaitDaemonExit, daemonAnswers, startDetachedDaemon, waitForDaemonExit } from './daemon-process';
 import { requestOverSocket, type RawRequest, type RawResponse } from './transport';
 
 export interface ClientOptions {
@@ -27,6 +27,8 @@ export interface Client {
 
 /** The requests of a restart: short, whatever the calls of the client that restarts wait for. */
 const RESTART_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a restart waits for a daemon that another client shut down to be gone. */
+const RESTART_EXIT_WAIT_MS = 10_000;
 
 /**
  * The typed client: `call('health')` reaches the route declared under that name in the contract. Answers are the
@@ -38,18 +40,30 @@ export function createClient(options: ClientOptions): Client {
 
   async function call<N extends RouteName>(name: N, ...args: InputArgs<N>): Promise<RouteOutput<N>> {
     const request = buildRequest(name, (args[0] ?? {}) as Record<string, unknown>);
+    const state = versionCheck();
     // A restart under way in this process: this call goes to the daemon it brings up.
-    await versionCheck().restarting;
+    await state.restarting;
+    const send = async () => {
+      state.inFlight++;
+      try {
+        return await requestOverSocket(options.paths.socket, { ...request, timeoutMs });
+      } finally {
+        state.inFlight--;
+      }
+    };
     let response;
     try {
-      response = await requestOverSocket(options.paths.socket, { ...request, timeoutMs });
+      response = await send();
     } catch (error) {
       if (!(options.autostart && !started && isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
       started = true;
       await startDetachedDaemon(options.paths);
-      response = await requestOverSocket(options.paths.socket, { ...request, timeoutMs });
+      response = await send();
     }
-    if (options.autostart) await checkDaemonVersion(options.paths, response);
+    if (options.autostart && (await checkDaemonVersion(options.paths, response)) && request.method === 'GET') {
+      // The old daemon's answer may be in its own shape: a question is asked again of the new one.
+      response = await send();
+    }
     return decodeResponse(response.status, response.body) as RouteOutput<N>;
   }
 
@@ -59,6 +73,10 @@ export function createClient(options: ClientOptions): Client {
 interface VersionCheck {
   /** An answer was compared with VERSION already: the check is made once per process. */
   checked: boolean;
+  /** The version of an older daemon that is to be restarted once no call of this process is waiting for it. */
+  owed: string | undefined;
+  /** Requests of this process on their way, which a restart would cut. */
+  inFlight: number;
   /** The restart under way, if any; it never rejects. */
   restarting: Promise<void> | undefined;
 }
@@ -72,30 +90,59 @@ const VERSION_CHECK = Symbol.for('codepiper.client.versionCheck');
  */
 function versionCheck(): VersionCheck {
   const holder = globalThis as unknown as Record<symbol, VersionCheck | undefined>;
-  return (holder[VERSION_CHECK] ??= { checked: false, restarting: undefined });
+  return (holder[VERSION_CHECK] ??= { checked: false, owed: undefined, inFlight: 0, restarting: undefined });
 }
 
 /**
  * The first answer of the process says which version the daemon runs (every answer carries it in a header, so this
- * costs no request). A daemon of another version is restarted, once: it may not speak this client's contract. An
- * answer without the header comes from a daemon older than the header, whose version is unknown: it is left alone.
- * The answer that told is kept: the call is not repeated.
+ * costs no request). An older daemon is restarted, once: it may not speak this client's contract. A newer one (this
+ * client is the old install) is left running, with a word: restarting it would start older code on a database it may
+ * already have moved on. An answer without the header comes from a daemon older than the header, whose version is
+ * unknown: it is left alone. The restart waits until no other request of this process is on its way (a long scan,
+ * say), so that it cuts none. Resolves true when this call restarted the daemon (a new one of this version answers).
  */
-async function checkDaemonVersion(paths: Paths, response: RawResponse): Promise<void> {
+async function checkDaemonVersion(paths: Paths, response: RawResponse): Promise<boolean> {
   const state = versionCheck();
-  if (state.checked) return;
-  state.checked = true;
-  const running = response.headers[VERSION_HEADER];
-  if (typeof running !== 'string' || running === VERSION) return;
-  state.restarting = restartDaemon(paths, running).catch((error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`codepiper: could not restart the daemon: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-  });
+  if (!state.checked) {
+    state.checked = true;
+    const running = response.headers[VERSION_HEADER];
+    if (typeof running === 'string' && running !== VERSION) {
+      const order = compareVersions(running, VERSION);
+      if (order !== undefined && order < 0) state.owed = running;
+      else process.stderr.write(`codepiper: the running daemon is version ${running}, not this codepiper's ${VERSION}; leaving it running\n`);
+    }
+  }
+  if (state.owed === undefined || state.inFlight > 0 || state.restarting) return false;
+  const running = state.owed;
+  state.owed = undefined;
+  let restarted = false;
+  state.restarting = restartDaemon(paths, running).then(
+    () => void (restarted = true),
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`codepiper: could not restart the daemon: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    },
+  );
   try {
     await state.restarting;
   } finally {
     state.restarting = undefined;
   }
+  return restarted;
+}
+
+/**
+ * -1, 0 or 1 as version `a` is older than, the same as or newer than `b` (major.minor.patch; a pre-release comes
+ * before its release); undefined when either is not such a version.
+ */
+export function compareVersions(a: string, b: string): number | undefined {
+  const parse = (version: string) => /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$/.exec(version);
+  const [x, y] = [parse(a), parse(b)];
+  if (!x || !y) return undefined;
+  for (let i = 1; i <= 3; i++) if (Number(x[i]) !== Number(y[i])) return Number(x[i]) < Number(y[i]) ? -1 : 1;
+  if (x[4] === y[4]) return 0;
+  if (x[4] === undefined || y[4] === undefined) return x[4] === undefined ? 1 : -1;
+  return x[4] < y[4] ? -1 : 1;
 }
 
 /**
@@ -116,8 +163,9 @@ async function restartDaemon(paths: Paths, running: string): Promise<void> {
     `codepiper: the running daemon is version ${running}, this codepiper is ${VERSION}; restarting it (sessions keep running in tmux and are re-adopted)\n`,
   );
   const shutdown = now && (await ask('daemon.shutdown').catch(unlessGone));
-  const pid = shutdown ? (decodeResponse(shutdown.status, shutdown.body) as RouteOutput<'daemon.shutdown'>).pid : known?.socket === paths.socket ? known.pid : undefined;
-  if (pid !== undefined) await awaitDaemonExit(pid);
+  if (shutdown) await awaitDaemonExit((decodeResponse(shutdown.status, shutdown.body) as RouteOutput<'daemon.shutdown'>).pid);
+  // Shut down by another client: its pid, read before, is only waited for (by now it may name another process).
+  else if (known?.socket === paths.socket) await waitForDaemonExit(known.pid, undefined, RESTART_EXIT_WAIT_MS);
   if (!(await daemonAnswers(paths.socket))) await startDetachedDaemon(paths);
 }
 

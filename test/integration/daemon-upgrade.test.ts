@@ -63,7 +63,7 @@ function daemonsOf(h: Harness): number[] {
 }
 
 describe('a daemon of another version', () => {
-  it('is restarted by the first command of this version, which keeps its answer; live sessions are re-adopted', async () => {
+  it('is restarted by the first command of this version, which asks its question again of the new daemon; live sessions are re-adopted', async () => {
     harness = createHarness();
     const old = await oldDaemonWithShell();
     const id = old.id;
@@ -76,7 +76,7 @@ describe('a daemon of another version', () => {
     const listed = await harness.run(['sessions', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stderr).toBe(RESTARTING);
-    // The answer is the old daemon's, printed as usual: the call was not repeated.
+    // A question (GET) is asked again of the new daemon, which has re-adopted the session by then.
     expect(JSON.parse(listed.stdout).map((session: { id: string }) => session.id)).toEqual([id]);
     expect(alive(old.pid)).toBe(false);
     const upgraded = harness.discovery()!;

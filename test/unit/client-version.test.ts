@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/client/client';
+import { compareVersions, createClient } from '../../src/client/client';
 import { VERSION_HEADER } from '../../src/core/api/headers';
 import { resolvePaths, type Paths } from '../../src/core/paths';
 
@@ -16,6 +16,8 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpt-'));
   paths = resolvePaths({ socket: path.join(dir, 's.sock'), env: { CODEPIPER_HOME: path.join(dir, 'home') } });
   requests = [];
+  // The check is made once per process: each test starts a process's worth of it afresh.
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('codepiper.client.versionCheck')];
 });
 
 afterEach(async () => {
@@ -55,5 +57,29 @@ describe('the version check of the client', () => {
     await client.call('providers.list');
     expect(requests).toEqual(['GET /health', 'GET /providers']);
     expect(stderr).not.toHaveBeenCalled();
+  });
+
+  it('leaves a newer daemon running, with a word, rather than start older code on its database', async () => {
+    await serve('99.0.0');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const client = createClient({ paths, autostart: true });
+    expect((await client.call('health')).version).toBe('99.0.0');
+    await client.call('providers.list');
+    expect(requests).toEqual(['GET /health', 'GET /providers']);
+    expect(stderr).toHaveBeenCalledTimes(1);
+    expect(String(stderr.mock.calls[0]![0])).toMatch(/the running daemon is version 99\.0\.0, not this codepiper's .*; leaving it running/);
+  });
+});
+
+describe('compareVersions', () => {
+  it('orders major.minor.patch numerically, a pre-release before its release', () => {
+    expect(compareVersions('0.1.0', '0.1.0')).toBe(0);
+    expect(compareVersions('0.0.1-old', '0.1.0')).toBe(-1);
+    expect(compareVersions('0.10.0', '0.9.9')).toBe(1);
+    expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBe(-1);
+    expect(compareVersions('1.0.0', '1.0.0-rc.1')).toBe(1);
+    expect(compareVersions('0.0.0-dev', '0.1.0')).toBe(-1);
+    expect(compareVersions('1.2.3+build.5', '1.2.3')).toBe(0);
+    expect(compareVersions('unknown', '0.1.0')).toBeUndefined();
   });
 });
