@@ -80,13 +80,15 @@ export class SessionJournal {
   }
 }
 
-/** The fields the API shows as they are stored: all of the session's but envKeys. */
-const SHOWN = Object.keys(sessionSchema.shape).filter((field) => field !== 'envKeys') as Array<keyof SessionRecord & keyof Session>;
+/** The API's fields in the schema's order (JSON in the same order as before the column table, on the stream too). */
+const API_FIELDS = Object.keys(sessionSchema.shape) as Array<keyof Session>;
 
-/** The stored record as the API shows it: the environment's names, never its values. (A loop, not a rest spread: it runs for every session of every list.) */
+/**
+ * The stored record as the API shows it: the environment's names, never its values. A loop rather than a rest
+ * spread: it runs for every session of every list.
+ */
 export function toApi(record: SessionRecord): Session {
   const session: Record<string, unknown> = {};
-  for (const field of SHOWN) session[field] = record[field];
-  session.envKeys = Object.keys(record.env);
+  for (const field of API_FIELDS) session[field] = field === 'envKeys' ? Object.keys(record.env) : record[field];
   return session as Session;
 }
