@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRouteAccess, ROUTE_ACCESS_LEVELS, routes } from '../../src/core/api';
+import { STREAM_ACCESS } from '../../src/core/api/events';
 
 /** Names of the routes whose access is missing or not one of the levels, checked on the data, not through the types. */
 function routesWithoutLevel(list: ReadonlyArray<{ name: string; access?: unknown }>): string[] {
@@ -67,7 +68,6 @@ describe('access levels of the contract', () => {
         'sessions.output',
         'sessions.policy',
         'sessions.policySets',
-        'sessions.validate',
         'tags.list',
       ],
       write: [
@@ -102,6 +102,7 @@ describe('access levels of the contract', () => {
         'sessions.create',
         'sessions.removePolicySet',
         'sessions.setPolicy',
+        'sessions.validate',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });
@@ -111,5 +112,9 @@ describe('access levels of the contract', () => {
     const level = (name: string) => routes.find((route) => route.name === name)?.access;
     expect(level('sessions.create')).toBe('admin');
     expect(level('daemon.shutdown')).toBe('local');
+  });
+
+  it('declares the event stream read-only: it carries every session\'s output', () => {
+    expect(STREAM_ACCESS).toBe('read');
   });
 });

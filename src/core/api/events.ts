@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { scanProgressSchema } from './library';
 import { sessionEventSchema, sessionSchema } from './sessions';
+import type { RouteAccess } from './route';
 import { TOPIC_KINDS, type TopicKind } from './topics';
 
 /**
@@ -9,6 +10,12 @@ import { TOPIC_KINDS, type TopicKind } from './topics';
  * here; the daemon's stream, the typed clients (CLI, dashboard), the man page and the tests read this table.
  */
 export { STREAM_PATH, TOPIC_KINDS, parseTopic, streamPath, topicName, type TopicKind } from './topics';
+
+/**
+ * Who may follow the stream, as for a route (see route.ts): it carries every session's output and changes, so a
+ * network listener serves it to readers only; on the Unix socket it answers everyone, like every route.
+ */
+export const STREAM_ACCESS = 'read' satisfies RouteAccess;
 
 /** Transcript index news: scan progress, and each watched file read. */
 export const libraryNewsSchema = z.discriminatedUnion('type', [

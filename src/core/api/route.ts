@@ -8,7 +8,9 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  *
  * - `public`: anyone who reaches the listener;
  * - `read`: looks at sessions, transcripts and settings, changes nothing;
- * - `write`: drives what exists (types into sessions, stops and resumes them, edits the library);
+ * - `write`: drives what exists (types into sessions, stops and resumes them, answers their permission questions,
+ *   edits the library). Typing into a session is running code wherever a shell reads it: a write scope is as
+ *   powerful as the sessions that run, and is granted as such;
  * - `admin`: starts programs of the caller's choosing, or changes the policies that decide what agents may do;
  * - `local`: never served on the network (404 there), only on the socket.
  *

@@ -96,9 +96,10 @@ export const sessionRoutes = [
     method: 'POST',
     path: '/sessions/validate',
     summary: 'Dry run of create: every problem with the input at once, and the argv that would run; nothing is created.',
-    // read: creates nothing. It answers with the argv built from the caller's own input and whether a directory or
-    // command exists, which is less than the output and transcripts a read scope already shows.
-    access: 'read',
+    // admin, though it creates nothing: a dry run of create probes the daemon's machine (whether a path exists and
+    // is a directory, whether a program is on its PATH, whether its environment has an API key), which is for
+    // whoever may create sessions.
+    access: 'admin',
     input: z.record(z.string(), z.unknown()),
     output: z.strictObject({ valid: z.boolean(), issues: z.array(issue), argv: z.array(z.string()).nullable() }),
   }),
