@@ -24,7 +24,7 @@ beforeAll(async () => {
   Object.assign(harness.env, { CODEPIPER_CLAUDE_BIN: FAKE_SCREEN, CODEPIPER_CODEX_BIN: FAKE_SCREEN });
   const started = await harness.run(['daemon', 'start', '--detach']);
   expect(started.code, started.stderr).toBe(0);
-  client = new Client('http://localhost', { socketPath: harness.socket, connections: PARALLEL * 2 });
+  client = new Client('http://localhost', { socketPath: harness.socket });
 });
 
 afterAll(async () => {
