@@ -126,9 +126,9 @@ function letterKeys(answer: PermissionAnswer): Key[] {
  * no. Keys are given exactly when the screen reads as waiting for permission: a question to the user or a menu that
  * is only quoted gets none, so no "1" lands in a prompt or picks an answer for the person.
  */
-function agentPermissionKeys(runtime: Pick<ProviderRuntime, 'stateFromScreen'>) {
+function agentPermissionKeys(stateFromScreen: (screen: string) => SessionState | undefined) {
   return (screen: string, answer: PermissionAnswer): Key[] | undefined => {
-    if (runtime.stateFromScreen(screen) !== 'needs_permission') return undefined;
+    if (stateFromScreen(screen) !== 'needs_permission') return undefined;
     const bottom = screenLines(screen).filter((line) => line.trim() !== '');
     if (otherProgramQuestion(bottom) === 'letter') return letterKeys(answer);
     return answer === 'approve' ? [{ literal: '1' }] : [{ key: 'esc' }];
@@ -248,7 +248,7 @@ const claudeCode: ProviderRuntime = {
   stateFromScreen: claudeState,
   busyInStream: (text) => /(?:esc|ctrl\+c) to interrupt/i.test(text) || /[✻✽✳✶✢·*]\s+\p{L}+ing…/u.test(text),
   outputMeansRunning: false,
-  permissionKeys: agentPermissionKeys({ stateFromScreen: claudeState }),
+  permissionKeys: agentPermissionKeys(claudeState),
 };
 
 const codex: ProviderRuntime = {
@@ -260,7 +260,7 @@ const codex: ProviderRuntime = {
   stateFromScreen: codexState,
   busyInStream: (text) => /esc to interrupt/i.test(text) || /•\s+Working/.test(text),
   outputMeansRunning: false,
-  permissionKeys: agentPermissionKeys({ stateFromScreen: codexState }),
+  permissionKeys: agentPermissionKeys(codexState),
 };
 
 const command: ProviderRuntime = {
