@@ -72,11 +72,17 @@ cleanUpOnSignals('state', cleanup);
 
 const api = (method, urlPath, body) => requestJson({ socketPath, agent, method, path: urlPath, body });
 
+/** Which channel set the states waited for (hook or screen), per transition: what (1) and (2) really measured. */
+const sources = {};
+
 /** Milliseconds from `started` until the session is in `state` (polled), or throws after STATE_TIMEOUT_MS. */
-async function untilState(id, state, started) {
+async function untilState(id, state, started, counted) {
   for (;;) {
     const { body } = await api('GET', `/sessions/${id}`);
-    if (body.state === state) return now() - started;
+    if (body.state === state) {
+      if (counted) (sources[counted] ??= {})[body.stateSource] = (sources[counted]?.[body.stateSource] ?? 0) + 1;
+      return now() - started;
+    }
     if (now() - started > STATE_TIMEOUT_MS) throw new Error(`session ${id} is ${body.state}, not ${state}, after ${STATE_TIMEOUT_MS / 1000} s`);
     await sleep(POLL_MS);
   }
@@ -110,7 +116,7 @@ async function permissions(provider, fake, box) {
     for (const which of order) {
       if (which === 'ours') {
         await api('POST', `/sessions/${id}/send`, { text: `ask Bash ls${i}` });
-        times.ours.push(await untilState(id, 'needs_permission', now()));
+        times.ours.push(await untilState(id, 'needs_permission', now(), provider));
         // A hook reports the question as the box is about to be drawn: answer once it shows.
         const shown = now();
         for (;;) {
@@ -174,6 +180,7 @@ async function main() {
     hookPermission: { ours: stats(hooked.ours), raw: stats(hooked.raw) },
     screenPermission: { ours: stats(screen.ours), raw: stats(screen.raw) },
     exit: { stopped: stats(exit.stopped), crashed: stats(exit.crashed), all: stats(all), raw: stats(exit.raw) },
+    sources,
   };
 }
 
@@ -189,7 +196,8 @@ function report(r) {
     ['(3) exit 3 → crashed', line(r.exit.crashed), '', '', 'info'],
     ['(3) exit → stopped/crashed', line(r.exit.all), line(r.exit.raw), `p95 < ${r.targets.exitP95Ms} ms`, pass(r.exit.all.p95 < r.targets.exitP95Ms)],
   ];
-  return [`state transitions, ${r.runs} runs each, states polled every ${POLL_MS} ms`, ...formatColumns(rows)].join('\n');
+  const seenBy = Object.entries(r.sources).map(([provider, counts]) => `${provider} ${JSON.stringify(counts)}`).join(', ');
+  return [`state transitions, ${r.runs} runs each, states polled every ${POLL_MS} ms`, ...formatColumns(rows), `needs_permission set by: ${seenBy}`].join('\n');
 }
 
 await runBench({ name: 'state', main, report, asJson, cleanup, daemonLog: () => daemonLog });
