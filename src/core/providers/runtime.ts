@@ -147,8 +147,8 @@ function commandPermissionKeys(screen: string, answer: PermissionAnswer): Key[] 
 
 /** A rule of the input box (or the top and bottom of the older bordered box). */
 const CLAUDE_RULE = /^\s*[╭╰]?─{8,}/;
-/** The input line: "❯ " (or the older "> "), possibly inside a bordered box; a numbered option is not one. */
-const CLAUDE_PROMPT = /^\s*│?\s*[❯>](?:\s|$)(?!\s*\d+\.\s)/;
+/** The input line: "❯ " (the older "> ", "! " in bash mode), possibly in a bordered box; a numbered option is not one. */
+const CLAUDE_PROMPT = /^\s*│?\s*[❯>!](?:\s|$)(?!\s*\d+\.\s)/;
 /** The spinner line at the top of the live region: a glyph at the start of the line and a "…ing…" word or the retry line. */
 const CLAUDE_SPINNER = [/^ ?[✻✽✳✶✢·*]\s+\S.*…/u, /^ ?[✻✽✳✶✢·*]\s.*\b(?:esc|ctrl\+c) to interrupt\b/i];
 const INTERRUPT_HINT = /\b(?:esc|ctrl\+c) to interrupt\b/i;
