@@ -17,11 +17,17 @@ export function claudeSettingsOverlay(command: string): { hooks: Record<string, 
   };
 }
 
-/** What a hook event says about the session's state, if anything (fresh hook state wins over screen guesses). */
+/** Claude Code's tool that asks the person a question (a menu of answers): it waits for input, not for permission. */
+const QUESTION_TOOLS = new Set(['AskUserQuestion']);
+
+/**
+ * What a hook event says about the session's state, if anything (fresh hook state wins over screen guesses). A
+ * question to the person is needs_input whichever event brings it: AskUserQuestion comes as a PermissionRequest.
+ */
 export function stateForHook(payload: Record<string, unknown>): SessionState | undefined {
   switch (payload.hook_event_name) {
     case 'PermissionRequest':
-      return 'needs_permission';
+      return typeof payload.tool_name === 'string' && QUESTION_TOOLS.has(payload.tool_name) ? 'needs_input' : 'needs_permission';
     case 'UserPromptSubmit':
     case 'PreToolUse':
     case 'PostToolUse':
@@ -35,6 +41,14 @@ export function stateForHook(payload: Record<string, unknown>): SessionState | u
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether the hook's state holds until the person acts, whatever the screen looks like meanwhile: Claude Code's
+ * idle_prompt says it is waiting for the person, on a screen that looks merely idle (see StateWatcher).
+ */
+export function holdsUntilInput(payload: Record<string, unknown>): boolean {
+  return payload.hook_event_name === 'Notification' && payload.notification_type === 'idle_prompt';
 }
 
 /**

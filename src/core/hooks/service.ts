@@ -7,7 +7,7 @@ import type { SessionJournal } from '../sessions/journal';
 import type { LaunchPlanner } from '../sessions/launch';
 import type { SessionRecord } from '../sessions/store';
 import type { StateWatcher } from '../sessions/watcher';
-import { CLAUDE_HOOK_EVENTS, claudeAnswer, stateForHook } from './claude';
+import { CLAUDE_HOOK_EVENTS, claudeAnswer, holdsUntilInput, stateForHook } from './claude';
 
 export interface HookServiceOptions {
   journal: SessionJournal;
@@ -71,7 +71,8 @@ export class HookService {
     });
     const explicit = decision.matched !== null || record.dangerousMode || decision.decision === 'deny';
     const output = claudeAnswer(event, { ...decision, explicit });
-    if (event === 'PermissionRequest') this.options.watcher.applyHookState(record.id, output ? 'running' : 'needs_permission');
+    // Decided by policy, the agent goes on; else it shows its box: a permission question, or a question to the person.
+    if (event === 'PermissionRequest') this.options.watcher.applyHookState(record.id, output ? 'running' : (stateForHook(payload) ?? 'needs_permission'));
     return { output };
   }
 
@@ -110,7 +111,7 @@ export class HookService {
       journal.store.setTranscriptPath(record.id, payload.transcript_path, now);
     }
     const state = stateForHook(payload);
-    if (state && !options.deferState) this.options.watcher.applyHookState(record.id, state);
+    if (state && !options.deferState) this.options.watcher.applyHookState(record.id, state, { untilInput: holdsUntilInput(payload) });
     return journal.store.get(record.id)!;
   }
 }

@@ -10,6 +10,13 @@ import type { SessionState, StateSource } from './state';
  * only after output or a hook, to read the screen once it has settled.
  */
 export class StateWatcher {
+  /**
+   * Hook states that hold until the person acts (Claude Code's idle_prompt: needs_input on a screen that looks merely
+   * idle), with the screen as it was then. An idle reading of that same screen does not end the hold, however old the
+   * hook; a changed screen (the person typed), busy output, another hook or another screen state does.
+   */
+  private readonly held = new WeakMap<Live, { screen: string | undefined }>();
+
   constructor(
     private readonly runner: Runner,
     private readonly journal: SessionJournal,
@@ -22,15 +29,29 @@ export class StateWatcher {
     this.journal.publishOutput(live.id, chunk);
     live.generation++;
     const freshHook = Date.now() - live.hookStateAt < HOOK_STATE_WINS_MS;
-    if (!freshHook && (live.runtime.busyInStream(data.toString('utf8')) || live.runtime.outputMeansRunning)) this.setState(live, 'running', 'screen');
+    if (!freshHook && (live.runtime.busyInStream(data.toString('utf8')) || live.runtime.outputMeansRunning)) {
+      this.held.delete(live);
+      this.setState(live, 'running', 'screen');
+    }
     this.scheduleEvaluation(live);
   }
 
   /** A state a hook reported (or implied, once a decision is known), fresher than any screen reading. */
-  applyHookState(id: string, state: SessionState): void {
+  applyHookState(id: string, state: SessionState, options: { untilInput?: boolean } = {}): void {
     const live = this.lives.get(id);
     if (!live) return;
     live.hookStateAt = Date.now();
+    if (options.untilInput) {
+      const hold: { screen: string | undefined } = { screen: undefined };
+      this.held.set(live, hold);
+      // The screen the hook was given on: what the person types changes it.
+      void this.runner.capture(live.terminal, { ansi: false }).then(
+        (screen) => {
+          if (this.held.get(live) === hold) hold.screen ??= screen;
+        },
+        () => undefined,
+      );
+    } else this.held.delete(live);
     if (live.confirmTimer) clearTimeout(live.confirmTimer);
     // Once the hook's word has aged, the screen is read again: a late hook from an earlier turn, or a state the agent
     // left without a hook, must not stick when no further output comes to trigger a reading.
@@ -48,6 +69,7 @@ export class StateWatcher {
 
   /** No more readings for a session that ended (or an engine that closes). */
   stop(live: Live): void {
+    this.held.delete(live);
     if (live.quietTimer) clearTimeout(live.quietTimer);
     if (live.confirmTimer) clearTimeout(live.confirmTimer);
     live.quietTimer = live.confirmTimer = undefined;
@@ -76,6 +98,14 @@ export class StateWatcher {
     this.learnAgentSessionId(live, screen);
     const seen = live.runtime.stateFromScreen(screen) ?? (live.runtime.outputMeansRunning ? 'idle' : undefined);
     if (!seen) return;
+    const hold = this.held.get(live);
+    if (hold) {
+      if (seen === 'idle' && (hold.screen === undefined || hold.screen === screen)) {
+        hold.screen ??= screen;
+        return;
+      }
+      this.held.delete(live);
+    }
     if (seen === 'idle' && live.state !== 'idle' && !confirming) {
       live.confirmTimer = setTimeout(() => void this.evaluate(live, true), IDLE_CONFIRM_MS);
       return;
