@@ -29,6 +29,8 @@ export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<b
  */
 export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number | undefined }> {
   ensurePrivateDir(paths.home);
+  // The daemon checks it too; checked here, a directory it would refuse is named at once rather than through its log.
+  if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
   rotateLog(paths.log);
   let logFd: number;
   try {

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHarness, modeOf, type Harness } from '../helpers/harness';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.cleanup();
+});
+
+/** The harness's world with the socket in its default place, `$XDG_RUNTIME_DIR/codepiper/`. */
+function runtimeDirWorld(): { env: NodeJS.ProcessEnv; socketDir: string } {
+  harness = createHarness();
+  const runtime = path.join(harness.dir, 'run');
+  fs.mkdirSync(runtime, { mode: 0o700 });
+  const env = { ...harness.env, XDG_RUNTIME_DIR: runtime };
+  delete env.CODEPIPER_SOCKET;
+  return { env, socketDir: path.join(runtime, 'codepiper') };
+}
+
+describe('the default socket directory on every start path', () => {
+  for (const how of [['providers'], ['daemon', 'start', '--detach']]) {
+    it(`is tightened to 0700 when it was left 0777 (${how.join(' ')})`, async () => {
+      const { env, socketDir } = runtimeDirWorld();
+      fs.mkdirSync(socketDir);
+      fs.chmodSync(socketDir, 0o777);
+      const result = await harness.run(how, { env });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(modeOf(socketDir)).toBe(0o700);
+      expect(fs.statSync(socketDir).uid).toBe(process.getuid!());
+    });
+  }
+
+  it.runIf(process.getuid?.() === 0)('is refused, at once and by name, when it belongs to another user', async () => {
+    const { env, socketDir } = runtimeDirWorld();
+    fs.mkdirSync(socketDir, { mode: 0o700 });
+    fs.chownSync(socketDir, 65534, 65534);
+    const started = Date.now();
+    const result = await harness.run(['providers'], { env });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(new RegExp(`^codepiper: ${socketDir} belongs to uid 65534, not to you`));
+    expect(fs.readdirSync(socketDir)).toEqual([]); // no socket was made in it
+  });
+});
