@@ -13,7 +13,7 @@ function runtimeDirWorld(): { env: NodeJS.ProcessEnv; socketDir: string } {
   harness = createHarness();
   const runtime = path.join(harness.dir, 'run');
   fs.mkdirSync(runtime, { mode: 0o700 });
-  const env = { ...harness.env, XDG_RUNTIME_DIR: runtime };
+  const env: NodeJS.ProcessEnv = { ...harness.env, XDG_RUNTIME_DIR: runtime };
   delete env.CODEPIPER_SOCKET;
   return { env, socketDir: path.join(runtime, 'codepiper') };
 }
