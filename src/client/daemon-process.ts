@@ -4,13 +4,16 @@ import path from 'node:path';
 import { isProcessAlive, readDiscovery } from '../core/discovery';
 import { AppError, EXIT_CODES, isAppError } from '../core/errors';
 import { ensurePrivateDir, permissionError, type Paths } from '../core/paths';
-import { requestOverSocket } from './transport';
+import { checkSocketFile, requestOverSocket } from './transport';
 
 /** How long a client waits for a daemon it started to answer. */
 export const START_DEADLINE_MS = 15_000;
 const POLL_INTERVAL_MS = 25;
 /** daemon.log is rotated (one old copy kept) when a daemon starts and finds it bigger than this. */
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
+/** The longest one `/health` probe of a starting daemon waits; a probe that runs out is followed by another. */
+const START_PROBE_TIMEOUT_MS = 1000;
 
 /** Is a daemon answering on the socket? Never starts one. */
 export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<boolean> {
@@ -24,6 +27,20 @@ export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<b
 }
 
 /**
+ * One probe of a daemon this client started. A daemon busy starting up (opening a large database, re-adopting many
+ * sessions on a loaded machine) may let a probe run out or drop it: that is "not yet", and the deadline decides.
+ */
+async function startedDaemonAnswers(socket: string, timeoutMs: number): Promise<boolean> {
+  try {
+    return await daemonAnswers(socket, timeoutMs);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'DAEMON_UNAVAILABLE') return false;
+    throw error;
+  }
+}
+
+
+/**
  * Starts `codepiper daemon start` in the background (its own session, output to daemon.log) and waits, with a
  * deadline, until it answers. A starter that lost a race to another starter is fine: somebody answers either way.
  */
@@ -31,6 +48,7 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
   ensurePrivateDir(paths.home);
   // The daemon checks it too; checked here, a directory it would refuse is named at once rather than through its log.
   if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
+  checkSocketFile(paths.socket);
   rotateLog(paths.log);
   let logFd: number;
   try {
@@ -54,12 +72,16 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
 
   const deadline = Date.now() + START_DEADLINE_MS;
   while (Date.now() < deadline) {
-    if (await daemonAnswers(paths.socket, 1000)) return { pid: child.pid };
+    if (await startedDaemonAnswers(paths.socket, Math.max(1, Math.min(START_PROBE_TIMEOUT_MS, deadline - Date.now())))) {
+      return { pid: child.pid };
+    }
     // A child that says "already running" lost a race to another starter: keep waiting for the winner, unless the
     // daemon it found serves this home on another socket, which this client will never see answer.
     if (exitCode === EXIT_CODES.conflict && servesAnotherSocket(paths)) {
       throw new AppError('DAEMON_ALREADY_RUNNING', lastLogError(paths.log, logOffset));
     }
+    // Nor is anybody coming when what refused the daemon is the thing at its socket path (put there meanwhile).
+    if (exitCode === EXIT_CODES.conflict) checkSocketFile(paths.socket);
     if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
       throw new AppError('DAEMON_START_FAILED', `the daemon did not start: ${lastLogError(paths.log, logOffset)}`, {
         details: { log: paths.log },

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import { VERSION_HEADER } from '../core/api/headers';
 import type { StreamArgs } from '../core/api/events';
 import { AppError, isAppError } from '../core/errors';
 import { checkSocketPath } from '../core/paths';
@@ -57,6 +59,16 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
       headers['content-length'] = Buffer.byteLength(request.body);
     }
     const req = http.request({ socketPath: socket, method: request.method, path: request.path, headers, ...UNIX_SOCKET_OPTIONS }, (res) => {
+      // Every answer of a CodePiper daemon carries its version. One without it may come through a link to another
+      // server altogether: name the link rather than read its answer as ours.
+      if (res.headers[VERSION_HEADER] === undefined) {
+        try {
+          checkSocketFile(socket);
+        } catch (error) {
+          req.destroy();
+          return reject(error);
+        }
+      }
       readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
     });
     req.setTimeout(request.timeoutMs, () => {
@@ -66,6 +78,34 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
     });
     req.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(error, socket)));
     req.end(request.body);
+  });
+}
+
+/**
+ * Refuses a socket path that holds something other than a socket: the daemon would refuse to start there (it never
+ * deletes what is not its own), and a symbolic link may lead to a server that is not CodePiper at all. Said at once,
+ * with what is there, instead of after the start deadline.
+ */
+export function checkSocketFile(socket: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(socket);
+  } catch {
+    return; // nothing there (or nothing we may look at: connecting will say so)
+  }
+  if (stat.isSocket()) return;
+  let what: string;
+  if (stat.isSymbolicLink()) {
+    let target = '?';
+    try {
+      target = fs.readlinkSync(socket);
+    } catch {
+      /* gone meanwhile */
+    }
+    what = `a symbolic link (to ${target}), not the daemon's socket`;
+  } else what = `a ${stat.isDirectory() ? 'directory' : 'regular file'}, not a socket`;
+  throw new AppError('SOCKET_IN_USE', `${socket} is ${what}; remove it, or choose another socket with CODEPIPER_SOCKET or --socket`, {
+    details: { path: socket },
   });
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, modeOf, type Harness } from '../helpers/harness';
@@ -42,5 +43,49 @@ describe('the default socket directory on every start path', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(new RegExp(`^codepiper: ${socketDir} belongs to uid 65534, not to you`));
     expect(fs.readdirSync(socketDir)).toEqual([]); // no socket was made in it
+  });
+});
+
+describe('something other than a socket at the socket path', () => {
+  /** Runs a command that would start the daemon; it must fail at once, exit 5, and name what is at the path. */
+  async function refusedAtOnce(args: string[], what: RegExp): Promise<void> {
+    const started = Date.now();
+    const result = await harness.run(args);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(new RegExp(`^codepiper: ${harness.socket} is ${what.source}; remove it`));
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  }
+
+  it('a regular file', async () => {
+    harness = createHarness();
+    fs.writeFileSync(harness.socket, 'not a socket');
+    await refusedAtOnce(['providers'], /a regular file, not a socket/);
+    await refusedAtOnce(['daemon', 'start', '--detach'], /a regular file, not a socket/);
+    expect(fs.readFileSync(harness.socket, 'utf8')).toBe('not a socket'); // left as it was
+  });
+
+  it('a dangling symbolic link', async () => {
+    harness = createHarness();
+    fs.symlinkSync(path.join(harness.dir, 'nowhere.sock'), harness.socket);
+    await refusedAtOnce(['providers'], /a symbolic link \(to .*nowhere\.sock\), not the daemon's socket/);
+  });
+
+  it('a symbolic link to a live server that is not CodePiper', async () => {
+    harness = createHarness();
+    const foreign = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    const foreignSocket = path.join(harness.dir, 'foreign.sock');
+    await new Promise<void>((resolve) => foreign.listen(foreignSocket, resolve));
+    try {
+      fs.symlinkSync(foreignSocket, harness.socket);
+      await refusedAtOnce(['providers'], /a symbolic link \(to .*foreign\.sock\), not the daemon's socket/);
+      await refusedAtOnce(['daemon', 'start', '--detach'], /a symbolic link \(to .*foreign\.sock\), not the daemon's socket/);
+      await refusedAtOnce(['sessions'], /a symbolic link \(to .*foreign\.sock\), not the daemon's socket/);
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
   });
 });
