@@ -83,7 +83,9 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
     // Nor is anybody coming when what refused the daemon is the thing at its socket path (put there meanwhile).
     if (exitCode === EXIT_CODES.conflict) checkSocketFile(paths.socket);
     if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
-      throw new AppError('DAEMON_START_FAILED', `the daemon did not start: ${lastLogError(paths.log, logOffset)}`, {
+      const storage = storageTrouble(paths.home);
+      const said = lastLogError(paths.log, logOffset, storage === undefined ? undefined : `it exited without a word, and ${storage}`);
+      throw new AppError(storage ? 'STORAGE_UNAVAILABLE' : 'DAEMON_START_FAILED', `the daemon did not start: ${said}`, {
         details: { log: paths.log },
       });
     }
@@ -138,14 +140,32 @@ function rotateLog(file: string): void {
   }
 }
 
-/** The daemon's own last words since `offset`: its `codepiper: ...` line, or else the last line it wrote. */
-function lastLogError(file: string, offset: number): string {
+/**
+ * The daemon's own last words since `offset`: its `codepiper: ...` line, or else the last line it wrote, or else
+ * `silent` (a daemon whose home is full or read-only cannot write its log either).
+ */
+function lastLogError(file: string, offset: number, silent = 'it exited without a word'): string {
   try {
     const text = fs.readFileSync(file).subarray(offset).toString('utf8');
     const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
     const said = lines.filter((line) => line.startsWith('codepiper: ')).pop();
-    return (said?.slice('codepiper: '.length) ?? lines.pop() ?? 'it exited without a word') + ` (log: ${file})`;
+    return (said?.slice('codepiper: '.length) ?? lines.pop() ?? silent) + ` (log: ${file})`;
   } catch {
     return `it exited; see ${file}`;
   }
+}
+
+/** What is wrong with the filesystem under `home`, if anything: no space left, or not writable. */
+function storageTrouble(home: string): string | undefined {
+  try {
+    if (fs.statfsSync(home).bavail === 0) return `the filesystem of ${home} has no space left`;
+  } catch {
+    /* statfs unsupported: the access check stands alone */
+  }
+  try {
+    fs.accessSync(home, fs.constants.W_OK);
+  } catch (error) {
+    return `${home} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storageError } from './db/storage-error';
 import { AppError } from './errors';
 
 /**
@@ -108,10 +109,14 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
-/** Turns EACCES/EPERM/EROFS into an AppError that says which path and what to do; undefined for anything else. */
+/**
+ * Turns EACCES/EPERM into an AppError that says which path and what to do, and a full or read-only filesystem into
+ * the storage error that says so; undefined for anything else.
+ */
 export function permissionError(error: unknown, target: string): AppError | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+  if (code === 'EROFS' || code === 'ENOSPC' || code === 'EDQUOT') return storageError(error, target);
+  if (code === 'EACCES' || code === 'EPERM') {
     return new AppError(
       'PERMISSION_DENIED',
       `permission denied on ${target} (${code}): fix its permissions, or point CODEPIPER_HOME / CODEPIPER_SOCKET somewhere you can write`,
