@@ -71,6 +71,24 @@ describe('something other than a socket at the socket path', () => {
     await refusedAtOnce(['providers'], /a symbolic link \(to .*nowhere\.sock\), not the daemon's socket/);
   });
 
+  it('a live server that is not CodePiper, on the socket itself', async () => {
+    harness = createHarness();
+    const foreign = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => foreign.listen(harness.socket, resolve));
+    try {
+      for (const args of [['sessions'], ['library', 'list'], ['daemon', 'start', '--detach']]) {
+        const result = await harness.run(args);
+        expect(result.code, args.join(' ')).toBe(5);
+        expect(result.stderr).toBe(`codepiper: what answers on ${harness.socket} is not a CodePiper daemon (GET /health is not its answer); stop it, or choose another socket with CODEPIPER_SOCKET or --socket\n`);
+      }
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
+  });
+
   it('a symbolic link to a live server that is not CodePiper', async () => {
     harness = createHarness();
     const foreign = http.createServer((_req, res) => {
