@@ -4,13 +4,16 @@ import path from 'node:path';
 import { isProcessAlive, readDiscovery } from '../core/discovery';
 import { AppError, EXIT_CODES, isAppError } from '../core/errors';
 import { ensurePrivateDir, permissionError, type Paths } from '../core/paths';
-import { requestOverSocket } from './transport';
+import { checkSocketFile, requestOverSocket } from './transport';
 
 /** How long a client waits for a daemon it started to answer. */
 export const START_DEADLINE_MS = 15_000;
 const POLL_INTERVAL_MS = 25;
 /** daemon.log is rotated (one old copy kept) when a daemon starts and finds it bigger than this. */
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
+/** The longest one `/health` probe of a starting daemon waits; a probe that runs out is followed by another. */
+const START_PROBE_TIMEOUT_MS = 1000;
 
 /** Is a daemon answering on the socket? Never starts one. */
 export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<boolean> {
@@ -24,11 +27,28 @@ export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<b
 }
 
 /**
+ * One probe of a daemon this client started. A daemon busy starting up (opening a large database, re-adopting many
+ * sessions on a loaded machine) may let a probe run out or drop it: that is "not yet", and the deadline decides.
+ */
+async function startedDaemonAnswers(socket: string, timeoutMs: number): Promise<boolean> {
+  try {
+    return await daemonAnswers(socket, timeoutMs);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'DAEMON_UNAVAILABLE') return false;
+    throw error;
+  }
+}
+
+
+/**
  * Starts `codepiper daemon start` in the background (its own session, output to daemon.log) and waits, with a
  * deadline, until it answers. A starter that lost a race to another starter is fine: somebody answers either way.
  */
 export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number | undefined }> {
   ensurePrivateDir(paths.home);
+  // The daemon checks it too; checked here, a directory it would refuse is named at once rather than through its log.
+  if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
+  checkSocketFile(paths.socket);
   rotateLog(paths.log);
   let logFd: number;
   try {
@@ -52,14 +72,20 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
 
   const deadline = Date.now() + START_DEADLINE_MS;
   while (Date.now() < deadline) {
-    if (await daemonAnswers(paths.socket, 1000)) return { pid: child.pid };
+    if (await startedDaemonAnswers(paths.socket, Math.max(1, Math.min(START_PROBE_TIMEOUT_MS, deadline - Date.now())))) {
+      return { pid: child.pid };
+    }
     // A child that says "already running" lost a race to another starter: keep waiting for the winner, unless the
     // daemon it found serves this home on another socket, which this client will never see answer.
     if (exitCode === EXIT_CODES.conflict && servesAnotherSocket(paths)) {
       throw new AppError('DAEMON_ALREADY_RUNNING', lastLogError(paths.log, logOffset));
     }
+    // Nor is anybody coming when what refused the daemon is the thing at its socket path (put there meanwhile).
+    if (exitCode === EXIT_CODES.conflict) checkSocketFile(paths.socket);
     if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
-      throw new AppError('DAEMON_START_FAILED', `the daemon did not start: ${lastLogError(paths.log, logOffset)}`, {
+      const storage = storageTrouble(paths.home);
+      const said = lastLogError(paths.log, logOffset, storage === undefined ? undefined : `it exited without a word, and ${storage}`);
+      throw new AppError(storage ? 'STORAGE_UNAVAILABLE' : 'DAEMON_START_FAILED', `the daemon did not start: ${said}`, {
         details: { log: paths.log },
       });
     }
@@ -114,14 +140,32 @@ function rotateLog(file: string): void {
   }
 }
 
-/** The daemon's own last words since `offset`: its `codepiper: ...` line, or else the last line it wrote. */
-function lastLogError(file: string, offset: number): string {
+/**
+ * The daemon's own last words since `offset`: its `codepiper: ...` line, or else the last line it wrote, or else
+ * `silent` (a daemon whose home is full or read-only cannot write its log either).
+ */
+function lastLogError(file: string, offset: number, silent = 'it exited without a word'): string {
   try {
     const text = fs.readFileSync(file).subarray(offset).toString('utf8');
     const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
     const said = lines.filter((line) => line.startsWith('codepiper: ')).pop();
-    return (said?.slice('codepiper: '.length) ?? lines.pop() ?? 'it exited without a word') + ` (log: ${file})`;
+    return (said?.slice('codepiper: '.length) ?? lines.pop() ?? silent) + ` (log: ${file})`;
   } catch {
     return `it exited; see ${file}`;
   }
+}
+
+/** What is wrong with the filesystem under `home`, if anything: no space left, or not writable. */
+function storageTrouble(home: string): string | undefined {
+  try {
+    if (fs.statfsSync(home).bavail === 0) return `the filesystem of ${home} has no space left`;
+  } catch {
+    /* statfs unsupported: the access check stands alone */
+  }
+  try {
+    fs.accessSync(home, fs.constants.W_OK);
+  } catch (error) {
+    return `${home} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  return undefined;
 }

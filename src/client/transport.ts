@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import { VERSION_HEADER } from '../core/api/headers';
 import type { StreamArgs } from '../core/api/events';
 import { AppError, isAppError } from '../core/errors';
 import { checkSocketPath } from '../core/paths';
@@ -12,6 +14,8 @@ export interface RawRequest {
   route?: string;
   /** The largest answer read: MAX_RESPONSE_BYTES unless told less (tests). */
   maxBytes?: number;
+  /** Accept an answer without the daemon's version header as it is (the probe that checks such a server). */
+  unmarkedIsFine?: boolean;
 }
 
 export interface RawResponse {
@@ -57,7 +61,30 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
       headers['content-length'] = Buffer.byteLength(request.body);
     }
     const req = http.request({ socketPath: socket, method: request.method, path: request.path, headers, ...UNIX_SOCKET_OPTIONS }, (res) => {
-      readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
+      // Every answer of a CodePiper daemon carries its version. One without it may come through a link to another
+      // server altogether: name the link rather than read its answer as ours.
+      const unmarked = res.headers[VERSION_HEADER] === undefined && !request.unmarkedIsFine;
+      if (unmarked) {
+        try {
+          checkSocketFile(socket);
+        } catch (error) {
+          req.destroy();
+          return reject(error);
+        }
+      }
+      readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES)
+        .then(async (body) => {
+          // A daemon older than the header still answers /health as a daemon does; anything else is not CodePiper.
+          if (unmarked && !(await speaksCodepiper(socket, request.path === '/health' ? body : undefined, request.timeoutMs))) {
+            throw new AppError(
+              'SOCKET_IN_USE',
+              `what answers on ${socket} is not a CodePiper daemon (GET /health is not its answer); stop it, or choose another socket with CODEPIPER_SOCKET or --socket`,
+              { details: { path: socket } },
+            );
+          }
+          return { status: res.statusCode ?? 0, headers: res.headers, body };
+        })
+        .then(resolve, reject);
     });
     req.setTimeout(request.timeoutMs, () => {
       req.destroy(
@@ -66,6 +93,54 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
     });
     req.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(error, socket)));
     req.end(request.body);
+  });
+}
+
+/** Sockets whose server was found to answer /health as a CodePiper daemon does, in this process. */
+const KNOWN_DAEMONS = new Set<string>();
+
+/**
+ * Whether the server on `socket`, whose answers lack the version header, is a CodePiper daemon all the same (one
+ * older than the header): its /health says `{"status": "ok", "version": …}`. Asked once per socket and process.
+ */
+async function speaksCodepiper(socket: string, healthBody: string | undefined, timeoutMs: number): Promise<boolean> {
+  if (KNOWN_DAEMONS.has(socket)) return true;
+  try {
+    const body = healthBody ?? (await requestOverSocket(socket, { method: 'GET', path: '/health', timeoutMs, unmarkedIsFine: true, maxBytes: 64 * 1024 })).body;
+    const health = JSON.parse(body) as { status?: unknown; version?: unknown } | null;
+    if (health?.status !== 'ok' || typeof health.version !== 'string') return false;
+  } catch {
+    return false;
+  }
+  KNOWN_DAEMONS.add(socket);
+  return true;
+}
+
+/**
+ * Refuses a socket path that holds something other than a socket: the daemon would refuse to start there (it never
+ * deletes what is not its own), and a symbolic link may lead to a server that is not CodePiper at all. Said at once,
+ * with what is there, instead of after the start deadline.
+ */
+export function checkSocketFile(socket: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(socket);
+  } catch {
+    return; // nothing there (or nothing we may look at: connecting will say so)
+  }
+  if (stat.isSocket()) return;
+  let what: string;
+  if (stat.isSymbolicLink()) {
+    let target = '?';
+    try {
+      target = fs.readlinkSync(socket);
+    } catch {
+      /* gone meanwhile */
+    }
+    what = `a symbolic link (to ${target}), not the daemon's socket`;
+  } else what = `a ${stat.isDirectory() ? 'directory' : 'regular file'}, not a socket`;
+  throw new AppError('SOCKET_IN_USE', `${socket} is ${what}; remove it, or choose another socket with CODEPIPER_SOCKET or --socket`, {
+    details: { path: socket },
   });
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig, type CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
 import { schemaVersion } from './db/migrate';
@@ -111,12 +112,21 @@ function checkHome(paths: Paths): CheckResult {
   try {
     stat = fs.statSync(paths.home);
   } catch {
+    const blocked = whyNotCreatable(paths.home);
+    if (blocked) return { name, status: 'fail', required: true, detail: `${paths.home} cannot be created: ${blocked}`, fix: 'set CODEPIPER_HOME to a directory you can create' };
     return { name, status: 'ok', required: true, detail: `${paths.home} (created 0700 when the daemon first starts)` };
+  }
+  if (!stat.isDirectory()) {
+    return { name, status: 'fail', required: true, detail: `${paths.home} is not a directory`, fix: 'remove it, or set CODEPIPER_HOME to a directory' };
   }
   const mode = stat.mode & 0o777;
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
     return { name, status: 'fail', required: true, detail: `${paths.home} belongs to uid ${stat.uid}`, fix: 'set CODEPIPER_HOME to a directory of yours' };
+  }
+  const unwritable = whyNotWritable(paths.home);
+  if (unwritable) {
+    return { name, status: 'fail', required: true, detail: `${paths.home} cannot be written: ${unwritable}`, fix: 'make it writable (a read-only or full filesystem?), or set CODEPIPER_HOME elsewhere' };
   }
   if (mode !== 0o700) {
     return {
@@ -128,6 +138,46 @@ function checkHome(paths: Paths): CheckResult {
     };
   }
   return { name, status: 'ok', required: true, detail: `${paths.home} (700)` };
+}
+
+/**
+ * Why a directory cannot be written (read-only filesystem, permissions, no space left), or undefined when it can.
+ * Asked of the filesystem itself: access(2) for the mode and a read-only mount, statfs for the free space.
+ */
+function whyNotWritable(dir: string): string | undefined {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+  try {
+    if (fs.statfsSync(dir).bavail === 0) return 'no space left on its filesystem';
+  } catch {
+    /* statfs unsupported here: the mode check stands alone */
+  }
+  return undefined;
+}
+
+/** For a home that does not exist yet: why its nearest existing ancestor would not let the daemon create it. */
+function whyNotCreatable(target: string): string | undefined {
+  let ancestor = path.dirname(target);
+  for (;;) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(ancestor);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') return `${ancestor}: ${code}`;
+    }
+    if (stat) return stat.isDirectory() ? prefixed(ancestor, whyNotWritable(ancestor)) : `${ancestor} is not a directory`;
+    const parent = path.dirname(ancestor);
+    if (parent === ancestor) return undefined;
+    ancestor = parent;
+  }
+}
+
+function prefixed(dir: string, why: string | undefined): string | undefined {
+  return why && `${dir}: ${why}`;
 }
 
 function checkSocket(paths: Paths, daemonRunning: boolean): CheckResult {

@@ -3,7 +3,7 @@
  * the code, the client rebuilds the same AppError, and the CLI turns its family into an exit code.
  */
 
-export type ErrorFamily = 'usage' | 'not_found' | 'conflict' | 'unavailable' | 'permission' | 'too_large' | 'internal';
+export type ErrorFamily = 'usage' | 'not_found' | 'conflict' | 'unavailable' | 'permission' | 'too_large' | 'storage' | 'internal';
 
 interface ErrorKind {
   status: number;
@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },
+  /** The disk (or the database's size limit) is full: nothing was written; free space and retry. */
+  STORAGE_FULL: { status: 507, family: 'storage' },
+  /** The home or the database cannot be opened or written: a read-only filesystem, or permissions. */
+  STORAGE_UNAVAILABLE: { status: 503, family: 'storage' },
   // anything we did not foresee
   INTERNAL: { status: 500, family: 'internal' },
 } as const satisfies Record<string, ErrorKind>;
@@ -70,6 +74,7 @@ export const EXIT_CODES: Record<ErrorFamily, number> = {
   conflict: 5,
   permission: 6,
   too_large: 7,
+  storage: 8,
 };
 
 const APP_ERROR = Symbol.for('codepiper.AppError');
@@ -120,6 +125,7 @@ function familyOfStatus(status: number): ErrorFamily {
   if (status === 404) return 'not_found';
   if (status === 409) return 'conflict';
   if (status === 413) return 'too_large';
+  if (status === 507) return 'storage';
   if (status === 401 || status === 403) return 'permission';
   if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'usage';

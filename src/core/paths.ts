@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storageError } from './db/storage-error';
 import { AppError } from './errors';
 
 /**
@@ -44,22 +45,17 @@ export function resolvePaths(options: PathOptions = {}): Paths {
   const defaultHome = path.join(os.homedir(), '.codepiper');
   const home = env.CODEPIPER_HOME ? path.resolve(env.CODEPIPER_HOME) : defaultHome;
 
+  // One runtime directory serves every home of this user: a home other than the default gets its own socket name,
+  // so a second CODEPIPER_HOME never talks to the first one's daemon.
+  const runtimeDir = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : undefined;
+  const defaultSocket = runtimeDir
+    ? path.join(runtimeDir, 'codepiper', home === defaultHome ? 'daemon.sock' : `daemon-${shortHash(home)}.sock`)
+    : path.join(home, 'daemon.sock');
   const chosenSocket = options.socket || env.CODEPIPER_SOCKET;
-  let socket: string;
-  let socketDirIsOwn: boolean;
-  if (chosenSocket) {
-    socket = path.resolve(chosenSocket);
-    socketDirIsOwn = false;
-  } else if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) {
-    // One runtime directory serves every home of this user: a home other than the default gets its own socket name,
-    // so a second CODEPIPER_HOME never talks to the first one's daemon.
-    const name = home === defaultHome ? 'daemon.sock' : `daemon-${shortHash(home)}.sock`;
-    socket = path.join(env.XDG_RUNTIME_DIR, 'codepiper', name);
-    socketDirIsOwn = true;
-  } else {
-    socket = path.join(home, 'daemon.sock');
-    socketDirIsOwn = true;
-  }
+  const socket = chosenSocket ? path.resolve(chosenSocket) : defaultSocket;
+  // Whether the directory is CodePiper's own depends on where it is, not on how the socket was named: the detached
+  // daemon is handed its socket with --socket, and a user may spell out the default path; both must get it checked.
+  const socketDirIsOwn = path.dirname(socket) === path.dirname(defaultSocket);
 
   const tmuxSocketName = env.CODEPIPER_TMUX_SOCKET || DEFAULT_TMUX_SOCKET_NAME;
   if (tmuxSocketName.includes('/')) {
@@ -113,10 +109,14 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
-/** Turns EACCES/EPERM/EROFS into an AppError that says which path and what to do; undefined for anything else. */
+/**
+ * Turns EACCES/EPERM into an AppError that says which path and what to do, and a full or read-only filesystem into
+ * the storage error that says so; undefined for anything else.
+ */
 export function permissionError(error: unknown, target: string): AppError | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+  if (code === 'EROFS' || code === 'ENOSPC' || code === 'EDQUOT') return storageError(error, target);
+  if (code === 'EACCES' || code === 'EPERM') {
     return new AppError(
       'PERMISSION_DENIED',
       `permission denied on ${target} (${code}): fix its permissions, or point CODEPIPER_HOME / CODEPIPER_SOCKET somewhere you can write`,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { RouteByName, RouteName, RouteParsedInput } from '../core/api';
 import { inputInQuery, isRouteAccess, type RouteDef } from '../core/api/route';
+import { storageError } from '../core/db/storage-error';
 import { AppError, isAppError } from '../core/errors';
 import type { HandlerContext, Transport } from './context';
 
@@ -113,6 +114,10 @@ function errorResult(error: unknown, ctx: HandlerContext): DispatchResult {
     if (error.status >= 500) ctx.daemon.log.error(`${error.code}: ${error.message}`, error.cause);
     return { status: error.status, body: error.toJSON(), headers };
   }
+  // A full disk or an unwritable home is not a bug: say which file and why, with its own code and status.
+  // errorResult must never throw, not even for a context without a core (in-process tests of the router).
+  const storage = storageError(error, (error as NodeJS.ErrnoException)?.path ?? ctx.daemon.core?.paths.database ?? 'the database');
+  if (storage) return errorResult(storage, ctx);
   ctx.daemon.log.error('unexpected error in a handler', error);
   return { status: 500, body: new AppError('INTERNAL', `internal error: ${(error as Error)?.message ?? String(error)}`).toJSON() };
 }

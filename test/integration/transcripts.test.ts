@@ -12,6 +12,8 @@ const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
 let harness: Harness;
 let client: Client;
 let manifest: ReturnType<typeof generateCorpus>;
+/** The conversation the library test deletes, for the restore test after it. */
+let deletedId = '';
 
 beforeAll(async () => {
   harness = createHarness();
@@ -124,6 +126,21 @@ describe('the daemon indexes every transcript on disk', () => {
     expect((await api('GET', `/library/sessions/${id}`)).status).toBe(404);
     const stats = await ok('GET', '/library/stats');
     expect(stats.sessions).toBe(manifest.claudeSessions + manifest.codexRollouts - 1);
+    deletedId = id;
+  });
+
+  it('library restore brings the deleted conversation back with its name, tags and favourite', async () => {
+    const restored = await harness.run(['library', 'restore', deletedId.slice(0, 12)]);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toMatch(new RegExp(`^restored ${deletedId} \\(Renamed in the library\\); files moved back:`));
+    const { session } = await ok('GET', `/library/sessions/${deletedId}`);
+    expect(session).toMatchObject({ name: 'Renamed in the library', favourite: true, tags: ['review/later'] });
+    const stats = await ok('GET', '/library/stats');
+    expect(stats.sessions).toBe(manifest.claudeSessions + manifest.codexRollouts);
+    const again = await harness.run(['library', 'restore', deletedId]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/is in the library, not deleted: nothing to restore/);
   });
 
   it('reads only what was appended on the next scan', async () => {

@@ -44,7 +44,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 describe('requestOverSocket', () => {
   it('reads an answer up to its limit', async () => {
-    await serve((_req, res) => res.end('x'.repeat(1000)));
+    await serve((_req, res) => res.setHeader('x-codepiper-version', 'stand-in').end('x'.repeat(1000)));
     const answer = await requestOverSocket(socket, { method: 'GET', path: '/health', timeoutMs: 5000, maxBytes: 1000 });
     expect(answer).toMatchObject({ status: 200, body: 'x'.repeat(1000) });
   });

@@ -77,3 +77,15 @@ describe('ensurePrivateDir', () => {
     }
   });
 });
+
+describe('socketDirIsOwn', () => {
+  it('depends on where the socket is, not on how it was named', () => {
+    const env = { XDG_RUNTIME_DIR: '/run/user/1000' };
+    const implied = resolvePaths({ env });
+    expect(implied.socketDirIsOwn).toBe(true);
+    // the detached daemon is started with --socket naming the default path: its directory is still ours to check
+    expect(resolvePaths({ env, socket: implied.socket }).socketDirIsOwn).toBe(true);
+    expect(resolvePaths({ env: { ...env, CODEPIPER_SOCKET: implied.socket } }).socketDirIsOwn).toBe(true);
+    expect(resolvePaths({ env, socket: '/tmp/mine/d.sock' }).socketDirIsOwn).toBe(false);
+  });
+});

@@ -76,6 +76,7 @@ describe('access levels of the contract', () => {
         'library.favourite',
         'library.removeTag',
         'library.rename',
+        'library.restore',
         'library.scan',
         'sessions.keys',
         'sessions.kill',

@@ -36,7 +36,7 @@ const MESSAGE_LIMIT = routeNumber('library.get', 'limit');
 export function libraryCommand(): Command {
   return (
     new Command('library')
-      .description('the conversations of every agent on this machine, found in their transcripts: list, read, export, tag, delete')
+      .description('the conversations of every agent on this machine, found in their transcripts: list, read, export, tag, delete, restore')
       // A bare `codepiper library` shows its help on standard output and succeeds.
       .allowExcessArguments()
       .action((_options: unknown, command: Command) => {
@@ -49,6 +49,7 @@ export function libraryCommand(): Command {
       .addCommand(tagCommand())
       .addCommand(favCommand())
       .addCommand(rmCommand())
+      .addCommand(restoreCommand())
       .addCommand(scanCommand())
   );
 }
@@ -379,6 +380,21 @@ function rmCommand(): Command {
       print(`deleted ${deleted.id}; ${deleted.trashed.length ? `files moved to ${place}:` : 'no files to move'}`);
       for (const file of deleted.trashed) print(`  ${file.from}\n    → ${file.to}`);
       for (const file of deleted.missing) print(`  ${file} (already gone)`);
+    });
+}
+
+function restoreCommand(): Command {
+  return new Command('restore')
+    .description("put a deleted conversation's transcript files back from the trash, with its name, tags and favourite")
+    .argument('<id>', 'the id (or a unique prefix) of a conversation deleted with library rm')
+    .option('--json', "print the daemon's answer as JSON")
+    .action(async (ref: string, options: { json?: boolean }, command: Command) => {
+      const restored = await commandContext(command).client().call('library.restore', { id: ref });
+      if (options.json) return printJson(restored);
+      const title = restored.session ? ` (${clip(oneLine(restored.session.title ?? 'untitled'), 50)})` : '';
+      print(`restored ${restored.id}${title}; ${restored.restored.length ? 'files moved back:' : 'no files moved'}`);
+      for (const file of restored.restored) print(`  ${file.from}\n    → ${file.to}`);
+      for (const file of restored.skipped) print(`  ${file.path} (${file.reason})`);
     });
 }
 

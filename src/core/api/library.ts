@@ -166,6 +166,21 @@ export const libraryRoutes = [
     }),
   }),
   defineRoute({
+    name: 'library.restore',
+    method: 'POST',
+    path: '/library/sessions/:id/restore',
+    summary: "Puts a deleted conversation's transcript files back from the trash where they were and indexes them; its name, tags and favourite come back.",
+    // write, as delete is: it moves the conversation's own files back to where they were, never over another file.
+    access: 'write',
+    input: idParam,
+    output: z.object({
+      id: z.string(),
+      session: librarySessionSchema.nullable().describe('null when the restored files hold no conversation the index can read'),
+      restored: z.array(z.object({ from: z.string(), to: z.string() })),
+      skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+    }),
+  }),
+  defineRoute({
     name: 'library.stats',
     method: 'GET',
     path: '/library/stats',

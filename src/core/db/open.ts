@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { permissionError } from '../paths';
+import { storageError } from './storage-error';
 import { migrate, refuseIfNewer, type Migration } from './migrate';
 import { migrations as allMigrations } from './migrations';
 
@@ -18,7 +19,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   try {
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (error) {
-    throw permissionError(error, file) ?? error;
+    throw storageError(error, file) ?? permissionError(error, file) ?? error;
   }
   try {
     db.pragma('busy_timeout = 5000');
@@ -34,6 +35,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    // A migration that failed for want of space says so, not only that it failed.
+    throw storageError(error, file) ?? storageError((error as Error).cause, file) ?? error;
   }
 }

@@ -5,7 +5,8 @@ import { AppError } from '../errors';
 import type { TranscriptIndexer } from '../transcripts/indexer';
 import { Conditions } from '../transcripts/scope';
 import { renderExport, type ExportFormat } from './export';
-import { moveToTrash, type TrashPlace } from './trash';
+import type { Provider } from '../transcripts/records';
+import { moveToTrash, restoreFromTrash, type TrashPlace } from './trash';
 
 export interface LibraryListInput {
   provider?: string;
@@ -44,6 +45,13 @@ interface SessionRow {
   message_count: number;
   favourite: number;
   managed_id: string | null;
+}
+
+/** A deleted conversation's library facts and where its files went (migration 006), while it is out of the index. */
+interface KeptRow {
+  provider: Provider;
+  external_id: string;
+  files: string;
 }
 
 interface TagRow {
@@ -262,10 +270,70 @@ export class Library {
       this.db.prepare('DELETE FROM transcript_files WHERE session_id = ?').run(row.id);
       this.db.prepare('DELETE FROM messages WHERE session_id = ?').run(row.id);
       this.db.prepare('DELETE FROM usage_entries WHERE session_id = ?').run(row.id);
+      this.keep(row, trashed);
       this.db.prepare('DELETE FROM library_sessions WHERE id = ?').run(row.id);
     })();
     this.indexer.forgetSessions();
     return { id: row.external_id, trash: place, trashed, missing };
+  }
+
+  /**
+   * Keeps what only the library knows of a conversation (name, favourite, tags) and where its files went, by its
+   * identity: when the conversation is indexed again, however its files came back, a trigger gives them back.
+   */
+  private keep(row: SessionRow, trashed: Array<{ from: string; to: string }>): void {
+    this.db
+      .prepare(
+        `INSERT INTO library_kept (provider, external_id, name, favourite, files, deleted_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (provider, external_id) DO UPDATE SET name = excluded.name, favourite = excluded.favourite, files = excluded.files, deleted_at = excluded.deleted_at`,
+      )
+      .run(row.provider, row.external_id, row.name, row.favourite, JSON.stringify(trashed), new Date().toISOString());
+    this.db.prepare('DELETE FROM library_kept_tags WHERE provider = ? AND external_id = ?').run(row.provider, row.external_id);
+    this.db
+      .prepare('INSERT INTO library_kept_tags (provider, external_id, tag_id) SELECT ?, ?, tag_id FROM session_tags WHERE session_id = ?')
+      .run(row.provider, row.external_id, row.id);
+  }
+
+  /**
+   * Puts a deleted conversation's files back from the trash where they came from, has `index` read each one, and
+   * answers with the conversation as the library shows it again (its name, tags and favourite come back with it).
+   */
+  restore(ref: string, index: (file: string, provider: Provider) => void) {
+    const kept = this.resolveKept(ref);
+    const restored: Array<{ from: string; to: string }> = [];
+    const skipped: Array<{ path: string; reason: string }> = [];
+    for (const file of JSON.parse(kept.files) as Array<{ from: string; to: string }>) {
+      const outcome = restoreFromTrash(file.to, file.from);
+      if (outcome === 'restored') restored.push({ from: file.to, to: file.from });
+      else if (outcome === 'gone') skipped.push({ path: file.to, reason: 'no longer in the trash' });
+      else skipped.push({ path: file.from, reason: 'a file is at its original path already (put back by hand?): indexed as it is' });
+    }
+    const back = [...restored.map((file) => file.to), ...skipped.filter((s) => !s.reason.startsWith('no longer')).map((s) => s.path)];
+    if (back.length === 0) {
+      throw new AppError('TRASH_FAILED', `none of ${kept.external_id}'s files is in the trash any more: ${skipped.map((s) => s.path).join(', ') || 'it had none'}`);
+    }
+    for (const file of back) index(file, kept.provider);
+    const row = this.db.prepare<[string, string], SessionRow>('SELECT * FROM library_sessions WHERE provider = ? AND external_id = ?').get(kept.provider, kept.external_id);
+    return { id: kept.external_id, session: row ? this.views([row])[0]! : null, restored, skipped };
+  }
+
+  /** A deleted conversation by its id or a unique prefix of it (4+ characters). */
+  private resolveKept(ref: string): KeptRow {
+    const exact = this.db.prepare<[string], KeptRow>('SELECT provider, external_id, files FROM library_kept WHERE external_id = ?').all(ref);
+    if (exact.length === 1) return exact[0]!;
+    if (exact.length === 0 && ref.length >= 4 && !/[%_\\]/.test(ref)) {
+      const prefixed = this.db.prepare<[string], KeptRow>("SELECT provider, external_id, files FROM library_kept WHERE external_id LIKE ? || '%' LIMIT 6").all(ref);
+      if (prefixed.length === 1) return prefixed[0]!;
+      if (prefixed.length > 1) {
+        throw new AppError('LIBRARY_SESSION_AMBIGUOUS', `"${ref}" matches several deleted sessions (${prefixed.map((r) => r.external_id).join(', ')}): give more of the id`);
+      }
+    }
+    if (exact.length > 1) throw new AppError('LIBRARY_SESSION_AMBIGUOUS', `"${ref}" names deleted sessions of several providers`);
+    const inLibrary = this.db.prepare<[string, string, string], { n: number }>("SELECT count(*) n FROM library_sessions WHERE external_id = ? OR (length(?) >= 4 AND external_id LIKE ? || '%')").get(ref, ref, ref)!.n;
+    throw new AppError(
+      'LIBRARY_SESSION_NOT_FOUND',
+      inLibrary ? `"${ref}" is in the library, not deleted: nothing to restore` : `no deleted session "${ref}" to restore (library rm keeps what it deletes for restore)`,
+    );
   }
 
   stats() {

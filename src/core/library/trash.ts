@@ -69,7 +69,39 @@ export function moveToTrash(file: string, place: TrashPlace, now = new Date()): 
   throw new AppError('TRASH_FAILED', `no free name for ${base} in ${place.dir}`);
 }
 
-function move(from: string, to: string): void {
+/**
+ * Puts a trashed file back where it came from (creating its folder again) and removes its restore record. Never
+ * overwrites: a file that is at the original path by now is reported, not replaced. Returns what happened.
+ */
+export function restoreFromTrash(trashed: string, original: string): 'restored' | 'gone' | 'occupied' {
+  if (!fs.existsSync(trashed)) return 'gone';
+  if (fs.existsSync(original)) return 'occupied';
+  try {
+    fs.mkdirSync(path.dirname(original), { recursive: true, mode: 0o700 });
+    move(trashed, original, { noClobber: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'occupied';
+    throw new AppError('TRASH_FAILED', `cannot move ${trashed} back to ${original}: ${(error as Error).message}`);
+  }
+  // The record sits in info/ next to files/ (freedesktop) or in .info/ next to the file (CodePiper's own trash).
+  const dir = path.dirname(trashed);
+  const infoDir = path.basename(dir) === 'files' && fs.existsSync(path.join(dir, '..', 'info')) ? path.join(dir, '..', 'info') : path.join(dir, '.info');
+  fs.rmSync(path.join(infoDir, `${path.basename(trashed)}.trashinfo`), { force: true });
+  return 'restored';
+}
+
+function move(from: string, to: string, { noClobber = false } = {}): void {
+  if (noClobber) {
+    // link(2) refuses an existing target, where rename(2) would replace it.
+    try {
+      fs.linkSync(from, to);
+      fs.rmSync(from);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
+    }
+  }
   try {
     fs.renameSync(from, to);
   } catch (error) {
@@ -77,7 +109,7 @@ function move(from: string, to: string): void {
     fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
     if (fs.statSync(to).size !== fs.statSync(from).size) {
       fs.rmSync(to, { force: true });
-      throw new Error('the copy in the trash is incomplete');
+      throw new Error(`the copy at ${to} is incomplete`);
     }
     fs.rmSync(from);
   }

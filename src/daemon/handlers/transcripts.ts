@@ -55,6 +55,7 @@ export const transcriptHandlers = {
   'library.removeTag': ({ id, tag }, { daemon }) => daemon.core.library.tagSession(id, tag, false),
   'library.export': ({ id, format }, { daemon }) => daemon.core.library.export(id, format),
   'library.delete': ({ id }, { daemon }) => daemon.core.library.delete(id),
+  'library.restore': ({ id }, { daemon }) => daemon.core.library.restore(id, (file, provider) => daemon.core.transcripts.indexNow(file, provider)),
   'library.stats': (_input, { daemon }) => ({ ...daemon.core.library.stats(), scan: daemon.core.transcripts.status() }),
   'library.scan': async ({ wait }, { daemon }) => {
     const running = daemon.core.transcripts.scan();
