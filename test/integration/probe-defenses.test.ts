@@ -70,3 +70,25 @@ describe('policy globs an agent cannot turn against the daemon', () => {
     await ok('DELETE', `/policies/${policy.id}`);
   });
 });
+
+describe('secrets typed with send', () => {
+  it('are readable neither in codepiper logs, nor in the database file, nor in daemon.log', async () => {
+    const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const secrets = ['sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123', 'hunter2-very-secret'];
+    await ok('POST', `/sessions/${session.id}/send`, { text: `export ANTHROPIC_API_KEY=${secrets[0]}` });
+    await ok('POST', `/sessions/${session.id}/send`, { text: `mysql --password=${secrets[1]} -u root` });
+    const logs = await harness.run(['logs', session.id]);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('[REDACTED]');
+    const events = await ok('GET', `/sessions/${session.id}/events?limit=1000`);
+    await ok('POST', `/sessions/${session.id}/kill`);
+    // The database and its write-ahead log, byte for byte, and the daemon's log.
+    const files = fs.readdirSync(harness.home).filter((name) => name.startsWith('codepiper.db') || name === 'daemon.log');
+    expect(files).toContain('codepiper.db');
+    for (const secret of secrets) {
+      expect(logs.stdout).not.toContain(secret);
+      expect(JSON.stringify(events)).not.toContain(secret);
+      for (const file of files) expect(fs.readFileSync(path.join(harness.home, file)).includes(secret), `${secret} in ${file}`).toBe(false);
+    }
+  });
+});
