@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../core/api/headers';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { routeManifest } from '../core/api/manifest';
 import { resolvePaths } from '../core/paths';
 
@@ -50,20 +51,23 @@ function prepare(input: string): { socket: string; headers: Record<string, strin
   try {
     const value: unknown = JSON.parse(input);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES && (value as { hook_event_name?: unknown }).hook_event_name === 'PreToolUse') {
-      // Too big for policy to see: the person decides, never a silent allow (an agent chooses its content's size).
+    // What the daemon would refuse (too big, or nested deeper than it reads) is settled here.
+    const unfit =
+      Buffer.byteLength(input) > MAX_FORWARD_BYTES ? 'too large' : jsonNestsDeeperThan(input) ? `nested deeper than ${MAX_JSON_DEPTH} levels` : undefined;
+    if (unfit && (value as { hook_event_name?: unknown }).hook_event_name === 'PreToolUse') {
+      // Unfit for policy to see: the person decides, never a silent allow (an agent chooses its content).
       return {
         answer: {
           hookSpecificOutput: {
             hookEventName: 'PreToolUse',
             permissionDecision: 'ask',
-            permissionDecisionReason: 'CodePiper: this tool call is too large for a policy check; asking you instead',
+            permissionDecisionReason: `CodePiper: this tool call is ${unfit} for a policy check; asking you instead`,
           },
         },
       };
     }
     body = input;
-    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES) {
+    if (unfit) {
       // A permission box will show on its own; other events only need their small fields (a big tool_response).
       if ((value as { hook_event_name?: unknown }).hook_event_name === 'PermissionRequest') return undefined;
       const small = Object.fromEntries(Object.entries(value).filter(([, field]) => typeof field !== 'object' && String(field).length <= 10_000));

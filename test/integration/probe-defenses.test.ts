@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
+import { BIN, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 
 // Reproductions of what a hostile probe of the daemon found: each must be refused or survived, not suffered.
@@ -90,5 +91,48 @@ describe('secrets typed with send', () => {
       expect(JSON.stringify(events)).not.toContain(secret);
       for (const file of files) expect(fs.readFileSync(path.join(harness.home, file)).includes(secret), `${secret} in ${file}`).toBe(false);
     }
+  });
+});
+
+/** Runs `codepiper hook-forward` as an agent's hook would: JSON on stdin, the session in its environment. */
+function hookForward(stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, 'hook-forward'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, ms: performance.now() - started }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('JSON nested thousands deep', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it('is a 400 naming the limit on an ordinary route and on /hooks/claude', async () => {
+    const policy = await api('POST', '/policies', `{"name":"deep","rules":${deep(5000)}}`);
+    expect(policy.status).toBe(400);
+    expect(policy.json.error).toMatchObject({ code: 'INVALID_JSON', message: expect.stringContaining('100 levels') });
+    const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const hook = await api('POST', '/hooks/claude', `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"x":${deep(5000)}}}`, {
+      ...hookHeaders(session.id),
+      'content-type': 'application/json',
+    });
+    expect(hook.status).toBe(400);
+    expect(hook.json.error).toMatchObject({ code: 'INVALID_JSON', message: expect.stringContaining('100 levels') });
+    expect((await api('GET', '/health')).status).toBe(200);
+    await ok('POST', `/sessions/${session.id}/kill`);
+  });
+
+  it('through hook-forward, asks the person instead of leaving the tool call undecided', async () => {
+    const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const payload = `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls","x":${deep(5000)}}}`;
+    const result = await hookForward(payload, { ...harness.env, CODEPIPER_SESSION: session.id });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      hookSpecificOutput: { permissionDecision: 'ask', permissionDecisionReason: expect.stringContaining('nested deeper than 100 levels') },
+    });
+    await ok('POST', `/sessions/${session.id}/kill`);
   });
 });
