@@ -136,3 +136,15 @@ describe('JSON nested thousands deep', () => {
     await ok('POST', `/sessions/${session.id}/kill`);
   });
 });
+
+describe('send', () => {
+  it('refuses text with a NUL in it (400 naming the field) instead of typing what comes before it', async () => {
+    const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const refused = await api('POST', `/sessions/${session.id}/send`, { text: 'ab\u0000rm -rf x' });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^invalid input: text: .*NUL/) });
+    const { events } = await ok('GET', `/sessions/${session.id}/events?limit=1000`);
+    expect(events.some((event: any) => event.type === 'input')).toBe(false);
+    await ok('POST', `/sessions/${session.id}/kill`);
+  });
+});
