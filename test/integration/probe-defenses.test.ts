@@ -148,3 +148,22 @@ describe('send', () => {
     await ok('POST', `/sessions/${session.id}/kill`);
   });
 });
+
+describe('a name clash', () => {
+  it('is a conflict on create as on rename: 409 SESSION_NAME_TAKEN, exit 5', async () => {
+    const first = await harness.run(['start', '-p', 'command', '-d', harness.dir, '--name', 'clash', '--', 'cat']);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await harness.run(['start', '-p', 'command', '-d', harness.dir, '--name', 'clash', '--', 'cat']);
+    expect(second.code).toBe(5);
+    expect(second.stderr).toMatch(/name "clash" is already used/);
+    const other = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const renamed = await harness.run(['rename', other.id, 'clash']);
+    expect(renamed.code).toBe(5);
+    const created = await api('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'], name: 'clash' });
+    expect(created).toMatchObject({ status: 409, json: { error: { code: 'SESSION_NAME_TAKEN' } } });
+    // Bad input alongside the clash is still bad input first.
+    expect((await api('POST', '/sessions', { provider: 'command', cwd: '/nowhere/at/all', args: ['cat'], name: 'clash' })).json.error.code).toBe('VALIDATION_FAILED');
+    await ok('POST', `/sessions/${first.stdout.trim()}/kill`);
+    await ok('POST', `/sessions/${other.id}/kill`);
+  });
+});
