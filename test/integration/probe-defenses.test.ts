@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,5 +166,29 @@ describe('a name clash', () => {
     expect((await api('POST', '/sessions', { provider: 'command', cwd: '/nowhere/at/all', args: ['cat'], name: 'clash' })).json.error.code).toBe('VALIDATION_FAILED');
     await ok('POST', `/sessions/${first.stdout.trim()}/kill`);
     await ok('POST', `/sessions/${other.id}/kill`);
+  });
+});
+
+/** Writes raw bytes to the daemon's socket (half-closing after them if asked) and reads until the daemon closes. */
+function raw(bytes: string, { halfClose }: { halfClose: boolean }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(harness.socket);
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk));
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+    socket.write(bytes);
+    if (halfClose) socket.end();
+  });
+}
+
+describe('the HTTP edges', () => {
+  it('answers CONNECT with 405 and the methods it takes, instead of hanging up', async () => {
+    const reply = await raw('CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n', { halfClose: false });
+    expect(reply).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    expect(reply).toMatch(/\r\nallow: (?:GET|POST|PUT|DELETE)(?:, (?:GET|POST|PUT|DELETE))*\r\n/);
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    expect(body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining('CONNECT') });
+    expect((await api('GET', '/health')).status).toBe(200);
   });
 });
