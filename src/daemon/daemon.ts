@@ -73,6 +73,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     const methods = [...new Set(routes.map((route) => route.method))];
     server.on('connect', (_request, socket) => refuseConnect(socket, methods, VERSION));
+    // A client that half-closes after its request (shutdown(SHUT_WR), `end()`) still gets the answer; by default node
+    // drops the request when the client's side ends, although the action may already have happened.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     await listenPrivately(server, paths.socket);
     const socketInode = fs.statSync(paths.socket).ino;
     cleanup.push(() => unlinkIfSame(paths.socket, socketInode));

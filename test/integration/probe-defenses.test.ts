@@ -191,4 +191,18 @@ describe('the HTTP edges', () => {
     expect(body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining('CONNECT') });
     expect((await api('GET', '/health')).status).toBe(200);
   });
+
+  it('answers a client that half-closes after its request, and does what it asked once', async () => {
+    const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
+    const body = JSON.stringify({ text: 'half-closed hello' });
+    const reply = await raw(
+      `POST /sessions/${session.id}/send HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      { halfClose: true },
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({ ok: true, bytes: 17 });
+    const { events } = await ok('GET', `/sessions/${session.id}/events?limit=1000`);
+    expect(events.filter((event: any) => event.type === 'input')).toHaveLength(1);
+    await ok('POST', `/sessions/${session.id}/kill`);
+  });
 });
