@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -204,5 +206,83 @@ describe('the HTTP edges', () => {
     const { events } = await ok('GET', `/sessions/${session.id}/events?limit=1000`);
     expect(events.filter((event: any) => event.type === 'input')).toHaveLength(1);
     await ok('POST', `/sessions/${session.id}/kill`);
+  });
+});
+
+describe('hook-forward against a broken daemon', () => {
+  /** A stand-in for the daemon on its own socket: answers every request with `respond`. */
+  async function fakeDaemon(respond: http.RequestListener): Promise<{ socket: string; close(): Promise<void> }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpt-fake-'));
+    const socket = path.join(dir, 'd.sock');
+    const server = http.createServer(respond);
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    return {
+      socket,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  /** hook-forward with a preload that reports its peak memory on exit (and, if asked, stalls its start-up first). */
+  function boundedHookForward(socket: string, stallMs = 0): Promise<{ code: number | null; stdout: string; ms: number; maxRssKb: number }> {
+    const preload = path.join(harness.dir, 'preload.cjs');
+    fs.writeFileSync(
+      preload,
+      `const fs = require('node:fs');
+const until = Date.now() + ${stallMs};
+while (Date.now() < until) {}
+process.on('exit', () => fs.writeSync(2, 'maxrss=' + process.resourceUsage().maxRSS + '\\n'));`,
+    );
+    const payload = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' } });
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(process.execPath, ['--require', preload, BIN, 'hook-forward'], {
+        env: { ...harness.env, CODEPIPER_SOCKET: socket, CODEPIPER_SESSION: 'abcd1234', CODEPIPER_SECRET: 'a-secret-of-some-length' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, ms: performance.now() - started, maxRssKb: Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN) }));
+      child.stdin.end(payload);
+    });
+  }
+
+  it('stops reading an endless answer: no output, within its bound, in bounded memory', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const daemon = await fakeDaemon((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"output":{"hookSpecificOutput":{"permissionDecision":"allow","x":"');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    try {
+      const result = await boundedHookForward(daemon.socket);
+      expect(result).toMatchObject({ code: 0, stdout: '' });
+      expect(result.ms).toBeLessThan(2500);
+      expect(result.maxRssKb).toBeLessThan(200 * 1024);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('counts its own start-up in its deadline, so a slow start does not stretch it', async () => {
+    // A daemon that never answers, and a start-up as slow as on a loaded machine.
+    const daemon = await fakeDaemon(() => {});
+    try {
+      const result = await boundedHookForward(daemon.socket, 1200);
+      expect(result).toMatchObject({ code: 0, stdout: '' });
+      expect(result.ms).toBeLessThan(2500);
+    } finally {
+      await daemon.close();
+    }
   });
 });
