@@ -118,7 +118,7 @@ describe('rule matching', () => {
       ['/**/*-*-*-*-*.log', `/${'-'.repeat(208)}`],
       ['/**/*a*a*a*a*a*a*a*a*a*a*a*a*b', `/tmp/${'a'.repeat(34)}`],
       [`/${'{a,b}'.repeat(200)}`, `/${'ab'.repeat(100)}c`],
-      ['/**/**/**/**/**/**/**/x', `/${'a/'.repeat(2000)}y`],
+      ['/**/**/**/**/**/**/**/x', `/${'a/'.repeat(500)}y`],
     ];
     for (const [glob, file] of cases) {
       const started = performance.now();
