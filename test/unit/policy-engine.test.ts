@@ -145,6 +145,16 @@ describe('rule matching', () => {
     expect(decide(rules, { tool: 'Write', args: { file_path: '/x' }, cwd: '/' }, 'ask')).toMatchObject({ decision: 'ask', matched: null });
   });
 
+  it('bounds the time of one glob against one long value too', () => {
+    // The two-pointer walk takes pattern times text here: seconds for a megabyte of command.
+    const costly: Rule = { action: 'allow', tool: 'Bash', args: { command: `*a?${'a'.repeat(996)}b*` } };
+    const rules = effectiveRules([global(policy([costly, { action: 'ask', tool: 'Bash' }]))]);
+    const started = performance.now();
+    const decision = decide(rules, bash('a'.repeat(1_000_000)), 'deny');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(decision).toMatchObject({ decision: 'ask', reason: expect.stringMatching(/took over 100 ms/) });
+  });
+
   it('compares paths in their plain form, so ".." cannot step out of an allowed tree', () => {
     const rule: Rule = { action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/**' } };
     const edit = (file_path: string) => ({ tool: 'Edit', args: { file_path }, cwd: '/home/me/app' });

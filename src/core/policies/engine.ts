@@ -209,7 +209,7 @@ interface CompiledGlobs {
  */
 function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text' | 'name'): CompiledGlobs {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
-  const build = (pattern: string): ((value: string) => boolean) => {
+  const build = (pattern: string): Matcher => {
     if (kind !== 'path') return wildcard(kind === 'name' ? pattern.toLowerCase() : pattern);
     return pathGlob(pattern);
   };
@@ -221,11 +221,15 @@ function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text
       let matched = positive.length === 0;
       for (let i = 0; i < positive.length && !matched; i++) {
         if (subject.outOfTime()) return null;
-        matched = positive[i]!(value);
+        const result = positive[i]!(value, () => subject.outOfTime());
+        if (result === null) return null;
+        matched = result;
       }
       for (let i = 0; i < negative.length && matched; i++) {
         if (subject.outOfTime()) return null;
-        matched = !negative[i]!(value);
+        const result = negative[i]!(value, () => subject.outOfTime());
+        if (result === null) return null;
+        matched = !result;
       }
       return matched;
     },
@@ -234,7 +238,13 @@ function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text
 
 // The usual path rules as string tests (a directory and everything under it, a name anywhere, an exact path); the
 // rest through the path glob automaton, which like the text matcher takes linear time in the path.
-function pathGlob(pattern: string): (value: string) => boolean {
+/**
+ * One glob's test: whether the value matches, or null when `outOfTime` said so before it could tell. Long walks ask it
+ * now and then, so that one long value against one costly glob cannot outlast the decision's budget either.
+ */
+type Matcher = (value: string, outOfTime: () => boolean) => boolean | null;
+
+function pathGlob(pattern: string): Matcher {
   const special = /[*?[\]{}\\]/;
   if (!special.test(pattern)) return (value) => value === pattern;
   if (pattern.endsWith('/**') && !special.test(pattern.slice(0, -3))) {
@@ -253,7 +263,7 @@ const ANY = 1;
 type Token = typeof STAR | typeof ANY | string;
 
 /** `*` / `?` wildcard matching with the classic two-pointer walk: no regular expression, no backtracking blow-up. */
-function wildcard(pattern: string): (text: string) => boolean {
+function wildcard(pattern: string): Matcher {
   const tokens: Token[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const char = pattern[i]!;
@@ -275,12 +285,14 @@ function wildcard(pattern: string): (text: string) => boolean {
     if (trailing) return (value) => value.startsWith(text);
     if (leading) return (value) => value.endsWith(text);
   }
-  return (text) => {
+  return (text, outOfTime) => {
     let p = 0;
     let t = 0;
     let star = -1;
     let mark = 0;
+    let steps = 0;
     while (t < text.length) {
+      if ((++steps & 0xffff) === 0 && outOfTime()) return null;
       const token = tokens[p];
       if (p < tokens.length && (token === ANY || token === text[t])) {
         p++;

@@ -22,9 +22,10 @@ const notSlash: Test = (code) => code !== SLASH;
 const anything: Test = () => true;
 const literal = (char: number): Test => (code) => code === char;
 
-export function compilePathGlob(pattern: string): (value: string) => boolean {
+/** The glob as a test; `outOfTime` is asked now and then on long paths, and a yes gives null (no answer). */
+export function compilePathGlob(pattern: string): (value: string, outOfTime?: () => boolean) => boolean | null {
   const automaton = build(parse(pattern));
-  return (value) => run(automaton, value);
+  return (value, outOfTime) => run(automaton, value, outOfTime);
 }
 
 // ---- parsing ----
@@ -210,7 +211,7 @@ function build(pieces: Piece[]): Automaton {
   return { start: sequence(pieces, accept), accept, tests, next };
 }
 
-function run({ start, accept, tests, next }: Automaton, value: string): boolean {
+function run({ start, accept, tests, next }: Automaton, value: string, outOfTime?: () => boolean): boolean | null {
   const seen = new Uint32Array(tests.length);
   let generation = 0;
   let current: number[] = [];
@@ -231,6 +232,7 @@ function run({ start, accept, tests, next }: Automaton, value: string): boolean 
   generation++;
   add(current, start);
   for (let i = 0; i < value.length && current.length > 0; i++) {
+    if ((i & 0xff) === 0xff && outOfTime?.()) return null;
     const code = value.charCodeAt(i);
     generation++;
     upcoming.length = 0;
