@@ -78,9 +78,11 @@ describe('policy globs an agent cannot turn against the daemon', () => {
 describe('secrets typed with send', () => {
   it('are readable neither in codepiper logs, nor in the database file, nor in daemon.log', async () => {
     const session = await ok('POST', '/sessions', { provider: 'command', cwd: harness.dir, args: ['cat'] });
-    const secrets = ['sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123', 'hunter2-very-secret'];
+    const secrets = ['sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123', 'hunter2-very-secret', 'S3CRETq'];
     await ok('POST', `/sessions/${session.id}/send`, { text: `export ANTHROPIC_API_KEY=${secrets[0]}` });
     await ok('POST', `/sessions/${session.id}/send`, { text: `mysql --password=${secrets[1]} -u root` });
+    // A key across the 200-character cut of the preview: not even its first characters are kept.
+    await ok('POST', `/sessions/${session.id}/send`, { text: `${'x'.repeat(185)} sk-ant-${secrets[2]}rstuvwxyz0123456789` });
     const logs = await harness.run(['logs', session.id]);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toContain('[REDACTED]');
