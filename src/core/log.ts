@@ -1,3 +1,5 @@
+import { redactSecrets } from './policies/redact';
+
 /** Where the daemon's services report what an operator may want to read later (daemon.log). */
 export interface Logger {
   info(message: string): void;
@@ -18,7 +20,8 @@ export function createLogger(stream: NodeJS.WritableStream = process.stderr): Lo
   const write = (level: string, message: string) => {
     if (broken) return;
     try {
-      stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
+      // Messages quote what clients sent (errors name the input): the audit log's redaction applies here too.
+      stream.write(`${new Date().toISOString()} ${level} ${redactSecrets(message)}\n`);
     } catch {
       broken = true;
     }

@@ -12,7 +12,7 @@ import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '
 import { VERSION } from '../core/version';
 import type { DaemonContext, Transport } from './context';
 import { handlers } from './handlers';
-import { createRequestListener } from './http';
+import { createRequestListener, refuseConnect } from './http';
 import { acquireHomeLock } from './lock';
 import { createRouter } from './router';
 import { endAllStreams } from './stream';
@@ -71,6 +71,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     });
+    const methods = [...new Set(routes.map((route) => route.method))];
+    server.on('connect', (_request, socket) => refuseConnect(socket, methods, VERSION));
+    // A client that half-closes after its request (shutdown(SHUT_WR), `end()`) still gets the answer; by default node
+    // drops the request when the client's side ends, although the action may already have happened.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     await listenPrivately(server, paths.socket);
     const socketInode = fs.statSync(paths.socket).ino;
     cleanup.push(() => unlinkIfSame(paths.socket, socketInode));

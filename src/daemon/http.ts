@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { VERSION_HEADER } from '../core/api/headers';
 import { AppError } from '../core/errors';
 import type { DaemonContext, Transport } from './context';
@@ -77,4 +78,29 @@ function send(res: http.ServerResponse, result: DispatchResult, closeAfter: bool
     ...result.headers,
   });
   res.end(payload);
+}
+
+/**
+ * The answer to CONNECT, which asks for a tunnel: node hands it to the server's 'connect' listeners, and without one
+ * closes the connection unanswered. The daemon serves JSON routes only, so it says so (405, with the methods it takes).
+ */
+export function refuseConnect(socket: Duplex, allowed: readonly string[], version: string): void {
+  socket.on('error', () => {
+    /* the client went away; nothing more to say */
+  });
+  const payload = JSON.stringify(
+    new AppError('METHOD_NOT_ALLOWED', `CONNECT is not served: the daemon answers ${allowed.join(', ')} requests on its routes, and opens no tunnels`, {
+      details: { allowed },
+    }).toJSON(),
+  );
+  const head = [
+    'HTTP/1.1 405 Method Not Allowed',
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(payload)}`,
+    `allow: ${allowed.join(', ')}`,
+    `${VERSION_HEADER}: ${version}`,
+    'connection: close',
+  ];
+  if (socket.writable) socket.end(`${head.join('\r\n')}\r\n\r\n${payload}`);
+  else socket.destroy();
 }

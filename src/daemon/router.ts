@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { RouteByName, RouteName, RouteParsedInput } from '../core/api';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { inputInQuery, isRouteAccess, type RouteDef } from '../core/api/route';
 import { storageError } from '../core/db/storage-error';
 import { AppError, isAppError } from '../core/errors';
@@ -133,6 +134,11 @@ function rawInput(route: RouteDef, url: URL, body: Buffer | undefined, params: R
   }
   const text = body?.toString('utf8') ?? '';
   if (text.trim() === '') return { ...params };
+  if (jsonNestsDeeperThan(text)) {
+    throw new AppError('INVALID_JSON', `request body nests arrays or objects deeper than the limit of ${MAX_JSON_DEPTH} levels`, {
+      details: { limit: MAX_JSON_DEPTH },
+    });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

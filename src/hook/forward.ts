@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../core/api/headers';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { routeManifest } from '../core/api/manifest';
 import { resolvePaths } from '../core/paths';
 
@@ -14,15 +15,20 @@ import { resolvePaths } from '../core/paths';
 /** Where hook events go: the contract's hooks.claude route (the manifest is inlined at build time). */
 const HOOK_ROUTE = routeManifest['hooks.claude']!;
 
-/** Everything, reading stdin included, is over by then. */
+/**
+ * Everything is over by then, counted from the process's start: on a loaded machine Node's own start-up can take a
+ * second, and the agent's bound (2.5 s) counts it too.
+ */
 const DEADLINE_MS = 2000;
+/** The most of an answer read: the daemon's answers are a few hundred bytes, and a broken one must not fill memory. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 /** What is read of stdin at most; a tool call bigger than the daemon takes is answered here (see prepare). */
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 /** The daemon's request limit is 1 MiB; room is left for the headers' sake. */
 const MAX_FORWARD_BYTES = 1000 * 1024;
 
 export async function hookForward(): Promise<void> {
-  const timer = setTimeout(() => process.exit(0), DEADLINE_MS);
+  const timer = setTimeout(() => process.exit(0), Math.max(0, DEADLINE_MS - process.uptime() * 1000));
   try {
     const input = await readStdin();
     const request = prepare(input);
@@ -50,20 +56,23 @@ function prepare(input: string): { socket: string; headers: Record<string, strin
   try {
     const value: unknown = JSON.parse(input);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES && (value as { hook_event_name?: unknown }).hook_event_name === 'PreToolUse') {
-      // Too big for policy to see: the person decides, never a silent allow (an agent chooses its content's size).
+    // What the daemon would refuse (too big, or nested deeper than it reads) is settled here.
+    const unfit =
+      Buffer.byteLength(input) > MAX_FORWARD_BYTES ? 'too large' : jsonNestsDeeperThan(input) ? `nested deeper than ${MAX_JSON_DEPTH} levels` : undefined;
+    if (unfit && (value as { hook_event_name?: unknown }).hook_event_name === 'PreToolUse') {
+      // Unfit for policy to see: the person decides, never a silent allow (an agent chooses its content).
       return {
         answer: {
           hookSpecificOutput: {
             hookEventName: 'PreToolUse',
             permissionDecision: 'ask',
-            permissionDecisionReason: 'CodePiper: this tool call is too large for a policy check; asking you instead',
+            permissionDecisionReason: `CodePiper: this tool call is ${unfit} for a policy check; asking you instead`,
           },
         },
       };
     }
     body = input;
-    if (Buffer.byteLength(input) > MAX_FORWARD_BYTES) {
+    if (unfit) {
       // A permission box will show on its own; other events only need their small fields (a big tool_response).
       if ((value as { hook_event_name?: unknown }).hook_event_name === 'PermissionRequest') return undefined;
       const small = Object.fromEntries(Object.entries(value).filter(([, field]) => typeof field !== 'object' && String(field).length <= 10_000));
@@ -108,7 +117,16 @@ function post(socket: string, headers: Record<string, string>, body: string): Pr
   return new Promise((resolve) => {
     const req = http.request({ socketPath: socket, method: HOOK_ROUTE.method, path: HOOK_ROUTE.path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        chunks.push(chunk);
+        if (bytes > MAX_ANSWER_BYTES) {
+          // No answer this size is one of ours: no decision, and stop reading at once.
+          resolve(undefined);
+          req.destroy();
+        }
+      });
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(undefined);
         try {

@@ -86,6 +86,75 @@ describe('rule matching', () => {
     expect(ruleMatches({ action: 'deny', args: { file_path: '/src/{a,b}/*.ts' } }, read('/src/b/x.ts'))).toBe(true);
   });
 
+  it('matches path globs with classes, nested braces and ** anywhere, the same way at the start as elsewhere', () => {
+    const read = (file_path: string) => ({ tool: 'Read', args: { file_path }, cwd: '/' });
+    const matches = (glob: string, file: string) => ruleMatches({ action: 'deny', args: { file_path: glob } }, read(file));
+    expect(matches('/**/secret', '/secret')).toBe(true);
+    expect(matches('/**/secret', '/a/b/secret')).toBe(true);
+    expect(matches('/a/**/b', '/a/b')).toBe(true);
+    expect(matches('/a/**/b', '/a/x/y/b')).toBe(true);
+    expect(matches('/a/**/b', '/a/xb')).toBe(false);
+    expect(matches('/a/*', '/a/x/y')).toBe(false);
+    expect(matches('/*', '/')).toBe(false);
+    expect(matches('/a/?.ts', '/a/x.ts')).toBe(true);
+    expect(matches('/a/?.ts', '/a/xy.ts')).toBe(false);
+    expect(matches('/a/[bc].ts', '/a/c.ts')).toBe(true);
+    expect(matches('/a/[!bc].ts', '/a/c.ts')).toBe(false);
+    expect(matches('/a/[!bc].ts', '/a/d.ts')).toBe(true);
+    expect(matches('/a/[a-c]x', '/a/bx')).toBe(true);
+    expect(matches('/[[:digit:]]*', '/7up')).toBe(true);
+    expect(matches('/a?b', '/a/b')).toBe(false);
+    expect(matches('/x/{a,b{c,d}}/y', '/x/bd/y')).toBe(true);
+    expect(matches('/x/{a,b{c,d}}/y', '/x/b/y')).toBe(false);
+    expect(matches('/a/{b,c/**}', '/a/c/d/e')).toBe(true);
+    expect(matches('/a/{x}', '/a/{x}')).toBe(true);
+    expect(matches('/a\\*b', '/a*b')).toBe(true);
+    expect(matches('/a\\*b', '/axb')).toBe(false);
+    expect(matches('/a/@(x|y)', '/a/@(x|y)')).toBe(true);
+  });
+
+  it('matches adversarial path globs in linear time, so a hostile path cannot stall the daemon', () => {
+    const cases: Array<[string, string]> = [
+      ['/**/*-*-*-*-*.log', `/${'-'.repeat(208)}`],
+      ['/**/*a*a*a*a*a*a*a*a*a*a*a*a*b', `/tmp/${'a'.repeat(34)}`],
+      [`/${'{a,b}'.repeat(200)}`, `/${'ab'.repeat(100)}c`],
+      ['/**/**/**/**/**/**/**/x', `/${'a/'.repeat(500)}y`],
+    ];
+    for (const [glob, file] of cases) {
+      const started = performance.now();
+      expect(ruleMatches({ action: 'deny', tool: 'Write', args: { file_path: glob } }, { tool: 'Write', args: { file_path: file }, cwd: '/' })).toBe(false);
+      expect(performance.now() - started, glob).toBeLessThan(50);
+    }
+  });
+
+  it('bounds the time of one decision: past it, restricting rules are taken to match and allowing ones not', () => {
+    // Each of these globs is linear but slow (1000 characters against a 4000-character path); a policy of many of them
+    // would hold the daemon for seconds.
+    const slow = `/${'*a'.repeat(499)}c`;
+    const file = `/${'a'.repeat(4000)}`;
+    const rules = effectiveRules([global(policy([
+      ...Array.from({ length: 30 }, (): Rule => ({ action: 'allow', tool: 'Write', args: { file_path: slow } })),
+      { action: 'deny', tool: 'Write', args: { file_path: slow }, reason: 'never' },
+    ]))]);
+    const started = performance.now();
+    const decision = decide(rules, { tool: 'Write', args: { file_path: file }, cwd: '/' }, 'ask');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(decision.decision).toBe('deny');
+    expect(decision.reason).toMatch(/took over 100 ms/);
+    // A cheap decision is not affected.
+    expect(decide(rules, { tool: 'Write', args: { file_path: '/x' }, cwd: '/' }, 'ask')).toMatchObject({ decision: 'ask', matched: null });
+  });
+
+  it('bounds the time of one glob against one long value too', () => {
+    // The two-pointer walk takes pattern times text here: seconds for a megabyte of command.
+    const costly: Rule = { action: 'allow', tool: 'Bash', args: { command: `*a?${'a'.repeat(996)}b*` } };
+    const rules = effectiveRules([global(policy([costly, { action: 'ask', tool: 'Bash' }]))]);
+    const started = performance.now();
+    const decision = decide(rules, bash('a'.repeat(1_000_000)), 'deny');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(decision).toMatchObject({ decision: 'ask', reason: expect.stringMatching(/took over 100 ms/) });
+  });
+
   it('compares paths in their plain form, so ".." cannot step out of an allowed tree', () => {
     const rule: Rule = { action: 'allow', tool: 'Edit', args: { file_path: '/home/me/app/**' } };
     const edit = (file_path: string) => ({ tool: 'Edit', args: { file_path }, cwd: '/home/me/app' });

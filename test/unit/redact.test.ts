@@ -50,3 +50,18 @@ describe('redact', () => {
     expect(input.password).toBe('x');
   });
 });
+
+describe('daemon.log', () => {
+  it('redacts secrets in the lines it writes, as the audit log does', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { createLogger } = await import('../../src/core/log');
+    const stream = new PassThrough();
+    let written = '';
+    stream.on('data', (chunk) => (written += chunk));
+    const log = createLogger(stream);
+    log.error('INTERNAL: cannot send "export GITHUB_TOKEN=ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaa"', new Error('password=hunter2 rejected'));
+    log.info('typed sk-proj-abcdefghijklmnopqrstuv');
+    expect(written).not.toMatch(/ghp_a|hunter2|sk-proj-abc/);
+    expect(written).toContain('GITHUB_TOKEN=[REDACTED]');
+  });
+});

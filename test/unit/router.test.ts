@@ -101,6 +101,16 @@ describe('router built from the route table', () => {
     expect(await call('GET', '/items/%E0%A4%A')).toMatchObject({ status: 400, body: { error: { code: 'USAGE' } } });
   });
 
+  it('refuses JSON nested past the limit with a 400 naming it, before anything walks it', async () => {
+    const deep = (levels: number) => `{"name":"x","nested":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    const refused = await call('POST', '/items', deep(5000));
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'INVALID_JSON', details: { limit: 100 } } } });
+    expect((refused.body as { error: { message: string } }).error.message).toMatch(/deeper than the limit of 100 levels/);
+    // Brackets inside strings are text, and ordinary nesting is read as before.
+    expect(await call('POST', '/items', JSON.stringify({ name: '['.repeat(5000), tags: ['{'] }))).toMatchObject({ status: 200 });
+    expect((await call('POST', '/items', deep(99))).body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+  });
+
   it('hides local routes from the TCP listener', async () => {
     expect((await call('PUT', '/items/7', '{"name":"y"}', 'tcp')).status).toBe(405);
     expect((await call('GET', '/items/7', undefined, 'tcp')).status).toBe(200);

@@ -148,7 +148,11 @@ export const sessionRoutes = [
     // write: drives a session an admin started. In a shell session typed text is commands, so give write only to
     // callers trusted with what is running.
     access: 'write',
-    input: idParam.extend({ text: z.string(), newline: z.boolean().default(true) }),
+    input: idParam.extend({
+      // tmux ends a string at a NUL: what follows would be dropped without a word.
+      text: z.string().refine((text) => !text.includes('\0'), 'contains a NUL character (\\0), which a terminal cannot be sent'),
+      newline: z.boolean().default(true),
+    }),
     output: z.strictObject({ ok: z.literal(true), bytes: z.number().int() }),
   }),
   defineRoute({

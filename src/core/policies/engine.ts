@@ -1,5 +1,5 @@
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { compilePathGlob } from './glob';
 import type { Policy, PolicyAction, Rule } from './schema';
 
 /** What is asked: a tool call (or, for agents without hooks, terminal input as the tools terminal_input/_keys). */
@@ -62,7 +62,10 @@ export function decide(rules: readonly EffectiveRule[], request: DecisionRequest
     const position = b >= other.length || (a < named.length && named[a]! < other[b]!) ? named[a++]! : other[b++]!;
     const effective = rules[position]!;
     if (compiled(effective.rule)(subject)) {
-      const reason = effective.rule.reason ?? `${effective.rule.action} by policy "${effective.policyName}" (rule ${effective.ruleIndex + 1})`;
+      const by = `by policy "${effective.policyName}" (rule ${effective.ruleIndex + 1})`;
+      const reason = subject.timedOut
+        ? `${effective.rule.action} ${by}: the policies took over ${DECISION_BUDGET_MS} ms to compare, so the rest were taken to restrict`
+        : (effective.rule.reason ?? `${effective.rule.action} ${by}`);
       return { decision: effective.rule.action, reason, matched: effective };
     }
   }
@@ -104,6 +107,13 @@ export function ruleMatches(rule: Rule, request: DecisionRequest): boolean {
 const MAX_PATH = 4096;
 
 /**
+ * The time one decision may spend comparing. Each glob takes linear time, but a policy may hold many long ones and a
+ * request long text: past this, the values still to compare count as unknown (restricting rules match, allowing ones
+ * do not), so no decision holds the daemon, and the hooks of other agents, for longer.
+ */
+export const DECISION_BUDGET_MS = 100;
+
+/**
  * The request as rules read it, each part prepared once however many rules look at it: the tool name in lower case,
  * the cwd and path arguments in plain absolute form, other text with its line breaks as spaces.
  */
@@ -112,10 +122,22 @@ class Subject {
   readonly cwd: string;
   private readonly paths = new Map<string, string | null>();
   private readonly texts = new Map<string, string | null>();
+  private readonly deadline = performance.now() + DECISION_BUDGET_MS;
+  private expired = false;
+
+  /** Whether some value went uncompared for lack of time (without looking at the clock again). */
+  get timedOut(): boolean {
+    return this.expired;
+  }
 
   constructor(private readonly request: DecisionRequest) {
     this.tool = request.tool.toLowerCase();
     this.cwd = normalizePath(request.cwd, '/');
+  }
+
+  /** Whether the decision has spent its time; once it has, it stays so (a decision does not change its mind). */
+  outOfTime(): boolean {
+    return this.expired || (this.expired = performance.now() > this.deadline);
   }
 
   /** The argument as text of its kind, or null when the request does not have it. */
@@ -154,8 +176,8 @@ function compileRule(rule: Rule): RuleTest {
     return { field, kind, globs };
   });
   return (subject) => {
-    if (tool && !tool.test(subject.tool)) return false;
-    if (cwd && !(subject.cwd.length > MAX_PATH ? unknownMatches : cwd.test(subject.cwd))) return false;
+    if (tool && !(tool.test(subject.tool, subject) ?? unknownMatches)) return false;
+    if (cwd && !(subject.cwd.length > MAX_PATH ? unknownMatches : (cwd.test(subject.cwd, subject) ?? unknownMatches))) return false;
     for (const { field, kind, globs } of args) {
       const text = subject.field(field, kind);
       if (text === null) {
@@ -167,7 +189,7 @@ function compileRule(rule: Rule): RuleTest {
         if (!unknownMatches) return false;
         continue;
       }
-      if (!globs.test(text)) return false;
+      if (!(globs.test(text, subject) ?? unknownMatches)) return false;
     }
     return true;
   };
@@ -175,18 +197,19 @@ function compileRule(rule: Rule): RuleTest {
 
 interface CompiledGlobs {
   hasPositive: boolean;
-  test(value: string): boolean;
+  /** Whether the value matches, or null when the decision ran out of time before it could tell. */
+  test(value: string, subject: Subject): boolean | null;
 }
 
 /**
  * A glob list matches when some positive pattern matches (or there is none) and no `!` pattern does. Paths use path
- * globs (`*` stays within a directory, `**` crosses them, `{a,b}` and classes work). Text (commands, tool names) has
+ * globs (`*` stays within a directory, `**` crosses them, `{a,b}` and classes work; see glob.ts). Text (commands, tool names) has
  * `*` (any characters) and `?` (one), `\\` escaping either, everything else literal; it is matched in time linear in
  * the pattern times the text, so no command, however long, can stall the daemon. Tool names ignore case.
  */
 function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text' | 'name'): CompiledGlobs {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
-  const build = (pattern: string): ((value: string) => boolean) => {
+  const build = (pattern: string): Matcher => {
     if (kind !== 'path') return wildcard(kind === 'name' ? pattern.toLowerCase() : pattern);
     return pathGlob(pattern);
   };
@@ -194,14 +217,35 @@ function compileGlobs(patterns: string | readonly string[], kind: 'path' | 'text
   const negative = list.filter((pattern) => pattern.startsWith('!')).map((pattern) => build(pattern.slice(1)));
   return {
     hasPositive: positive.length > 0,
-    test: (value) => (positive.length === 0 || positive.some((match) => match(value))) && !negative.some((match) => match(value)),
+    test: (value, subject) => {
+      let matched = positive.length === 0;
+      for (let i = 0; i < positive.length && !matched; i++) {
+        if (subject.outOfTime()) return null;
+        const result = positive[i]!(value, () => subject.outOfTime());
+        if (result === null) return null;
+        matched = result;
+      }
+      for (let i = 0; i < negative.length && matched; i++) {
+        if (subject.outOfTime()) return null;
+        const result = negative[i]!(value, () => subject.outOfTime());
+        if (result === null) return null;
+        matched = !result;
+      }
+      return matched;
+    },
   };
 }
 
 // The usual path rules as string tests (a directory and everything under it, a name anywhere, an exact path); the
-// rest as picomatch expressions.
-function pathGlob(pattern: string): (value: string) => boolean {
-  const special = /[*?[\]{}()!+@\\]/;
+// rest through the path glob automaton, which like the text matcher takes linear time in the path.
+/**
+ * One glob's test: whether the value matches, or null when `outOfTime` said so before it could tell. Long walks ask it
+ * now and then, so that one long value against one costly glob cannot outlast the decision's budget either.
+ */
+type Matcher = (value: string, outOfTime: () => boolean) => boolean | null;
+
+function pathGlob(pattern: string): Matcher {
+  const special = /[*?[\]{}\\]/;
   if (!special.test(pattern)) return (value) => value === pattern;
   if (pattern.endsWith('/**') && !special.test(pattern.slice(0, -3))) {
     const dir = pattern.slice(0, -3);
@@ -211,8 +255,7 @@ function pathGlob(pattern: string): (value: string) => boolean {
     const name = pattern.slice(3);
     return (value) => value === name || value.endsWith(`/${name}`);
   }
-  const re = picomatch.makeRe(pattern, { dot: true, nonegate: true });
-  return (value) => re.test(value);
+  return compilePathGlob(pattern);
 }
 
 const STAR = 0;
@@ -220,7 +263,7 @@ const ANY = 1;
 type Token = typeof STAR | typeof ANY | string;
 
 /** `*` / `?` wildcard matching with the classic two-pointer walk: no regular expression, no backtracking blow-up. */
-function wildcard(pattern: string): (text: string) => boolean {
+function wildcard(pattern: string): Matcher {
   const tokens: Token[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const char = pattern[i]!;
@@ -242,12 +285,14 @@ function wildcard(pattern: string): (text: string) => boolean {
     if (trailing) return (value) => value.startsWith(text);
     if (leading) return (value) => value.endsWith(text);
   }
-  return (text) => {
+  return (text, outOfTime) => {
     let p = 0;
     let t = 0;
     let star = -1;
     let mark = 0;
+    let steps = 0;
     while (t < text.length) {
+      if ((++steps & 0xffff) === 0 && outOfTime()) return null;
       const token = tokens[p];
       if (p < tokens.length && (token === ANY || token === text[t])) {
         p++;

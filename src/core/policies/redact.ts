@@ -39,5 +39,10 @@ function redactValue(value: unknown, depth: number): unknown {
 
 export function redactText(text: string): string {
   const cut = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… [${text.length - MAX_TEXT} more characters]` : text;
-  return SECRET_TEXT.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement as string), cut);
+  return redactSecrets(cut);
+}
+
+/** The text with secret-looking parts replaced by [REDACTED], whole (for log lines, whose length is their own). */
+export function redactSecrets(text: string): string {
+  return SECRET_TEXT.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement as string), text);
 }

@@ -1,5 +1,6 @@
 import { sessionSchema, type Session } from '../api/sessions';
 import { AppError } from '../errors';
+import { redact } from '../policies/redact';
 import { EventBus, SESSIONS_TOPIC, sessionEventsTopic, sessionOutputTopic } from '../events/bus';
 import type { ProviderId } from '../providers';
 import type { LiveSessions } from './live';
@@ -61,9 +62,12 @@ export class SessionJournal {
     return true;
   }
 
-  /** One row of the session's event log, pushed to its followers. */
+  /**
+   * One row of the session's event log, pushed to its followers. The data goes through the audit log's redaction
+   * here, the one place events are written: text typed with send, argv and hook payloads can all hold secrets.
+   */
   record(id: string, source: string, type: string, data: Record<string, unknown>, at = new Date().toISOString()): SessionEvent {
-    const event = this.store.addEvent(id, at, source, type, data);
+    const event = this.store.addEvent(id, at, source, type, redact(data));
     this.bus.publish(sessionEventsTopic(id), event);
     return event;
   }

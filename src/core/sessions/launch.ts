@@ -171,9 +171,14 @@ function overlayFile(paths: Paths, id: string): string {
   return path.join(paths.sessionsDir, id, 'claude-settings.json');
 }
 
+/**
+ * A lone problem that is not bad input has its own code: a missing binary, or a name another session holds (a
+ * conflict, 409 as for rename; the name's shape was checked by the schema before, so a name issue here is a clash).
+ */
 function issuesError(issues: ValidationIssue[]): AppError {
-  const onlyBinary = issues.length === 1 && issues[0]!.path === 'provider';
-  return new AppError(onlyBinary ? 'PROVIDER_BINARY_MISSING' : 'VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
+  const only = issues.length === 1 ? issues[0]!.path : undefined;
+  const code = only === 'provider' ? 'PROVIDER_BINARY_MISSING' : only === 'name' ? 'SESSION_NAME_TAKEN' : 'VALIDATION_FAILED';
+  return new AppError(code, issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
     details: { issues },
   });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { MAX_SEND_BYTES, type Session } from '../api/sessions';
 import { AppError } from '../errors';
+import { redactSecrets } from '../policies/redact';
 import type { Paths } from '../paths';
 import type { PermissionAnswer } from '../providers/runtime';
 import { isTerminalGone, type Runner, type TerminalInput } from '../runner/runner';
@@ -52,7 +53,10 @@ export class SessionTerminal {
     });
     if (newline) inputs.push({ key: 'enter' });
     await this.runner.send(live.terminal, inputs);
-    this.journal.record(record.id, 'user', 'input', { bytes, newline, preview: text.length > 200 ? `${text.slice(0, 200)}…` : text });
+    // Redacted before it is cut, or a secret across the cut would keep its first characters (the journal redacts
+    // too). Only the start is read: a secret that begins before the cut is all redacted within it.
+    const shown = redactSecrets(text.slice(0, 1000));
+    this.journal.record(record.id, 'user', 'input', { bytes, newline, preview: shown.length > 200 || text.length > 1000 ? `${shown.slice(0, 200)}…` : shown });
     return { ok: true, bytes };
   }
 
