@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../log';
 import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../runner';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './control';
+import { DEATH_HOOK, DeathWaiter } from './deaths';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
 import { tmuxKey } from './keys';
 
@@ -11,6 +12,8 @@ import { tmuxKey } from './keys';
 const CONTROL_READY_MS = 10_000;
 /** How long a pane tmux reports dead without an exit status gets for its status to arrive, once tmux is nudged. */
 const EXIT_STATUS_WAIT_MS = 2000;
+/** How often such a pane's status is asked for again meanwhile. */
+const EXIT_STATUS_POLL_MS = 25;
 
 export interface LocalTmuxRunnerOptions {
   binary: string;
@@ -45,6 +48,10 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   private readonly pendingExits = new Map<TerminalId, NodeJS.Timeout>();
   /** Windows of ended terminals being unlinked from the control session; a respawn waits for that first. */
   private readonly releasing = new Map<TerminalId, Promise<unknown>>();
+  /** Panes whose end has been reported (by the pane-died hook or the subscription, whichever came first). */
+  private readonly endReported = new Set<TerminalId>();
+  /** Hears the server's pane-died hook: ends are reported at once, not on the subscription's one-second check. */
+  private readonly deaths: DeathWaiter;
 
   constructor(options: LocalTmuxRunnerOptions) {
     super();
@@ -56,6 +63,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     this.control.on('pane', (death) => this.onPaneDeath(death));
     this.control.on('windowClose', (windowId) => this.onWindowClose(windowId));
     this.control.on('exit', (reason) => void this.onControlExit(reason));
+    this.deaths = new DeathWaiter(this.tmux, () => void this.checkDeaths());
   }
 
   async isUp(): Promise<boolean> {
@@ -71,6 +79,8 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
         'start-server', THEN,
         'set', '-g', 'exit-empty', 'off', THEN,
         'set', '-g', 'remain-on-exit', 'on', THEN,
+        // A pane's end is heard the moment tmux reaps its program (see deaths.ts).
+        'set-hook', '-g', 'pane-died', DEATH_HOOK, THEN,
         'set', '-g', 'history-limit', '50000', THEN,
         'set', '-g', 'escape-time', '10', THEN,
         'set', '-g', 'default-terminal', 'screen-256color', THEN,
@@ -106,6 +116,9 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
       await adopt();
       this.control.start();
       await ready;
+      this.deaths.start();
+      // A pane that died while nobody listened (during the adoption above) is reported now.
+      void this.checkDeaths();
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
@@ -204,27 +217,62 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const timer of this.pendingExits.values()) clearTimeout(timer);
     this.pendingExits.clear();
+    this.deaths.stop();
     this.control.stop();
   }
 
   // ---- what tmux tells us ----
 
+  /** The pane-died hook fired: every watched pane that is dead and not yet reported is reported now. */
+  private async checkDeaths(): Promise<void> {
+    let lines: string[];
+    try {
+      lines = await this.control.command(`list-panes -s -t ${quoteTmux(`=${CONTROL_SESSION}`)} -F '${PANE_FORMAT}'`);
+    } catch {
+      return; // not connected: the adoption of the next connection sees every end
+    }
+    for (const line of lines) {
+      const [pane, window, linkedSessions, dead, status, signal] = line.split(' ');
+      // The control session's own window (linked nowhere else) is not an agent's.
+      if (!pane || !window || dead !== '1' || Number(linkedSessions) < 2 || !this.windowOf.has(pane) || this.endReported.has(pane)) continue;
+      this.onPaneDeath({ paneId: pane, windowId: window, dead: true, status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined });
+    }
+  }
+
   private onPaneDeath(death: PaneDeath): void {
     if (!death.dead) return;
     const pane = death.paneId;
-    if (death.status === undefined && death.signal === undefined && !this.pendingExits.has(pane)) {
-      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it, and
-      // the status arrives as a fresh subscription change. Without one in time, the end is reported without a status.
+    if (death.status === undefined && death.signal === undefined) {
+      if (this.pendingExits.has(pane)) return;
+      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it and
+      // ask again shortly. Without a status in time, the end is reported without one.
       this.nudgeServer();
       this.pendingExits.set(pane, setTimeout(() => this.reportEnd(pane, { status: undefined, signal: undefined }), EXIT_STATUS_WAIT_MS));
+      void this.pollStatus(pane);
       return;
     }
     this.reportEnd(pane, { status: death.status, signal: death.signal });
   }
 
+  /** Asks for a dead pane's exit status until tmux knows it (or the wait for it is over). */
+  private async pollStatus(pane: TerminalId): Promise<void> {
+    while (this.pendingExits.has(pane)) {
+      await new Promise((resolve) => setTimeout(resolve, EXIT_STATUS_POLL_MS));
+      if (!this.pendingExits.has(pane)) return;
+      const [answer] = await this.control.command(`display-message -p -t ${pane} '#{pane_dead_status} #{pane_dead_signal}'`).catch(() => [undefined]);
+      if (answer === undefined) return;
+      const [status, signal] = answer.split(' ');
+      if (status || signal) return this.reportEnd(pane, { status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined });
+      this.nudgeServer();
+    }
+  }
+
   private reportEnd(pane: TerminalId, exit: TerminalExit): void {
     clearTimeout(this.pendingExits.get(pane));
     this.pendingExits.delete(pane);
+    // The hook and the subscription both see an end; the first to tell it wins.
+    if (this.endReported.has(pane)) return;
+    this.endReported.add(pane);
     this.emit('ended', pane, exit);
   }
 
@@ -310,12 +358,15 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   /** `#{window_id} #{pane_id}`, as new-session and display-message print them → the pane, its window remembered. */
   private remember(ids: string): TerminalId {
     const [window, pane] = ids.trim().split(/\s+/).slice(-2) as [string, string];
+    // A respawned pane keeps its id: its next end is a new one.
+    this.endReported.delete(pane);
     this.windowOf.set(pane, window);
     this.paneOf.set(window, pane);
     return pane;
   }
 
   private forget(terminal: TerminalId): void {
+    this.endReported.delete(terminal);
     clearTimeout(this.pendingExits.get(terminal));
     this.pendingExits.delete(terminal);
     const window = this.windowOf.get(terminal);
