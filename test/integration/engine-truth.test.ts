@@ -1,4 +1,5 @@
 import { Client } from 'undici';
+import { streamPath, topicName } from '../../src/core/api/topics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
@@ -50,5 +51,27 @@ describe('exits', () => {
     latencies.sort((a, b) => a - b);
     // The target is p95 < 300 ms (bench/state measures it); a shared test machine gets a generous bound.
     expect(latencies.at(-1), `exit latencies ${latencies.join(', ')} ms`).toBeLessThan(800);
+  });
+});
+
+describe('the sessions topic', () => {
+  it('announces a new session as starting before anything else', async () => {
+    const streamClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0 });
+    const stream = await streamClient.request({ method: 'GET', path: streamPath([topicName('sessions')]) });
+    expect(stream.statusCode).toBe(200);
+    let text = '';
+    const reading = (async () => {
+      for await (const chunk of stream.body) {
+        text += chunk.toString();
+        if (/"state":"idle"/.test(text)) return;
+      }
+    })();
+    await waitFor(() => text.includes('event: ready'), { what: 'the stream to be ready' });
+    const { id } = await create({ args: ['sh', '-c', 'read line'] });
+    await reading;
+    stream.body.destroy();
+    await streamClient.destroy();
+    const states = [...text.matchAll(/event: session\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!)).filter((s) => s.id === id).map((s) => s.state);
+    expect(states).toEqual(['starting', 'idle']);
   });
 });

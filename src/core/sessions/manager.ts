@@ -228,7 +228,12 @@ export class SessionManager {
       this.orphanOutput.delete(existing.terminal);
       this.orphanEnds.delete(existing.terminal);
       terminal = await this.runner.respawn(existing, spec);
-    } else terminal = await this.runner.spawn(spec);
+    } else {
+      terminal = await this.runner.spawn(spec);
+      // A new session is announced as starting once its agent runs, before anything it does can change its state (not
+      // earlier: a launch that fails deletes the row, and followers would keep a session that never existed).
+      this.journal.publish(record.id);
+    }
     this.register(this.journal.store.get(record.id)!, terminal);
   }
 
