@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'undici';
 import { streamPath, topicName } from '../../src/core/api/topics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,7 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-const { api, untilState } = daemonApi(() => client);
+const { api, untilScreen, untilState } = daemonApi(() => client);
 
 async function create(body: Record<string, unknown>): Promise<{ id: string; state: string }> {
   const { status, json } = await api('POST', '/sessions', { cwd: harness.dir, provider: 'command', ...body });
@@ -49,6 +51,7 @@ describe('exits', () => {
       expect(ended.exitCode).toBe(3);
     }
     latencies.sort((a, b) => a - b);
+    console.info(`exit latencies (ms): ${latencies.join(" ")}`);
     // The target is p95 < 300 ms (bench/state measures it); a shared test machine gets a generous bound.
     expect(latencies.at(-1), `exit latencies ${latencies.join(', ')} ms`).toBeLessThan(800);
   });
@@ -73,5 +76,17 @@ describe('the sessions topic', () => {
     await streamClient.destroy();
     const states = [...text.matchAll(/event: session\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!)).filter((s) => s.id === id).map((s) => s.state);
     expect(states).toEqual(['starting', 'idle']);
+  });
+});
+
+describe('agents', () => {
+  it('run with the umask of whoever started the daemon, not the daemon\'s private 0077', async () => {
+    const callers = process.umask();
+    expect(callers, 'this test needs a umask other than 0077').not.toBe(0o077);
+    const { id } = await create({ args: ['sh', '-c', 'echo "umask=$(umask)"; touch made-by-agent; read line'] });
+    const text = await untilScreen(id, /umask=\d+/);
+    expect(text).toContain(`umask=${callers.toString(8).padStart(4, '0')}`);
+    const mode = statSync(path.join(harness.dir, 'made-by-agent')).mode & 0o777;
+    expect(mode.toString(8)).toBe((0o666 & ~callers).toString(8));
   });
 });

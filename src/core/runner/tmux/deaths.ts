@@ -12,6 +12,9 @@ export const DEATH_CHANNEL = 'cp-died';
 /** The hook command set on the private server (`set-hook -g pane-died …`). */
 export const DEATH_HOOK = `wait-for -S ${DEATH_CHANNEL}`;
 
+/** Pause before waiting again after a wait-for client failed. */
+const RETRY_MS = 100;
+
 /**
  * Waits on the death channel with one `tmux wait-for` client at a time and calls `onDeath` each time it is signalled
  * (which panes died is then asked of tmux). Stops when the server is gone: the control client's exit reports that.
@@ -19,6 +22,7 @@ export const DEATH_HOOK = `wait-for -S ${DEATH_CHANNEL}`;
 export class DeathWaiter {
   private child: ChildProcess | undefined;
   private stopped = true;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly tmux: Tmux,
@@ -33,6 +37,8 @@ export class DeathWaiter {
 
   stop(): void {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const child = this.child;
     this.child = undefined;
     child?.removeAllListeners('exit');
@@ -48,8 +54,14 @@ export class DeathWaiter {
       if (this.child !== child) return;
       this.child = undefined;
       if (code !== 0) {
-        // No server (or no tmux): nothing more will die here; a reconnect starts waiting again.
-        this.stopped = true;
+        // A client refused for a moment (a loaded machine), or no server: wait again shortly. The runner stops this
+        // when it closes or loses the server.
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.wait();
+        }, RETRY_MS);
+        // Whatever died meanwhile is asked for all the same.
+        this.onDeath();
         return;
       }
       this.onDeath();

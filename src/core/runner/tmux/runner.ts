@@ -14,6 +14,8 @@ const CONTROL_READY_MS = 10_000;
 const EXIT_STATUS_WAIT_MS = 2000;
 /** How often such a pane's status is asked for again meanwhile. */
 const EXIT_STATUS_POLL_MS = 25;
+/** How long output must pause before tmux is nudged to reap a program that may have ended (see nudgeSoon). */
+const NUDGE_AFTER_OUTPUT_MS = 30;
 
 export interface LocalTmuxRunnerOptions {
   binary: string;
@@ -22,6 +24,11 @@ export interface LocalTmuxRunnerOptions {
   /** The daemon's environment; the server gets only its allowlisted part. */
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /**
+   * The umask agents run with: the one of whoever started the daemon (the daemon itself keeps 0077 for its own files).
+   * Set in each terminal, since a tmux server started earlier keeps the umask it was started with.
+   */
+  umask?: number | undefined;
 }
 
 /**
@@ -52,14 +59,20 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   private readonly endReported = new Set<TerminalId>();
   /** Hears the server's pane-died hook: ends are reported at once, not on the subscription's one-second check. */
   private readonly deaths: DeathWaiter;
+  private readonly umask: number | undefined;
+  private nudgeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LocalTmuxRunnerOptions) {
     super();
     this.log = options.log;
+    this.umask = options.umask;
     this.tmux = new Tmux({ binary: options.binary, socketName: options.socketName, env: allowlistedEnv(options.env) });
     this.description = { tmux: { binary: options.binary, socket: options.socketName } };
     this.control = new ControlClient(this.tmux);
-    this.control.on('output', (pane, data) => this.emit('output', pane, data));
+    this.control.on('output', (pane, data) => {
+      this.nudgeSoon();
+      this.emit('output', pane, data);
+    });
     this.control.on('pane', (death) => this.onPaneDeath(death));
     this.control.on('windowClose', (windowId) => this.onWindowClose(windowId));
     this.control.on('exit', (reason) => void this.onControlExit(reason));
@@ -130,7 +143,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async spawn(spec: TerminalSpec): Promise<TerminalId> {
     const ids = await this.tmux.run([
       'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
-      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv),
+      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv, this.umask),
       THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
     ]);
     return this.remember(ids);
@@ -139,7 +152,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async respawn(terminal: TerminalStatus, spec: TerminalSpec): Promise<TerminalId> {
     await this.releasing.get(terminal.terminal);
     const pane = terminal.terminal;
-    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv)];
+    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv, this.umask)];
     if (!terminal.watched) args.push(THEN, 'link-window', '-d', '-s', this.windowOf.get(pane) ?? pane, '-t', `=${CONTROL_SESSION}:`);
     args.push(THEN, 'display-message', '-p', '-t', pane, '#{window_id} #{pane_id}');
     return this.remember(await this.tmux.run(args));
@@ -217,6 +230,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const timer of this.pendingExits.values()) clearTimeout(timer);
     this.pendingExits.clear();
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
     this.deaths.stop();
     this.control.stop();
   }
@@ -260,7 +274,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
       await new Promise((resolve) => setTimeout(resolve, EXIT_STATUS_POLL_MS));
       if (!this.pendingExits.has(pane)) return;
       const [answer] = await this.control.command(`display-message -p -t ${pane} '#{pane_dead_status} #{pane_dead_signal}'`).catch(() => [undefined]);
-      if (answer === undefined) return;
+      if (answer === undefined || !this.pendingExits.has(pane)) return;
       const [status, signal] = answer.split(' ');
       if (status || signal) return this.reportEnd(pane, { status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined });
       this.nudgeServer();
@@ -289,6 +303,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (await this.serverGone()) {
       for (const timer of this.pendingExits.values()) clearTimeout(timer);
       this.pendingExits.clear();
+      this.deaths.stop();
       this.emit('lost', 'tmux-server-gone');
       return;
     }
@@ -387,6 +402,22 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     return true;
   }
 
+  /**
+   * tmux sometimes misses the SIGCHLD of a pane's program: the pane reads as dead (its terminal closed) but its status
+   * is unknown and the pane-died hook waits until tmux reaps it. A program's end usually follows its last output, so
+   * once output pauses tmux is nudged to reap (a SIGCHLD with nothing to reap costs it one waitpid).
+   */
+  private nudgeSoon(): void {
+    if (this.nudgeTimer) this.nudgeTimer.refresh();
+    else {
+      this.nudgeTimer = setTimeout(() => {
+        this.nudgeTimer = undefined;
+        this.nudgeServer();
+      }, NUDGE_AFTER_OUTPUT_MS);
+      this.nudgeTimer.unref();
+    }
+  }
+
   private nudgeServer(): void {
     if (!this.serverPid) return;
     try {
@@ -413,8 +444,12 @@ function environment(spec: TerminalSpec): string[] {
   return Object.entries(spec.env).flatMap(([key, value]) => ['-e', escapeTmuxArg(`${key}=${value}`)]);
 }
 
-/** The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. */
-function command(argv: readonly string[]): string[] {
+/**
+ * The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. With a
+ * umask, a shell sets it and execs the argv as given (no word is parsed by the shell).
+ */
+function command(argv: readonly string[], umask: number | undefined): string[] {
+  if (umask !== undefined) return ['/bin/sh', '-c', 'umask "$0" && exec "$@"', umask.toString(8).padStart(4, '0'), ...argv].map(escapeTmuxArg);
   return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
 }
 
