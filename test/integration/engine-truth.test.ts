@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'undici';
+import { Client, Pool } from 'undici';
 import { streamPath, topicName } from '../../src/core/api/topics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness';
@@ -88,5 +88,43 @@ describe('agents', () => {
     expect(text).toContain(`umask=${callers.toString(8).padStart(4, '0')}`);
     const mode = statSync(path.join(harness.dir, 'made-by-agent')).mode & 0o777;
     expect(mode.toString(8)).toBe((0o666 & ~callers).toString(8));
+  });
+});
+
+describe('input', () => {
+  it('from concurrent sends to one session arrives whole, one send after another', async () => {
+    const out = path.join(harness.dir, 'typed.txt');
+    const { id } = await create({ args: ['sh', '-c', `while IFS= read -r line; do printf '%s\\n' "$line" >> '${out}'; done`] });
+    await untilState(id, 'idle');
+    const pool = new Pool('http://localhost', { socketPath: harness.socket, connections: 50 });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const response = await pool.request({
+            method: 'POST',
+            path: `/sessions/${id}/send`,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ text: `send${i} line1\nsend${i} line2\nsend${i} line3` }),
+          });
+          await response.body.text();
+          return response.statusCode;
+        }),
+      );
+      expect(answers.every((status) => status === 200)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+    const lines = await waitFor(() => {
+      const text = existsSync(out) ? readFileSync(out, 'utf8') : '';
+      const got = text.split('\n').filter(Boolean);
+      return got.length >= 150 ? got : undefined;
+    }, { what: '150 lines typed' });
+    expect(lines).toHaveLength(150);
+    const broken: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const first = lines.indexOf(`send${i} line1`);
+      if (first < 0 || lines[first + 1] !== `send${i} line2` || lines[first + 2] !== `send${i} line3`) broken.push(`send${i}`);
+    }
+    expect(broken, `not intact: ${broken.join(' ')}`).toEqual([]);
   });
 });
