@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'undici';
 import { streamPath, topicName } from '../../src/core/api/topics';
@@ -126,5 +127,29 @@ describe('input', () => {
       if (first < 0 || lines[first + 1] !== `send${i} line2` || lines[first + 2] !== `send${i} line3`) broken.push(`send${i}`);
     }
     expect(broken, `not intact: ${broken.join(' ')}`).toEqual([]);
+  });
+});
+
+describe('the tmux server', () => {
+  it('runs in / (it does not hold the filesystem of the home)', async () => {
+    const { id } = await create({ args: ['sh', '-c', 'read line'] });
+    await untilState(id, 'idle');
+    const pid = Number(spawnSync('tmux', ['-L', harness.tmuxSocket, 'display-message', '-p', '#{pid}'], { encoding: 'utf8' }).stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(readlinkSync(`/proc/${pid}/cwd`)).toBe('/');
+  });
+
+  it('killed: the daemon log names the sessions that crashed with it, and why', async () => {
+    const { id } = await create({ args: ['sh', '-c', 'read line'] });
+    await untilState(id, 'idle');
+    spawnSync('tmux', ['-L', harness.tmuxSocket, 'kill-server']);
+    await untilState(id, 'crashed');
+    const log = await waitFor(() => {
+      const text = readFileSync(path.join(harness.home, 'daemon.log'), 'utf8');
+      return text.includes(id) ? text : undefined;
+    }, { what: 'the daemon log to name the session' });
+    const line = log.split('\n').find((l) => l.includes(id))!;
+    expect(line).toMatch(/crashed/);
+    expect(log).toMatch(/tmux server .* is gone/);
   });
 });

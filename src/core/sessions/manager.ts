@@ -247,18 +247,22 @@ export class SessionManager {
     const registeredBefore = new Set(this.lives.values());
     const terminals = await this.runner.list();
     const watching: Array<Promise<unknown>> = [];
+    const lost: string[] = [];
     for (const record of this.journal.store.all()) {
       if (!isLive(record.state) || this.launching.has(record.id)) continue;
       const live = this.lives.get(record.id);
       if (live && !registeredBefore.has(live)) continue;
       try {
-        const watch = this.adoptOne(record, live, terminals.find((candidate) => candidate.place === record.tmuxSession));
+        const terminal = terminals.find((candidate) => candidate.place === record.tmuxSession);
+        if (!terminal) lost.push(record.id);
+        const watch = this.adoptOne(record, live, terminal);
         if (watch) watching.push(watch);
       } catch (error) {
         this.options.log.error(`adopting session ${record.id} failed`, error);
       }
     }
     await Promise.all(watching);
+    if (lost.length) this.options.log.error(`sessions ${lost.join(', ')} crashed: their tmux sessions were gone (the tmux server was killed or restarted, or they were killed from outside)`);
   }
 
   /** Settles one recorded-live session against the runner's listing; returns the watching of its terminal when needed. */
@@ -335,7 +339,14 @@ export class SessionManager {
 
   /** The runner's server is gone: every agent in it is gone with it. */
   private readonly onLost = (why: string): void => {
-    for (const live of this.lives.values()) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
+    const lives = this.lives.values();
+    const crashed = lives.filter((live) => !live.stopRequested).map((live) => live.id);
+    const stopped = lives.filter((live) => live.stopRequested).map((live) => live.id);
+    this.options.log.error(
+      `the runner lost every terminal (${why}): ${crashed.length ? `sessions ${crashed.join(', ')} crashed` : 'no running session crashed'}` +
+        `${stopped.length ? `; sessions ${stopped.join(', ')}, being stopped, are stopped` : ''}`,
+    );
+    for (const live of lives) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
   };
 
   private async killLive(live: Live, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Tmux } from './exec';
+import { Tmux } from './exec';
 
 /**
  * The tmux wait channel the server's `pane-died` hook signals. tmux 3.3 sends a control client nothing when a pane's
@@ -47,7 +47,7 @@ export class DeathWaiter {
 
   private wait(): void {
     if (this.stopped) return;
-    const child = spawn(this.tmux.options.binary, [...this.tmux.baseArgs, 'wait-for', DEATH_CHANNEL], { env: this.tmux.options.env, stdio: 'ignore' });
+    const child = spawn(this.tmux.options.binary, [...this.tmux.baseArgs, 'wait-for', DEATH_CHANNEL], { env: this.tmux.options.env, cwd: Tmux.CWD, stdio: 'ignore' });
     this.child = child;
     child.on('error', () => undefined);
     child.on('exit', (code) => {

@@ -16,6 +16,8 @@ const EXIT_STATUS_WAIT_MS = 2000;
 const EXIT_STATUS_POLL_MS = 25;
 /** How long output must pause before tmux is nudged to reap a program that may have ended (see nudgeSoon). */
 const NUDGE_AFTER_OUTPUT_MS = 30;
+/** How long a window close waits to tell a closed window from a server that is going away. */
+const CLOSE_SETTLE_MS = 100;
 
 export interface LocalTmuxRunnerOptions {
   binary: string;
@@ -61,6 +63,8 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   private readonly deaths: DeathWaiter;
   private readonly umask: number | undefined;
   private nudgeTimer: NodeJS.Timeout | undefined;
+  /** Terminals whose window closed a moment ago: reported closed unless the whole server turns out to be gone. */
+  private readonly closing = new Set<TerminalId>();
 
   constructor(options: LocalTmuxRunnerOptions) {
     super();
@@ -294,7 +298,14 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     const pane = this.paneOf.get(windowId);
     if (pane === undefined) return;
     this.forget(pane);
-    this.emit('closed', pane);
+    // A server being killed closes every window before it goes: those closes are the server's loss (reported as one,
+    // with its cause), not windows closed one by one. The control client's end, if it comes, says which.
+    this.closing.add(pane);
+    setTimeout(() => {
+      // With the control client gone, onControlExit decides once it knows whether the server lives.
+      if (!this.control.running || !this.closing.delete(pane)) return;
+      this.emit('closed', pane);
+    }, CLOSE_SETTLE_MS).unref();
   }
 
   private async onControlExit(reason: string): Promise<void> {
@@ -304,9 +315,14 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
       for (const timer of this.pendingExits.values()) clearTimeout(timer);
       this.pendingExits.clear();
       this.deaths.stop();
+      this.closing.clear();
+      this.log.error(`the tmux server (-L ${this.description.tmux.socket}${this.serverPid ? `, pid ${this.serverPid}` : ''}) is gone, killed or crashed: every agent in it ended with it`);
       this.emit('lost', 'tmux-server-gone');
       return;
     }
+    const closed = [...this.closing];
+    this.closing.clear();
+    for (const pane of closed) this.emit('closed', pane);
     try {
       await this.connect(this.adopt!);
       this.reconnectFailures = 0;
@@ -394,7 +410,11 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
    * that cannot connect is asked again, since a loaded machine can refuse a connection for a moment.
    */
   private async serverGone(): Promise<boolean> {
-    if (this.serverPid && isProcessAlive(this.serverPid)) return false;
+    // A killed server closes its clients just before it exits: give its process a moment to go.
+    for (let wait = 0; this.serverPid && isProcessAlive(this.serverPid); wait++) {
+      if (wait >= 10) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.isUp().catch(() => false)) return false;
       await new Promise((resolve) => setTimeout(resolve, 200));
