@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Pool } from 'undici';
 import { streamPath, topicName } from '../../src/core/api/topics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
+import { alive, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
@@ -151,5 +151,33 @@ describe('the tmux server', () => {
     const line = log.split('\n').find((l) => l.includes(id))!;
     expect(line).toMatch(/crashed/);
     expect(log).toMatch(/tmux server .* is gone/);
+  });
+});
+
+describe('a daemon killed with -9 during a stop', () => {
+  it('ends the session as stopped once the agent exits: the recorded stop is still meant', async () => {
+    const { id } = await create({ args: ['sh', '-c', "trap '' INT TERM; read line; exit 9"] });
+    await untilState(id, 'idle');
+    const stopClient = new Client('http://localhost', { socketPath: harness.socket, bodyTimeout: 0, headersTimeout: 0 });
+    const stopping = stopClient
+      .request({ method: 'POST', path: `/sessions/${id}/stop`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeoutMs: 60_000 }) })
+      .then((response) => response.body.text(), () => undefined);
+    await waitFor(async () => (await api('GET', `/sessions/${id}/events?limit=1000`)).json.events.some((e: { type: string }) => e.type === 'stop-requested'), {
+      what: 'the stop to be under way',
+    });
+    const pid = harness.discovery()!.pid;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !alive(pid), { what: 'the daemon to die' });
+    await stopping;
+    await stopClient.destroy().catch(() => undefined);
+    // The agent ignored the quit keys; it ends (with a failing status) while no daemon watches.
+    spawnSync('tmux', ['-L', harness.tmuxSocket, 'send-keys', '-t', `=cp-${id}:`, 'go', 'Enter']);
+    await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'display', '-p', '-t', `=cp-${id}:`, '#{pane_dead}'], { encoding: 'utf8' }).stdout.trim() === '1', {
+      what: 'the agent to exit',
+    });
+    const listed = await harness.run(['sessions', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const session = (JSON.parse(listed.stdout) as Array<{ id: string; state: string; exitCode: number | null }>).find((s) => s.id === id);
+    expect(session).toMatchObject({ state: 'stopped', exitCode: 9 });
   });
 });

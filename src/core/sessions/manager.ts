@@ -268,16 +268,17 @@ export class SessionManager {
   /** Settles one recorded-live session against the runner's listing; returns the watching of its terminal when needed. */
   private adoptOne(record: SessionRecord, live: Live | undefined, terminal: TerminalStatus | undefined): Promise<unknown> | undefined {
     if (!terminal) {
-      if (live) this.end(live, 'crashed', NO_EXIT, 'lost');
+      if (live) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, 'lost');
       else {
+        // A kill the previous daemon started removes the window before it could record the end.
         this.journal.record(record.id, 'process', 'lost', { reason: 'its tmux session was gone' });
-        this.journal.transition(record.id, 'crashed', 'process');
+        this.journal.transition(record.id, this.stopWasRequested(record.id) ? 'stopped' : 'crashed', 'process');
       }
       return undefined;
     }
     if (terminal.ended) {
       const exit = { code: terminal.ended.status ?? null, signal: terminal.ended.signal ?? null };
-      const state = stateForExit(terminal.ended, live?.stopRequested ?? false);
+      const state = stateForExit(terminal.ended, live ? live.stopRequested : this.stopWasRequested(record.id));
       if (live) this.end(live, state, exit, 'exit');
       else {
         this.journal.record(record.id, 'process', 'exit', { exitCode: exit.code, signal: exit.signal });
@@ -286,13 +287,30 @@ export class SessionManager {
       return undefined;
     }
     if (!live) {
-      this.register(record, terminal.terminal);
+      // A stop or kill the previous daemon had started is still meant: the agent's end is a stop, not a crash.
+      this.register(record, terminal.terminal).stopRequested = this.stopWasRequested(record.id);
       this.journal.record(record.id, 'process', 'adopted', { paneId: terminal.terminal });
     }
     if (terminal.watched) return undefined;
     return this.runner.watch(terminal.terminal).catch((error: unknown) => {
       this.options.log.error(`relinking the window of session ${record.id} failed`, error);
     });
+  }
+
+  /**
+   * Whether the session's last lifecycle intent in its event log is a stop or a kill (one a previous daemon started
+   * and did not see through), rather than its start or resume.
+   */
+  private stopWasRequested(id: string): boolean {
+    const { total } = this.journal.store.events(id, { source: 'process', limit: 1, offset: 0 });
+    for (let end = total; end > 0; end -= 100) {
+      const { events } = this.journal.store.events(id, { source: 'process', limit: 100, offset: Math.max(0, end - 100) });
+      for (const event of events.slice(0, end - Math.max(0, end - 100)).reverse()) {
+        if (event.type === 'stop-requested' || event.type === 'kill') return true;
+        if (event.type === 'created' || event.type === 'resumed') return false;
+      }
+    }
+    return false;
   }
 
   private register(record: SessionRecord, terminal: TerminalId): Live {
