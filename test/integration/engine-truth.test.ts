@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'undici';
@@ -179,5 +179,40 @@ describe('a daemon killed with -9 during a stop', () => {
     expect(listed.code, listed.stderr).toBe(0);
     const session = (JSON.parse(listed.stdout) as Array<{ id: string; state: string; exitCode: number | null }>).find((s) => s.id === id);
     expect(session).toMatchObject({ state: 'stopped', exitCode: 9 });
+  });
+});
+
+describe('daemons killed with -9 again and again', () => {
+  it('leave one control client attached: the new daemon ends those left over', async () => {
+    const { id } = await create({ args: ['sh', '-c', 'while :; do echo tick; sleep 0.05; done'] });
+    await untilState(id, 'running');
+    // A control client left stuck by a dead daemon: attached, its stdin open, nobody reading what it is sent.
+    const stuck = spawn('tmux', ['-L', harness.tmuxSocket, '-C', 'attach-session', '-f', 'ignore-size', '-t', '=cp-control'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const controlClients = () =>
+        spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-clients', '-t', '=cp-control', '-F', '#{client_pid} #{client_control_mode}'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter((line) => line.endsWith(' 1'));
+      await waitFor(() => controlClients().some((line) => line.startsWith(`${stuck.pid} `)), { what: 'the stuck client to attach' });
+      for (let kill = 0; kill < 3; kill++) {
+        const pid = harness.discovery()!.pid;
+        process.kill(pid, 'SIGKILL');
+        await waitFor(() => !alive(pid), { what: 'the daemon to die' });
+        const listed = await harness.run(['sessions', '--json']);
+        expect(listed.code, listed.stderr).toBe(0);
+      }
+      const daemonPid = harness.discovery()!.pid;
+      const clients = await waitFor(() => {
+        const lines = controlClients();
+        return lines.length === 1 ? lines : undefined;
+      }, { what: 'exactly one control client', timeoutMs: 5000 }).catch(() => controlClients());
+      expect(clients).toHaveLength(1);
+      await waitFor(() => stuck.exitCode !== null || stuck.signalCode !== null, { what: 'the stuck client to end', timeoutMs: 3000 });
+      // The one left is the live daemon's: the session is still watched.
+      expect((await api('GET', `/sessions/${id}`)).json.state).toBe('running');
+      expect(daemonPid).toBeGreaterThan(0);
+    } finally {
+      if (stuck.exitCode === null) stuck.kill('SIGKILL');
+    }
   });
 });

@@ -131,6 +131,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
       // lost client) and link the windows it wants watched before the client attaches: from its first moment it hears
       // every agent.
       await adopt();
+      await this.endStrayControlClients();
       this.control.start();
       await ready;
       this.deaths.start();
@@ -339,6 +340,26 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   }
 
   // ---- tmux plumbing ----
+
+  /**
+   * Control clients in the control session other than ours are left over from a daemon that died (kill -9 under load
+   * can leave one stuck writing to a pipe nobody reads): each is detached and its process ended. Ours is not attached
+   * yet when this runs.
+   */
+  private async endStrayControlClients(): Promise<void> {
+    const listing = await this.tmux.query(['list-clients', '-t', `=${CONTROL_SESSION}`, '-F', '#{client_pid} #{client_control_mode} #{client_name}']).catch(() => undefined);
+    const strays = (listing ?? '').split('\n').map((line) => line.split(' ')).filter(([pid, control, name]) => Number(pid) > 0 && control === '1' && name);
+    if (!strays.length) return;
+    this.log.warn(`ending ${strays.length} control client(s) left over from an earlier daemon (pids ${strays.map(([pid]) => pid).join(', ')})`);
+    for (const [pid, , name] of strays) {
+      await this.tmux.query(['detach-client', '-t', name!]).catch(() => undefined);
+      try {
+        process.kill(Number(pid), 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
 
   /**
    * Every agent pane on the server, with whether its window is linked into the control session and how it ended.
