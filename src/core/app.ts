@@ -37,6 +37,8 @@ export interface CoreOptions {
   hookCommand: string;
   /** Where agents run; the private tmux server on this machine unless given. */
   runner?: Runner;
+  /** The umask agents get (the caller's, recorded before the daemon made its own private); the process's when unset. */
+  agentUmask?: number | undefined;
 }
 
 /** Every service of CodePiper, built once, in dependency order; the daemon only serves it. */
@@ -92,7 +94,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       defaultAction: () => config.policies?.defaultAction ?? 'ask',
       sessionExists: (id) => store.get(id) !== undefined,
     });
-    const runner = options.runner ?? new LocalTmuxRunner({ binary: tmuxBinary(env, config), socketName: paths.tmuxSocketName, env, log });
+    const runner = options.runner ?? new LocalTmuxRunner({ binary: tmuxBinary(env, config), socketName: paths.tmuxSocketName, env, log, umask: options.agentUmask });
     const lives = new LiveSessions();
     const journal = new SessionJournal(store, bus, lives);
     const watcher = new StateWatcher(runner, journal, lives);

@@ -21,6 +21,8 @@ export interface DaemonOptions {
   paths: Paths;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The umask the daemon was started with (the caller's): agents run with it. */
+  agentUmask?: number | undefined;
 }
 
 export interface RunningDaemon {
@@ -61,7 +63,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (readDiscovery(paths.discovery)) log.warn(`removing discovery file left by a previous daemon: ${paths.discovery}`);
     fs.rmSync(paths.discovery, { force: true });
 
-    const core = await createCore({ paths, env, config, log, hookCommand: hookForwardCommand() });
+    const core = await createCore({ paths, env, config, log, hookCommand: hookForwardCommand(), agentUmask: options.agentUmask });
     cleanup.push(() => core.close());
 
     // `shutdown` is defined once the server exists; a request for it can only arrive after that.

@@ -11,7 +11,9 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = createLogger();
   // Everything the daemon creates (database, logs, secrets) is private to the user unless made otherwise on purpose.
-  process.umask(0o077);
+  // Agents are the user's programs, not the daemon's: they get the umask of whoever started the daemon (the CLI that
+  // auto-started it passes its own on by inheritance).
+  const agentUmask = process.umask(0o077);
 
   // Handlers go in before start-up: a signal that lands while the daemon is starting (its discovery file may already
   // be visible) must still end in a clean shutdown, not in the default action that would leave a stale socket behind.
@@ -28,7 +30,7 @@ export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.e
   process.on('unhandledRejection', onUncaught);
 
   try {
-    daemon = await startDaemon({ paths, env, log });
+    daemon = await startDaemon({ paths, env, log, agentUmask });
     if (pendingSignal) void daemon.shutdown(`received ${pendingSignal}`);
     await daemon.closed;
   } finally {

@@ -56,13 +56,14 @@ describe('the session engine over an in-memory runner', () => {
     const pushed: Session[] = [];
     core.bus.subscribe(SESSIONS_TOPIC, (session) => pushed.push(session as Session));
 
-    // create: the program starts in a terminal of the requested size, and its first output makes the session run
+    // create: the session is announced as starting, the program starts in a terminal of the requested size, and its
+    // first output makes the session run
     const session = await core.sessions.create({ provider: 'command', cwd: dir, args: ['sh', '-i'], env: { GREETING: 'hi' }, dangerousMode: false, cols: 90, rows: 30 });
     const terminal = [...runner.terminals.values()][0]!;
     expect(terminal.spec).toMatchObject({ place: `cp-${session.id}`, argv: ['sh', '-i'], cwd: dir, cols: 90, rows: 30 });
     expect(terminal.spec.env).toMatchObject({ GREETING: 'hi', CODEPIPER_SESSION: session.id });
     await waitFor(() => state(core, session.id) === 'idle', { what: 'idle after the prompt' });
-    expect(pushed.map((s) => s.state)).toEqual(['running', 'idle']);
+    expect(pushed.map((s) => s.state)).toEqual(['starting', 'running', 'idle']);
 
     // send: text and Enter reach the terminal, output comes back, the state follows it
     await core.terminal.send(session.id, 'echo hello there', true);

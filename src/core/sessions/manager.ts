@@ -228,7 +228,12 @@ export class SessionManager {
       this.orphanOutput.delete(existing.terminal);
       this.orphanEnds.delete(existing.terminal);
       terminal = await this.runner.respawn(existing, spec);
-    } else terminal = await this.runner.spawn(spec);
+    } else {
+      terminal = await this.runner.spawn(spec);
+      // A new session is announced as starting once its agent runs, before anything it does can change its state (not
+      // earlier: a launch that fails deletes the row, and followers would keep a session that never existed).
+      this.journal.publish(record.id);
+    }
     this.register(this.journal.store.get(record.id)!, terminal);
   }
 
@@ -242,33 +247,38 @@ export class SessionManager {
     const registeredBefore = new Set(this.lives.values());
     const terminals = await this.runner.list();
     const watching: Array<Promise<unknown>> = [];
+    const lost: string[] = [];
     for (const record of this.journal.store.all()) {
       if (!isLive(record.state) || this.launching.has(record.id)) continue;
       const live = this.lives.get(record.id);
       if (live && !registeredBefore.has(live)) continue;
       try {
-        const watch = this.adoptOne(record, live, terminals.find((candidate) => candidate.place === record.tmuxSession));
+        const terminal = terminals.find((candidate) => candidate.place === record.tmuxSession);
+        if (!terminal) lost.push(record.id);
+        const watch = this.adoptOne(record, live, terminal);
         if (watch) watching.push(watch);
       } catch (error) {
         this.options.log.error(`adopting session ${record.id} failed`, error);
       }
     }
     await Promise.all(watching);
+    if (lost.length) this.options.log.error(`sessions ${lost.join(', ')} crashed: their tmux sessions were gone (the tmux server was killed or restarted, or they were killed from outside)`);
   }
 
   /** Settles one recorded-live session against the runner's listing; returns the watching of its terminal when needed. */
   private adoptOne(record: SessionRecord, live: Live | undefined, terminal: TerminalStatus | undefined): Promise<unknown> | undefined {
     if (!terminal) {
-      if (live) this.end(live, 'crashed', NO_EXIT, 'lost');
+      if (live) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, 'lost');
       else {
+        // A kill the previous daemon started removes the window before it could record the end.
         this.journal.record(record.id, 'process', 'lost', { reason: 'its tmux session was gone' });
-        this.journal.transition(record.id, 'crashed', 'process');
+        this.journal.transition(record.id, this.stopWasRequested(record.id) ? 'stopped' : 'crashed', 'process');
       }
       return undefined;
     }
     if (terminal.ended) {
       const exit = { code: terminal.ended.status ?? null, signal: terminal.ended.signal ?? null };
-      const state = stateForExit(terminal.ended, live?.stopRequested ?? false);
+      const state = stateForExit(terminal.ended, live ? live.stopRequested : this.stopWasRequested(record.id));
       if (live) this.end(live, state, exit, 'exit');
       else {
         this.journal.record(record.id, 'process', 'exit', { exitCode: exit.code, signal: exit.signal });
@@ -277,13 +287,30 @@ export class SessionManager {
       return undefined;
     }
     if (!live) {
-      this.register(record, terminal.terminal);
+      // A stop or kill the previous daemon had started is still meant: the agent's end is a stop, not a crash.
+      this.register(record, terminal.terminal).stopRequested = this.stopWasRequested(record.id);
       this.journal.record(record.id, 'process', 'adopted', { paneId: terminal.terminal });
     }
     if (terminal.watched) return undefined;
     return this.runner.watch(terminal.terminal).catch((error: unknown) => {
       this.options.log.error(`relinking the window of session ${record.id} failed`, error);
     });
+  }
+
+  /**
+   * Whether the session's last lifecycle intent in its event log is a stop or a kill (one a previous daemon started
+   * and did not see through), rather than its start or resume.
+   */
+  private stopWasRequested(id: string): boolean {
+    const { total } = this.journal.store.events(id, { source: 'process', limit: 1, offset: 0 });
+    for (let end = total; end > 0; end -= 100) {
+      const { events } = this.journal.store.events(id, { source: 'process', limit: 100, offset: Math.max(0, end - 100) });
+      for (const event of events.slice(0, end - Math.max(0, end - 100)).reverse()) {
+        if (event.type === 'stop-requested' || event.type === 'kill') return true;
+        if (event.type === 'created' || event.type === 'resumed') return false;
+      }
+    }
+    return false;
   }
 
   private register(record: SessionRecord, terminal: TerminalId): Live {
@@ -330,7 +357,14 @@ export class SessionManager {
 
   /** The runner's server is gone: every agent in it is gone with it. */
   private readonly onLost = (why: string): void => {
-    for (const live of this.lives.values()) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
+    const lives = this.lives.values();
+    const crashed = lives.filter((live) => !live.stopRequested).map((live) => live.id);
+    const stopped = lives.filter((live) => live.stopRequested).map((live) => live.id);
+    this.options.log.error(
+      `the runner lost every terminal (${why}): ${crashed.length ? `sessions ${crashed.join(', ')} crashed` : 'no running session crashed'}` +
+        `${stopped.length ? `; sessions ${stopped.join(', ')}, being stopped, are stopped` : ''}`,
+    );
+    for (const live of lives) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
   };
 
   private async killLive(live: Live, reason: string): Promise<void> {

@@ -30,6 +30,11 @@ export class SessionTerminal {
   private readonly runner: Runner;
   private readonly journal: SessionJournal;
   private readonly lives: LiveSessions;
+  /**
+   * The input being typed into each session: one send, key list or answer at a time, so that concurrent ones never
+   * interleave (a text and its Enter are separate tmux commands).
+   */
+  private readonly typing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: SessionTerminalOptions) {
     ({ runner: this.runner, journal: this.journal, lives: this.lives } = options);
@@ -52,7 +57,7 @@ export class SessionTerminal {
       if (part) inputs.push({ literal: part });
     });
     if (newline) inputs.push({ key: 'enter' });
-    await this.runner.send(live.terminal, inputs);
+    await this.inTurn(record.id, () => this.runner.send(live.terminal, inputs));
     // Redacted before it is cut, or a secret across the cut would keep its first characters (the journal redacts
     // too). Only the start is read: a secret that begins before the cut is all redacted within it.
     const shown = redactSecrets(text.slice(0, 1000));
@@ -65,7 +70,7 @@ export class SessionTerminal {
     const record = this.journal.resolve(ref);
     const live = this.lives.require(record);
     this.options.preflight?.(record, 'terminal_keys', { keys: names.join(' ') });
-    await this.runner.send(live.terminal, keys);
+    await this.inTurn(record.id, () => this.runner.send(live.terminal, keys));
     this.journal.record(record.id, 'user', 'keys', { keys: names });
     return { ok: true, keys: keys.length };
   }
@@ -88,19 +93,35 @@ export class SessionTerminal {
     }
     live.permissionAnswer = { at: Date.now(), generation: live.generation };
     try {
-      const screen = await this.runner.capture(live.terminal, { ansi: false });
-      const keys = live.runtime.permissionKeys(screen, answer);
-      if (!keys) {
-        throw new AppError('SESSION_NOT_WAITING', `session ${record.id} shows no permission question CodePiper knows how to answer; attach and answer it there`);
-      }
-      this.options.preflight?.(record, 'terminal_keys', { keys: keys.map((key) => ('literal' in key ? key.literal : key.key)).join(' ') });
-      await this.runner.send(live.terminal, keys);
+      // The screen is read in turn too: input typed before the answer is on it by then.
+      await this.inTurn(record.id, async () => {
+        const screen = await this.runner.capture(live.terminal, { ansi: false });
+        const keys = live.runtime.permissionKeys(screen, answer);
+        if (!keys) {
+          throw new AppError('SESSION_NOT_WAITING', `session ${record.id} shows no permission question CodePiper knows how to answer; attach and answer it there`);
+        }
+        this.options.preflight?.(record, 'terminal_keys', { keys: keys.map((key) => ('literal' in key ? key.literal : key.key)).join(' ') });
+        await this.runner.send(live.terminal, keys);
+      });
     } catch (error) {
       live.permissionAnswer = previous;
       throw error;
     }
     this.journal.record(record.id, 'user', 'permission', { answer });
     return this.journal.get(record.id);
+  }
+
+  /** Runs `work` once every input queued before it for the session has been typed (or has failed). */
+  private inTurn<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.typing.get(id) ?? Promise.resolve();
+    const turn = previous.then(work, work);
+    const settled = turn.then(() => undefined, () => undefined);
+    this.typing.set(id, settled);
+    // The last in line clears the entry, so an idle session holds nothing.
+    void settled.then(() => {
+      if (this.typing.get(id) === settled) this.typing.delete(id);
+    });
+    return turn;
   }
 
   /** The screen now (while its terminal exists), else the end of the persisted output log. */

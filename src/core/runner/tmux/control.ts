@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { TmuxError, type Tmux } from './exec';
+import { Tmux, TmuxError } from './exec';
 
 /** The hidden session the control client sits in; every agent window is linked into it (tmux-notes.md). */
 export const CONTROL_SESSION = 'cp-control';
@@ -53,6 +53,7 @@ export class ControlClient extends EventEmitter<ControlEvents> {
     // ignore-size: this client never changes the size of an agent's window; the agent's own viewers do.
     const child = spawn(this.tmux.options.binary, [...this.tmux.baseArgs, '-C', 'attach-session', '-f', 'ignore-size', '-t', `=${CONTROL_SESSION}`], {
       env: this.tmux.options.env,
+      cwd: Tmux.CWD,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -46,6 +46,12 @@ export interface TmuxOptions {
 export class Tmux {
   constructor(readonly options: TmuxOptions) {}
 
+  /**
+   * Where tmux runs: the root, so that the server (forked by whichever invocation starts it) does not hold the
+   * filesystem of CODEPIPER_HOME or wherever the daemon was started.
+   */
+  static readonly CWD = '/';
+
   get baseArgs(): string[] {
     return ['-L', this.options.socketName, '-f', '/dev/null'];
   }
@@ -55,7 +61,7 @@ export class Tmux {
       execFile(
         this.options.binary,
         [...this.baseArgs, ...args],
-        { env: this.options.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+        { env: this.options.env, cwd: Tmux.CWD, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout, stderr) => {
           if (error) {
             if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../log';
 import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../runner';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './control';
+import { DEATH_HOOK, DeathWaiter } from './deaths';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
 import { tmuxKey } from './keys';
 
@@ -11,6 +12,12 @@ import { tmuxKey } from './keys';
 const CONTROL_READY_MS = 10_000;
 /** How long a pane tmux reports dead without an exit status gets for its status to arrive, once tmux is nudged. */
 const EXIT_STATUS_WAIT_MS = 2000;
+/** How often such a pane's status is asked for again meanwhile. */
+const EXIT_STATUS_POLL_MS = 25;
+/** How long output must pause before tmux is nudged to reap a program that may have ended (see nudgeSoon). */
+const NUDGE_AFTER_OUTPUT_MS = 30;
+/** How long a window close waits to tell a closed window from a server that is going away. */
+const CLOSE_SETTLE_MS = 100;
 
 export interface LocalTmuxRunnerOptions {
   binary: string;
@@ -19,6 +26,11 @@ export interface LocalTmuxRunnerOptions {
   /** The daemon's environment; the server gets only its allowlisted part. */
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /**
+   * The umask agents run with: the one of whoever started the daemon (the daemon itself keeps 0077 for its own files).
+   * Set in each terminal, since a tmux server started earlier keeps the umask it was started with.
+   */
+  umask?: number | undefined;
 }
 
 /**
@@ -45,17 +57,30 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   private readonly pendingExits = new Map<TerminalId, NodeJS.Timeout>();
   /** Windows of ended terminals being unlinked from the control session; a respawn waits for that first. */
   private readonly releasing = new Map<TerminalId, Promise<unknown>>();
+  /** Panes whose end has been reported (by the pane-died hook or the subscription, whichever came first). */
+  private readonly endReported = new Set<TerminalId>();
+  /** Hears the server's pane-died hook: ends are reported at once, not on the subscription's one-second check. */
+  private readonly deaths: DeathWaiter;
+  private readonly umask: number | undefined;
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  /** Terminals whose window closed a moment ago: reported closed unless the whole server turns out to be gone. */
+  private readonly closing = new Set<TerminalId>();
 
   constructor(options: LocalTmuxRunnerOptions) {
     super();
     this.log = options.log;
+    this.umask = options.umask;
     this.tmux = new Tmux({ binary: options.binary, socketName: options.socketName, env: allowlistedEnv(options.env) });
     this.description = { tmux: { binary: options.binary, socket: options.socketName } };
     this.control = new ControlClient(this.tmux);
-    this.control.on('output', (pane, data) => this.emit('output', pane, data));
+    this.control.on('output', (pane, data) => {
+      this.nudgeSoon();
+      this.emit('output', pane, data);
+    });
     this.control.on('pane', (death) => this.onPaneDeath(death));
     this.control.on('windowClose', (windowId) => this.onWindowClose(windowId));
     this.control.on('exit', (reason) => void this.onControlExit(reason));
+    this.deaths = new DeathWaiter(this.tmux, () => void this.checkDeaths());
   }
 
   async isUp(): Promise<boolean> {
@@ -71,6 +96,8 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
         'start-server', THEN,
         'set', '-g', 'exit-empty', 'off', THEN,
         'set', '-g', 'remain-on-exit', 'on', THEN,
+        // A pane's end is heard the moment tmux reaps its program (see deaths.ts).
+        'set-hook', '-g', 'pane-died', DEATH_HOOK, THEN,
         'set', '-g', 'history-limit', '50000', THEN,
         'set', '-g', 'escape-time', '10', THEN,
         'set', '-g', 'default-terminal', 'screen-256color', THEN,
@@ -104,8 +131,12 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
       // lost client) and link the windows it wants watched before the client attaches: from its first moment it hears
       // every agent.
       await adopt();
+      await this.endStrayControlClients();
       this.control.start();
       await ready;
+      this.deaths.start();
+      // A pane that died while nobody listened (during the adoption above) is reported now.
+      void this.checkDeaths();
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
@@ -117,7 +148,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async spawn(spec: TerminalSpec): Promise<TerminalId> {
     const ids = await this.tmux.run([
       'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
-      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv),
+      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv, this.umask),
       THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
     ]);
     return this.remember(ids);
@@ -126,7 +157,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async respawn(terminal: TerminalStatus, spec: TerminalSpec): Promise<TerminalId> {
     await this.releasing.get(terminal.terminal);
     const pane = terminal.terminal;
-    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv)];
+    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv, this.umask)];
     if (!terminal.watched) args.push(THEN, 'link-window', '-d', '-s', this.windowOf.get(pane) ?? pane, '-t', `=${CONTROL_SESSION}:`);
     args.push(THEN, 'display-message', '-p', '-t', pane, '#{window_id} #{pane_id}');
     return this.remember(await this.tmux.run(args));
@@ -204,27 +235,63 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const timer of this.pendingExits.values()) clearTimeout(timer);
     this.pendingExits.clear();
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
+    this.deaths.stop();
     this.control.stop();
   }
 
   // ---- what tmux tells us ----
 
+  /** The pane-died hook fired: every watched pane that is dead and not yet reported is reported now. */
+  private async checkDeaths(): Promise<void> {
+    let lines: string[];
+    try {
+      lines = await this.control.command(`list-panes -s -t ${quoteTmux(`=${CONTROL_SESSION}`)} -F '${PANE_FORMAT}'`);
+    } catch {
+      return; // not connected: the adoption of the next connection sees every end
+    }
+    for (const line of lines) {
+      const [pane, window, linkedSessions, dead, status, signal] = line.split(' ');
+      // The control session's own window (linked nowhere else) is not an agent's.
+      if (!pane || !window || dead !== '1' || Number(linkedSessions) < 2 || !this.windowOf.has(pane) || this.endReported.has(pane)) continue;
+      this.onPaneDeath({ paneId: pane, windowId: window, dead: true, status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined });
+    }
+  }
+
   private onPaneDeath(death: PaneDeath): void {
     if (!death.dead) return;
     const pane = death.paneId;
-    if (death.status === undefined && death.signal === undefined && !this.pendingExits.has(pane)) {
-      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it, and
-      // the status arrives as a fresh subscription change. Without one in time, the end is reported without a status.
+    if (death.status === undefined && death.signal === undefined) {
+      if (this.pendingExits.has(pane)) return;
+      // tmux saw the pane's terminal close but has not reaped the process yet (it can miss a SIGCHLD): nudge it and
+      // ask again shortly. Without a status in time, the end is reported without one.
       this.nudgeServer();
       this.pendingExits.set(pane, setTimeout(() => this.reportEnd(pane, { status: undefined, signal: undefined }), EXIT_STATUS_WAIT_MS));
+      void this.pollStatus(pane);
       return;
     }
     this.reportEnd(pane, { status: death.status, signal: death.signal });
   }
 
+  /** Asks for a dead pane's exit status until tmux knows it (or the wait for it is over). */
+  private async pollStatus(pane: TerminalId): Promise<void> {
+    while (this.pendingExits.has(pane)) {
+      await new Promise((resolve) => setTimeout(resolve, EXIT_STATUS_POLL_MS));
+      if (!this.pendingExits.has(pane)) return;
+      const [answer] = await this.control.command(`display-message -p -t ${pane} '#{pane_dead_status} #{pane_dead_signal}'`).catch(() => [undefined]);
+      if (answer === undefined || !this.pendingExits.has(pane)) return;
+      const [status, signal] = answer.split(' ');
+      if (status || signal) return this.reportEnd(pane, { status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined });
+      this.nudgeServer();
+    }
+  }
+
   private reportEnd(pane: TerminalId, exit: TerminalExit): void {
     clearTimeout(this.pendingExits.get(pane));
     this.pendingExits.delete(pane);
+    // The hook and the subscription both see an end; the first to tell it wins.
+    if (this.endReported.has(pane)) return;
+    this.endReported.add(pane);
     this.emit('ended', pane, exit);
   }
 
@@ -232,7 +299,14 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     const pane = this.paneOf.get(windowId);
     if (pane === undefined) return;
     this.forget(pane);
-    this.emit('closed', pane);
+    // A server being killed closes every window before it goes: those closes are the server's loss (reported as one,
+    // with its cause), not windows closed one by one. The control client's end, if it comes, says which.
+    this.closing.add(pane);
+    setTimeout(() => {
+      // With the control client gone, onControlExit decides once it knows whether the server lives.
+      if (!this.control.running || !this.closing.delete(pane)) return;
+      this.emit('closed', pane);
+    }, CLOSE_SETTLE_MS).unref();
   }
 
   private async onControlExit(reason: string): Promise<void> {
@@ -241,9 +315,15 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (await this.serverGone()) {
       for (const timer of this.pendingExits.values()) clearTimeout(timer);
       this.pendingExits.clear();
+      this.deaths.stop();
+      this.closing.clear();
+      this.log.error(`the tmux server (-L ${this.description.tmux.socket}${this.serverPid ? `, pid ${this.serverPid}` : ''}) is gone, killed or crashed: every agent in it ended with it`);
       this.emit('lost', 'tmux-server-gone');
       return;
     }
+    const closed = [...this.closing];
+    this.closing.clear();
+    for (const pane of closed) this.emit('closed', pane);
     try {
       await this.connect(this.adopt!);
       this.reconnectFailures = 0;
@@ -260,6 +340,26 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   }
 
   // ---- tmux plumbing ----
+
+  /**
+   * Control clients in the control session other than ours are left over from a daemon that died (kill -9 under load
+   * can leave one stuck writing to a pipe nobody reads): each is detached and its process ended. Ours is not attached
+   * yet when this runs.
+   */
+  private async endStrayControlClients(): Promise<void> {
+    const listing = await this.tmux.query(['list-clients', '-t', `=${CONTROL_SESSION}`, '-F', '#{client_pid} #{client_control_mode} #{client_name}']).catch(() => undefined);
+    const strays = (listing ?? '').split('\n').map((line) => line.split(' ')).filter(([pid, control, name]) => Number(pid) > 0 && control === '1' && name);
+    if (!strays.length) return;
+    this.log.warn(`ending ${strays.length} control client(s) left over from an earlier daemon (pids ${strays.map(([pid]) => pid).join(', ')})`);
+    for (const [pid, , name] of strays) {
+      await this.tmux.query(['detach-client', '-t', name!]).catch(() => undefined);
+      try {
+        process.kill(Number(pid), 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
 
   /**
    * Every agent pane on the server, with whether its window is linked into the control session and how it ended.
@@ -310,12 +410,15 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   /** `#{window_id} #{pane_id}`, as new-session and display-message print them → the pane, its window remembered. */
   private remember(ids: string): TerminalId {
     const [window, pane] = ids.trim().split(/\s+/).slice(-2) as [string, string];
+    // A respawned pane keeps its id: its next end is a new one.
+    this.endReported.delete(pane);
     this.windowOf.set(pane, window);
     this.paneOf.set(window, pane);
     return pane;
   }
 
   private forget(terminal: TerminalId): void {
+    this.endReported.delete(terminal);
     clearTimeout(this.pendingExits.get(terminal));
     this.pendingExits.delete(terminal);
     const window = this.windowOf.get(terminal);
@@ -328,12 +431,32 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
    * that cannot connect is asked again, since a loaded machine can refuse a connection for a moment.
    */
   private async serverGone(): Promise<boolean> {
-    if (this.serverPid && isProcessAlive(this.serverPid)) return false;
+    // A killed server closes its clients just before it exits: give its process a moment to go.
+    for (let wait = 0; this.serverPid && isProcessAlive(this.serverPid); wait++) {
+      if (wait >= 10) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.isUp().catch(() => false)) return false;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     return true;
+  }
+
+  /**
+   * tmux sometimes misses the SIGCHLD of a pane's program: the pane reads as dead (its terminal closed) but its status
+   * is unknown and the pane-died hook waits until tmux reaps it. A program's end usually follows its last output, so
+   * once output pauses tmux is nudged to reap (a SIGCHLD with nothing to reap costs it one waitpid).
+   */
+  private nudgeSoon(): void {
+    if (this.nudgeTimer) this.nudgeTimer.refresh();
+    else {
+      this.nudgeTimer = setTimeout(() => {
+        this.nudgeTimer = undefined;
+        this.nudgeServer();
+      }, NUDGE_AFTER_OUTPUT_MS);
+      this.nudgeTimer.unref();
+    }
   }
 
   private nudgeServer(): void {
@@ -362,8 +485,12 @@ function environment(spec: TerminalSpec): string[] {
   return Object.entries(spec.env).flatMap(([key, value]) => ['-e', escapeTmuxArg(`${key}=${value}`)]);
 }
 
-/** The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. */
-function command(argv: readonly string[]): string[] {
+/**
+ * The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. With a
+ * umask, a shell sets it and execs the argv as given (no word is parsed by the shell).
+ */
+function command(argv: readonly string[], umask: number | undefined): string[] {
+  if (umask !== undefined) return ['/bin/sh', '-c', 'umask "$0" && exec "$@"', umask.toString(8).padStart(4, '0'), ...argv].map(escapeTmuxArg);
   return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
 }
 
