@@ -68,7 +68,12 @@ export class SessionManager {
   }
 
   close(): void {
-    for (const live of this.lives.values()) this.watcher.stop(live);
+    // No reading in flight may reach the database once it is closed: the engine lets go of every live session (the
+    // agents keep running; the next engine adopts them).
+    for (const live of this.lives.values()) {
+      this.watcher.stop(live);
+      this.lives.remove(live);
+    }
     this.runner.off('output', this.onOutput);
     this.runner.off('ended', this.onEnded);
     this.runner.off('closed', this.onClosed);
@@ -365,6 +370,9 @@ export class SessionManager {
         `${stopped.length ? `; sessions ${stopped.join(', ')}, being stopped, are stopped` : ''}`,
     );
     for (const live of lives) this.end(live, live.stopRequested ? 'stopped' : 'crashed', NO_EXIT, why);
+    // A new server numbers its terminals from the start again: nothing held for the old ones may reach the new.
+    this.orphanOutput.clear();
+    this.orphanEnds.clear();
   };
 
   private async killLive(live: Live, reason: string): Promise<void> {

@@ -126,7 +126,11 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
         }, CONTROL_READY_MS);
         this.control.once('ready', onReady);
       });
-      this.serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
+      const serverPid = Number((await this.tmux.run(['display-message', '-p', '#{pid}'])).trim()) || undefined;
+      // A new server numbers its windows and panes from the start again: what was known of the old one's would name
+      // other terminals now.
+      if (this.serverPid !== undefined && serverPid !== this.serverPid) this.forgetServer();
+      this.serverPid = serverPid;
       // Every new connection lets the engine check its sessions against what tmux has (after a daemon restart, or a
       // lost client) and link the windows it wants watched before the client attaches: from its first moment it hears
       // every agent.
@@ -313,8 +317,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     if (this.closed) return;
     this.log.warn(`tmux ${reason}`);
     if (await this.serverGone()) {
-      for (const timer of this.pendingExits.values()) clearTimeout(timer);
-      this.pendingExits.clear();
+      this.forgetServer();
       this.deaths.stop();
       this.closing.clear();
       this.log.error(`the tmux server (-L ${this.description.tmux.socket}${this.serverPid ? `, pid ${this.serverPid}` : ''}) is gone, killed or crashed: every agent in it ended with it`);
@@ -415,6 +418,16 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     this.windowOf.set(pane, window);
     this.paneOf.set(window, pane);
     return pane;
+  }
+
+  /** Everything known of a server's windows and panes, dropped when it is gone. */
+  private forgetServer(): void {
+    for (const timer of this.pendingExits.values()) clearTimeout(timer);
+    this.pendingExits.clear();
+    this.windowOf.clear();
+    this.paneOf.clear();
+    this.endReported.clear();
+    this.releasing.clear();
   }
 
   private forget(terminal: TerminalId): void {
