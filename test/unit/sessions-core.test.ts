@@ -7,7 +7,7 @@ import { migrate } from '../../src/core/db/migrate';
 import { migrations } from '../../src/core/db/migrations';
 import { isAppError } from '../../src/core/errors';
 import { resolveKeys } from '../../src/core/runner/tmux/keys';
-import { KEY_NAMES } from '../../src/core/sessions/keys';
+import { KEY_NAMES } from '../../src/core/runner/keys';
 import { stripAnsi } from '../../src/core/sessions/terminal';
 import { SessionOutput } from '../../src/core/sessions/output';
 import { canTransition, ENDED_STATES, LIVE_STATES, SESSION_STATES, stateForExit, type SessionState } from '../../src/core/sessions/state';

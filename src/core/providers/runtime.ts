@@ -1,5 +1,5 @@
 import type { SessionState } from '../sessions/state';
-import type { Key } from '../sessions/keys';
+import type { Key } from '../runner/keys';
 import type { ProviderId } from './index';
 
 export interface LaunchContext {

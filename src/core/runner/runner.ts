@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { AppError } from '../errors';
-import type { KeyName } from '../sessions/keys';
+import type { KeyName } from './keys';
 
 /**
  * A runner is a place where agents run: the session engine asks it to start a program in a terminal of a given size,

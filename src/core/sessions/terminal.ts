@@ -6,7 +6,7 @@ import type { Paths } from '../paths';
 import type { PermissionAnswer } from '../providers/runtime';
 import { isTerminalGone, type Runner, type TerminalInput } from '../runner/runner';
 import type { SessionJournal } from './journal';
-import { parseKeys } from './keys';
+import { parseKeys } from '../runner/keys';
 import { ANSWER_SETTLE_MS, type LiveSessions } from './live';
 import { SessionOutput, type OutputChunk } from './output';
 import type { SessionRecord } from './store';

@@ -1,4 +1,4 @@
-import { parseKeys, type Key, type KeyName } from '../../sessions/keys';
+import { parseKeys, type Key, type KeyName } from '../keys';
 
 /** A key as tmux's send-keys takes it: a key name, or text sent with -l (literally). */
 export type TmuxKey = { key: string } | { literal: string };
