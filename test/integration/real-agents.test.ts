@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
+import { ROOT, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
@@ -51,7 +51,7 @@ let harness: Harness;
 let client: Client;
 /** A CODEX_HOME where `codex login --with-api-key` saved a (fake) key: Codex starts at its prompt, offline. */
 let codexSignedIn: string;
-const { api, screen } = daemonApi(() => client);
+const { api, screen, untilState } = daemonApi(() => client);
 
 describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
   beforeAll(async () => {
@@ -223,6 +223,105 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
       });
       expect(seen.state, seen.text).toBe('idle');
     }, 60_000);
+  });
+
+  describe('a whole turn offline, against a stand-in for the Messages API on loopback', () => {
+    let api_: ChildProcess | undefined;
+    let baseUrl = '';
+    const DENY_REASON = 'CodePiper policy: this marker may not be printed';
+
+    beforeAll(async () => {
+      api_ = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/fake-messages-api.cjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      api_.stdout!.on('data', (chunk) => (out += chunk));
+      const port = await waitFor(() => /listening (\d+)/.exec(out)?.[1], { what: 'the stand-in Messages API to listen' });
+      baseUrl = `http://127.0.0.1:${port}`;
+      const rules = [
+        { action: 'deny', tool: 'Bash', args: { command: '*codepiper-denied*' }, reason: DENY_REASON },
+        { action: 'ask', tool: 'Bash', args: { command: '*codepiper-asked*' } },
+      ];
+      const created = await harness.run(['policy', 'create', '--name', 'real-turns', '--rules', JSON.stringify(rules)]);
+      expect(created.code, created.stderr).toBe(0);
+    });
+
+    afterAll(() => {
+      if (api_?.pid) process.kill(api_.pid, 'SIGKILL');
+    });
+
+    it('answers its hooks from the policies (deny with its reason, ask until approved) and indexes its transcript', async () => {
+      const created = await api('POST', '/sessions', {
+        provider: 'claude-code',
+        cwd: workdir('claude-turn'),
+        cols: 120,
+        rows: 40,
+        env: { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: FAKE_KEY },
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(200);
+      const id = created.json.id as string;
+      try {
+        // The trust dialog, then the API-key question ("Yes" is one step up from the cursor), then the prompt.
+        await waitFor(async () => /trust this folder|trust the files|use this API key|for shortcuts|auto mode|─\n❯/i.test(await screen(id)), {
+          what: "Claude's first screen",
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        });
+        if (/trust this folder|trust the files/i.test(await screen(id))) await answerTrust(id);
+        const key = await waitFor(async () => {
+          const text = await screen(id);
+          return /use this API key/i.test(text) ? 'question' : /for shortcuts|auto mode|bypass|accept edits/i.test(text) ? 'prompt' : undefined;
+        }, { what: 'the API-key question or the prompt', timeoutMs: 30_000, intervalMs: 200 });
+        if (key === 'question') {
+          await api('POST', `/sessions/${id}/keys`, { keys: ['up'] });
+          await waitFor(async () => /❯\s*(?:\d+\.\s*)?Yes\b/.test(await screen(id)), { what: 'the cursor on "Yes"', timeoutMs: 5000 });
+          await api('POST', `/sessions/${id}/keys`, { keys: ['enter'] });
+        }
+        await untilState(id, 'idle');
+        if (CAPTURE) {
+          fs.mkdirSync(CAPTURE, { recursive: true });
+          fs.writeFileSync(path.join(CAPTURE, 'real-claude-idle-120x40.txt'), `${(await screen(id)).replace(/\s+$/, '')}\n`);
+        }
+
+        // A denied call: the reason CodePiper's policy gives shows in Claude.
+        const denied = await api('POST', `/sessions/${id}/send`, { text: 'Please run: echo codepiper-denied' });
+        expect(denied.status, JSON.stringify(denied.json)).toBe(200);
+        await waitFor(async () => (await screen(id)).includes('may not be printed'), {
+          what: "the deny rule's reason on Claude's screen",
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        }).catch(async (error) => {
+          throw new Error(`${String(error)}\n${await screen(id)}`);
+        });
+        await untilState(id, 'idle');
+
+        // An asked call waits for the person: needs_permission until `codepiper approve`, then the command runs.
+        await api('POST', `/sessions/${id}/send`, { text: 'Please run: echo codepiper-asked' });
+        await untilState(id, 'needs_permission').catch(async (error) => {
+          throw new Error(`${String(error)}\n${await screen(id)}`);
+        });
+        const approved = await harness.run(['approve', id]);
+        expect(approved.code, approved.stderr).toBe(0);
+        // The approved command ran: its output is on the screen as the tool's result (nothing printed it before).
+        expect(await screen(id)).not.toMatch(/⎿\s+codepiper-asked/);
+        await waitFor(async () => /⎿\s+codepiper-asked/.test(await screen(id)), { what: 'the approved command\'s output in Claude', timeoutMs: 30_000, intervalMs: 200 }).catch(
+          async (error) => {
+            throw new Error(`${String(error)}\n${await screen(id)}`);
+          },
+        );
+        await untilState(id, 'idle');
+
+        // The real transcript is indexed: the tool calls count in the analytics.
+        const tools = await waitFor(async () => {
+          const usage = (await api('GET', '/analytics/tool-usage')).json;
+          const bash = usage.tools.find((tool: { tool: string }) => tool.tool === 'Bash');
+          return bash && bash.calls >= 2 ? bash : undefined;
+        }, { what: 'the Bash calls of the real transcript in the analytics', timeoutMs: 20_000, intervalMs: 250 });
+        expect(tools.sessions).toBeGreaterThanOrEqual(1);
+        const decisions = (await api('GET', '/analytics/policy-decisions')).json;
+        expect(JSON.stringify(decisions)).toMatch(/deny/);
+      } finally {
+        await api('POST', `/sessions/${id}/kill`);
+      }
+    }, 180_000);
   });
 
   /** Moves the trust dialog's cursor to "Yes, I trust this folder" and confirms. */
