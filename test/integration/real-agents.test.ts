@@ -141,10 +141,7 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
         { what: `${options.name} to read as ${options.expected}`, timeoutMs: 10_000, intervalMs: 100 },
       ).catch(() => undefined);
       text = await screen(id);
-      if (CAPTURE) {
-        fs.mkdirSync(CAPTURE, { recursive: true });
-        fs.writeFileSync(path.join(CAPTURE, `real-${options.name}-${options.cols}x${options.rows}.txt`), `${text.replace(/\s+$/, '')}\n`);
-      }
+      await capture(`real-${options.name}-${options.cols}x${options.rows}.txt`, id);
       return { state, text };
     } finally {
       await api('POST', `/sessions/${id}/kill`);
@@ -276,10 +273,7 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
           await api('POST', `/sessions/${id}/keys`, { keys: ['enter'] });
         }
         await untilState(id, 'idle');
-        if (CAPTURE) {
-          fs.mkdirSync(CAPTURE, { recursive: true });
-          fs.writeFileSync(path.join(CAPTURE, 'real-claude-idle-120x40.txt'), `${(await screen(id)).replace(/\s+$/, '')}\n`);
-        }
+        await capture('real-claude-idle-120x40.txt', id);
 
         // A denied call: the reason CodePiper's policy gives shows in Claude.
         const denied = await api('POST', `/sessions/${id}/send`, { text: 'Please run: echo codepiper-denied' });
@@ -292,12 +286,14 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
           throw new Error(`${String(error)}\n${await screen(id)}`);
         });
         await untilState(id, 'idle');
+        await capture('real-claude-denied-120x40.txt', id);
 
         // An asked call waits for the person: needs_permission until `codepiper approve`, then the command runs.
         await api('POST', `/sessions/${id}/send`, { text: 'Please run: echo codepiper-asked' });
         await untilState(id, 'needs_permission').catch(async (error) => {
           throw new Error(`${String(error)}\n${await screen(id)}`);
         });
+        await capture('real-claude-permission-ask-120x40.txt', id);
         const approved = await harness.run(['approve', id]);
         expect(approved.code, approved.stderr).toBe(0);
         // The approved command ran: its output is on the screen as the tool's result (nothing printed it before).
@@ -323,6 +319,13 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
       }
     }, 180_000);
   });
+
+  /** Writes the session's screen to CODEPIPER_TEST_REAL_AGENTS_CAPTURE (when set) for the corpus. */
+  async function capture(file: string, id: string): Promise<void> {
+    if (!CAPTURE) return;
+    fs.mkdirSync(CAPTURE, { recursive: true });
+    fs.writeFileSync(path.join(CAPTURE, file), `${(await screen(id)).replace(/\s+$/, '')}\n`);
+  }
 
   /** Moves the trust dialog's cursor to "Yes, I trust this folder" and confirms. */
   async function answerTrust(id: string): Promise<void> {
