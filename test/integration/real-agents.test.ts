@@ -117,7 +117,7 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
       cwd: options.cwd ?? workdir(`${options.name}-${options.cols}x${options.rows}`),
       cols: options.cols,
       rows: options.rows,
-      env: options.env ?? {},
+      env: { DISABLE_AUTOUPDATER: '1', ...options.env },
     });
     expect(created.status, JSON.stringify(created.json)).toBe(200);
     const id = created.json.id as string;
@@ -251,7 +251,7 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
         cwd: workdir('claude-turn'),
         cols: 120,
         rows: 40,
-        env: { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: FAKE_KEY },
+        env: { DISABLE_AUTOUPDATER: '1', ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: FAKE_KEY },
       });
       expect(created.status, JSON.stringify(created.json)).toBe(200);
       const id = created.json.id as string;
