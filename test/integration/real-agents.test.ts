@@ -312,6 +312,13 @@ describe.skipIf(!ENABLED)('the real agents under the daemon', () => {
           return bash && bash.calls >= 2 ? bash : undefined;
         }, { what: 'the Bash calls of the real transcript in the analytics', timeoutMs: 20_000, intervalMs: 250 });
         expect(tools.sessions).toBeGreaterThanOrEqual(1);
+        const overview = (await api('GET', '/analytics/overview')).json;
+        expect(overview.messages, JSON.stringify(overview)).toBeGreaterThan(0);
+        expect(overview.outputTokens, JSON.stringify(overview)).toBeGreaterThan(0);
+        if (overview.unpricedModels.length > 0) {
+          // eslint-disable-next-line no-console -- worth knowing: data/prices.json lacks the agent's default model
+          console.log(`real-agents: unpriced models in the real transcript: ${overview.unpricedModels.join(', ')}`);
+        }
         const decisions = (await api('GET', '/analytics/policy-decisions')).json;
         expect(JSON.stringify(decisions)).toMatch(/deny/);
       } finally {
