@@ -424,7 +424,11 @@ describe('bad input', () => {
 // control session here brought the whole server down in about one run of three, and every agent with it. That is
 // tmux's bug (not ours to test here); in this order it has not happened in five runs.
 describe('tmux under our feet', () => {
-  it('reconnects when the control session is killed, and still sees output and exits', async () => {
+  // Killing cp-control can crash tmux 3.3a itself (its once-a-second subscription check walks the destroyed session:
+  // segfault at 0xf0, seen in dmesg and cores on this machine, about one full run in five). The daemon then reports
+  // its sessions crashed (engine-truth.test.ts kills the server and checks that); the reconnect this test is about
+  // is tried once more, on a fresh server, rather than failing on tmux's fault.
+  it('reconnects when the control session is killed, and still sees output and exits', { retry: 1 }, async () => {
     const { spawnSync } = await import('node:child_process');
     const created = await create({ provider: 'command', args: ['cat'] });
     await untilState(created.id, 'idle');
