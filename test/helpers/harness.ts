@@ -154,3 +154,16 @@ export const alive = isProcessAlive;
 export function modeOf(file: string): number {
   return fs.statSync(file).mode & 0o777;
 }
+
+/** Runs `codepiper hook-forward` as an agent's hook would: JSON on stdin, the session in its environment. */
+export function hookForward(stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, 'hook-forward'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, ms: performance.now() - started }));
+    child.stdin.end(stdin);
+  });
+}

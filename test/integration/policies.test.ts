@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, createHarness, type Harness } from '../helpers/harness';
+import { ROOT, createHarness, hookForward, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
@@ -39,19 +38,6 @@ async function claudeSession(): Promise<string> {
     what: 'its SessionStart hook',
   });
   return session.id;
-}
-
-/** Runs `codepiper hook-forward` as an agent's hook would: JSON on stdin, the session in its environment. */
-function hookForward(stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, 'hook-forward'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, ms: performance.now() - started }));
-    child.stdin.end(stdin);
-  });
 }
 
 describe('policies decide the fake Claude Code\'s tool calls through its hooks', () => {

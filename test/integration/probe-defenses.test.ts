@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, createHarness, type Harness } from '../helpers/harness';
+import { BIN, createHarness, hookForward, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 
 // Reproductions of what a hostile probe of the daemon found: each must be refused or survived, not suffered.
@@ -98,19 +98,6 @@ describe('secrets typed with send', () => {
     }
   });
 });
-
-/** Runs `codepiper hook-forward` as an agent's hook would: JSON on stdin, the session in its environment. */
-function hookForward(stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, 'hook-forward'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, ms: performance.now() - started }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('JSON nested thousands deep', () => {
   const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;

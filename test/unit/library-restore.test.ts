@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors';
 import { openDatabase } from '../../src/core/db/open';
-import { isAppError } from '../../src/core/errors';
 import { Library } from '../../src/core/library/library';
 import { trashPlace } from '../../src/core/library/trash';
 import { TranscriptIndexer } from '../../src/core/transcripts/indexer';
@@ -142,12 +142,3 @@ describe('a deleted conversation keeps its name, tags and favourite', () => {
   });
 });
 
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isAppError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an error');
-}

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors';
 import { dayOf, resolveRange, startOfLocalDay } from '../../src/core/analytics/range';
 import { openDatabase } from '../../src/core/db/open';
-import { isAppError } from '../../src/core/errors';
 import { Library } from '../../src/core/library/library';
 import { trashPlace } from '../../src/core/library/trash';
 import { ftsQuery, Search } from '../../src/core/search/search';
@@ -17,16 +17,6 @@ let db: Database.Database;
 let indexer: TranscriptIndexer;
 let search: Search;
 let library: Library;
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isAppError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 const line = (record: object) => `${JSON.stringify(record)}\n`;
 const prompt = (sessionId: string, uuid: string, ts: string, text: string, cwd: string) =>
