@@ -100,7 +100,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const watcher = new StateWatcher(runner, journal, lives);
     // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
     const hookEnv = { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home };
-    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv } });
+    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets });
     const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id) });
     undo.push(() => sessions.close());
     const terminal = new SessionTerminal({ runner, journal, lives, paths, preflight: inputPreflight(policies) });

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   SESSION_NAME_TAKEN: { status: 409, family: 'conflict' },
   PROVIDER_BINARY_MISSING: { status: 400, family: 'usage' },
   RESUME_UNSUPPORTED: { status: 409, family: 'conflict' },
+  /** A value kept encrypted (a session's environment) cannot be decrypted: another key, or changed since. */
+  SEALED_VALUE_UNREADABLE: { status: 409, family: 'conflict' },
   TMUX_FAILED: { status: 500, family: 'internal' },
   // policies and hooks
   POLICY_NOT_FOUND: { status: 404, family: 'not_found' },

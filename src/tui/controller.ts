@@ -20,6 +20,8 @@ export interface Host {
   exit(): void;
   /** The directory a relative path in the new-session form starts from. */
   cwd: string;
+  /** The environment a new session's agent starts from, as it would from the shell the dashboard runs in. */
+  env: Record<string, string>;
 }
 
 /** Output is re-read at most this often while a session streams: enough for a smooth pane, bounded in cost. */
@@ -588,6 +590,7 @@ export class Controller {
         provider: form.provider,
         cwd,
         args,
+        callerEnv: this.host.env,
         ...(form.name.trim() ? { name: form.name.trim() } : {}),
         cols: Math.max(20, this.state.size.columns),
         rows: Math.max(5, this.state.size.rows),

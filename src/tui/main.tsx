@@ -6,6 +6,7 @@ import { render } from 'ink';
 import React from 'react';
 import { AppError } from '../core/errors';
 import type { Paths } from '../core/paths';
+import { callerEnvironment } from '../client/caller-env';
 import { attachTerminal } from '../client/tmux-attach';
 import { App } from './App';
 import { Controller, type Host } from './controller';
@@ -56,6 +57,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
 
   const host: Host = {
     cwd: process.cwd(),
+    env: callerEnvironment(),
     exit: () => instance?.unmount(),
     async attach(tmux, target) {
       // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.

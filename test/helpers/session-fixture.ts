@@ -8,6 +8,8 @@ export function sessionFixture(fields: Pick<Session, 'id' | 'state' | 'createdAt
     cwd: '/work',
     args: [],
     envKeys: [],
+    envFrom: 'daemon',
+    cleanEnv: false,
     dangerousMode: false,
     billingMode: null,
     cols: 120,

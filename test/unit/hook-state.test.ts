@@ -76,7 +76,7 @@ describe('hook states in the engine', () => {
   }
 
   async function idleSession(): Promise<string> {
-    const session = await core.sessions.create({ provider: 'claude-code', cwd: dir, args: [], env: {}, dangerousMode: false, cols: 100, rows: 30 });
+    const session = await core.sessions.create({ provider: 'claude-code', cwd: dir, args: [], env: {}, dangerousMode: false, cleanEnv: false, cols: 100, rows: 30 });
     await waitFor(() => state(session.id) === 'idle', { what: 'idle at the prompt' });
     return session.id;
   }

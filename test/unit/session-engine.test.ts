@@ -58,7 +58,7 @@ describe('the session engine over an in-memory runner', () => {
 
     // create: the session is announced as starting, the program starts in a terminal of the requested size, and its
     // first output makes the session run
-    const session = await core.sessions.create({ provider: 'command', cwd: dir, args: ['sh', '-i'], env: { GREETING: 'hi' }, dangerousMode: false, cols: 90, rows: 30 });
+    const session = await core.sessions.create({ provider: 'command', cwd: dir, args: ['sh', '-i'], env: { GREETING: 'hi' }, dangerousMode: false, cleanEnv: false, cols: 90, rows: 30 });
     const terminal = [...runner.terminals.values()][0]!;
     expect(terminal.spec).toMatchObject({ place: `cp-${session.id}`, argv: ['sh', '-i'], cwd: dir, cols: 90, rows: 30 });
     expect(terminal.spec.env).toMatchObject({ GREETING: 'hi', CODEPIPER_SESSION: session.id });
@@ -115,7 +115,7 @@ describe('the session engine over an in-memory runner', () => {
 
   it('marks a session crashed when its terminal is gone while no engine watched it', async () => {
     const core = await start();
-    const session = await core.sessions.create({ provider: 'command', cwd: dir, args: ['sh'], env: {}, dangerousMode: false, cols: 80, rows: 24 });
+    const session = await core.sessions.create({ provider: 'command', cwd: dir, args: ['sh'], env: {}, dangerousMode: false, cleanEnv: false, cols: 80, rows: 24 });
     core.close();
     runner.terminals.clear();
     const next = await start();

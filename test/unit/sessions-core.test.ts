@@ -340,6 +340,8 @@ describe('SessionStore', () => {
       cwd: '/tmp/project',
       args: ['--model', 'opus'],
       env: { FOO: 'bar' },
+      envFrom: 'daemon',
+      cleanEnv: false,
       dangerousMode: false,
       billingMode: null,
       cols: 120,

@@ -159,6 +159,7 @@ async function open(options: { colour?: boolean; fail?: Record<string, AppError>
   let exited = false;
   const host: Host = {
     cwd: '/work',
+    env: { PATH: '/usr/bin', ONLY_IN_THE_SHELL: 'from the shell' },
     attach: async (_tmux, target) => void attached.push(target),
     exit: () => void (exited = true),
   };
@@ -296,7 +297,7 @@ describe('the sessions screen', () => {
     await tui.until(/› args +bash -c 'npm test; exec bash'/);
     await tui.press(ENTER);
     await tui.until(/started api-tests/);
-    expect(tui.callsOf('sessions.create')).toEqual([{ provider: 'command', cwd: '/work/api', name: 'api-tests', args: ['bash', '-c', 'npm test; exec bash'], cols: 100, rows: 24 }]);
+    expect(tui.callsOf('sessions.create')).toEqual([{ provider: 'command', cwd: '/work/api', name: 'api-tests', args: ['bash', '-c', 'npm test; exec bash'], callerEnv: { PATH: '/usr/bin', ONLY_IN_THE_SHELL: 'from the shell' }, cols: 100, rows: 24 }]);
     await tui.until(/› ◌ starting +api-tests +command/);
   });
 });

@@ -4,9 +4,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import type { StreamArgs } from '../../core/api/events';
 import { streamPath, topicName } from '../../core/api/topics';
-import { PROVIDER_IDS } from '../../core/providers';
+import { DEFAULT_PROVIDER, PROVIDER_IDS } from '../../core/providers';
 import { SESSION_STATES } from '../../core/sessions/state';
-import { AppError } from '../../core/errors';
+import { AppError, isAppError } from '../../core/errors';
+import { callerEnvironment } from '../../client/caller-env';
 import { commandContext } from '../context';
 import { formatDuration, formatTable } from '../../client/format';
 import { colourWanted, print, printJson } from '../output';
@@ -47,30 +48,55 @@ export function sessionCommands(): Command[] {
 
 function startCommand(): Command {
   return new Command('start')
-    .description('start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command)')
-    .requiredOption('-p, --provider <provider>', `the agent: ${PROVIDER_IDS.join(', ')}`)
+    .description(
+      'start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command); ' +
+        'the agent starts with the environment of this shell (--clean-env: only PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*), then --env',
+    )
+    .option('-p, --provider <provider>', `the agent: ${PROVIDER_IDS.join(', ')} (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`)
     .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
     .option('--name <name>', 'a unique name to refer to the session by')
-    .option('--env <KEY=VALUE>', 'an environment variable for the agent (repeatable)', collectEnv, {} as Record<string, string>)
+    .option('--env <KEY=VALUE>', 'an environment variable for the agent, over this shell\'s (repeatable)', collectEnv, {} as Record<string, string>)
+    .option('--clean-env', "start from an allowlist of this shell's environment (PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*) instead of all of it")
     .option('--dangerous', "skip the agent's own permission prompts (claude --dangerously-skip-permissions, codex --dangerously-bypass-approvals-and-sandbox)")
     .addOption(new Option('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key').choices(['subscription', 'api']))
     .option('--json', 'print the session as JSON')
     .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
-    .action(async (args: string[], options: { provider: string; dir?: string; name?: string; env: Record<string, string>; dangerous?: boolean; billing?: 'subscription' | 'api'; json?: boolean }, command: Command) => {
-      const session = await commandContext(command)
-        .client()
-        .call('sessions.create', {
-          provider: options.provider as 'command',
-          cwd: path.resolve(options.dir ?? process.cwd()),
-          args,
-          env: options.env,
-          ...(options.name ? { name: options.name } : {}),
-          ...(options.dangerous ? { dangerousMode: true } : {}),
-          ...(options.billing ? { billingMode: options.billing } : {}),
-        });
+    .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; json?: boolean }, command: Command) => {
+      let session: Session;
+      try {
+        session = await commandContext(command)
+          .client()
+          .call('sessions.create', {
+            ...(options.provider ? { provider: options.provider as 'command' } : {}),
+            cwd: path.resolve(options.dir ?? process.cwd()),
+            args,
+            env: options.env,
+            callerEnv: callerEnvironment(),
+            ...(options.cleanEnv ? { cleanEnv: true } : {}),
+            ...(options.name ? { name: options.name } : {}),
+            ...(options.dangerous ? { dangerousMode: true } : {}),
+            ...(options.billing ? { billingMode: options.billing } : {}),
+          });
+      } catch (error) {
+        throw args.length === 0 ? nothingToRunInCliWords(error, options.provider) : error;
+      }
       if (options.json) printJson(session);
       else print(session.id);
     });
+}
+
+/**
+ * A provider that runs the argv it is given got none: the daemon names the field (args), the CLI says where the argv
+ * goes on its command line.
+ */
+function nothingToRunInCliWords(error: unknown, provider: string | undefined): unknown {
+  const issues = isAppError(error) && error.code === 'VALIDATION_FAILED' ? (error.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues : undefined;
+  if (!issues?.some((issue) => issue.path === 'args')) return error;
+  const example = `codepiper start -p ${provider ?? '<provider>'} -- bash`;
+  const message = issues
+    .map((issue) => (issue.path === 'args' ? `nothing to run: give the program and its arguments after --, e.g. ${example}` : `${issue.path}: ${issue.message}`))
+    .join('; ');
+  return new AppError('VALIDATION_FAILED', message, { details: { issues } });
 }
 
 function listCommand(): Command {

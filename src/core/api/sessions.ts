@@ -22,11 +22,28 @@ const execString = z
   .max(100_000, 'must be at most 100000 characters')
   .refine((value) => !value.includes('\0'), 'must not contain a NUL byte');
 
+/**
+ * A name as a caller's environment may hold it: anything execve passes on (exported shell functions are named
+ * `BASH_FUNC_x%%`), so a caller never has to prune its own environment before it may start a session.
+ */
+const callerEnvName = z.string().min(1).max(1000).regex(/^[^=\0]+$/, 'an environment variable name has no "=" and no NUL byte');
+
 export const createSessionInput = z.strictObject({
-  provider: z.enum(PROVIDER_IDS),
+  provider: z
+    .enum(PROVIDER_IDS)
+    .optional()
+    .describe('the agent; when left out: the one provider whose binary is configured, else claude-code when its binary is found'),
   cwd: execString.min(1).describe('absolute path of an existing directory'),
   args: z.array(execString).max(256).default([]),
-  env: z.record(envName, execString).default({}),
+  env: z.record(envName, execString).default({}).describe('variables for the agent, over the caller environment'),
+  callerEnv: z
+    .record(callerEnvName, execString)
+    .optional()
+    .describe(
+      "the caller's own environment (the CLI and the dashboard send theirs): the agent starts from it as from a shell. Kept " +
+        'encrypted, never shown. Left out, the agent gets the environment of the daemon\'s tmux server (an allowlist of the daemon\'s)',
+    ),
+  cleanEnv: z.boolean().default(false).describe('start from an allowlist of the caller environment only: PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*'),
   name: sessionName.optional(),
   dangerousMode: z.boolean().default(false),
   billingMode: z.enum(['subscription', 'api']).optional(),
@@ -42,6 +59,8 @@ export const sessionSchema = z.strictObject({
   cwd: z.string(),
   args: z.array(z.string()),
   envKeys: z.array(z.string()).describe('names of the variables the session was given; values are not echoed back'),
+  envFrom: z.enum(['caller', 'daemon']).describe("whose environment the agent started from: its caller's (sent with create) or the daemon's"),
+  cleanEnv: z.boolean().describe('whether only the allowlist of that environment was kept'),
   dangerousMode: z.boolean(),
   billingMode: z.enum(['subscription', 'api']).nullable(),
   cols: z.number().int(),
@@ -85,7 +104,9 @@ export const sessionRoutes = [
     name: 'sessions.create',
     method: 'POST',
     path: '/sessions',
-    summary: 'Starts an agent (or, for provider "command", the argv in args) in the private tmux server.',
+    summary:
+      'Starts an agent (or, for provider "command", the argv in args) in the private tmux server, with callerEnv as its ' +
+      "environment (never shown; without it, the daemon's allowlisted environment), then env.",
     // admin: with provider "command" it runs any argv, with any environment, as the daemon's user.
     access: 'admin',
     input: createSessionInput,

@@ -65,6 +65,9 @@ export const PROVIDERS: readonly Provider[] = [
   },
 ];
 
+/** The agent a session runs when its create request names none and no single provider is configured, if it is found. */
+export const DEFAULT_PROVIDER: ProviderId = 'claude-code';
+
 export function findProvider(id: string): Provider | undefined {
   return PROVIDERS.find((provider) => provider.id === id);
 }

@@ -54,6 +54,11 @@ export interface TerminalSpec {
   place: string;
   argv: readonly string[];
   env: Readonly<Record<string, string>>;
+  /**
+   * True when `env` is the program's whole environment (its caller's, as from a shell): what the runner's own
+   * environment has besides is removed. False: `env` is set over the runner's own environment.
+   */
+  exactEnv?: boolean | undefined;
   cwd: string;
   cols: number;
   rows: number;

@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createSessionInput, type CreateSessionInput } from '../api/sessions';
 import type { CodepiperConfig } from '../config';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { claudeSettingsOverlay } from '../hooks/claude';
 import type { Paths } from '../paths';
-import { findExecutable, findProvider, resolveProviderBinary } from '../providers';
+import { DEFAULT_PROVIDER, findExecutable, findProvider, PROVIDER_IDS, PROVIDERS, resolveProviderBinary, type ProviderId } from '../providers';
 import { RUNTIMES, type LaunchContext } from '../providers/runtime';
+import { seal, unseal, type SealKey } from '../seal';
+import type { Secrets } from '../secrets';
+import { baseEnvironment } from './environment';
 import type { SessionRecord, SessionStore } from './store';
 
 export interface ValidationIssue {
@@ -17,19 +20,31 @@ export interface ValidationIssue {
 /** What runs for a session: the agent's argv and environment, and the agent's own session id when we choose it. */
 export interface LaunchPlan {
   argv: string[];
+  /** The agent's environment: all of it when `exactEnv`, else what is set over the runner's own. */
   env: Record<string, string>;
+  exactEnv: boolean;
   agentSessionId: string | null;
 }
 
+/** A create request whose provider is chosen (given, or the default). */
+export type LaunchInput = CreateSessionInput & { provider: ProviderId };
+
+type PartialInput = Partial<Record<keyof CreateSessionInput, unknown>>;
+
 export interface LaunchOptions {
   paths: Paths;
-  /** The daemon's environment: where provider binaries are looked up, and the API key billingMode "api" may use. */
+  /**
+   * The daemon's environment: what sessions whose caller sent none start from (through the runner), where their
+   * provider binaries are looked up, and the API key billingMode "api" may use.
+   */
   env: NodeJS.ProcessEnv;
   config: CodepiperConfig;
   /** Where names are checked for clashes. */
   store: SessionStore;
   /** How agents with native hooks reach the daemon: the hook command and the variables it needs. */
   hooks?: { command: string; env: Record<string, string> } | undefined;
+  /** The key callers' environments are sealed with (or why there is none). */
+  secrets: Pick<Secrets, 'envKey' | 'envKeyProblem'>;
 }
 
 /**
@@ -49,35 +64,89 @@ export class LaunchPlanner {
       issues.push(...this.issues(partial).filter((extra) => !issues.some((issue) => issue.path === extra.path)));
       return { valid: false, issues, argv: null };
     }
-    const issues = this.issues(parsed.data);
-    if (issues.length) return { valid: false, issues, argv: null };
-    return { valid: true, issues: [], argv: this.plan(parsed.data, null).argv };
+    const chosen = this.chooseProvider(parsed.data);
+    const issues = 'issue' in chosen ? [chosen.issue, ...this.issues(parsed.data)] : this.issues(chosen.input);
+    if (issues.length || 'issue' in chosen) return { valid: false, issues, argv: null };
+    return { valid: true, issues: [], argv: this.plan(chosen.input, null).argv };
   }
 
-  /** Throws every problem with a well-formed input at once (directory, binary, name, billing). */
-  check(input: CreateSessionInput): void {
-    const issues = this.issues(input);
+  /** The input with its provider chosen, or every problem with a well-formed input at once (directory, binary, name, billing). */
+  check(input: CreateSessionInput): LaunchInput {
+    const chosen = this.chooseProvider(input);
+    if ('issue' in chosen) throw issuesError([chosen.issue, ...this.issues(input)], 'VALIDATION_FAILED');
+    const issues = this.issues(chosen.input);
     if (issues.length) throw issuesError(issues);
+    return chosen.input;
+  }
+
+  /**
+   * The provider of a request that names none: the one provider whose binary is configured (by the caller's or the
+   * daemon's environment variable, or config.json), else the default when its binary is found where the session
+   * will look for it.
+   */
+  private chooseProvider(input: CreateSessionInput): { input: LaunchInput } | { issue: ValidationIssue } {
+    if (input.provider) return { input: input as LaunchInput };
+    const env = this.lookupEnv(input);
+    const configured = PROVIDERS.filter((provider) => provider.binary && resolveProviderBinary(provider, env, this.options.config)!.source !== 'default');
+    if (configured.length === 1) return { input: { ...input, provider: configured[0]!.id } };
+    const fallback = resolveProviderBinary(findProvider(DEFAULT_PROVIDER)!, env, this.options.config)!;
+    if (fallback.path) return { input: { ...input, provider: DEFAULT_PROVIDER } };
+    const why = configured.length ? `${configured.map((provider) => provider.id).join(' and ')} are configured` : 'no provider binary is configured';
+    return {
+      issue: {
+        path: 'provider',
+        message:
+          `none given, and there is no default: ${why}, and ${DEFAULT_PROVIDER}'s "${fallback.command}" was not found on the session's PATH; ` +
+          `choose one of ${PROVIDER_IDS.join(', ')} (codepiper start -p <provider>), or set ${fallback.setting}`,
+      },
+    };
+  }
+
+  /** The caller's environment, sealed for the session's row; null when the caller sent none. */
+  sealCallerEnv(input: CreateSessionInput, id: string): string | null {
+    if (!input.callerEnv) return null;
+    return seal(this.envKey(), JSON.stringify(input.callerEnv), callerEnvContext(id));
   }
 
   /**
    * The argv and environment for `input`. With an `id` the session exists: its hook overlay is written and the hook
    * variables are set; without one (a dry run) nothing is written.
    */
-  plan(input: CreateSessionInput, id: string | null): LaunchPlan {
+  plan(input: LaunchInput, id: string | null): LaunchPlan {
     const runtime = RUNTIMES[input.provider];
     const agentSessionId = runtime.newAgentSessionId?.() ?? null;
     const argv = runtime.launchArgv(this.context(input, agentSessionId, id));
-    return { argv, env: this.environment(input, id), agentSessionId };
+    return { argv, ...this.environment(input, id), agentSessionId };
   }
 
-  /** The plan that continues an ended session: the agent's own resume argv where it has one, else a fresh start. */
-  resumePlan(record: SessionRecord): LaunchPlan & { continued: boolean } {
-    const input = recordAsInput(record);
-    this.check(input);
-    const resumeArgv = RUNTIMES[record.provider].resumeArgv(this.context(record, record.agentSessionId, record.id));
+  /**
+   * The plan that continues an ended session: the agent's own resume argv where it has one, else a fresh start; in the
+   * environment it started with (`sealedCallerEnv`, its caller's, decrypted), so the agent sees what it saw then.
+   */
+  resumePlan(record: SessionRecord, sealedCallerEnv: string | null): LaunchPlan & { continued: boolean } {
+    const callerEnv = sealedCallerEnv === null ? undefined : this.openCallerEnv(record.id, sealedCallerEnv);
+    const input = this.check({ ...recordAsInput(record), ...(callerEnv ? { callerEnv } : {}) });
+    const resumeArgv = RUNTIMES[record.provider].resumeArgv(this.context(input, record.agentSessionId, record.id));
     const plan = { ...this.plan(input, record.id), agentSessionId: record.agentSessionId };
     return { ...plan, argv: resumeArgv ?? plan.argv, continued: resumeArgv !== undefined };
+  }
+
+  private openCallerEnv(id: string, sealed: string): Record<string, string> {
+    try {
+      return JSON.parse(unseal(this.envKey(), sealed, callerEnvContext(id))) as Record<string, string>;
+    } catch (error) {
+      const why = isAppError(error) ? error.message : 'it is not readable';
+      throw new AppError(
+        isAppError(error) ? error.code : 'SEALED_VALUE_UNREADABLE',
+        `session ${id} cannot be resumed: it started with its caller's environment, and ${why}; start a new session instead`,
+      );
+    }
+  }
+
+  private envKey(): SealKey {
+    const { envKey, envKeyProblem } = this.options.secrets;
+    if (!envKey) throw new AppError('CONFIG_INVALID', `the caller's environment cannot be kept encrypted: ${envKeyProblem ?? 'there is no env key'}`);
+    return envKey;
   }
 
   /** Where a session's hook overlay lives, and whether it is there. */
@@ -86,17 +155,45 @@ export class LaunchPlanner {
     return { file, installed: fs.existsSync(file) };
   }
 
-  private environment(input: CreateSessionInput, id: string | null): Record<string, string> {
-    const env: Record<string, string> = { ...input.env };
-    if (id && findProvider(input.provider)!.capabilities.nativeHooks && this.options.hooks) Object.assign(env, this.options.hooks.env);
+  /**
+   * The agent's environment, in layers: the caller's (or, without one, the runner's own), the session's env, then
+   * what CodePiper sets: the hook variables, the API key billingMode "api" needs, the session's id.
+   */
+  private environment(input: LaunchInput, id: string | null): { env: Record<string, string>; exactEnv: boolean } {
+    const base = baseEnvironment(input.callerEnv, input.cleanEnv, this.options.env);
+    const env: Record<string, string> = { ...base };
+    // A subscription session bills the logged-in plan: a key the caller happens to export must not switch it to the API.
+    if (input.billingMode === 'subscription') delete env.ANTHROPIC_API_KEY;
+    // What a program started from the caller's shell would have as PWD: the directory it starts in.
+    if (base) env.PWD = input.cwd;
+    Object.assign(env, input.env);
+    // A CodePiper CLI or hook inside the session reaches the daemon that runs it (the caller's own settings were dropped).
+    const nativeHooks = findProvider(input.provider)!.capabilities.nativeHooks;
+    if (id && this.options.hooks && (nativeHooks || base)) Object.assign(env, this.options.hooks.env);
     if (input.billingMode === 'api' && !env.ANTHROPIC_API_KEY) env.ANTHROPIC_API_KEY = this.options.env.ANTHROPIC_API_KEY!;
     if (id) env.CODEPIPER_SESSION = id;
-    return env;
+    return { env, exactEnv: base !== undefined };
   }
 
-  private context(input: Pick<SessionRecord, 'provider' | 'args' | 'dangerousMode'>, agentSessionId: string | null, id: string | null): LaunchContext {
+  /**
+   * What provider binaries are looked up with: the PATH the session will have, and a binary setting
+   * (CODEPIPER_CLAUDE_BIN, ...) of the caller's before the daemon's.
+   */
+  private lookupEnv(input: PartialInput): NodeJS.ProcessEnv {
+    const daemonEnv = this.options.env;
+    const callerEnv = stringRecord(input.callerEnv);
+    const base = baseEnvironment(callerEnv, input.cleanEnv === true, daemonEnv);
+    const settings: Record<string, string> = {};
+    for (const provider of PROVIDERS) {
+      const value = provider.binary && callerEnv?.[provider.binary.envVar];
+      if (value) settings[provider.binary!.envVar] = value;
+    }
+    return { ...daemonEnv, ...settings, PATH: stringRecord(input.env)?.PATH ?? base?.PATH ?? daemonEnv.PATH };
+  }
+
+  private context(input: LaunchInput, agentSessionId: string | null, id: string | null): LaunchContext {
     const provider = findProvider(input.provider)!;
-    const binary = provider.binary ? resolveProviderBinary(provider, this.options.env, this.options.config)!.path : null;
+    const binary = provider.binary ? resolveProviderBinary(provider, this.lookupEnv(input), this.options.config)!.path : null;
     const settingsFile = id && provider.capabilities.nativeHooks && this.options.hooks ? this.writeHookOverlay(id) : undefined;
     return { binary, args: input.args, dangerousMode: input.dangerousMode, agentSessionId, settingsFile };
   }
@@ -113,6 +210,7 @@ export class LaunchPlanner {
 
   private issues(input: Partial<Record<keyof CreateSessionInput, unknown>>): ValidationIssue[] {
     const { env: daemonEnv, config, store } = this.options;
+    const lookupEnv = this.lookupEnv(input);
     const issues: ValidationIssue[] = [];
     const provider = typeof input.provider === 'string' ? findProvider(input.provider) : undefined;
     if (typeof input.cwd === 'string') {
@@ -128,9 +226,9 @@ export class LaunchPlanner {
       }
     }
     const env = input.env && typeof input.env === 'object' ? (input.env as Record<string, unknown>) : {};
-    const searchPath = typeof env.PATH === 'string' ? env.PATH : daemonEnv.PATH;
+    const searchPath = lookupEnv.PATH;
     if (provider?.binary) {
-      const binary = resolveProviderBinary(provider, daemonEnv, config)!;
+      const binary = resolveProviderBinary(provider, lookupEnv, config)!;
       if (!binary.path) {
         issues.push({
           path: 'provider',
@@ -151,8 +249,9 @@ export class LaunchPlanner {
     if (input.billingMode === 'subscription' && typeof env.ANTHROPIC_API_KEY === 'string') {
       issues.push({ path: 'env.ANTHROPIC_API_KEY', message: 'billingMode "subscription" bills the logged-in plan; remove ANTHROPIC_API_KEY or use billingMode "api"' });
     }
-    if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !daemonEnv.ANTHROPIC_API_KEY) {
-      issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the daemon\'s environment)' });
+    const callerKey = stringRecord(input.callerEnv)?.ANTHROPIC_API_KEY;
+    if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !callerKey && !daemonEnv.ANTHROPIC_API_KEY) {
+      issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the caller\'s or the daemon\'s environment)' });
     }
     const holder = typeof input.name === 'string' ? store.byName(input.name) : undefined;
     if (holder) issues.push({ path: 'name', message: `name "${input.name}" is already used by session ${holder.id}` });
@@ -167,17 +266,28 @@ function recordAsInput(record: SessionRecord): CreateSessionInput {
   return Object.fromEntries(fields.map((field) => [field, record[field] ?? undefined])) as CreateSessionInput;
 }
 
+/** What a session's sealed caller environment is authenticated as: it opens for that session's row only. */
+function callerEnvContext(id: string): string {
+  return `session:${id}:caller-env`;
+}
+
+/** The string-valued entries of a field that should be a record of strings (it may be anything before parsing). */
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
 function overlayFile(paths: Paths, id: string): string {
   return path.join(paths.sessionsDir, id, 'claude-settings.json');
 }
 
 /**
- * A lone problem that is not bad input has its own code: a missing binary, or a name another session holds (a
+ * A lone problem that is not bad input has its own code (not a provider that could not be chosen: that is `forced`): a missing binary, or a name another session holds (a
  * conflict, 409 as for rename; the name's shape was checked by the schema before, so a name issue here is a clash).
  */
-function issuesError(issues: ValidationIssue[]): AppError {
+function issuesError(issues: ValidationIssue[], forced?: 'VALIDATION_FAILED'): AppError {
   const only = issues.length === 1 ? issues[0]!.path : undefined;
-  const code = only === 'provider' ? 'PROVIDER_BINARY_MISSING' : only === 'name' ? 'SESSION_NAME_TAKEN' : 'VALIDATION_FAILED';
+  const code = forced ?? (only === 'provider' ? 'PROVIDER_BINARY_MISSING' : only === 'name' ? 'SESSION_NAME_TAKEN' : 'VALIDATION_FAILED');
   return new AppError(code, issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
     details: { issues },
   });

@@ -107,16 +107,18 @@ export class SessionManager {
 
   async create(input: CreateSessionInput): Promise<Session> {
     const { planner } = this.options;
-    planner.check(input);
+    const chosen = planner.check(input);
     await this.connect();
     const id = this.newId();
     const now = new Date().toISOString();
-    const plan = planner.plan(input, id);
+    const plan = planner.plan(chosen, id);
+    const sealedCallerEnv = planner.sealCallerEnv(chosen, id);
     this.launching.add(id);
-    const { name, billingMode, ...given } = input;
+    const { name, billingMode, callerEnv, ...given } = chosen;
     const record: SessionRecord = {
       ...given,
       id,
+      envFrom: callerEnv ? 'caller' : 'daemon',
       name: name ?? null,
       billingMode: billingMode ?? null,
       tmuxSession: `cp-${id}`,
@@ -132,12 +134,12 @@ export class SessionManager {
     };
     try {
       try {
-        this.journal.store.insert(record);
+        this.journal.store.insert(record, sealedCallerEnv);
       } catch (error) {
         if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
         throw error;
       }
-      this.journal.record(id, 'process', 'created', { provider: input.provider, cwd: input.cwd, argv: plan.argv });
+      this.journal.record(id, 'process', 'created', { provider: chosen.provider, cwd: chosen.cwd, argv: plan.argv });
       try {
         this.options.onCreated?.(id);
         await this.launch(record, plan, false);
@@ -188,7 +190,7 @@ export class SessionManager {
     if (this.lives.get(record.id) || isLive(record.state)) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; only a stopped or crashed session can be resumed`);
     }
-    const plan = this.options.planner.resumePlan(record);
+    const plan = this.options.planner.resumePlan(record, this.journal.store.sealedCallerEnv(record.id));
     // The claim happens before anything is awaited, so a second resume of the same session sees it and is refused.
     if (this.launching.has(record.id) || !this.journal.transition(record.id, 'starting', 'process', { exit: NO_EXIT })) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is already being resumed`);
@@ -225,7 +227,7 @@ export class SessionManager {
 
   /** Runs the plan in the session's place: a new terminal, or (resuming) the place of its ended one. */
   private async launch(record: SessionRecord, plan: LaunchPlan, resuming: boolean): Promise<void> {
-    const spec = { place: record.tmuxSession, argv: plan.argv, env: plan.env, cwd: record.cwd, cols: record.cols, rows: record.rows };
+    const spec = { place: record.tmuxSession, argv: plan.argv, env: plan.env, exactEnv: plan.exactEnv, cwd: record.cwd, cols: record.cols, rows: record.rows };
     const existing = resuming ? await this.runner.find(record.tmuxSession) : undefined;
     let terminal: TerminalId;
     if (existing) {

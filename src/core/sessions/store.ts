@@ -26,6 +26,8 @@ const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json'
   cwd: { column: 'cwd' },
   args: { column: 'args', stored: 'json' },
   env: { column: 'env', stored: 'json' },
+  envFrom: { column: 'env_from' },
+  cleanEnv: { column: 'clean_env', stored: 'flag' },
   dangerousMode: { column: 'dangerous_mode', stored: 'flag' },
   billingMode: { column: 'billing_mode' },
   cols: { column: 'cols' },
@@ -85,6 +87,8 @@ export class SessionStore {
       setSize: db.prepare('UPDATE sessions SET cols = ?, rows = ?, updated_at = ? WHERE id = ?'),
       setAgentId: db.prepare('UPDATE sessions SET agent_session_id = ?, updated_at = ? WHERE id = ?'),
       setTranscript: db.prepare('UPDATE sessions SET transcript_path = ?, updated_at = ? WHERE id = ?'),
+      setCallerEnv: db.prepare('UPDATE sessions SET caller_env_sealed = ? WHERE id = ?'),
+      callerEnv: db.prepare('SELECT caller_env_sealed AS sealed FROM sessions WHERE id = ?'),
       addEvent: db.prepare('INSERT INTO session_events (session_id, at, source, type, data) VALUES (?, ?, ?, ?, ?)'),
       events: db.prepare(`SELECT * FROM session_events WHERE session_id = @id AND (@source IS NULL OR source = @source)
         ORDER BY id LIMIT @limit OFFSET @offset`),
@@ -92,8 +96,20 @@ export class SessionStore {
     };
   }
 
-  insert(record: SessionRecord): void {
-    this.statements.insert.run(toRow(record));
+  /**
+   * A new session; `sealedCallerEnv` is its caller's environment, sealed (kept apart from the record: it is read only
+   * to resume, never to list or show a session).
+   */
+  insert(record: SessionRecord, sealedCallerEnv: string | null = null): void {
+    this.db.transaction(() => {
+      this.statements.insert.run(toRow(record));
+      if (sealedCallerEnv !== null) this.statements.setCallerEnv.run(sealedCallerEnv, record.id);
+    })();
+  }
+
+  /** The sealed caller environment a session started with, or null when it started from the daemon's. */
+  sealedCallerEnv(id: string): string | null {
+    return (this.statements.callerEnv.get(id) as { sealed: string | null } | undefined)?.sealed ?? null;
   }
 
   get(id: string): SessionRecord | undefined {

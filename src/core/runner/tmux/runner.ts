@@ -152,7 +152,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async spawn(spec: TerminalSpec): Promise<TerminalId> {
     const ids = await this.tmux.run([
       'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
-      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv, this.umask),
+      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv, this.umask, this.unsetFor(spec)),
       THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
     ]);
     return this.remember(ids);
@@ -161,10 +161,19 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   async respawn(terminal: TerminalStatus, spec: TerminalSpec): Promise<TerminalId> {
     await this.releasing.get(terminal.terminal);
     const pane = terminal.terminal;
-    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv, this.umask)];
+    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv, this.umask, this.unsetFor(spec))];
     if (!terminal.watched) args.push(THEN, 'link-window', '-d', '-s', this.windowOf.get(pane) ?? pane, '-t', `=${CONTROL_SESSION}:`);
     args.push(THEN, 'display-message', '-p', '-t', pane, '#{window_id} #{pane_id}');
     return this.remember(await this.tmux.run(args));
+  }
+
+  /**
+   * For a spec whose env is the whole environment: the variables of the server's own environment (which every pane
+   * inherits) that it does not have. TERM stays: tmux sets it for the terminal it gives the program.
+   */
+  private unsetFor(spec: TerminalSpec): string[] {
+    if (!spec.exactEnv) return [];
+    return Object.keys(this.tmux.options.env).filter((name) => name !== 'TERM' && !(name in spec.env));
   }
 
   async find(place: string): Promise<TerminalStatus | undefined> {
@@ -500,9 +509,14 @@ function environment(spec: TerminalSpec): string[] {
 
 /**
  * The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. With a
- * umask, a shell sets it and execs the argv as given (no word is parsed by the shell).
+ * umask or variables to unset, a shell does that and execs the argv as given (no word is parsed by the shell).
  */
-function command(argv: readonly string[], umask: number | undefined): string[] {
+function command(argv: readonly string[], umask: number | undefined, unset: readonly string[] = []): string[] {
+  // Names to unset come first, up to "--" (they are environment names of the server's: letters, digits and "_").
+  if (unset.length) {
+    const script = 'while [ "$1" != -- ]; do unset "$1"; shift; done; shift; ' + (umask !== undefined ? 'umask "$0" && ' : '') + 'exec "$@"';
+    return ['/bin/sh', '-c', script, umask === undefined ? 'sh' : umask.toString(8).padStart(4, '0'), ...unset, '--', ...argv].map(escapeTmuxArg);
+  }
   if (umask !== undefined) return ['/bin/sh', '-c', 'umask "$0" && exec "$@"', umask.toString(8).padStart(4, '0'), ...argv].map(escapeTmuxArg);
   return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
 }
