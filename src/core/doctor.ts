@@ -4,6 +4,7 @@ import { loadConfig, type CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
 import { schemaVersion } from './db/migrate';
 import { migrations } from './db/migrations';
+import { daemonEnvironmentCheck } from './doctor-env';
 import { isAppError } from './errors';
 import { checkSocketPath, type Paths } from './paths';
 import { PROVIDERS, resolveProviderBinary } from './providers';
@@ -28,10 +29,12 @@ export interface DoctorInput {
   env: NodeJS.ProcessEnv;
   /** Whether a daemon answers on the socket (asked by the caller, which owns the client). */
   daemonRunning: boolean;
+  /** The running daemon's pid and its own key variables (daemon.info), when it answered with them. */
+  daemon?: { pid: number; environment: Record<string, string | null> } | undefined;
 }
 
 /** Everything CodePiper needs, checked without a daemon, so it also works when the daemon cannot start. */
-export function runDoctor({ paths, env, daemonRunning }: DoctorInput): CheckResult[] {
+export function runDoctor({ paths, env, daemonRunning, daemon }: DoctorInput): CheckResult[] {
   const results: CheckResult[] = [checkNode()];
   const config = checkConfig(paths, results);
   results.push(checkTmux(env, config), checkHome(paths), checkSocket(paths, daemonRunning));
@@ -50,6 +53,7 @@ export function runDoctor({ paths, env, daemonRunning }: DoctorInput): CheckResu
           },
     );
   }
+  if (daemon) results.push(daemonEnvironmentCheck(env, daemon, config));
   results.push(checkDatabase(paths));
   return results;
 }

@@ -181,3 +181,28 @@ describe('start without a program or a provider', () => {
     }
   });
 });
+
+describe('doctor and the running daemon', () => {
+  it("says what the daemon's own environment finds differently from this shell", async () => {
+    const other = createHarness();
+    try {
+      // The daemon was started from somewhere without claude on PATH; this shell has one, and its own Claude home.
+      const daemonEnv = { ...other.env, PATH: other.dir, CODEPIPER_TMUX_BIN: TMUX };
+      expect((await other.run(['daemon', 'start', '--detach'], { env: daemonEnv })).code).toBe(0);
+      const bin = path.join(other.dir, 'bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync(FAKE_CLAUDE, path.join(bin, 'claude'));
+      const shellEnv = { ...daemonEnv, PATH: bin, CLAUDE_CONFIG_DIR: path.join(other.dir, 'my-claude') };
+      const differing = await other.run(['doctor', '--json'], { env: shellEnv });
+      const checks = JSON.parse(differing.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+      const check = checks.find((c) => c.name === 'daemon environment');
+      expect(check?.status).toBe('warn');
+      expect(check?.detail).toContain(`claude-code: the daemon finds no claude, this shell ${path.join(bin, 'claude')}`);
+      expect(check?.detail).toMatch(/CLAUDE_CONFIG_DIR .*: the daemon has .*claude, this shell .*my-claude/);
+      const same = await other.run(['doctor', '--json'], { env: daemonEnv });
+      expect(JSON.parse(same.stdout).checks.find((c: { name: string }) => c.name === 'daemon environment')).toMatchObject({ status: 'ok' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+});

@@ -6,13 +6,24 @@ import { print, printJson } from '../output';
 
 export function doctorCommand(): Command {
   return new Command('doctor')
-    .description('check node, tmux, permissions, provider binaries and the database (exit 1 when something required fails)')
+    .description(
+      'check node, tmux, permissions, provider binaries and the database (exit 1 when something required fails); with a daemon running, ' +
+        'also what its own environment finds differently from this shell',
+    )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { paths } = commandContext(command);
       const daemonRunning = await daemonAnswers(paths.socket).catch(() => false);
+      // What the running daemon sees, to compare with this shell; one quick question, skipped when it does not answer.
+      const daemon = daemonRunning
+        ? await commandContext(command)
+            .client({ autostart: false, timeoutMs: 2000 })
+            .call('daemon.info')
+            .then((info) => (info.environment ? { pid: info.pid, environment: info.environment } : undefined))
+            .catch(() => undefined)
+        : undefined;
       const { runDoctor } = await import('../../core/doctor');
-      const checks = runDoctor({ paths, env: process.env, daemonRunning });
+      const checks = runDoctor({ paths, env: process.env, daemonRunning, daemon });
       const ok = checks.every((check) => !check.required || check.status !== 'fail');
       if (options.json) printJson({ ok, checks });
       else {

@@ -70,6 +70,9 @@ export const systemRoutes = [
       home: z.string(),
       tmuxSocket: z.string(),
       tmuxBinary: z.string().describe('the tmux the daemon runs; `attach` uses the same one'),
+      environment: z
+        .record(z.string(), z.string().nullable())
+        .describe("a few of the daemon's own variables (PATH, the agents' homes, binary settings) for doctor to compare with a shell's; null when unset"),
       version: z.string(),
       startedAt: z.string(),
       uptime: z.number().nonnegative(),

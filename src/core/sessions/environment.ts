@@ -20,14 +20,14 @@ const CALLER_TERMINAL = new Set(['TMUX', 'TMUX_PANE', 'TERM', 'TERM_PROGRAM', 'T
  * marks of a session the caller itself runs in (CODEPIPER_SESSION) and a hook secret: a CLI or hook inside the new
  * session must reach the daemon that runs it, so CodePiper sets what the session needs itself.
  */
-const CODEPIPER_PREFIX = 'CODEPIPER_';
+const OWN_SETTINGS_PREFIX = 'CODEPIPER_';
 
 export function isCleanEnvName(name: string): boolean {
   return CLEAN_NAMES.has(name) || CLEAN_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
 function crossesIntoSession(name: string): boolean {
-  return !CALLER_TERMINAL.has(name) && !name.startsWith(CODEPIPER_PREFIX);
+  return !CALLER_TERMINAL.has(name) && !name.startsWith(OWN_SETTINGS_PREFIX);
 }
 
 /**

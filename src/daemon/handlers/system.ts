@@ -1,4 +1,5 @@
 import process from 'node:process';
+import { COMPARED_ENV } from '../../core/doctor-env';
 import { PROVIDERS, resolveProviderBinary } from '../../core/providers';
 import type { Handlers } from '../router';
 import type { DaemonContext } from '../context';
@@ -30,6 +31,7 @@ export const systemHandlers = {
     home: daemon.core.paths.home,
     tmuxSocket: daemon.core.runner.description.tmux.socket,
     tmuxBinary: daemon.core.runner.description.tmux.binary,
+    environment: Object.fromEntries(COMPARED_ENV.map((name) => [name, daemon.core.env[name] ?? null])),
     version: daemon.core.version,
     startedAt: daemon.core.startedAt.toISOString(),
     uptime: uptimeSeconds(daemon),

@@ -1,0 +1,51 @@
+import type { CodepiperConfig } from './config';
+import type { CheckResult } from './doctor';
+import { PROVIDERS, resolveProviderBinary } from './providers';
+
+/**
+ * The daemon's own variables that decide what it does for a client that sends no environment (and where it looks for
+ * transcripts): doctor compares them with the shell's. None is a secret; `daemon.info` (local only) reports them.
+ */
+export const COMPARED_ENV = ['PATH', 'HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', ...PROVIDERS.flatMap((provider) => (provider.binary ? [provider.binary.envVar] : []))];
+
+/** Variables whose difference matters on its own (PATH and the binary settings matter through the binaries they find). */
+const AGENT_HOMES: Record<string, string> = {
+  HOME: 'home directory',
+  CLAUDE_CONFIG_DIR: "Claude Code's config and transcripts",
+  CODEX_HOME: "Codex's config and transcripts",
+};
+
+/**
+ * What the running daemon sees that this shell does not: provider binaries its environment resolves elsewhere (or
+ * not at all), and agent homes it has set differently. Sessions started from a shell get the shell's environment;
+ * API clients that send none, and the daemon's transcript scan, get the daemon's.
+ */
+export function daemonEnvironmentCheck(shell: NodeJS.ProcessEnv, daemon: { pid: number; environment: Record<string, string | null> }, config: CodepiperConfig): CheckResult {
+  const daemonEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(daemon.environment).filter((entry): entry is [string, string] => entry[1] !== null));
+  const differences: string[] = [];
+  for (const provider of PROVIDERS) {
+    const here = resolveProviderBinary(provider, shell, config);
+    const there = resolveProviderBinary(provider, daemonEnv, config);
+    if (!here || !there || here.path === there.path) continue;
+    const seen = (found: string | null, command: string) => found ?? `no ${command}`;
+    differences.push(`${provider.id}: the daemon finds ${seen(there.path, there.command)}, this shell ${seen(here.path, here.command)}`);
+  }
+  for (const [name, what] of Object.entries(AGENT_HOMES)) {
+    const here = shell[name] ?? null;
+    const there = daemon.environment[name] ?? null;
+    if (here !== there) differences.push(`${name} (${what}): the daemon has ${there ?? 'it unset'}, this shell ${here ?? 'has it unset'}`);
+  }
+  const name = 'daemon environment';
+  if (!differences.length) {
+    return { name, status: 'ok', required: false, detail: `the daemon (pid ${daemon.pid}) sees the same provider binaries and agent homes as this shell` };
+  }
+  return {
+    name,
+    status: 'warn',
+    required: false,
+    detail:
+      `the daemon (pid ${daemon.pid}) sees another environment: ${differences.join('; ')}. Sessions started from this shell use this shell's; ` +
+      "API clients that send no environment, and the transcript scan, use the daemon's",
+    fix: 'restart the daemon from this shell (codepiper daemon stop, then codepiper daemon start)',
+  };
+}
