@@ -94,7 +94,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       defaultAction: () => config.policies?.defaultAction ?? 'ask',
       sessionExists: (id) => store.get(id) !== undefined,
     });
-    const runner = options.runner ?? new LocalTmuxRunner({ binary: tmuxBinary(env, config), socketName: paths.tmuxSocketName, env, log, umask: options.agentUmask });
+    const runner = options.runner ?? new LocalTmuxRunner({
+        binary: tmuxBinary(env, config),
+        socketName: paths.tmuxSocketName,
+        env,
+        log,
+        umask: options.agentUmask,
+        stagingDir: path.join(paths.home, 'launch'),
+      });
     const lives = new LiveSessions();
     const journal = new SessionJournal(store, bus, lives);
     const watcher = new StateWatcher(runner, journal, lives);

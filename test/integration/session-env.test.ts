@@ -34,7 +34,16 @@ afterAll(async () => {
 
 /** `codepiper start` from a shell that exported SHELL_ONLY, and TMUX as a shell inside the user's own tmux would. */
 async function startFromShell(args: string[]): Promise<string> {
-  const env = { ...harness.env, [SHELL_ONLY]: SHELL_VALUE, TMUX: '/tmp/users-own-tmux,1,0', CODEPIPER_SESSION: 'parent-session' };
+  const env = {
+    ...harness.env,
+    [SHELL_ONLY]: SHELL_VALUE,
+    TMUX: '/tmp/users-own-tmux,1,0',
+    CODEPIPER_SESSION: 'parent-session',
+    // More than tmux takes in one command (16 KB), quotes and a newline, and an exported bash function.
+    CP_BIG: 'x'.repeat(40_000),
+    CP_TRICKY: `it's "quoted" $HOME \\ \`no\`\nsecond line;`,
+    'BASH_FUNC_cp_greet%%': '() {  echo greeted\n}',
+  };
   const result = await harness.run(['start', '-p', 'command', '-d', harness.dir, ...args], { env });
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout + result.stderr).not.toContain(SHELL_VALUE);
@@ -44,7 +53,8 @@ async function startFromShell(args: string[]): Promise<string> {
 /** A bash that appends what it sees to `file` (one line per run), then waits until it is sent a line. */
 function reporter(file: string): string[] {
   const line = 'seen=${CP_SHELL_ONLY:-none} tmux=${TMUX%%,*} session=$CODEPIPER_SESSION home=${HOME:+set} path=${PATH:+set}';
-  return ['bash', '--norc', '--noprofile', '-c', `echo "${line}" >> "$0"; echo reported; read line`, file];
+  const extra = 'printf "big=%s tricky=%s greet=%s\\n" "${#CP_BIG}" "$(printf %s "${CP_TRICKY-}" | od -An -c | tr -s " \\n" " ")" "$(cp_greet 2>/dev/null)" >> "$0.extra"';
+  return ['bash', '--norc', '--noprofile', '-c', `echo "${line}" >> "$0"; ${extra}; echo reported; read line`, file];
 }
 
 function reports(file: string, count: number): Promise<string[]> {
@@ -64,6 +74,12 @@ describe("a session started from the CLI gets the caller's environment", () => {
     const [line] = await reports(file, 1);
     expect(line).toBe(`seen=${SHELL_VALUE} tmux=${line!.match(/tmux=(\S*)/)![1]} session=${id} home=set path=set`);
     expect(line).toMatch(new RegExp(`tmux=\\S*/${harness.tmuxSocket} `));
+    const [extra] = await reports(`${file}.extra`, 1);
+    const tricky = execFileSync('sh', ['-c', 'printf %s "$0" | od -An -c | tr -s " \\n" " "', `it's "quoted" $HOME \\ \`no\`\nsecond line;`], { encoding: 'utf8' });
+    // An exported bash function does not pass the POSIX sh that launches agents; it does not stop the start either.
+    expect(extra).toBe(`big=40000 tricky=${tricky} greet=`);
+    // Nothing stays behind where the environment waited for its launcher.
+    expect(fs.readdirSync(path.join(harness.home, 'launch'))).toEqual([]);
   });
 
   it('resumes with the environment it started with', async () => {

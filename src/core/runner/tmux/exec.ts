@@ -68,8 +68,9 @@ export class Tmux {
               reject(new AppError('TMUX_FAILED', `tmux was not found (${this.options.binary}); install tmux 3.2 or newer, or set CODEPIPER_TMUX_BIN`, { cause: error }));
               return;
             }
-            const message = (stderr || error.message).trim();
-            reject(new TmuxError(`tmux ${args[0] ?? ''} failed: ${message}`, message, error));
+            // Not error.message: it quotes the whole command line, and with it the -e values of an agent's environment.
+            const message = stderr.trim() || withoutOutput(error);
+            reject(new TmuxError(`tmux ${args[0] ?? ''} failed: ${message}`, message, new Error(message)));
           } else resolve(stdout);
         },
       );
@@ -85,6 +86,13 @@ export class Tmux {
       throw error;
     }
   }
+}
+
+/** How a tmux run that printed nothing failed: killed at its deadline, by a signal, or its exit status. */
+function withoutOutput(error: Error & { killed?: boolean; signal?: NodeJS.Signals | null; code?: unknown }): string {
+  if (error.killed) return 'it did not answer in time';
+  if (error.signal) return `it was ended by ${error.signal}`;
+  return `it exited with status ${String(error.code)}`;
 }
 
 export class TmuxError extends RunnerError {

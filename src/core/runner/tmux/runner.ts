@@ -7,6 +7,7 @@ import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './con
 import { DEATH_HOOK, DeathWaiter } from './deaths';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
 import { tmuxKey } from './keys';
+import { SOURCE_STAGED, stageEnvironment, type StagedEnvironment } from './launch-env';
 
 /** How long the control client gets to attach. */
 const CONTROL_READY_MS = 10_000;
@@ -31,6 +32,8 @@ export interface LocalTmuxRunnerOptions {
    * Set in each terminal, since a tmux server started earlier keeps the umask it was started with.
    */
   umask?: number | undefined;
+  /** A directory of the daemon's own (0700) where whole environments wait for their launcher (see launch-env.ts). */
+  stagingDir: string;
 }
 
 /**
@@ -62,6 +65,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   /** Hears the server's pane-died hook: ends are reported at once, not on the subscription's one-second check. */
   private readonly deaths: DeathWaiter;
   private readonly umask: number | undefined;
+  private readonly stagingDir: string;
   private nudgeTimer: NodeJS.Timeout | undefined;
   /** Terminals whose window closed a moment ago: reported closed unless the whole server turns out to be gone. */
   private readonly closing = new Set<TerminalId>();
@@ -70,6 +74,7 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     super();
     this.log = options.log;
     this.umask = options.umask;
+    this.stagingDir = options.stagingDir;
     this.tmux = new Tmux({ binary: options.binary, socketName: options.socketName, env: allowlistedEnv(options.env) });
     this.description = { tmux: { binary: options.binary, socket: options.socketName } };
     this.control = new ControlClient(this.tmux);
@@ -150,21 +155,41 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
    * so not even the program's first bytes are missed.
    */
   async spawn(spec: TerminalSpec): Promise<TerminalId> {
-    const ids = await this.tmux.run([
-      'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
-      ...environment(spec), '-P', '-F', '#{window_id} #{pane_id}', '--', ...command(spec.argv, this.umask, this.unsetFor(spec)),
-      THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
-    ]);
+    const staged = this.stage(spec);
+    const ids = await this.tmux
+      .run([
+        'new-session', '-d', '-s', spec.place, '-x', String(spec.cols), '-y', String(spec.rows), '-c', tmuxDirectory(spec.cwd),
+        ...environment(staged ? staged.rest : spec.env), '-P', '-F', '#{window_id} #{pane_id}', '--', ...this.command(spec, staged),
+        THEN, 'link-window', '-d', '-s', `=${spec.place}:`, '-t', `=${CONTROL_SESSION}:`,
+      ])
+      .catch((error: unknown) => {
+        staged?.discard();
+        throw error;
+      });
     return this.remember(ids);
   }
 
   async respawn(terminal: TerminalStatus, spec: TerminalSpec): Promise<TerminalId> {
     await this.releasing.get(terminal.terminal);
     const pane = terminal.terminal;
-    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(spec), '--', ...command(spec.argv, this.umask, this.unsetFor(spec))];
+    const staged = this.stage(spec);
+    const args = ['respawn-pane', '-k', '-t', pane, '-c', tmuxDirectory(spec.cwd), ...environment(staged ? staged.rest : spec.env), '--', ...this.command(spec, staged)];
     if (!terminal.watched) args.push(THEN, 'link-window', '-d', '-s', this.windowOf.get(pane) ?? pane, '-t', `=${CONTROL_SESSION}:`);
     args.push(THEN, 'display-message', '-p', '-t', pane, '#{window_id} #{pane_id}');
-    return this.remember(await this.tmux.run(args));
+    const ids = await this.tmux.run(args).catch((error: unknown) => {
+      staged?.discard();
+      throw error;
+    });
+    return this.remember(ids);
+  }
+
+  /** A whole environment is staged in a file for the launcher (see launch-env.ts); other specs need nothing staged. */
+  private stage(spec: TerminalSpec): StagedEnvironment | undefined {
+    return spec.exactEnv ? stageEnvironment(this.stagingDir, spec.place, spec.env) : undefined;
+  }
+
+  private command(spec: TerminalSpec, staged: StagedEnvironment | undefined): string[] {
+    return command(spec.argv, this.umask, this.unsetFor(spec), staged?.file);
   }
 
   /**
@@ -503,22 +528,33 @@ interface ParsedPane {
 }
 
 /** `-e KEY=VALUE` for each variable, escaped for tmux's command parser. */
-function environment(spec: TerminalSpec): string[] {
-  return Object.entries(spec.env).flatMap(([key, value]) => ['-e', escapeTmuxArg(`${key}=${value}`)]);
+function environment(env: Readonly<Record<string, string>>): string[] {
+  return Object.entries(env).flatMap(([key, value]) => ['-e', escapeTmuxArg(`${key}=${value}`)]);
 }
 
 /**
  * The argv for tmux: a single argument would go to /bin/sh -c; two or more are executed directly, as we want. With a
  * umask or variables to unset, a shell does that and execs the argv as given (no word is parsed by the shell).
  */
-function command(argv: readonly string[], umask: number | undefined, unset: readonly string[] = []): string[] {
-  // Names to unset come first, up to "--" (they are environment names of the server's: letters, digits and "_").
-  if (unset.length) {
-    const script = 'while [ "$1" != -- ]; do unset "$1"; shift; done; shift; ' + (umask !== undefined ? 'umask "$0" && ' : '') + 'exec "$@"';
-    return ['/bin/sh', '-c', script, umask === undefined ? 'sh' : umask.toString(8).padStart(4, '0'), ...unset, '--', ...argv].map(escapeTmuxArg);
+function command(argv: readonly string[], umask: number | undefined, unset: readonly string[] = [], envFile?: string): string[] {
+  if (!unset.length && envFile === undefined) {
+    if (umask !== undefined) return ['/bin/sh', '-c', 'umask "$0" && exec "$@"', umask.toString(8).padStart(4, '0'), ...argv].map(escapeTmuxArg);
+    return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
   }
-  if (umask !== undefined) return ['/bin/sh', '-c', 'umask "$0" && exec "$@"', umask.toString(8).padStart(4, '0'), ...argv].map(escapeTmuxArg);
-  return (argv.length === 1 ? ['/bin/sh', '-c', 'exec "$0"', argv[0]!] : argv).map(escapeTmuxArg);
+  // The launcher's arguments, in order: the staged environment file, then the names to unset up to "--" (names of
+  // the server's environment: letters, digits and "_"), then the argv.
+  const steps: string[] = [];
+  const params: string[] = [];
+  if (envFile !== undefined) {
+    steps.push(SOURCE_STAGED);
+    params.push(envFile);
+  }
+  if (unset.length) {
+    steps.push('while [ "$1" != -- ]; do unset "$1"; shift; done; shift');
+    params.push(...unset, '--');
+  }
+  steps.push(umask !== undefined ? 'umask "$0" && exec "$@"' : 'exec "$@"');
+  return ['/bin/sh', '-c', steps.join('; '), umask === undefined ? 'sh' : umask.toString(8).padStart(4, '0'), ...params, ...argv].map(escapeTmuxArg);
 }
 
 /** -c is expanded as a tmux format: a literal "#" is written "##". */
