@@ -1,5 +1,4 @@
 import type { CodepiperConfig } from './config';
-import type { CheckResult } from './doctor';
 import { PROVIDERS, resolveProviderBinary } from './providers';
 
 /**
@@ -17,11 +16,10 @@ const AGENT_HOMES: Record<string, string> = {
 
 /**
  * What the running daemon sees that this shell does not: provider binaries its environment resolves elsewhere (or
- * not at all), and agent homes it has set differently. Sessions started from a shell get the shell's environment;
- * API clients that send none, and the daemon's transcript scan, get the daemon's.
+ * not at all), and agent homes it has set differently. One sentence per difference; none when they agree.
  */
-export function daemonEnvironmentCheck(shell: NodeJS.ProcessEnv, daemon: { pid: number; environment: Record<string, string | null> }, config: CodepiperConfig): CheckResult {
-  const daemonEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(daemon.environment).filter((entry): entry is [string, string] => entry[1] !== null));
+export function daemonEnvironmentDifferences(shell: NodeJS.ProcessEnv, daemon: Record<string, string | null>, config: CodepiperConfig): string[] {
+  const daemonEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(daemon).filter((entry): entry is [string, string] => entry[1] !== null));
   const differences: string[] = [];
   for (const provider of PROVIDERS) {
     const here = resolveProviderBinary(provider, shell, config);
@@ -32,20 +30,8 @@ export function daemonEnvironmentCheck(shell: NodeJS.ProcessEnv, daemon: { pid: 
   }
   for (const [name, what] of Object.entries(AGENT_HOMES)) {
     const here = shell[name] ?? null;
-    const there = daemon.environment[name] ?? null;
+    const there = daemon[name] ?? null;
     if (here !== there) differences.push(`${name} (${what}): the daemon has ${there ?? 'it unset'}, this shell ${here ?? 'has it unset'}`);
   }
-  const name = 'daemon environment';
-  if (!differences.length) {
-    return { name, status: 'ok', required: false, detail: `the daemon (pid ${daemon.pid}) sees the same provider binaries and agent homes as this shell` };
-  }
-  return {
-    name,
-    status: 'warn',
-    required: false,
-    detail:
-      `the daemon (pid ${daemon.pid}) sees another environment: ${differences.join('; ')}. Sessions started from this shell use this shell's; ` +
-      "API clients that send no environment, and the transcript scan, use the daemon's",
-    fix: 'restart the daemon from this shell (codepiper daemon stop, then codepiper daemon start)',
-  };
+  return differences;
 }

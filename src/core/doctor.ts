@@ -4,7 +4,7 @@ import { loadConfig, type CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
 import { schemaVersion } from './db/migrate';
 import { migrations } from './db/migrations';
-import { daemonEnvironmentCheck } from './doctor-env';
+import { daemonEnvironmentDifferences } from './doctor-env';
 import { isAppError } from './errors';
 import { checkSocketPath, type Paths } from './paths';
 import { PROVIDERS, resolveProviderBinary } from './providers';
@@ -53,9 +53,30 @@ export function runDoctor({ paths, env, daemonRunning, daemon }: DoctorInput): C
           },
     );
   }
-  if (daemon) results.push(daemonEnvironmentCheck(env, daemon, config));
+  if (daemon) results.push(checkDaemonEnvironment(env, daemon, config));
   results.push(checkDatabase(paths));
   return results;
+}
+
+/**
+ * The running daemon's own environment against this shell's. Sessions started from a shell get the shell's
+ * environment; API clients that send none, and the daemon's transcript scan, get the daemon's.
+ */
+function checkDaemonEnvironment(shell: NodeJS.ProcessEnv, daemon: NonNullable<DoctorInput['daemon']>, config: CodepiperConfig): CheckResult {
+  const name = 'daemon environment';
+  const differences = daemonEnvironmentDifferences(shell, daemon.environment, config);
+  if (!differences.length) {
+    return { name, status: 'ok', required: false, detail: `the daemon (pid ${daemon.pid}) sees the same provider binaries and agent homes as this shell` };
+  }
+  return {
+    name,
+    status: 'warn',
+    required: false,
+    detail:
+      `the daemon (pid ${daemon.pid}) sees another environment: ${differences.join('; ')}. Sessions started from this shell use this shell's; ` +
+      "API clients that send no environment, and the transcript scan, use the daemon's",
+    fix: 'restart the daemon from this shell (codepiper daemon stop, then codepiper daemon start)',
+  };
 }
 
 function checkNode(): CheckResult {

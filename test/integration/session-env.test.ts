@@ -222,3 +222,31 @@ describe('doctor and the running daemon', () => {
     }
   });
 });
+
+describe('a resume whose environment cannot be decrypted', () => {
+  it('is refused with a clear message when secrets.json got another env key, and the daemon goes on', async () => {
+    const other = createHarness();
+    try {
+      const started = await other.run(['start', '-p', 'command', '-d', other.dir, '--', 'sh', '-c', 'exit 0'], { env: { ...other.env, [SHELL_ONLY]: SHELL_VALUE } });
+      expect(started.code, started.stderr).toBe(0);
+      const id = started.stdout.trim();
+      await waitFor(async () => {
+        const shown = await other.run(['sessions', '--json']);
+        return JSON.parse(shown.stdout).find((s: { id: string; state: string }) => s.id === id && s.state === 'stopped');
+      }, { what: 'the session to stop', timeoutMs: 15_000 });
+      expect((await other.run(['daemon', 'stop'])).code).toBe(0);
+      const secretsFile = path.join(other.home, 'secrets.json');
+      const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8'));
+      fs.writeFileSync(secretsFile, JSON.stringify({ ...secrets, envKey: Buffer.alloc(32, 9).toString('base64url') }));
+      const resumed = await other.run(['resume', id]);
+      expect(resumed.code).toBe(5);
+      expect(resumed.stderr).toMatch(new RegExp(`session ${id} cannot be resumed: it started with its caller's environment, and it cannot be decrypted: it was sealed with another key`));
+      expect(resumed.stderr).not.toContain(SHELL_VALUE);
+      // Nothing ran, the session is as it was, and the daemon still serves.
+      const after = JSON.parse((await other.run(['sessions', '--json'])).stdout);
+      expect(after.find((s: { id: string }) => s.id === id)).toMatchObject({ state: 'stopped' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+});
