@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { CodepiperConfig } from './config';
 import { PROVIDERS, resolveProviderBinary } from './providers';
 
@@ -24,7 +25,8 @@ export function daemonEnvironmentDifferences(shell: NodeJS.ProcessEnv, daemon: R
   for (const provider of PROVIDERS) {
     const here = resolveProviderBinary(provider, shell, config);
     const there = resolveProviderBinary(provider, daemonEnv, config);
-    if (!here || !there || here.path === there.path) continue;
+    // The same file under two names (/bin and /usr/bin on a merged-/usr system) is no difference.
+    if (!here || !there || sameFile(here.path, there.path)) continue;
     const seen = (found: string | null, command: string) => found ?? `no ${command}`;
     differences.push(`${provider.id}: the daemon finds ${seen(there.path, there.command)}, this shell ${seen(here.path, here.command)}`);
   }
@@ -34,4 +36,14 @@ export function daemonEnvironmentDifferences(shell: NodeJS.ProcessEnv, daemon: R
     if (here !== there) differences.push(`${name} (${what}): the daemon has ${there ?? 'it unset'}, this shell ${here ?? 'has it unset'}`);
   }
   return differences;
+}
+
+function sameFile(a: string | null, b: string | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return false;
+  }
 }

@@ -50,7 +50,7 @@ function startCommand(): Command {
   return new Command('start')
     .description(
       'start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command); ' +
-        'the agent starts with the environment of this shell (--clean-env: only PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*), then --env',
+        "the agent starts with this shell's environment (or its allowlist, --clean-env), then --env",
     )
     .option('-p, --provider <provider>', `the agent: ${PROVIDER_IDS.join(', ')} (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`)
     .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
