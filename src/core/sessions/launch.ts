@@ -282,8 +282,9 @@ function overlayFile(paths: Paths, id: string): string {
 }
 
 /**
- * A lone problem that is not bad input has its own code (not a provider that could not be chosen: that is `forced`): a missing binary, or a name another session holds (a
+ * A lone problem that is not bad input has its own code: a missing binary, or a name another session holds (a
  * conflict, 409 as for rename; the name's shape was checked by the schema before, so a name issue here is a clash).
+ * A provider that could not be chosen is bad input (`forced`), though its issue is on the provider too.
  */
 function issuesError(issues: ValidationIssue[], forced?: 'VALIDATION_FAILED'): AppError {
   const only = issues.length === 1 ? issues[0]!.path : undefined;
