@@ -31,6 +31,7 @@ export function stateForHook(payload: Record<string, unknown>): SessionState | u
     case 'UserPromptSubmit':
     case 'PreToolUse':
     case 'PostToolUse':
+    case 'PostToolUseFailure':
       return 'running';
     case 'Stop':
       return 'idle';
