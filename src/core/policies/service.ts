@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import { decide, effectiveRules, type Decision, type DecisionRequest, type EffectiveRule, type ScopedPolicy } from './engine';
-import { matchPermissionRequest, settleOnPermissionRequest, type AuditOutcome, type OutcomeBy, type OutcomeVia, type QuestionRow, type Settlement } from './outcome';
+import { matchPermissionRequest, settleByPolicy, settleOnPermissionRequest, type AuditOutcome, type OutcomeBy, type OutcomeVia, type QuestionRow, type Settlement } from './outcome';
 import { redact } from './redact';
 import type { Policy, PolicyInput, PolicySet, PolicyUpdate, Rule } from './schema';
 
@@ -348,11 +348,11 @@ export class PolicyService {
 
   /**
    * Decides and records in one step (input preflight: the check is the whole story): `adjust` says what the caller
-   * makes of the decision, `settle` its outcome.
+   * makes of the decision, `settle` its outcome (by default: allow and deny settled by policy, ask left open).
    */
   decide(
     request: DecisionRequest & { sessionId: string | null; event: string; dangerousMode?: boolean },
-    settle: (decision: Decision) => Settlement,
+    settle: (decision: Decision) => Settlement = (decision) => settleByPolicy(decision.decision, true, false, now()),
     adjust: (decision: Decision) => Decision = (decision) => decision,
   ): Decision & { auditId: number } {
     const decision = adjust(this.evaluate(request));
