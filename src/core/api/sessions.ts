@@ -170,7 +170,8 @@ export const sessionRoutes = [
     name: 'sessions.permission',
     method: 'POST',
     path: '/sessions/:id/permission',
-    summary: "Answers the agent's pending permission question: approve (yes, this once) or deny. 409 unless it is waiting for one.",
+    summary:
+      "Answers the agent's pending permission question: approve (yes, this once) or deny; the audit log records the answer and via. 409 unless it is waiting for one.",
     // write, not admin: answers one pending question once and changes no rule (policies, which answer in advance, are admin).
     access: 'write',
     input: idParam.extend({
