@@ -59,7 +59,7 @@ export interface QuestionRow {
  * prompt is about to show; it carries no tool_use_id in the documented format, so one that does is matched on it,
  * else the newest PreToolUse not yet shown to the person is. None: the PermissionRequest gets a row of its own.
  */
-export function matchPermissionRequest(candidates: readonly QuestionRow[], toolUseId: string | null): QuestionRow | undefined {
+export function matchPermissionRequest<Row extends QuestionRow>(candidates: readonly Row[], toolUseId: string | null): Row | undefined {
   if (toolUseId) {
     const exact = candidates.find((row) => row.toolUseId === toolUseId);
     if (exact) return exact.askedAt === null ? exact : undefined;

@@ -370,7 +370,7 @@ export class PolicyService {
     const candidates = this.sql.recentSameCall.all({ session: entry.sessionId, tool: entry.tool, args: redactedArgs(entry.args) }) as Array<
       QuestionRow & { outcome: AuditOutcome | null; outcomeBy: OutcomeBy | null }
     >;
-    const row = matchPermissionRequest(candidates, entry.toolUseId ?? null) as (QuestionRow & { outcome: AuditOutcome | null; outcomeBy: OutcomeBy | null }) | undefined;
+    const row = matchPermissionRequest(candidates, entry.toolUseId ?? null);
     if (!row) return this.record({ ...entry, askedAt: at });
     this.db.transaction(() => {
       this.sql.asked.run({ id: row.id, at });
