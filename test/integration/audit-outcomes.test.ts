@@ -152,6 +152,16 @@ describe('one row per question, with its outcome', () => {
     expect(await settled(id, 'make clean')).toMatchObject({ outcome: 'denied', outcomeBy: 'person', outcomeVia: 'agent-ui' });
   });
 
+  it('a tool approved in the agent that then fails was still approved (PostToolUseFailure), not denied at the end of the turn', async () => {
+    await askAndWaitForBox(id, 'false && make check');
+    typeInAgent(tmuxSession, '1');
+    await untilScreen(id, /● allowed Bash false && make check/);
+    await waitFor(async () => (await ok('GET', `/sessions/${id}/events?limit=1000`)).events.some((e: any) => e.type === 'hook' && e.data.event === 'Stop' && e.id > 0), {
+      what: 'the Stop hook',
+    });
+    expect(await settled(id, 'false && make check')).toMatchObject({ outcome: 'allowed', outcomeBy: 'person', outcomeVia: 'agent-ui' });
+  });
+
   it('codepiper audit shows the outcome; --csv and --json carry it', async () => {
     const table = await harness.run(['audit', '--session', id]);
     expect(table.code, table.stderr).toBe(0);
