@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,20 @@ describe('questions that nobody or nothing answered in time', () => {
     await untilScreen(id, /● denied Bash slow build/);
     // Timed out stays what it was: the policy's answer was never applied.
     expect((await rowsFor(id, 'slow build'))[0].outcome).toBe('timed_out');
+  });
+
+  it("hook-forward's deadline tells the daemon when an answer is too late, without waiting for the agent's next hook", async () => {
+    const secret = JSON.parse(fs.readFileSync(path.join(harness.home, 'secrets.json'), 'utf8')).hookSecret as string;
+    const headers = { 'x-codepiper-session': id, 'x-codepiper-secret': secret };
+    const call = (command: string, deadline: number) =>
+      api('POST', '/hooks/claude', { hook_event_name: 'PreToolUse', session_id: 'x', tool_name: 'Bash', tool_input: { command }, tool_use_id: `toolu_${command.length}` }, {
+        ...headers,
+        'x-codepiper-hook-deadline': String(deadline),
+      });
+    expect((await call('slow past', Date.now() - 1)).json.output).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    expect((await rowsFor(id, 'slow past'))[0]).toMatchObject({ decision: 'allow', outcome: 'timed_out', askedAt: null });
+    await call('slow future', Date.now() + 60_000);
+    expect((await rowsFor(id, 'slow future'))[0]).toMatchObject({ decision: 'allow', outcome: 'allowed', outcomeBy: 'policy' });
   });
 
   it('a question still open when the session ends: unanswered, session ended', async () => {
