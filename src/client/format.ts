@@ -75,6 +75,37 @@ export function formatPercent(ratio: number): string {
   return `${(ratio * 100).toFixed(1)}%`;
 }
 
+/** An audit row's outcome as its fields say it (the GET /policy-decisions answer). */
+export interface AuditOutcomeFields {
+  at: string;
+  outcome: string | null;
+  outcomeBy: string | null;
+  outcomeVia: string | null;
+  outcomeAt: string | null;
+}
+
+/**
+ * What became of an audited question, in words: "allowed by policy", "approved via cli after 12s", "denied in the
+ * agent", "allowed by the agent's settings", "timed out", "unanswered: session ended", "waiting"; "—" for rows
+ * recorded before outcomes were kept.
+ */
+export function formatOutcome(row: AuditOutcomeFields): string {
+  const { outcome, outcomeBy: by, outcomeVia: via } = row;
+  if (outcome === null) return '—';
+  if (outcome === 'pending') return 'waiting';
+  if (outcome === 'timed_out') return 'timed out';
+  if (outcome === 'session_ended') return 'unanswered: session ended';
+  if (by === 'policy') return `${outcome} by policy`;
+  if (by === 'agent') return `${outcome} by the agent's settings`;
+  if (by === 'person') {
+    const verb = outcome === 'allowed' ? 'approved' : 'denied';
+    const how = via === 'agent-ui' ? 'in the agent' : `via ${via ?? 'unknown'}`;
+    const after = row.outcomeAt ? (Date.parse(row.outcomeAt) - Date.parse(row.at)) / 1000 : NaN;
+    return Number.isFinite(after) ? `${verb} ${how} after ${formatDuration(after)}` : `${verb} ${how}`;
+  }
+  return outcome;
+}
+
 /** 5_300_000 → "5.1 MiB". */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -10,6 +10,7 @@ import { Library } from './library/library';
 import { trashPlace } from './library/trash';
 import type { Logger } from './log';
 import type { Paths } from './paths';
+import { settleByEvidence, settleByPerson } from './policies/outcome';
 import { inputPreflight } from './policies/preflight';
 import { PolicyService } from './policies/service';
 import type { Runner } from './runner/runner';
@@ -110,7 +111,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets });
     const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id) });
     undo.push(() => sessions.close());
-    const terminal = new SessionTerminal({ runner, journal, lives, paths, preflight: inputPreflight(policies) });
+    const terminal = new SessionTerminal({
+      runner,
+      journal,
+      lives,
+      paths,
+      preflight: inputPreflight(policies),
+      onPermissionAnswer: (record, answer, via) => void policies.settleByAnswer(record.id, settleByPerson(answer, via, new Date().toISOString())),
+    });
     const hooks = new HookService({ journal, watcher, planner, policies, secrets, command: options.hookCommand });
     await sessions.start();
 
@@ -118,6 +126,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     undo.push(() => transcripts.close());
     followManagedTranscripts(transcripts, sessions.list());
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session])));
+    settleEndedQuestions(policies, sessions.list());
+    undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => settleEndedQuestions(policies, [session])));
 
     return {
       version: VERSION,
@@ -171,6 +181,16 @@ function startTranscripts(db: Database.Database, paths: Paths, env: NodeJS.Proce
     if (stored !== undefined) log.info(`prices changed: ${changed} usage entries repriced`);
   }
   return transcripts;
+}
+
+/** Questions still open when their session ended (while watched, or before this daemon started) were never answered. */
+function settleEndedQuestions(policies: PolicyService, sessions: Session[]): void {
+  const ended = sessions.filter((session) => session.state === 'stopped' || session.state === 'crashed');
+  if (ended.length === 0) return;
+  const open = new Set(policies.sessionsWithOpenQuestions());
+  for (const session of ended) {
+    if (open.has(session.id)) policies.settleOpen(session.id, () => settleByEvidence('session-ended', false, new Date().toISOString()));
+  }
 }
 
 /** Live sessions whose agent told where its transcript is are tailed; ended ones get a last read and are let go. */

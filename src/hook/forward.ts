@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../core/api/headers';
+import { HOOK_DEADLINE_HEADER, HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../core/api/headers';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { routeManifest } from '../core/api/manifest';
 import { resolvePaths } from '../core/paths';
@@ -28,10 +28,13 @@ const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 const MAX_FORWARD_BYTES = 1000 * 1024;
 
 export async function hookForward(): Promise<void> {
-  const timer = setTimeout(() => process.exit(0), Math.max(0, DEADLINE_MS - process.uptime() * 1000));
+  const left = Math.max(0, DEADLINE_MS - process.uptime() * 1000);
+  // The daemon is told when this process stops waiting, so that an answer it gives later is audited as timed out.
+  const deadline = Date.now() + left;
+  const timer = setTimeout(() => process.exit(0), left);
   try {
     const input = await readStdin();
-    const request = prepare(input);
+    const request = prepare(input, deadline);
     if (!request) return;
     if ('answer' in request) {
       process.stdout.write(JSON.stringify(request.answer) + '\n');
@@ -46,7 +49,7 @@ export async function hookForward(): Promise<void> {
   }
 }
 
-function prepare(input: string): { socket: string; headers: Record<string, string>; body: string } | { answer: unknown } | undefined {
+function prepare(input: string, deadline: number): { socket: string; headers: Record<string, string>; body: string } | { answer: unknown } | undefined {
   const session = process.env.CODEPIPER_SESSION;
   if (!session) return undefined; // not run by a CodePiper session
   const paths = resolvePaths();
@@ -84,7 +87,7 @@ function prepare(input: string): { socket: string; headers: Record<string, strin
   }
   return {
     socket: process.env.CODEPIPER_SOCKET || paths.socket,
-    headers: { 'content-type': 'application/json', [HOOK_SESSION_HEADER]: session, [HOOK_SECRET_HEADER]: secret },
+    headers: { 'content-type': 'application/json', [HOOK_SESSION_HEADER]: session, [HOOK_SECRET_HEADER]: secret, [HOOK_DEADLINE_HEADER]: String(Math.round(deadline)) },
     body,
   };
 }

@@ -365,7 +365,7 @@ export class Controller {
           if (this.answering.has(session.id)) return;
           this.answering.add(session.id);
           void this.attempt(async () => {
-            await this.link.call('sessions.permission', { id: session.id, answer });
+            await this.link.call('sessions.permission', { id: session.id, answer, via: 'tui' });
             this.notice(`${answer === 'approve' ? 'approved' : 'denied'}: ${label(session)}`);
           }).finally(() => this.answering.delete(session.id));
         }, true);

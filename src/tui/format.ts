@@ -1,7 +1,7 @@
 /** Text helpers of the dashboard; the number formats are the clients' shared ones, so it and the CLI speak alike. */
 import os from 'node:os';
 import { formatShortTime as sharedShortTime } from '../client/format';
-export { clip, formatBar, formatCost, formatCount, formatPercent, formatTokens } from '../client/format';
+export { clip, formatBar, formatCost, formatCount, formatOutcome, formatPercent, formatTokens } from '../client/format';
 
 /**
  * Text from outside (agents, transcripts, paths, the daemon's messages) made safe to draw: every escape sequence

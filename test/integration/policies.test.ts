@@ -94,11 +94,12 @@ describe('policies decide the fake Claude Code\'s tool calls through its hooks',
         'PreToolUse rm -rf build deny guard rails',
         'PreToolUse npm test allow guard rails',
         'PreToolUse make deploy ask -',
-        'PermissionRequest make deploy ask -',
       ]),
     );
+    // The question's PermissionRequest is the same question: no second row.
+    expect(summary.filter((line: string) => line.includes('make deploy'))).toEqual(['PreToolUse make deploy ask -']);
     const audit = await harness.run(['audit', '--session', id, '--csv']);
-    expect(audit.stdout.split('\n')[0]).toBe('at,sessionId,event,tool,args,decision,policyId,policyName,ruleIndex,reason');
+    expect(audit.stdout.split('\n')[0]).toBe('at,sessionId,event,tool,args,decision,policyId,policyName,ruleIndex,reason,outcome,outcomeBy,outcomeVia,outcomeAt');
     expect(audit.stdout).toContain('deleting trees is not allowed here');
   });
 
@@ -188,11 +189,12 @@ describe('input preflight for agents without hooks', () => {
     const cli = await harness.run(['send', session.id, 'DROP TABLE x']);
     expect(cli.code).toBe(6);
     const { decisions } = await ok('GET', `/policy-decisions?sessionId=${session.id}`);
-    expect(decisions.map((d: any) => `${d.event} ${d.tool} ${d.decision}`)).toEqual([
-      'InputPreflight terminal_input deny',
-      'InputPreflight terminal_input ask',
-      'InputPreflight terminal_keys ask',
-      'InputPreflight terminal_input deny',
+    // One row per check, its outcome what happened to the input: what no rule spoke of was typed, so it says allow.
+    expect(decisions.map((d: any) => `${d.event} ${d.tool} ${d.decision} ${d.outcome} by ${d.outcomeBy}`)).toEqual([
+      'InputPreflight terminal_input deny denied by policy',
+      'InputPreflight terminal_input allow allowed by policy',
+      'InputPreflight terminal_keys ask denied by policy',
+      'InputPreflight terminal_input deny denied by policy',
     ]);
     await ok('POST', `/sessions/${session.id}/kill`);
   });

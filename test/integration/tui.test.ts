@@ -59,6 +59,9 @@ describe('the dashboard in a terminal', () => {
     await tui.waitFor(/approved: agent-one/, 'the notice');
     const events = (await api('GET', `/sessions/${created.id}/events?limit=1000`)).json.events as Array<{ type: string; data: { answer?: string } }>;
     expect(events.filter((event) => event.type === 'permission').map((event) => event.data.answer)).toEqual(['approve']);
+    // The audit log says who approved it, and from where.
+    const { decisions } = (await api('GET', `/policy-decisions?sessionId=${created.id}`)).json;
+    expect(decisions.map((d: any) => [d.args.command, d.outcome, d.outcomeBy, d.outcomeVia])).toEqual([['make deploy', 'allowed', 'person', 'tui']]);
 
     // Everything fits 80 columns: the tab bar is one line, and no row ran over into the next.
     const lines = tui.lines();

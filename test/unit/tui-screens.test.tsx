@@ -48,8 +48,8 @@ const POLICIES: Policy[] = [
   { id: 'p2', name: 'no-network', description: null, enabled: false, priority: 5, sessionId: 'aaaa1111', rules: [{ action: 'deny', tool: 'WebFetch' }], createdAt: '2026-11-01T00:00:00Z', updatedAt: '2026-11-01T00:00:00Z' },
 ];
 const DECISIONS: Decision[] = [
-  { id: 2, at: '2026-11-23T11:59:00Z', sessionId: 'bbbb2222', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 1, tool: 'Bash', args: { command: 'git push --force' }, decision: 'deny', reason: 'no force pushes' },
-  { id: 1, at: '2026-11-23T11:58:00Z', sessionId: 'aaaa1111', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 0, tool: 'Bash', args: { command: 'git status' }, decision: 'allow', reason: 'matched' },
+  { id: 2, at: '2026-11-23T11:59:00Z', sessionId: 'bbbb2222', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 1, tool: 'Bash', args: { command: 'git push --force' }, decision: 'deny', reason: 'no force pushes', toolUseId: 'toolu_2', askedAt: null, outcome: 'denied', outcomeBy: 'policy', outcomeVia: null, outcomeAt: '2026-11-23T11:59:00Z' },
+  { id: 1, at: '2026-11-23T11:58:00Z', sessionId: 'aaaa1111', event: 'PreToolUse', policyId: 'p1', policyName: 'safe-git', ruleIndex: 0, tool: 'Bash', args: { command: 'git status' }, decision: 'allow', reason: 'matched', toolUseId: 'toolu_1', askedAt: '2026-11-23T11:58:00Z', outcome: 'allowed', outcomeBy: 'person', outcomeVia: 'tui', outcomeAt: '2026-11-23T11:58:07Z' },
 ];
 const tokens = (total: number, cost: number) => ({ inputTokens: total / 4, outputTokens: total / 4, cacheCreationTokens: total / 4, cacheReadTokens: total / 4, totalTokens: total, totalCost: cost });
 
@@ -226,8 +226,8 @@ describe('the sessions screen', () => {
     await tui.press('n');
     await tui.until(/denied: reviewer/);
     expect(tui.callsOf('sessions.permission')).toEqual([
-      { id: 'bbbb2222', answer: 'approve' },
-      { id: 'bbbb2222', answer: 'deny' },
+      { id: 'bbbb2222', answer: 'approve', via: 'tui' },
+      { id: 'bbbb2222', answer: 'deny', via: 'tui' },
     ]);
   });
 
@@ -335,7 +335,7 @@ describe('keys that arrive together, and answers that arrive late', () => {
     await tui.until(/─ reviewer/);
     await tui.press('y', 'y', 'n');
     await tui.until(/approved: reviewer/);
-    expect(tui.callsOf('sessions.permission')).toEqual([{ id: 'bbbb2222', answer: 'approve' }]);
+    expect(tui.callsOf('sessions.permission')).toEqual([{ id: 'bbbb2222', answer: 'approve', via: 'tui' }]);
   });
 
   it('keeps a prompt typed while a conversation loads, and starts one session for Enter twice', async () => {
@@ -400,7 +400,9 @@ describe('the other screens', () => {
     const tui = await open();
     await tui.press('3');
     await tui.until(/all decisions +2 of 2 shown/);
-    expect(tui.frame()).toMatch(/bbbb2222 +Bash +deny +safe-git: no force pushes/);
+    expect(tui.frame()).toMatch(/bbbb2222 +Bash +deny +denied by policy +safe-git: no force p/);
+    // The outcome column says who answered and how; the selected row's line says when.
+    expect(tui.frame()).toMatch(/aaaa1111 +Bash +allow +approved via tui after 7\.0s +safe-git: matched/);
     await tui.press('j', 's');
     await tui.until(/decisions of session aaaa1111/);
     expect(tui.callsOf('policyDecisions.list').at(-1)).toEqual({ limit: 200, sessionId: 'aaaa1111' });

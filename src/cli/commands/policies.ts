@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatKeyValues, formatTable } from '../../client/format';
+import { formatKeyValues, formatOutcome, formatTable } from '../../client/format';
 import { print, printJson } from '../output';
 import { routeNumber, routeOption } from '../route-options';
 
@@ -224,11 +224,29 @@ function policySetCommand(): Command {
 
 function auditCommand(): Command {
   return new Command('audit')
-    .description('the latest policy decisions: session, tool, arguments (secrets redacted), decision, policy and reason')
+    .description(
+      'the latest policy decisions, one row per question: session, tool, arguments (secrets redacted), decision, policy, ' +
+        'and the outcome: allowed or denied by policy, approved or denied by a person (via cli, tui, api, or in the agent), ' +
+        "by the agent's own settings, timed out, or unanswered when the session ended",
+    )
     .option('--session <id>', 'only this session')
     .option('--limit <n>', 'how many (default 50)', routeOption('policyDecisions.list', 'limit'), 50)
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
+    .addHelpText(
+      'after',
+      `
+OUTCOME says what became of each question, and --json/--csv carry it as outcome (allowed, denied, timed_out,
+session_ended, pending), outcomeBy (policy, person, agent), outcomeVia (cli, tui, api, agent-ui) and outcomeAt:
+  allowed/denied by policy            a rule (or the default deny) answered the agent's hook
+  approved/denied via cli|tui|api     a person answered with codepiper approve/deny, the dashboard's y/n, or the API
+  approved/denied in the agent        a person answered in the agent itself (after attach): the tool ran, or the
+                                      turn ended without it
+  allowed/denied by the agent's settings   no prompt was shown: the agent's own permission mode or rules decided
+  timed out                           policy decided, but after the hook had stopped waiting
+  unanswered: session ended           the session ended with the question open
+  waiting                             nothing has told yet; — rows were recorded before outcomes were kept`,
+    )
     .action(async (options: { session?: string; limit: number; json?: boolean; csv?: boolean }, command: Command) => {
       const { decisions } = await commandContext(command)
         .client()
@@ -244,6 +262,7 @@ function auditCommand(): Command {
           { header: 'TOOL', value: (d) => d.tool },
           { header: 'DECISION', value: (d) => d.decision },
           { header: 'POLICY', value: (d) => d.policyName ?? '(default)' },
+          { header: 'OUTCOME', value: (d) => formatOutcome(d) },
           { header: 'ARGS', value: (d) => clip(JSON.stringify(d.args), 60) },
         ]),
       );
@@ -288,7 +307,7 @@ function toCsv(decisions: Decision[]): string {
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const header = ['at', 'sessionId', 'event', 'tool', 'args', 'decision', 'policyId', 'policyName', 'ruleIndex', 'reason'];
+  const header = ['at', 'sessionId', 'event', 'tool', 'args', 'decision', 'policyId', 'policyName', 'ruleIndex', 'reason', 'outcome', 'outcomeBy', 'outcomeVia', 'outcomeAt'];
   return [header.join(','), ...decisions.map((d) => header.map((key) => cell(d[key as keyof Decision])).join(','))].join('\n');
 }
 

@@ -163,7 +163,7 @@ function permissionCommand(answer: 'approve' | 'deny', description: string): Com
     .description(description)
     .argument('<id>', 'session id, id prefix or name')
     .action(async (ref: string, _options: unknown, command: Command) => {
-      const session = await commandContext(command).client().call('sessions.permission', { id: ref, answer });
+      const session = await commandContext(command).client().call('sessions.permission', { id: ref, answer, via: 'cli' });
       process.stdout.write(`${answer === 'approve' ? 'approved' : 'denied'}: ${session.name ?? session.id}\n`);
     });
 }

@@ -14,3 +14,9 @@ export const HOOK_SESSION_HEADER = 'x-codepiper-session';
 
 /** On a hook request: the daemon's hook secret, which proves the caller can read the daemon's home. */
 export const HOOK_SECRET_HEADER = 'x-codepiper-secret';
+
+/**
+ * On a hook request, optional: when the caller stops waiting (epoch milliseconds). An answer decided after it never
+ * reaches the agent, and the audit log says the decision timed out.
+ */
+export const HOOK_DEADLINE_HEADER = 'x-codepiper-hook-deadline';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_OUTCOMES, OUTCOME_BY, OUTCOME_VIA } from '../policies/outcome';
 import { POLICY_ACTIONS, policyInputSchema, policyNameSchema, policySchema, policySetSchema, policyUpdateSchema, ruleSchema } from '../policies/schema';
 import { queryFlag } from './fields';
 import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from './headers';
@@ -29,6 +30,15 @@ export const decisionSchema = z.strictObject({
   args: z.record(z.string(), z.unknown()),
   decision: z.enum(POLICY_ACTIONS),
   reason: z.string(),
+  toolUseId: z.string().nullable().describe("the agent's id of the tool call, linking its later events"),
+  askedAt: z.string().nullable().describe('when the agent showed its permission prompt for it (its PermissionRequest)'),
+  outcome: z
+    .enum(AUDIT_OUTCOMES)
+    .nullable()
+    .describe('what became of it: allowed, denied, timed_out (policy answered too late), session_ended (never answered), pending; null: recorded before outcomes were kept'),
+  outcomeBy: z.enum(OUTCOME_BY).nullable().describe("who settled it: policy, person, or agent (the agent's own permission settings)"),
+  outcomeVia: z.enum(OUTCOME_VIA).nullable().describe("how a person answered: cli, tui, api (approve/deny routes) or agent-ui (typed in the agent)"),
+  outcomeAt: z.string().nullable().describe('when it was settled'),
 });
 
 /**
@@ -216,7 +226,8 @@ export const policyRoutes = [
     name: 'policyDecisions.list',
     method: 'GET',
     path: '/policy-decisions',
-    summary: 'The audit log, newest first: every decision with its policy, rule, tool, redacted arguments and reason.',
+    summary:
+      'The audit log, newest first: one row per question with its policy, rule, tool, redacted arguments, reason, and its outcome (who settled it, how, when).',
     // read: the audit log; arguments are stored with secrets redacted.
     access: 'read',
     input: z.strictObject({

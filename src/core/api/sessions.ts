@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ANSWER_VIA } from '../policies/outcome';
 import { PROVIDER_IDS } from '../providers';
 import { SESSION_STATES, STATE_SOURCES } from '../sessions/state';
 import { queryFlag } from './fields';
@@ -190,10 +191,14 @@ export const sessionRoutes = [
     name: 'sessions.permission',
     method: 'POST',
     path: '/sessions/:id/permission',
-    summary: "Answers the agent's pending permission question: approve (yes, this once) or deny. 409 unless it is waiting for one.",
+    summary:
+      "Answers the agent's pending permission question: approve (yes, this once) or deny; the audit log records the answer and via. 409 unless it is waiting for one.",
     // write, not admin: answers one pending question once and changes no rule (policies, which answer in advance, are admin).
     access: 'write',
-    input: idParam.extend({ answer: z.enum(['approve', 'deny']) }),
+    input: idParam.extend({
+      answer: z.enum(['approve', 'deny']),
+      via: z.enum(ANSWER_VIA).default('api').describe('who answers, for the audit log: the CLI and the TUI say so; other callers are api'),
+    }),
     output: sessionSchema,
   }),
   defineRoute({

@@ -1,8 +1,21 @@
 import type { PolicyAction } from '../policies/schema';
 import type { SessionState } from '../sessions/state';
 
-/** The Claude Code hook events CodePiper registers in a session's settings overlay. */
-export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'Notification', 'Stop', 'SessionEnd'] as const;
+/**
+ * The Claude Code hook events CodePiper registers in a session's settings overlay. PostToolUseFailure too: a tool that
+ * ran and failed was still allowed, and the audit must not read its missing PostToolUse as a denial.
+ */
+export const CLAUDE_HOOK_EVENTS = [
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PermissionRequest',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'Notification',
+  'Stop',
+  'SessionEnd',
+] as const;
 
 /** Seconds Claude Code gives our hook command; hook-forward itself gives up after about 2. */
 const HOOK_TIMEOUT_SECONDS = 10;
@@ -31,6 +44,7 @@ export function stateForHook(payload: Record<string, unknown>): SessionState | u
     case 'UserPromptSubmit':
     case 'PreToolUse':
     case 'PostToolUse':
+    case 'PostToolUseFailure':
       return 'running';
     case 'Stop':
       return 'idle';

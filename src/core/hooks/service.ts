@@ -1,5 +1,6 @@
 import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../api/headers';
 import { AppError } from '../errors';
+import { settleByEvidence, settleByPolicy } from '../policies/outcome';
 import type { PolicyService } from '../policies/service';
 import { redactText } from '../policies/redact';
 import { secretMatches, type Secrets } from '../secrets';
@@ -23,6 +24,8 @@ export interface HookServiceOptions {
 export interface HookCaller {
   session: string | undefined;
   secret: string | undefined;
+  /** When the caller stops waiting for the answer (epoch ms; hook-forward's own deadline), if it says. */
+  deadline?: number | undefined;
 }
 
 /**
@@ -61,19 +64,53 @@ export class HookService {
     const record = this.applyEvent(caller.session, payload, { deferState: event === 'PermissionRequest' });
     if (event !== 'PreToolUse' && event !== 'PermissionRequest') return { output: null };
     const toolInput = payload.tool_input;
-    const decision = policies.decide({
+    const tool = typeof payload.tool_name === 'string' ? payload.tool_name : 'unknown';
+    const args = toolInput && typeof toolInput === 'object' && !Array.isArray(toolInput) ? (toolInput as Record<string, unknown>) : {};
+    const decision = policies.evaluate({
       sessionId: record.id,
-      event,
-      tool: typeof payload.tool_name === 'string' ? payload.tool_name : 'unknown',
-      args: toolInput && typeof toolInput === 'object' && !Array.isArray(toolInput) ? (toolInput as Record<string, unknown>) : {},
+      tool,
+      args,
       cwd: typeof payload.cwd === 'string' ? payload.cwd : record.cwd,
       dangerousMode: record.dangerousMode,
     });
     const explicit = decision.matched !== null || record.dangerousMode || decision.decision === 'deny';
     const output = claudeAnswer(event, { ...decision, explicit });
+    // An answer given after the caller stopped waiting never reaches the agent: its own permission flow goes on.
+    const late = caller.deadline !== undefined && Date.now() > caller.deadline;
+    const audit = {
+      sessionId: record.id,
+      event,
+      tool,
+      args,
+      decision,
+      settlement: settleByPolicy(decision.decision, output !== null, late, new Date().toISOString()),
+      toolUseId: typeof payload.tool_use_id === 'string' ? payload.tool_use_id : null,
+    };
+    if (event === 'PreToolUse') policies.record(audit);
+    else policies.recordPermissionRequest(audit);
     // Decided by policy, the agent goes on; else it shows its box: a permission question, or a question to the person.
     if (event === 'PermissionRequest') this.options.watcher.applyHookState(record.id, output ? 'running' : (stateForHook(payload) ?? 'needs_permission'));
     return { output };
+  }
+
+  /**
+   * What the agent's later events tell about its open questions: a tool call that ran was allowed (by the person if the
+   * prompt showed, else by the agent's own settings); a turn that ended without it running was denied; questions still
+   * open when the session ends were never answered. Cheap on the hot path: open questions sit in a partial index.
+   */
+  private settleQuestions(sessionId: string, payload: Record<string, unknown>): void {
+    const { policies } = this.options;
+    const event = payload.hook_event_name;
+    const now = Date.now();
+    if ((event === 'PostToolUse' || event === 'PostToolUseFailure') && typeof payload.tool_use_id === 'string') {
+      // The person answered before the tool ran: its duration, when the agent tells it, dates the answer better.
+      const ran = typeof payload.duration_ms === 'number' && payload.duration_ms >= 0 && payload.duration_ms < now ? now - payload.duration_ms : now;
+      policies.settleToolCall(sessionId, payload.tool_use_id, (asked) => settleByEvidence('tool-ran', asked, new Date(ran).toISOString()));
+    } else if (event === 'Stop') {
+      policies.settleOpen(sessionId, (asked) => settleByEvidence('turn-ended', asked, new Date(now).toISOString()));
+    } else if (event === 'SessionEnd') {
+      policies.settleOpen(sessionId, (asked) => settleByEvidence('session-ended', asked, new Date(now).toISOString()));
+    }
   }
 
   /** Where hooks are installed: per claude-code session (ended ones with `all`), its overlay and the events it registers. */
@@ -103,6 +140,7 @@ export class HookService {
       if (typeof payload[key] === 'string') summary[key] = payload[key];
     }
     journal.record(record.id, 'hook', 'hook', summary);
+    this.settleQuestions(record.id, payload);
     const now = new Date().toISOString();
     if (event === 'SessionStart' && typeof payload.session_id === 'string' && payload.session_id !== record.agentSessionId) {
       journal.store.setAgentSessionId(record.id, payload.session_id, now);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import { decide, effectiveRules, type Decision, type DecisionRequest, type EffectiveRule, type ScopedPolicy } from './engine';
+import { matchPermissionRequest, settleByPolicy, settleOnPermissionRequest, type AuditOutcome, type OutcomeBy, type OutcomeVia, type QuestionRow, type Settlement } from './outcome';
 import { redact } from './redact';
 import type { Policy, PolicyInput, PolicySet, PolicyUpdate, Rule } from './schema';
 
@@ -24,6 +25,25 @@ export interface AuditEntry {
   args: Record<string, unknown>;
   decision: 'allow' | 'deny' | 'ask';
   reason: string;
+  toolUseId: string | null;
+  askedAt: string | null;
+  /** null: recorded before outcomes were kept. */
+  outcome: AuditOutcome | null;
+  outcomeBy: OutcomeBy | null;
+  outcomeVia: OutcomeVia | null;
+  outcomeAt: string | null;
+}
+
+/** One decision to record, with what is known of its outcome when it is made. */
+export interface AuditRecord {
+  sessionId: string | null;
+  event: string;
+  tool: string;
+  args: Record<string, unknown>;
+  decision: Decision;
+  settlement: Settlement;
+  toolUseId?: string | null | undefined;
+  askedAt?: string | null | undefined;
 }
 
 interface PolicyRow {
@@ -81,8 +101,21 @@ export class PolicyService {
       sessionSets: db.prepare(`SELECT s.* FROM policy_sets s JOIN session_policy_sets l ON l.set_id = s.id WHERE l.session_id = ? ORDER BY l.added_at, s.name`),
       attachSet: db.prepare('INSERT OR IGNORE INTO session_policy_sets (session_id, set_id, added_at) VALUES (?, ?, ?)'),
       detachSet: db.prepare('DELETE FROM session_policy_sets WHERE session_id = ? AND set_id = ?'),
-      audit: db.prepare(`INSERT INTO policy_decisions (at, session_id, event, policy_id, policy_name, rule_index, tool, args, decision, reason)
-        VALUES (@at, @session_id, @event, @policy_id, @policy_name, @rule_index, @tool, @args, @decision, @reason)`),
+      audit: db.prepare(`INSERT INTO policy_decisions (at, session_id, event, policy_id, policy_name, rule_index, tool, args, decision, reason,
+          tool_use_id, asked_at, outcome, outcome_by, outcome_via, outcome_at)
+        VALUES (@at, @session_id, @event, @policy_id, @policy_name, @rule_index, @tool, @args, @decision, @reason,
+          @tool_use_id, @asked_at, @outcome, @outcome_by, @outcome_via, @outcome_at)`),
+      // The session's latest rows only (a PermissionRequest follows its PreToolUse at once): bounded, whatever the log's size.
+      recentSameCall: db.prepare(`SELECT id, event, tool_use_id AS toolUseId, asked_at AS askedAt, outcome, outcome_by AS outcomeBy FROM policy_decisions
+        WHERE session_id = @session AND id >= coalesce((SELECT min(id) FROM (SELECT id FROM policy_decisions WHERE session_id = @session ORDER BY id DESC LIMIT 16)), 0)
+          AND tool = @tool AND args = @args
+        ORDER BY id DESC`),
+      asked: db.prepare('UPDATE policy_decisions SET asked_at = @at WHERE id = @id'),
+      settle: db.prepare('UPDATE policy_decisions SET outcome = @outcome, outcome_by = @by, outcome_via = @via, outcome_at = @at WHERE id = @id'),
+      // Open questions are read through the partial index policy_decisions_pending: it holds only those.
+      pendingByToolUse: db.prepare(`SELECT id, asked_at AS askedAt FROM policy_decisions WHERE session_id = ? AND outcome = 'pending' AND tool_use_id = ?`),
+      pendingOfSession: db.prepare(`SELECT id, asked_at AS askedAt FROM policy_decisions WHERE session_id = ? AND outcome = 'pending' ORDER BY id DESC`),
+      pendingSessions: db.prepare(`SELECT DISTINCT session_id AS sessionId FROM policy_decisions WHERE outcome = 'pending' AND session_id IS NOT NULL`),
       decisions: db.prepare(`SELECT * FROM policy_decisions WHERE (@session IS NULL OR session_id = @session) ORDER BY id DESC LIMIT @limit OFFSET @offset`),
       countDecisions: db.prepare('SELECT count(*) AS n FROM policy_decisions WHERE (@session IS NULL OR session_id = @session)'),
     };
@@ -278,27 +311,108 @@ export class PolicyService {
   // ---- decisions ----
 
   /**
-   * Decides a request for a session and records it. A session in dangerous mode was started to skip permission
+   * Decides a request for a session, without recording it. A session in dangerous mode was started to skip permission
    * checks: what no rule speaks of is allowed (and the audit says why), while an explicit deny or ask still holds.
    */
-  decide(request: DecisionRequest & { sessionId: string | null; event: string; dangerousMode?: boolean }): Decision & { auditId: number } {
-    let decision = decide(this.effective(request.sessionId), request, this.options.defaultAction());
+  evaluate(request: DecisionRequest & { sessionId: string | null; dangerousMode?: boolean | undefined }): Decision {
+    const decision = decide(this.effective(request.sessionId), request, this.options.defaultAction());
     if (request.dangerousMode && decision.matched === null) {
-      decision = { decision: 'allow', reason: 'dangerous mode: the session was started to skip permission checks', matched: null };
+      return { decision: 'allow', reason: 'dangerous mode: the session was started to skip permission checks', matched: null };
     }
+    return decision;
+  }
+
+  /** Records a decision in the audit log (arguments redacted), with its outcome as far as it is known; its row id. */
+  record(entry: AuditRecord): number {
+    const { decision, settlement } = entry;
     const info = this.sql.audit.run({
       at: now(),
-      session_id: request.sessionId,
-      event: request.event,
+      session_id: entry.sessionId,
+      event: entry.event,
       policy_id: decision.matched?.policyId ?? null,
       policy_name: decision.matched?.policyName ?? null,
       rule_index: decision.matched?.ruleIndex ?? null,
-      tool: request.tool,
-      args: JSON.stringify(redact(request.args)),
+      tool: entry.tool,
+      args: redactedArgs(entry.args),
       decision: decision.decision,
       reason: decision.reason,
+      tool_use_id: entry.toolUseId ?? null,
+      asked_at: entry.askedAt ?? null,
+      outcome: settlement.outcome,
+      outcome_by: settlement.by,
+      outcome_via: settlement.via,
+      outcome_at: settlement.at,
     });
-    return { ...decision, auditId: Number(info.lastInsertRowid) };
+    return Number(info.lastInsertRowid);
+  }
+
+  /**
+   * Decides and records in one step (input preflight: the check is the whole story): `adjust` says what the caller
+   * makes of the decision, `settle` its outcome (by default: allow and deny settled by policy, ask left open).
+   */
+  decide(
+    request: DecisionRequest & { sessionId: string | null; event: string; dangerousMode?: boolean },
+    settle: (decision: Decision) => Settlement = (decision) => settleByPolicy(decision.decision, true, false, now()),
+    adjust: (decision: Decision) => Decision = (decision) => decision,
+  ): Decision & { auditId: number } {
+    const decision = adjust(this.evaluate(request));
+    const auditId = this.record({ sessionId: request.sessionId, event: request.event, tool: request.tool, args: request.args, decision, settlement: settle(decision) });
+    return { ...decision, auditId };
+  }
+
+  /**
+   * A PermissionRequest: the agent is about to show its prompt for a call. It belongs to the PreToolUse row of the same
+   * call (one row per question): that row is marked as shown to the person, and settled anew when this answer decides
+   * or shows the earlier one never arrived. Without such a row it is recorded as a question of its own.
+   */
+  recordPermissionRequest(entry: AuditRecord): number {
+    const at = now();
+    const candidates = this.sql.recentSameCall.all({ session: entry.sessionId, tool: entry.tool, args: redactedArgs(entry.args) }) as Array<
+      QuestionRow & { outcome: AuditOutcome | null; outcomeBy: OutcomeBy | null }
+    >;
+    const row = matchPermissionRequest(candidates, entry.toolUseId ?? null);
+    if (!row) return this.record({ ...entry, askedAt: at });
+    this.db.transaction(() => {
+      this.sql.asked.run({ id: row.id, at });
+      const next = settleOnPermissionRequest({ outcome: row.outcome, by: row.outcomeBy }, entry.settlement, at);
+      if (next) this.sql.settle.run({ id: row.id, ...next });
+    })();
+    return row.id;
+  }
+
+  /** Settles the open question of a tool call (by its tool_use_id); false when there is none. */
+  settleToolCall(sessionId: string, toolUseId: string, settle: (asked: boolean) => Settlement): boolean {
+    const rows = this.sql.pendingByToolUse.all(sessionId, toolUseId) as Array<{ id: number; askedAt: string | null }>;
+    for (const row of rows) this.sql.settle.run({ id: row.id, ...settle(row.askedAt !== null) });
+    return rows.length > 0;
+  }
+
+  /** Settles every open question of a session (the turn or the session ended); how many. */
+  settleOpen(sessionId: string, settle: (asked: boolean) => Settlement): number {
+    const rows = this.sql.pendingOfSession.all(sessionId) as Array<{ id: number; askedAt: string | null }>;
+    if (rows.length === 0) return 0;
+    this.db.transaction(() => {
+      for (const row of rows) this.sql.settle.run({ id: row.id, ...settle(row.askedAt !== null) });
+    })();
+    return rows.length;
+  }
+
+  /**
+   * A person answered the session's permission question through CodePiper: it settles the newest open question, the
+   * one the agent shows (preferring one its PermissionRequest said was shown). The row id, or null when none is open
+   * (an agent without hooks: its questions have no row).
+   */
+  settleByAnswer(sessionId: string, settlement: Settlement): number | null {
+    const rows = this.sql.pendingOfSession.all(sessionId) as Array<{ id: number; askedAt: string | null }>;
+    const row = rows.find((candidate) => candidate.askedAt !== null) ?? rows[0];
+    if (!row) return null;
+    this.sql.settle.run({ id: row.id, ...settlement });
+    return row.id;
+  }
+
+  /** Sessions with open questions, for settling those whose session ended while no daemon watched. */
+  sessionsWithOpenQuestions(): string[] {
+    return (this.sql.pendingSessions.all() as Array<{ sessionId: string }>).map((row) => row.sessionId);
   }
 
   decisions(options: { sessionId?: string | undefined; limit: number; offset: number }): { decisions: AuditEntry[]; total: number } {
@@ -318,6 +432,12 @@ export class PolicyService {
         args: JSON.parse(row.args as string) as Record<string, unknown>,
         decision: row.decision as AuditEntry['decision'],
         reason: row.reason as string,
+        toolUseId: row.tool_use_id as string | null,
+        askedAt: row.asked_at as string | null,
+        outcome: row.outcome as AuditOutcome | null,
+        outcomeBy: row.outcome_by as OutcomeBy | null,
+        outcomeVia: row.outcome_via as OutcomeVia | null,
+        outcomeAt: row.outcome_at as string | null,
       })),
     };
   }
@@ -383,6 +503,10 @@ function policyParams(id: string, input: PolicyInput) {
     rules: JSON.stringify(input.rules),
     at: now(),
   };
+}
+
+function redactedArgs(args: Record<string, unknown>): string {
+  return JSON.stringify(redact(args));
 }
 
 function now(): string {

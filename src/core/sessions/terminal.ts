@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { MAX_SEND_BYTES, type Session } from '../api/sessions';
 import { AppError } from '../errors';
+import type { AnswerVia } from '../policies/outcome';
 import { redactSecrets } from '../policies/redact';
 import type { Paths } from '../paths';
 import type { PermissionAnswer } from '../providers/runtime';
@@ -14,12 +15,16 @@ import type { SessionRecord } from './store';
 /** Asks policy about input before it is typed (agents without hooks); throws when policy refuses it. */
 export type InputPreflight = (record: SessionRecord, tool: 'terminal_input' | 'terminal_keys', args: Record<string, unknown>) => void;
 
+/** Told of each permission answer typed (after its keys reached the agent), so the audit log can settle the question. */
+export type PermissionAnswered = (record: SessionRecord, answer: PermissionAnswer, via: AnswerVia) => void;
+
 export interface SessionTerminalOptions {
   runner: Runner;
   journal: SessionJournal;
   lives: LiveSessions;
   paths: Paths;
   preflight?: InputPreflight | undefined;
+  onPermissionAnswer?: PermissionAnswered | undefined;
 }
 
 /**
@@ -79,7 +84,7 @@ export class SessionTerminal {
    * Answers the permission question the agent shows, with the keys its prompt takes (see permissionKeys). Only a
    * session waiting for permission is answered: keys meant for a dialog must not land in a prompt or a busy agent.
    */
-  async answerPermission(ref: string, answer: PermissionAnswer): Promise<Session> {
+  async answerPermission(ref: string, answer: PermissionAnswer, via: AnswerVia = 'api'): Promise<Session> {
     const record = this.journal.resolve(ref);
     const live = this.lives.require(record);
     if (live.state !== 'needs_permission') {
@@ -107,7 +112,8 @@ export class SessionTerminal {
       live.permissionAnswer = previous;
       throw error;
     }
-    this.journal.record(record.id, 'user', 'permission', { answer });
+    this.journal.record(record.id, 'user', 'permission', { answer, via });
+    this.options.onPermissionAnswer?.(record, answer, via);
     return this.journal.get(record.id);
   }
 

@@ -1,4 +1,4 @@
-import { HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../../core/api/headers';
+import { HOOK_DEADLINE_HEADER, HOOK_SECRET_HEADER, HOOK_SESSION_HEADER } from '../../core/api/headers';
 import type { DaemonContext, HandlerContext } from '../context';
 import type { Handlers } from '../router';
 
@@ -6,6 +6,12 @@ import type { Handlers } from '../router';
 function header(ctx: HandlerContext, name: string): string | undefined {
   const value = ctx.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The hook caller's deadline header as epoch milliseconds; anything else is no deadline. */
+function deadline(value: string | undefined): number | undefined {
+  const ms = value === undefined ? NaN : Number(value);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
 }
 
 function defaultAction(daemon: DaemonContext): 'ask' | 'deny' {
@@ -48,7 +54,8 @@ export const policyHandlers = {
   'policyDecisions.list': ({ sessionId, limit, offset }, { daemon }) =>
     daemon.core.policies.decisions({ sessionId: sessionId === undefined ? undefined : daemon.core.sessions.resolve(sessionId).id, limit, offset }),
 
-  'hooks.claude': (payload, ctx) => ctx.daemon.core.hooks.claude(payload, { session: header(ctx, HOOK_SESSION_HEADER), secret: header(ctx, HOOK_SECRET_HEADER) }),
+  'hooks.claude': (payload, ctx) =>
+    ctx.daemon.core.hooks.claude(payload, { session: header(ctx, HOOK_SESSION_HEADER), secret: header(ctx, HOOK_SECRET_HEADER), deadline: deadline(header(ctx, HOOK_DEADLINE_HEADER)) }),
   'hooks.status': ({ all }, { daemon }) => daemon.core.hooks.status(all),
 } satisfies Pick<
   Handlers,

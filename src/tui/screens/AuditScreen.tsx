@@ -1,10 +1,12 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatShortTime, safe } from '../format';
+import { clip, formatOutcome, formatShortTime, safe } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
 const DECISION_COLOUR = { allow: 'green', deny: 'red', ask: 'yellow' } as const;
+/** "approved in the agent after 12s" fits; longer outcomes are clipped (the selected row's line below has it all). */
+const OUTCOME_WIDTH = 30;
 
 /** The latest policy decisions, newest first, optionally of one session; the selected one's arguments below. */
 export function AuditScreen({ state, height }: { state: AppState; height: number }): React.JSX.Element {
@@ -20,7 +22,7 @@ export function AuditScreen({ state, height }: { state: AppState; height: number
         <Text bold>{sessionFilter ? `decisions of session ${safe(sessionFilter)}` : 'all decisions'}</Text>
         <Text dimColor>{`  ${decisions.length} of ${total} shown · / filters by session, s the selected one's, esc all`}</Text>
       </Text>
-      <Text dimColor wrap="truncate-end">{`  ${'TIME'.padEnd(12)} ${'SESSION'.padEnd(10)} ${'TOOL'.padEnd(12)} ${'DECISION'.padEnd(8)} POLICY / REASON`}</Text>
+      <Text dimColor wrap="truncate-end">{`  ${'TIME'.padEnd(12)} ${'SESSION'.padEnd(10)} ${'TOOL'.padEnd(12)} ${'DECISION'.padEnd(8)} ${'OUTCOME'.padEnd(OUTCOME_WIDTH)} POLICY / REASON`}</Text>
       {!loaded ? <Text dimColor>  loading…</Text> : decisions.length === 0 ? <Text dimColor>  no decisions recorded yet</Text> : null}
       {decisions.slice(first, first + rows).map((decision, index) => {
         const isSelected = first + index === selected;
@@ -30,14 +32,14 @@ export function AuditScreen({ state, height }: { state: AppState; height: number
             <Text color={colour(DECISION_COLOUR[decision.decision])} bold>
               {decision.decision.padEnd(8)}
             </Text>
-            {` ${safe(decision.policyName ?? 'default')}: ${safe(decision.reason)}`}
+            {` ${clip(formatOutcome(decision), OUTCOME_WIDTH).padEnd(OUTCOME_WIDTH)} ${safe(decision.policyName ?? 'default')}: ${safe(decision.reason)}`}
           </Text>
         );
       })}
       <Box flexGrow={1} />
       {current ? (
         <Text dimColor wrap="truncate-end">
-          {clip(safe(`${current.event} ${JSON.stringify(current.args)}`), width)}
+          {clip(safe(`${current.event} · ${formatOutcome(current)}${current.outcomeAt ? ` at ${formatShortTime(current.outcomeAt)}` : ''} · ${JSON.stringify(current.args)}`), width)}
         </Text>
       ) : null}
     </Box>
