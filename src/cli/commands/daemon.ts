@@ -3,6 +3,8 @@ import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
 import { formatDuration, formatKeyValues } from '../../client/format';
+import { versionDifference } from '../../client/client';
+import { VERSION } from '../../core/version';
 import { print, printJson } from '../output';
 
 export function daemonCommand(): Command {
@@ -50,13 +52,14 @@ export function daemonCommand(): Command {
 
   daemon
     .command('status')
-    .description('say whether the daemon runs, with its pid, socket, version and uptime (exit 3 when it does not)')
-    .option('--json', 'print JSON')
+    .description("say whether the daemon runs, with its pid, socket, uptime, and its version beside this codepiper's (exit 3 when it does not run)")
+    .option('--json', 'print JSON (cliVersion and sameVersion beside the daemon\'s own version)')
     .action(async (options: { json?: boolean }, command: Command) => {
       const context = commandContext(command);
       try {
         const info = await context.client({ autostart: false }).call('daemon.info');
-        if (options.json) printJson({ running: true, ...info });
+        const difference = versionDifference(info.version, VERSION);
+        if (options.json) printJson({ running: true, ...info, cliVersion: VERSION, sameVersion: difference === undefined });
         else
           print(
             formatKeyValues([
@@ -66,14 +69,15 @@ export function daemonCommand(): Command {
               ['home', info.home],
               ['tmux', `-L ${info.tmuxSocket}`],
               ['version', info.version],
+              ['cli', difference ? `${VERSION} (${difference})` : VERSION],
               ['started', info.startedAt],
               ['uptime', formatDuration(info.uptime)],
             ]),
           );
       } catch (error) {
         if (!(isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
-        if (options.json) printJson({ running: false, socket: context.paths.socket });
-        else print(`codepiper daemon is not running (socket ${context.paths.socket})`);
+        if (options.json) printJson({ running: false, socket: context.paths.socket, cliVersion: VERSION });
+        else print(`codepiper daemon is not running (socket ${context.paths.socket}; this codepiper is ${VERSION})`);
         process.exitCode = 3;
       }
     });

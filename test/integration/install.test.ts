@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createHarness, ROOT, type Harness } from '../helpers/harness';
+
+/** Installs made by this file (temp directories), removed at the end. */
+const installs: string[] = [];
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.cleanup();
+  harness = undefined;
+});
+afterAll(() => {
+  for (const dir of installs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+
+/**
+ * A real build of this tree laid out as an install is (bin/ next to dist/), in its own temp directory: stamped with
+ * `version` when given (a fresh build), else a copy of this worktree's dist/. Its bundles find their native
+ * dependency (better-sqlite3) through a node_modules link. Returns the path of its bin/codepiper.
+ */
+function makeInstall(version?: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpt-install-'));
+  installs.push(dir);
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.copyFileSync(path.join(ROOT, 'bin', 'codepiper'), path.join(dir, 'bin', 'codepiper'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  if (version) execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--outdir', path.join(dir, 'dist'), '--version', version], { stdio: 'ignore' });
+  else fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  return path.join(dir, 'bin', 'codepiper');
+}
+
+describe('daemon status of a CLI and a daemon of different versions', () => {
+  it('shows both versions, in text and JSON, and says that they differ', async () => {
+    harness = createHarness();
+    const older = makeInstall('0.0.1-old');
+    const started = await harness.run(['daemon', 'start', '--detach'], { bin: older });
+    expect(started.code, started.stderr).toBe(0);
+
+    const json = await harness.run(['daemon', 'status', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toBe(''); // status never restarts a daemon
+    expect(JSON.parse(json.stdout)).toMatchObject({ running: true, version: '0.0.1-old', cliVersion: VERSION, sameVersion: false });
+
+    const text = await harness.run(['daemon', 'status']);
+    expect(text.stdout).toMatch(/^version +0\.0\.1-old$/m);
+    expect(text.stdout).toMatch(new RegExp(`^cli +${VERSION.replace(/\./g, '\\.')} \\(differs: the daemon is older, and the next command that needs it restarts it as ${VERSION.replace(/\./g, '\\.')}\\)$`, 'm'));
+
+    // The old CLI asking the same daemon: same versions, nothing to say.
+    const same = await harness.run(['daemon', 'status', '--json'], { bin: older });
+    expect(JSON.parse(same.stdout)).toMatchObject({ version: '0.0.1-old', cliVersion: '0.0.1-old', sameVersion: true });
+    expect((await harness.run(['daemon', 'status'], { bin: older })).stdout).toMatch(/^cli +0\.0\.1-old$/m);
+
+    // A CLI older than the daemon says so too.
+    await harness.run(['daemon', 'stop'], { bin: older });
+    expect((await harness.run(['daemon', 'start', '--detach'])).code).toBe(0);
+    const stale = await harness.run(['daemon', 'status'], { bin: older });
+    expect(stale.stdout).toMatch(/^cli +0\.0\.1-old \(differs: this codepiper is older than the daemon, which it leaves running; upgrade it or use the newer one\)$/m);
+
+    await harness.run(['daemon', 'stop']);
+    const down = await harness.run(['daemon', 'status', '--json']);
+    expect(down.code).toBe(3);
+    expect(JSON.parse(down.stdout)).toMatchObject({ running: false, cliVersion: VERSION });
+  });
+});
