@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createHarness, ROOT, type Harness } from '../helpers/harness';
+import { waitFor } from '../helpers/wait';
 
 /** Installs made by this file (temp directories), removed at the end. */
 const installs: string[] = [];
@@ -16,6 +17,7 @@ afterAll(() => {
   for (const dir of installs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
 const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
 
 /**
@@ -65,5 +67,36 @@ describe('daemon status of a CLI and a daemon of different versions', () => {
     const down = await harness.run(['daemon', 'status', '--json']);
     expect(down.code).toBe(3);
     expect(JSON.parse(down.stdout)).toMatchObject({ running: false, cliVersion: VERSION });
+  });
+});
+
+describe('the hook command of a running session', () => {
+  it('keeps reaching the daemon when the install it started from is replaced by another and removed', async () => {
+    harness = createHarness();
+    harness.env.CODEPIPER_CLAUDE_BIN = FAKE_CLAUDE;
+    const first = makeInstall();
+    const second = makeInstall();
+    const started = await harness.run(['daemon', 'start', '--detach'], { bin: first });
+    expect(started.code, started.stderr).toBe(0);
+    const created = await harness.run(['start', '-p', 'claude-code', '-d', harness.dir, '--name', 'moved'], { bin: first });
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    await waitFor(async () => /\? for shortcuts/.test((await harness!.run(['tail', id], { bin: first })).stdout), { what: 'the fake Claude prompt' });
+    const policy = await harness.run(['policy', 'create', '--name', 'tests', '--rules', '[{"action":"allow","tool":"Bash","args":{"command":"npm test"}}]'], { bin: first });
+    expect(policy.code, policy.stderr).toBe(0);
+
+    // The install moves: the daemon restarts from the second one, then the first is deleted.
+    expect((await harness.run(['daemon', 'stop'], { bin: first })).code).toBe(0);
+    expect((await harness.run(['daemon', 'start', '--detach'], { bin: second })).code).toBe(0);
+    fs.rmSync(path.dirname(path.dirname(first)), { recursive: true, force: true });
+
+    // The agent (started under the first install, its hooks read then) asks; the policy answers through the hook.
+    expect((await harness.run(['send', id, 'ask Bash npm test'], { bin: second })).code).toBe(0);
+    const screen = await waitFor(async () => {
+      const text = (await harness!.run(['tail', id], { bin: second })).stdout;
+      return /● allowed Bash npm test|Do you want to proceed\?|hook error/.test(text) ? text : undefined;
+    }, { what: 'the agent to act on its hook', timeoutMs: 15_000 });
+    expect(screen).toMatch(/● allowed Bash npm test/);
+    expect(screen).not.toMatch(/hook error/);
   });
 });
