@@ -66,7 +66,7 @@ function runtimeClosure(): Map<string, LockEntry & { name: string }> {
       base = cut < 0 ? '' : base.slice(0, cut);
     }
   };
-  const queue = Object.keys(pkg.dependencies).map((name) => ['', name] as const);
+  const queue: Array<[from: string, name: string]> = Object.keys(pkg.dependencies).map((name) => ['', name]);
   for (let next = queue.shift(); next; next = queue.shift()) {
     const key = locate(next[0], next[1]);
     if (found.has(key)) continue;

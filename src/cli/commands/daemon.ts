@@ -80,7 +80,7 @@ export function daemonCommand(): Command {
           );
       } catch (error) {
         if (!(isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
-        if (options.json) printJson({ running: false, socket: context.paths.socket, cliVersion: VERSION });
+        if (options.json) printJson({ running: false, socket: context.paths.socket });
         else print(`codepiper daemon is not running (socket ${context.paths.socket}; this codepiper is ${VERSION})`);
         process.exitCode = 3;
       }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { permissionError } from '../paths';
 
 /** The stable hook command in a CodePiper home: what every session's settings overlay names. */
 export const HOOK_SHIM_NAME = 'hook-forward';
@@ -37,7 +38,8 @@ export function writeHookShim(home: string, node: string, hookBundle: string): s
     fs.renameSync(temporary, file);
   } catch (error) {
     fs.rmSync(temporary, { force: true });
-    throw error;
+    // A home that cannot be written (permissions, a read-only or full disk) is named, with what to do.
+    throw permissionError(error, file) ?? error;
   }
   return shellQuote(file);
 }
