@@ -15,11 +15,17 @@ afterAll(async () => {
 /** Which shells are here: zsh and fish are often not installed (CI has bash only). */
 const has = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
 
+/** Each shell's script, generated once by the built CLI. */
+const scripts = new Map<string, string>();
+
 async function script(shell: string): Promise<string> {
+  const known = scripts.get(shell);
+  if (known) return known;
   const result = await harness.run(['completion', shell]);
   expect(result.code, result.stderr).toBe(0);
   const file = path.join(harness.dir, `completion.${shell}`);
   fs.writeFileSync(file, result.stdout);
+  scripts.set(shell, file);
   return file;
 }
 
