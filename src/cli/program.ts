@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version';
 import { analyticsCommand } from './commands/analytics';
+import { completeHelperCommand, completionCommand } from './commands/completion';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+  program.addCommand(completionCommand());
+  program.addCommand(completeHelperCommand(), { hidden: true });
   applyEverywhere(program);
   return program;
 }

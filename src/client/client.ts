@@ -146,6 +146,19 @@ export function compareVersions(a: string, b: string): number | undefined {
 }
 
 /**
+ * What a person should know when the daemon runs another version than this CLI, or undefined when they agree: an
+ * older daemon is restarted by the next command that may start one; a newer one is left alone (this CLI is the old
+ * install, see checkDaemonVersion).
+ */
+export function versionDifference(daemon: string, cli: string): string | undefined {
+  if (daemon === cli) return undefined;
+  const order = compareVersions(daemon, cli);
+  if (order !== undefined && order < 0) return `differs: the daemon is older, and the next command that needs it restarts it as ${cli}`;
+  if (order !== undefined && order > 0) return `differs: this codepiper is older than the daemon, which it leaves running; upgrade it or use the newer one`;
+  return `differs from the daemon's ${daemon}; \`codepiper daemon stop\` and the next command starts this version`;
+}
+
+/**
  * Stops the daemon through its shutdown route, waits for that pid to exit, and starts one of this version. Other
  * clients may be doing the same at the same time: a daemon that runs this version already is left alone, one that
  * is gone or going away (shut down by another client) is waited for by the pid it wrote in its discovery file, and a

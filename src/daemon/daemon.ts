@@ -7,6 +7,7 @@ import { createCore } from '../core/app';
 import { loadConfig } from '../core/config';
 import { readDiscovery, removeDiscovery, writeDiscovery } from '../core/discovery';
 import { AppError } from '../core/errors';
+import { writeHookShim } from '../core/hooks/forward-shim';
 import type { Logger } from '../core/log';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { VERSION } from '../core/version';
@@ -63,7 +64,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (readDiscovery(paths.discovery)) log.warn(`removing discovery file left by a previous daemon: ${paths.discovery}`);
     fs.rmSync(paths.discovery, { force: true });
 
-    const core = await createCore({ paths, env, config, log, hookCommand: hookForwardCommand(), agentUmask: options.agentUmask });
+    const core = await createCore({ paths, env, config, log, hookCommand: hookForwardCommand(paths), agentUmask: options.agentUmask });
     cleanup.push(() => core.close());
 
     // `shutdown` is defined once the server exists; a request for it can only arrive after that.
@@ -214,10 +215,10 @@ function runQuietly(action: () => void, log: Logger): void {
 }
 
 /**
- * The command Claude Code's hooks run: this Node and the lean hook-forward bundle next to this one, quoted for sh.
- * It loads nothing but what forwarding needs, so it starts about as fast as Node itself.
+ * The command Claude Code's hooks run: the home's hook shim, pointed at this Node and the lean hook-forward bundle next
+ * to this one (see writeHookShim: sessions keep reaching the daemon across reinstalls). hook-forward loads nothing
+ * but what forwarding needs, so it starts about as fast as Node itself.
  */
-function hookForwardCommand(): string {
-  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
-  return `${quote(process.execPath)} ${quote(path.join(__dirname, 'hook.cjs'))}`;
+function hookForwardCommand(paths: Paths): string {
+  return writeHookShim(paths.home, process.execPath, path.join(__dirname, 'hook.cjs'));
 }

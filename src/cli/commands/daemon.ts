@@ -1,9 +1,15 @@
 import { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
 import { formatDuration, formatKeyValues } from '../../client/format';
+import { versionDifference } from '../../client/client';
+import { VERSION } from '../../core/version';
 import { print, printJson } from '../output';
+import { renderServiceUnit, SERVICE_NAME, serviceUnitPath, userSystemctl } from '../service';
+import type { Paths } from '../../core/paths';
 
 export function daemonCommand(): Command {
   const daemon = new Command('daemon').description('start, stop and inspect the background daemon');
@@ -50,13 +56,14 @@ export function daemonCommand(): Command {
 
   daemon
     .command('status')
-    .description('say whether the daemon runs, with its pid, socket, version and uptime (exit 3 when it does not)')
-    .option('--json', 'print JSON')
+    .description("say whether the daemon runs, with its pid, socket, uptime, and its version beside this codepiper's (exit 3 when it does not run)")
+    .option('--json', 'print JSON (cliVersion and sameVersion beside the daemon\'s own version)')
     .action(async (options: { json?: boolean }, command: Command) => {
       const context = commandContext(command);
       try {
         const info = await context.client({ autostart: false }).call('daemon.info');
-        if (options.json) printJson({ running: true, ...info });
+        const difference = versionDifference(info.version, VERSION);
+        if (options.json) printJson({ running: true, ...info, cliVersion: VERSION, sameVersion: difference === undefined });
         else
           print(
             formatKeyValues([
@@ -66,6 +73,7 @@ export function daemonCommand(): Command {
               ['home', info.home],
               ['tmux', `-L ${info.tmuxSocket}`],
               ['version', info.version],
+              ['cli', difference ? `${VERSION} (${difference})` : VERSION],
               ['started', info.startedAt],
               ['uptime', formatDuration(info.uptime)],
             ]),
@@ -73,10 +81,93 @@ export function daemonCommand(): Command {
       } catch (error) {
         if (!(isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
         if (options.json) printJson({ running: false, socket: context.paths.socket });
-        else print(`codepiper daemon is not running (socket ${context.paths.socket})`);
+        else print(`codepiper daemon is not running (socket ${context.paths.socket}; this codepiper is ${VERSION})`);
         process.exitCode = 3;
       }
     });
 
+  daemon
+    .command('install-service')
+    .description('run the daemon at login as a systemd user service (no root): write the unit, then enable and start it')
+    .option('--print', 'print the unit instead of writing it; change nothing')
+    .addHelpText(
+      'after',
+      `
+The unit goes to $XDG_CONFIG_HOME/systemd/user/${SERVICE_NAME} (default ~/.config). It runs this codepiper's
+daemon in the foreground with this Node, carries CODEPIPER_* variables, PATH and the locale of this shell, restarts
+the daemon when it fails, and never stops the agents' tmux server. With systemctl and a user bus, it then runs
+\`systemctl --user daemon-reload\` and \`systemctl --user enable --now ${SERVICE_NAME}\` (a daemon already running
+is stopped first so that the service's takes over; sessions keep running); otherwise it says what to run.
+
+Examples:
+  codepiper daemon install-service --print     # see the unit first
+  codepiper daemon install-service
+  journalctl --user -u codepiper               # the daemon's log`,
+    )
+    .action(async (options: { print?: boolean }, command: Command) => {
+      const context = commandContext(command);
+      const unit = renderServiceUnit({ node: process.execPath, cli: path.resolve(process.argv[1] ?? ''), env: process.env });
+      if (options.print) return print(unit);
+      const file = serviceUnitPath();
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(`${file}.tmp`, unit, { mode: 0o644 });
+      fs.renameSync(`${file}.tmp`, file);
+      print(`wrote ${file}`);
+      const systemctl = userSystemctl();
+      const steps = [['daemon-reload'], ['enable', '--now', SERVICE_NAME]];
+      if (systemctl.unavailable) {
+        print(`not enabled: ${systemctl.unavailable}; in a login session with systemd, run:\n${steps.map((step) => `  systemctl --user ${step.join(' ')}`).join('\n')}`);
+        return;
+      }
+      await stopRunningDaemon(context.paths, context.client({ autostart: false }));
+      runSteps(systemctl, steps, file);
+      print(`enabled and started ${SERVICE_NAME}: the daemon now starts at login (journalctl --user -u codepiper for its log)`);
+    });
+
+  daemon
+    .command('uninstall-service')
+    .description('stop running the daemon at login: disable and stop the systemd user service, and remove its unit')
+    .addHelpText(
+      'after',
+      `
+Stopping the service stops the daemon, not the agents: they keep running in tmux, and the next command that needs
+the daemon starts one (re-adopting them).
+
+Examples:
+  codepiper daemon uninstall-service`,
+    )
+    .action(() => {
+      const file = serviceUnitPath();
+      if (!fs.existsSync(file)) return print(`no ${SERVICE_NAME} is installed (${file} does not exist)`);
+      const systemctl = userSystemctl();
+      if (!systemctl.unavailable) runSteps(systemctl, [['disable', '--now', SERVICE_NAME]], file);
+      fs.rmSync(file, { force: true });
+      if (systemctl.unavailable) {
+        print(`removed ${file}; not disabled: ${systemctl.unavailable}; in a login session with systemd, run:\n  systemctl --user disable --now ${SERVICE_NAME}\n  systemctl --user daemon-reload`);
+        return;
+      }
+      runSteps(systemctl, [['daemon-reload']], file);
+      print(`disabled and stopped ${SERVICE_NAME}, removed ${file}`);
+    });
+
   return daemon;
+}
+
+/** Runs each `systemctl --user` step in order; the first that fails stops with what failed and what is left to do. */
+function runSteps(systemctl: ReturnType<typeof userSystemctl>, steps: string[][], file: string): void {
+  for (const [index, step] of steps.entries()) {
+    const result = systemctl.run(step);
+    if (!result.ok) {
+      const left = steps.slice(index).map((rest) => `systemctl --user ${rest.join(' ')}`).join('; ');
+      throw new AppError('DAEMON_START_FAILED', `systemctl --user ${step.join(' ')} failed: ${result.why} (unit ${file}; once fixed, run: ${left})`);
+    }
+  }
+}
+
+/** A daemon started on demand holds the home: it is stopped so that the service's daemon can start (agents stay). */
+async function stopRunningDaemon(paths: Paths, client: ReturnType<ReturnType<typeof commandContext>['client']>): Promise<void> {
+  if (!(await daemonAnswers(paths.socket))) return;
+  const { pid } = await client.call('daemon.shutdown');
+  await awaitDaemonExit(pid, paths.socket);
+  print(`stopped the running daemon (pid ${pid}) so that the service's takes over; sessions keep running`);
 }
