@@ -11,17 +11,27 @@ import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
 import { printError } from './output';
+import { examples, helpConfiguration, HELP_GROUPS, isPlumbing } from './help';
 
 export function buildProgram(): Command {
   const program = new Command('codepiper')
     .description('Run many AI coding agents at once: a background daemon keeps them in a private tmux server.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
-    .showSuggestionAfterError()
-    .addCommand(daemonCommand())
-    .addCommand(doctorCommand())
-    .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+    .showSuggestionAfterError();
+  const commands = [daemonCommand(), doctorCommand(), providersCommand(), ...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()];
+  // Plumbing (hook-forward) works and has its own --help, but the list is for people.
+  for (const command of commands) program.addCommand(command, { hidden: isPlumbing(command) });
+  // The help command joins the setup group; commands added later keep to their own groups.
+  program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');
+  program.addHelpText(
+    'after',
+    examples(
+      ['start Claude Code on a project, then see every session and its state', 'codepiper start -p claude-code -d ~/src/app'],
+      'codepiper sessions',
+      ['the full-screen dashboard (also codepiper alone, in a terminal)', 'codepiper tui'],
+    ),
+  );
   applyEverywhere(program);
   return program;
 }
@@ -31,5 +41,6 @@ function applyEverywhere(command: Command): void {
   command.exitOverride();
   command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '')) });
   command.helpOption('-h, --help', 'show help');
+  command.configureHelp(helpConfiguration);
   for (const sub of command.commands) applyEverywhere(sub);
 }
