@@ -5,6 +5,7 @@ import { inputInQuery, type RouteDef } from '../../src/core/api/route';
 import type { DaemonContext, HandlerContext } from '../../src/daemon/context';
 import { handlers } from '../../src/daemon/handlers';
 import { createRouter } from '../../src/daemon/router';
+import { LaunchPlanner } from '../../src/core/sessions/launch';
 
 const fakeDaemon = { log: { info: () => {}, warn: () => {}, error: () => {} } } as unknown as DaemonContext;
 const router = createRouter(routes as unknown as RouteDef[], handlers, (transport): HandlerContext => ({ daemon: fakeDaemon, transport, headers: {} }));
@@ -48,5 +49,16 @@ describe("the daemon's 400 for a value outside a list", () => {
     expect((result.body as ErrorBody).error.message).toBe('invalid input: provider: expected one of claude-code, codex, command, got "claud"; did you mean claude-code?');
     const misspelt = await send(create, { provder: 'codex', provider: 'codex', cwd: '/tmp' });
     expect((misspelt.body as ErrorBody).error.message).toBe('invalid input: (body): unknown key "provder" (did you mean provider?)');
+  });
+
+  it('says it in the same words when a new session is only validated (the dashboard checks its form this way)', () => {
+    const launcher = new LaunchPlanner({ paths: {} as never, env: {}, config: {}, store: {} as never });
+    const { issues } = launcher.validate({ provider: 'codx', cwd: '/', args: ['true'], billingMod: 'api' });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: 'provider', message: 'expected one of claude-code, codex, command, got "codx"; did you mean codex?' },
+        { path: '(body)', message: 'unknown key "billingMod" (did you mean billingMode?)' },
+      ]),
+    );
   });
 });
