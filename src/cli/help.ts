@@ -73,11 +73,17 @@ export const helpConfiguration: Partial<Help> = {
     const rank = (heading: string) => (order.includes(heading) ? order.indexOf(heading) : order.length);
     return new Map([...groups].filter(([, items]) => items.length > 0).sort(([a], [b]) => rank(a) - rank(b)));
   },
-  /** An empty list or object as a default says nothing ("(default: {})"): leave it out. */
+  /**
+   * An empty list or object as a default says nothing ("(default: {})"): leave it out. A description that ends in
+   * its own parenthesis takes commander's notes into it: "(at most 1000, default: 50)", not two in a row.
+   */
   optionDescription(option: Option): string {
     const value: unknown = option.defaultValue;
     const empty = (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
     const shown = empty ? Object.assign(Object.create(option) as Option, { defaultValue: undefined }) : option;
-    return Help.prototype.optionDescription.call(this, shown);
+    const text = Help.prototype.optionDescription.call(this, shown);
+    const own = option.description;
+    if (!own.endsWith(')') || !text.startsWith(`${own} (`)) return text;
+    return `${own.slice(0, -1)}, ${text.slice(own.length + 2)}`;
   },
 };
