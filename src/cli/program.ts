@@ -11,6 +11,7 @@ import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
 import { printError } from './output';
+import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS, isPlumbing } from './help';
 
 export function buildProgram(): Command {
@@ -42,5 +43,21 @@ function applyEverywhere(command: Command): void {
   command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '')) });
   command.helpOption('-h, --help', 'show help');
   command.configureHelp(helpConfiguration);
+  for (const item of [...command.options, ...command.registeredArguments]) suggestChoices(item);
   for (const sub of command.commands) applyEverywhere(sub);
+}
+
+/**
+ * Any option or argument with commander's choices() refuses a wrong value with the nearest one suggested, wherever
+ * it was declared: the check runs before the parser it had, which still does the rest for a right value.
+ */
+function suggestChoices(item: { argChoices?: string[] | undefined; parseArg?: (<T>(value: string, previous: T) => T) | undefined }): void {
+  const choices = item.argChoices;
+  if (!choices) return;
+  const check = choiceParser(choices);
+  const parse = item.parseArg;
+  item.parseArg = <T>(value: string, previous: T): T => {
+    check(value);
+    return parse ? parse(value, previous) : (value as T);
+  };
 }

@@ -46,6 +46,20 @@ describe('help', () => {
     }
   });
 
+  it('refuses a value outside the choices of any option or argument with the nearest suggested', () => {
+    const withChoices = commands.flatMap(({ command, path }) =>
+      [...command.options, ...command.registeredArguments].filter((item) => item.argChoices).map((item) => ({ path, item, choices: item.argChoices! })),
+    );
+    expect(withChoices.length).toBeGreaterThanOrEqual(10);
+    for (const { path, item, choices } of withChoices) {
+      const meant = choices[choices.length - 1]!;
+      expect(() => item.parseArg!(meant.slice(0, -1), undefined), `${path} ${'flags' in item ? item.flags : item.name()}`).toThrow(
+        new RegExp(`^expected one of ${choices.join(', ')}; did you mean (.*\\b)?${meant}\\b`),
+      );
+      expect(item.parseArg!(meant, undefined)).toBe(meant);
+    }
+  });
+
   it('groups the top-level commands, hides plumbing, and fits in 80 columns', () => {
     const help = helpOf(program);
     const headings = help.split('\n').filter((line) => /^\S.*:$/.test(line));
