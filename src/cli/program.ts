@@ -40,7 +40,8 @@ export function buildProgram(): Command {
 /** Our error line and exit codes for commander's own errors too, on every command and subcommand. */
 function applyEverywhere(command: Command): void {
   command.exitOverride();
-  command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '')) });
+  // commander's own suggestion ("(Did you mean sessions?)" on a line of its own) in the words of ours.
+  command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/, '; did you mean $1?')) });
   command.helpOption('-h, --help', 'show help');
   command.configureHelp(helpConfiguration);
   for (const item of [...command.options, ...command.registeredArguments]) suggestChoices(item);

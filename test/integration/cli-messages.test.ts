@@ -29,8 +29,10 @@ describe('a value outside a list', () => {
     expect(fs.existsSync(harness.socket)).toBe(false);
   });
 
-  it('in a command group, suggests the nearest subcommand', async () => {
+  it('in a command group, suggests the nearest subcommand, as commander does for commands and options', async () => {
     harness = createHarness();
+    expect((await harness.run(['sesions'])).stderr).toBe("codepiper: unknown command 'sesions'; did you mean sessions?\n");
+    expect((await harness.run(['sessions', '--jsn'])).stderr).toBe("codepiper: unknown option '--jsn'; did you mean --json?\n");
     const analytics = await harness.run(['analytics', 'cost']);
     expect(analytics.code).toBe(2);
     expect(analytics.stderr).toBe('codepiper: unknown analytics report "cost"; did you mean costs? (see codepiper analytics --help)\n');
