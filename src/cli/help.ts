@@ -62,6 +62,10 @@ function commandPath(command: Command): string {
 
 /** The help configuration every command gets (commander does not pass it on to commands added with addCommand). */
 export const helpConfiguration: Partial<Help> = {
+  /** Plumbing (hook-forward) works and has its own --help, but the list, and commander's suggestions, are for people. */
+  visibleCommands(command: Command): Command[] {
+    return Help.prototype.visibleCommands.call(this, command).filter((sub) => !isPlumbing(sub));
+  },
   /** Groups in HELP_GROUPS order, then any other heading (a subcommand list's "Commands:" among them). */
   groupItems<T extends Command | Option>(unsorted: T[], visible: T[], getGroup: (item: T) => string): Map<string, T[]> {
     const groups = Help.prototype.groupItems.call(this, unsorted, visible, (item: Command | Option) => {

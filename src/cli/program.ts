@@ -12,17 +12,18 @@ import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
 import { printError } from './output';
 import { choiceParser } from './route-options';
-import { examples, helpConfiguration, HELP_GROUPS, isPlumbing } from './help';
+import { examples, helpConfiguration, HELP_GROUPS } from './help';
 
 export function buildProgram(): Command {
   const program = new Command('codepiper')
     .description('Run many AI coding agents at once: a background daemon keeps them in a private tmux server.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
-    .showSuggestionAfterError();
-  const commands = [daemonCommand(), doctorCommand(), providersCommand(), ...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()];
-  // Plumbing (hook-forward) works and has its own --help, but the list is for people.
-  for (const command of commands) program.addCommand(command, { hidden: isPlumbing(command) });
+    .showSuggestionAfterError()
+    .addCommand(daemonCommand())
+    .addCommand(doctorCommand())
+    .addCommand(providersCommand());
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
   // The help command joins the setup group; commands added later keep to their own groups.
   program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');
   program.addHelpText(
