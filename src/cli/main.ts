@@ -7,6 +7,11 @@ import { resolvePaths } from '../core/paths';
 
 /** The `codepiper` executable: one top-level catch turns every error into one line and an exit code per family. */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // A reader that stops early (codepiper --help | head) is not an error: stop writing, quietly, as other tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const dashboard = argv.length <= 2 && process.stdin.isTTY && process.stdout.isTTY;
   // In a terminal, no arguments opens the dashboard (without building the whole command line first: its start-up
   // is what a user waits for); in a pipe or a script, the help says what there is.

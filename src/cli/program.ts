@@ -12,6 +12,8 @@ import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
 import { printError } from './output';
+import { choiceParser } from './route-options';
+import { examples, helpConfiguration, HELP_GROUPS } from './help';
 
 export function buildProgram(): Command {
   const program = new Command('codepiper')
@@ -25,6 +27,16 @@ export function buildProgram(): Command {
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
+  // The help command joins the setup group; commands added later keep to their own groups.
+  program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');
+  program.addHelpText(
+    'after',
+    examples(
+      ['start Claude Code on a project, then see every session and its state', 'codepiper start -p claude-code -d ~/src/app'],
+      'codepiper sessions',
+      ['the full-screen dashboard (also codepiper alone, in a terminal)', 'codepiper tui'],
+    ),
+  );
   applyEverywhere(program);
   return program;
 }
@@ -32,7 +44,25 @@ export function buildProgram(): Command {
 /** Our error line and exit codes for commander's own errors too, on every command and subcommand. */
 function applyEverywhere(command: Command): void {
   command.exitOverride();
-  command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '')) });
+  // commander's own suggestion ("(Did you mean sessions?)" on a line of its own) in the words of ours.
+  command.configureOutput({ outputError: (text) => printError(text.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/, '; did you mean $1?')) });
   command.helpOption('-h, --help', 'show help');
+  command.configureHelp(helpConfiguration);
+  for (const item of [...command.options, ...command.registeredArguments]) suggestChoices(item);
   for (const sub of command.commands) applyEverywhere(sub);
+}
+
+/**
+ * Any option or argument with commander's choices() refuses a wrong value with the nearest one suggested, wherever
+ * it was declared: the check runs before the parser it had, which still does the rest for a right value.
+ */
+function suggestChoices(item: { argChoices?: string[] | undefined; parseArg?: (<T>(value: string, previous: T) => T) | undefined }): void {
+  const choices = item.argChoices;
+  if (!choices) return;
+  const check = choiceParser(choices);
+  const parse = item.parseArg;
+  item.parseArg = <T>(value: string, previous: T): T => {
+    check(value);
+    return parse ? parse(value, previous) : (value as T);
+  };
 }

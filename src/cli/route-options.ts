@@ -3,7 +3,8 @@
  * derives from the contract: the command line restates no limit, and a bad value is refused before anything is sent,
  * in words that give the range.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { withSuggestion } from '../core/nearest';
 import type { RouteInput, RouteName } from '../core/api';
 import { routeManifest, type FieldSpec } from '../core/api/manifest';
 
@@ -47,4 +48,24 @@ export function routeChoices<N extends RouteName>(route: N, field: keyof RouteIn
   const spec = routeManifest[route]?.fields?.[field];
   if (spec?.type !== 'enum') throw new Error(`the route ${route} has no enumerated input field "${field}"`);
   return spec.values;
+}
+
+/**
+ * A commander argParser that takes one of `values` and refuses anything else in words that list them and suggest
+ * the nearest ("expected one of ...; did you mean idle?"); commander puts the option's name and the value before it.
+ */
+export function choiceParser(values: readonly string[]): (value: string) => string {
+  return (value) => {
+    if (values.includes(value)) return value;
+    throw new InvalidArgumentError(withSuggestion(`expected one of ${values.join(', ')}`, value, values));
+  };
+}
+
+/**
+ * An option that fills the enumerated field `field` of `route`: its help lists the values (from the contract), and a
+ * wrong value is refused before anything is sent, with the nearest value suggested.
+ */
+export function routeChoiceOption<N extends RouteName>(flags: string, description: string, route: N, field: keyof RouteInput<N> & string): Option {
+  const values = routeChoices(route, field);
+  return new Option(flags, description).choices(values).argParser(choiceParser(values));
 }

@@ -85,9 +85,10 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
     if (exitCode !== undefined && exitCode !== EXIT_CODES.conflict) {
       const storage = storageTrouble(paths.home);
       const said = lastLogError(paths.log, logOffset, storage === undefined ? undefined : `it exited without a word, and ${storage}`);
-      throw new AppError(storage ? 'STORAGE_UNAVAILABLE' : 'DAEMON_START_FAILED', `the daemon did not start: ${said}`, {
-        details: { log: paths.log },
-      });
+      // A daemon that exits with the usage code refused its setup (the config file, the secrets file, the socket
+      // path): that is for the user to fix, not a daemon that is unavailable, and the exit code says so.
+      const code = storage ? 'STORAGE_UNAVAILABLE' : exitCode === EXIT_CODES.usage ? 'CONFIG_INVALID' : 'DAEMON_START_FAILED';
+      throw new AppError(code, `the daemon did not start: ${said}`, { details: { log: paths.log } });
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }

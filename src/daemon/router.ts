@@ -4,6 +4,7 @@ import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { inputInQuery, isRouteAccess, type RouteDef } from '../core/api/route';
 import { storageError } from '../core/db/storage-error';
 import { AppError, isAppError } from '../core/errors';
+import { describeIssue } from '../core/validation-issues';
 import type { HandlerContext, Transport } from './context';
 
 type Awaitable<T> = T | Promise<T>;
@@ -92,7 +93,7 @@ export function createRouter(
     const { route, handler } = match.entry;
     const raw = rawInput(route, url, request.body, match.params);
     const parsed = route.input.safeParse(raw);
-    if (!parsed.success) throw validationError(parsed.error);
+    if (!parsed.success) throw validationError(parsed.error, raw, route.input);
 
     const ctx = context(request.transport, request.headers);
     const result = await handler(parsed.data, ctx);
@@ -149,9 +150,13 @@ function rawInput(route: RouteDef, url: URL, body: Buffer | undefined, params: R
   return isPlainObject ? { ...(value as Record<string, unknown>), ...params } : value;
 }
 
-function validationError(error: z.ZodError): AppError {
-  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message, code: issue.code }));
-  return new AppError('VALIDATION_FAILED', `invalid input: ${describeIssues(error)}`, { details: { issues } });
+/**
+ * A 400 that names each field and what is wrong with it; a value outside a list suggests the nearest ("provider:
+ * expected one of claude-code, codex, command, got "claud"; did you mean claude-code?"), as an unknown key does.
+ */
+function validationError(error: z.ZodError, input: unknown, schema: z.ZodType): AppError {
+  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, input, schema), code: issue.code }));
+  return new AppError('VALIDATION_FAILED', `invalid input: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { details: { issues } });
 }
 
 function describeIssues(error: z.ZodError): string {

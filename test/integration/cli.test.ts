@@ -50,8 +50,8 @@ describe('the codepiper executable', () => {
     fs.mkdirSync(harness.home, { recursive: true });
     fs.writeFileSync(path.join(harness.home, 'config.json'), '{"providers":{"claude-code":{"binary":42}}}');
     const result = await harness.run(['providers']);
-    expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^codepiper: the daemon did not start: config file .*config\.json: providers\.claude-code\.binary: .*expected string/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^codepiper: the daemon did not start: config file .*config\.json: line 1, column 30: providers\.claude-code\.binary: .*expected string/);
     const direct = await harness.run(['daemon', 'start']);
     expect(direct.code).toBe(2);
     expect(direct.stderr).toMatch(/providers\.claude-code\.binary/);

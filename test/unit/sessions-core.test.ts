@@ -65,21 +65,30 @@ describe('resolveKeys', () => {
     expect(resolveKeys([])).toEqual([]);
   });
 
-  it('reports every unknown name at once, with the valid names', () => {
+  it('reports every unknown name at once, each with the nearest names, else the key names in short', () => {
     const error = caught(() => resolveKeys(['enter', 'bogus', 'y', 'ctrl+enter', '', '\u0007', '\u007f', 'ab']));
     expect(isAppError(error)).toBe(true);
     if (!isAppError(error)) return;
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.status).toBe(400);
     // JSON.stringify escapes C0 controls but not DEL, which appears raw.
-    expect(error.message.startsWith('unknown keys "bogus", "ctrl+enter", "", "\\u0007", "\u007f", "ab"; valid keys: ')).toBe(true);
+    expect(error.message.startsWith('unknown keys "bogus", "ctrl+enter", "", "\\u0007", "\u007f", "ab" (did you mean tab?); key names are ')).toBe(true);
     expect(error.message).toContain('shift+tab');
-    expect(error.message).toContain('or any single character');
+    expect(error.message).toContain('ctrl+a to ctrl+z');
+    expect(error.message).toContain('or type any single character');
+    // Not all 110 names: a few words for the families.
+    expect(error.message).not.toContain('ctrl+m');
+    expect(error.message.length).toBeLessThan(400);
     expect(error.details).toEqual({ unknown: ['bogus', 'ctrl+enter', '', '\u0007', '\u007f', 'ab'], valid: KEY_NAMES });
   });
 
   it('uses the singular for one unknown name', () => {
-    expect(() => resolveKeys(['nope'])).toThrow(/^unknown key "nope"; valid keys: enter, return, esc/);
+    expect(() => resolveKeys(['nope'])).toThrow(/^unknown key "nope"; key names are enter, esc, tab/);
+  });
+
+  it('suggests the nearest names, and then lists nothing more', () => {
+    expect(() => resolveKeys(['entr'])).toThrow(/^unknown key "entr" \(did you mean enter\?\)$/);
+    expect(() => resolveKeys(['ctrl-c', 'y'])).toThrow(/^unknown key "ctrl-c" \(did you mean ctrl\+c\?\)$/);
   });
 
   it('lists names that all resolve to a key', () => {

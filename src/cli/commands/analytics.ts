@@ -6,6 +6,7 @@ import { commandContext } from '../context';
 import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, type Column } from '../../client/format';
 import { print, printJson, spareWidth } from '../output';
 import { routeNumber, routeOption } from '../route-options';
+import { examples, HELP_GROUPS, unknownSubcommand } from '../help';
 
 type Range = RouteOutput<'analytics.overview'>['range'];
 
@@ -35,13 +36,18 @@ interface Scope {
 export function analyticsCommand(): Command {
   const analytics = new Command('analytics')
     .description('tokens, cost, tools and activity of every indexed conversation (the last 30 days unless told otherwise)')
+    .summary('tokens, cost, tools and activity over time')
+    .helpGroup(HELP_GROUPS.transcripts)
+    .addHelpText('after', examples('codepiper analytics overview', ['cost per day this week', 'codepiper analytics costs --days 7'], 'codepiper analytics tools --cwd ~/src/app'))
     // A bare `codepiper analytics` shows its help on standard output and succeeds.
     .allowExcessArguments()
     .action((_options: unknown, command: Command) => {
-      if (command.args.length > 0) throw new AppError('USAGE', `unknown analytics report "${command.args[0]}" (see codepiper analytics --help)`);
+      if (command.args.length > 0) throw unknownSubcommand(command, command.args[0]!, 'report');
       command.outputHelp();
     });
-  withScope(analytics.command('overview').description('sessions, messages, tokens by kind, cache hit rate and cost')).action(async (options: ScopeOptions, command: Command) => {
+  withScope(analytics.command('overview').description('sessions, messages, tokens by kind, cache hit rate and cost'))
+    .addHelpText('after', examples('codepiper analytics overview', ['today only', 'codepiper analytics overview --days 1'], ['one project, all of 2026', 'codepiper analytics overview --cwd ~/src/app --since 2026-01-01']))
+    .action(async (options: ScopeOptions, command: Command) => {
     const overview = await commandContext(command).client().call('analytics.overview', scope(options));
     if (options.json) return printJson(overview);
     const unpriced = overview.unpricedTokens > 0 ? ` (${formatCount(overview.unpricedTokens)} tokens of unpriced models not counted)` : '';
@@ -62,7 +68,9 @@ export function analyticsCommand(): Command {
       ]),
     );
   });
-  withScope(analytics.command('costs').description('tokens and cost per day, then per model')).action(async (options: ScopeOptions, command: Command) => {
+  withScope(analytics.command('costs').description('tokens and cost per day, then per model'))
+    .addHelpText('after', examples('codepiper analytics costs', ['the last 7 days, counted in UTC', 'codepiper analytics costs --days 7 --tz UTC'], 'codepiper analytics costs --since 2026-11-01 --until 2026-11-30 --json'))
+    .action(async (options: ScopeOptions, command: Command) => {
     const client = commandContext(command).client();
     const input = scope(options);
     const [usage, byModel] = await Promise.all([client.call('analytics.tokenUsage', input), client.call('analytics.tokensByModel', input)]);
@@ -102,6 +110,7 @@ export function analyticsCommand(): Command {
     );
   });
   withScope(analytics.command('tools').description('the most used tools: calls and sessions'))
+    .addHelpText('after', examples('codepiper analytics tools', 'codepiper analytics tools --limit 5 --days 7', ['in one conversation', 'codepiper analytics tools --session app']))
     .option('--limit <n>', `how many tools (default ${TOOL_LIMIT.default}, at most ${TOOL_LIMIT.max})`, routeOption('analytics.toolUsage', 'limit'))
     .action(async (options: ScopeOptions & { limit?: number }, command: Command) => {
       const answer = await commandContext(command)
@@ -123,7 +132,9 @@ export function analyticsCommand(): Command {
         ),
       );
     });
-  withScope(analytics.command('activity').description('messages, sessions and tokens per day (per hour with --days 1)')).action(async (options: ScopeOptions, command: Command) => {
+  withScope(analytics.command('activity').description('messages, sessions and tokens per day (per hour with --days 1)'))
+    .addHelpText('after', examples('codepiper analytics activity', ['hour by hour, today', 'codepiper analytics activity --days 1']))
+    .action(async (options: ScopeOptions, command: Command) => {
     const answer = await commandContext(command)
       .client()
       .call('analytics.activityTimeline', { ...scope(options), ...(options.days === 1 ? { granularity: 'hour' as const } : {}) });
@@ -144,7 +155,9 @@ export function analyticsCommand(): Command {
       ),
     );
   });
-  withScope(analytics.command('sessions').description('sessions, running sessions, tokens and cost per provider')).action(async (options: ScopeOptions, command: Command) => {
+  withScope(analytics.command('sessions').description('sessions, running sessions, tokens and cost per provider'))
+    .addHelpText('after', examples('codepiper analytics sessions', 'codepiper analytics sessions --days 7 --json'))
+    .action(async (options: ScopeOptions, command: Command) => {
     const answer = await commandContext(command).client().call('analytics.sessionsByProvider', scope(options));
     if (options.json) return printJson(answer);
     print(describeRange(answer.range));

@@ -10,13 +10,18 @@ import { VERSION } from '../../core/version';
 import { print, printJson } from '../output';
 import { renderServiceUnit, SERVICE_NAME, serviceUnitPath, userSystemctl } from '../service';
 import type { Paths } from '../../core/paths';
+import { examples, HELP_GROUPS } from '../help';
 
 export function daemonCommand(): Command {
-  const daemon = new Command('daemon').description('start, stop and inspect the background daemon');
+  const daemon = new Command('daemon')
+    .description('start, stop and inspect the background daemon')
+    .helpGroup(HELP_GROUPS.setup)
+    .addHelpText('after', examples('codepiper daemon status', 'codepiper daemon start --detach', 'codepiper daemon stop'));
 
   daemon
     .command('start')
     .description('run the daemon in the foreground (Ctrl-C stops it), or in the background with --detach')
+    .addHelpText('after', examples(['in the background (any command starts it this way when needed)', 'codepiper daemon start --detach'], ['in the foreground, logging to the terminal', 'codepiper daemon start']))
     .option('--detach', 'start it in the background, wait until it answers, and return')
     .action(async (options: { detach?: boolean }, command: Command) => {
       const { paths } = commandContext(command);
@@ -37,6 +42,7 @@ export function daemonCommand(): Command {
   daemon
     .command('stop')
     .description('stop the daemon (agents keep running in tmux and are re-adopted by the next daemon)')
+    .addHelpText('after', examples('codepiper daemon stop', ['restart it (sessions keep running)', 'codepiper daemon stop && codepiper daemon start --detach']))
     .action(async (_options: unknown, command: Command) => {
       const context = commandContext(command);
       const client = context.client({ autostart: false });
@@ -57,6 +63,7 @@ export function daemonCommand(): Command {
   daemon
     .command('status')
     .description("say whether the daemon runs, with its pid, socket, uptime, and its version beside this codepiper's (exit 3 when it does not run)")
+    .addHelpText('after', examples('codepiper daemon status', ['in a script', 'codepiper daemon status --json || echo "not running"']))
     .option('--json', 'print JSON (cliVersion and sameVersion beside the daemon\'s own version)')
     .action(async (options: { json?: boolean }, command: Command) => {
       const context = commandContext(command);

@@ -3,6 +3,7 @@ import { commandContext } from '../context';
 import { daemonAnswers } from '../../client/daemon-process';
 import { formatTable } from '../../client/format';
 import { print, printJson } from '../output';
+import { examples, HELP_GROUPS } from '../help';
 
 export function doctorCommand(): Command {
   return new Command('doctor')
@@ -10,6 +11,9 @@ export function doctorCommand(): Command {
       'check node, tmux, permissions, provider binaries and the database (exit 1 when something required fails); with a daemon running, ' +
         'also what its own environment finds differently from this shell',
     )
+    .summary('check tmux, providers, the home and the database')
+    .helpGroup(HELP_GROUPS.setup)
+    .addHelpText('after', examples('codepiper doctor', ['only the failures, in a script', "codepiper doctor --json | jq '.checks[] | select(.status == \"fail\")'"]))
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { paths } = commandContext(command);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import type { Client } from '../../client/client';
@@ -21,7 +21,8 @@ import {
   type Column,
 } from '../../client/format';
 import { print, printJson, spareWidth, terminalColumns } from '../output';
-import { routeChoices, routeNumber, routeOption } from '../route-options';
+import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
+import { examples, HELP_GROUPS, unknownSubcommand } from '../help';
 
 type LibrarySession = RouteOutput<'library.get'>['session'];
 type Conversation = RouteOutput<'library.get'>;
@@ -37,10 +38,13 @@ export function libraryCommand(): Command {
   return (
     new Command('library')
       .description('the conversations of every agent on this machine, found in their transcripts: list, read, export, tag, delete, restore')
+      .summary('every conversation: list, read, export, tag')
+      .helpGroup(HELP_GROUPS.transcripts)
+      .addHelpText('after', examples('codepiper library list', 'codepiper library show 9b2c', 'codepiper library export 9b2c --format html -o .'))
       // A bare `codepiper library` shows its help on standard output and succeeds.
       .allowExcessArguments()
       .action((_options: unknown, command: Command) => {
-        if (command.args.length > 0) throw new AppError('USAGE', `unknown library command "${command.args[0]}" (see codepiper library --help)`);
+        if (command.args.length > 0) throw unknownSubcommand(command, command.args[0]!);
         command.outputHelp();
       })
       .addCommand(listCommand())
@@ -70,13 +74,14 @@ function listCommand(): Command {
   return new Command('list')
     .alias('ls')
     .description('list conversations, most recent first')
-    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(routeChoices('library.sessions', 'provider')))
+    .addHelpText('after', examples('codepiper library list', ['the costliest Codex conversations', 'codepiper library list --provider codex --sort cost'], 'codepiper library list --cwd ~/src/app --tag bugs --fav'))
+    .addOption(routeChoiceOption('--provider <provider>', 'only conversations of this agent', 'library.sessions', 'provider'))
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--tag <tag>', 'only conversations with this tag (id, name or path) or one below it')
     .option('--fav', 'only favourites')
     .option('--search <words>', 'only conversations whose title contains these words')
-    .addOption(new Option('--sort <order>', 'the order').choices(routeChoices('library.sessions', 'sort')).default('recent'))
-    .option('--limit <n>', `how many (default ${LIST_LIMIT.default}, at most ${LIST_LIMIT.max})`, routeOption('library.sessions', 'limit'), LIST_LIMIT.default)
+    .addOption(routeChoiceOption('--sort <order>', 'the order', 'library.sessions', 'sort').default('recent'))
+    .option('--limit <n>', `how many (at most ${LIST_LIMIT.max})`, routeOption('library.sessions', 'limit'), LIST_LIMIT.default)
     .option('--offset <n>', 'skip this many first', routeOption('library.sessions', 'offset'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (options: ListOptions, command: Command) => {
@@ -125,6 +130,7 @@ function sessionTable(sessions: readonly LibrarySession[]): string {
 function showCommand(): Command {
   return new Command('show')
     .description('show a conversation: what is known of it, then its messages')
+    .addHelpText('after', examples(['by a prefix of its library id', 'codepiper library show 9b2c'], ['the conversation of a managed session', 'codepiper library show app --limit 20']))
     .argument('<id>', 'library id or a unique prefix of it (4+ characters), or a managed session id or name')
     .option('--limit <n>', `how many messages (default ${MESSAGE_LIMIT.default}, at most ${MESSAGE_LIMIT.max})`, routeOption('library.get', 'limit'))
     .option('--offset <n>', 'skip this many first messages', routeOption('library.get', 'offset'))
@@ -205,8 +211,9 @@ function compactJson(text: string): string {
 function exportCommand(): Command {
   return new Command('export')
     .description('write a conversation as Markdown, a self-contained HTML page, or JSON (to standard output without -o)')
+    .addHelpText('after', examples('codepiper library export 9b2c > chat.md', ['an HTML page in the current directory, named for the conversation', 'codepiper library export 9b2c --format html -o .']))
     .argument('<id>', 'library id or a unique prefix of it, or a managed session id or name')
-    .addOption(new Option('--format <format>', 'the format').choices(routeChoices('library.export', 'format')).default('markdown'))
+    .addOption(routeChoiceOption('--format <format>', 'the format', 'library.export', 'format').default('markdown'))
     .option('-o, --output <file>', 'write to this file (a directory: the suggested file name in it; -: standard output)')
     .option('--force', 'replace the file when it exists')
     .action(async (ref: string, options: { format: string; output?: string; force?: boolean }, command: Command) => {
@@ -271,6 +278,7 @@ const TAG_USAGE =
 function tagCommand(): Command {
   return new Command('tag')
     .description('put a tag on a conversation or take it off (--remove); list, create or delete tags')
+    .addHelpText('after', examples('codepiper library tag --create bugs --color "#d04040"', 'codepiper library tag 9b2c bugs', 'codepiper library tag --list'))
     .argument('[id]', 'the conversation')
     .argument('[tag]', 'the tag: id, name or parent/child path')
     .option('--remove', 'take the tag off instead')
@@ -341,6 +349,7 @@ async function tagId(client: Client, ref: string): Promise<number> {
 function favCommand(): Command {
   return new Command('fav')
     .description('mark a conversation as a favourite, or unmark it (without --on or --off: the other way round from now)')
+    .addHelpText('after', examples('codepiper library fav 9b2c', 'codepiper library fav 9b2c --off'))
     .argument('<id>', 'library id or a unique prefix of it, or a managed session id or name')
     .option('--on', 'mark it')
     .option('--off', 'unmark it')
@@ -359,6 +368,7 @@ function favCommand(): Command {
 function rmCommand(): Command {
   return new Command('rm')
     .description("move a conversation's transcript files to the trash and forget it")
+    .addHelpText('after', examples('codepiper library rm 9b2c', ['without asking, in a script', 'codepiper library rm 9b2c --yes']))
     .argument('<id>', 'library id or a unique prefix of it, or a managed session id or name')
     .option('-y, --yes', 'do not ask for confirmation (needed when standard input is not a terminal)')
     .option('--json', "print the daemon's answer as JSON")
@@ -386,6 +396,7 @@ function rmCommand(): Command {
 function restoreCommand(): Command {
   return new Command('restore')
     .description("put a deleted conversation's transcript files back from the trash, with its name, tags and favourite")
+    .addHelpText('after', examples('codepiper library restore 9b2c', ['and print the restored conversation as JSON', 'codepiper library restore 9b2c --json']))
     .argument('<id>', 'the id (or a unique prefix) of a conversation deleted with library rm')
     .option('--json', "print the daemon's answer as JSON")
     .action(async (ref: string, options: { json?: boolean }, command: Command) => {
@@ -410,6 +421,7 @@ async function confirm(question: string): Promise<boolean> {
 function scanCommand(): Command {
   return new Command('scan')
     .description('index new and changed transcripts now (the daemon also scans when it starts and follows running sessions)')
+    .addHelpText('after', examples('codepiper library scan', ['start it and return at once', 'codepiper library scan --no-wait']))
     .option('--no-wait', 'start the scan and return at once')
     .option('--json', "print the daemon's answer (the scan's progress) as JSON")
     .action(async (options: { wait: boolean; json?: boolean }, command: Command) => {

@@ -5,6 +5,7 @@ import { commandContext } from '../context';
 import { formatKeyValues, formatOutcome, formatTable } from '../../client/format';
 import { print, printJson } from '../output';
 import { routeNumber, routeOption } from '../route-options';
+import { examples, HELP_GROUPS } from '../help';
 
 type Policy = RouteOutput<'policies.get'>;
 type PolicySet = RouteOutput<'policySets.get'>;
@@ -12,7 +13,7 @@ type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
 
 /** `policy …`, `policy-set …` and `audit`. */
 export function policyCommands(): Command[] {
-  return [policyCommand(), policySetCommand(), auditCommand()];
+  return [policyCommand(), policySetCommand(), auditCommand()].map((command) => command.helpGroup(HELP_GROUPS.policies));
 }
 
 interface PolicyOptions {
@@ -26,10 +27,13 @@ interface PolicyOptions {
 }
 
 function policyCommand(): Command {
-  const policy = new Command('policy').description('allow / deny / ask rules for what agents may do');
+  const policy = new Command('policy')
+    .description('allow / deny / ask rules for what agents may do')
+    .addHelpText('after', examples('codepiper policy list', `codepiper policy create --name no-rm --rules '[{"action":"deny","tool":"Bash","args":{"command":"*rm -rf*"}}]'`, 'codepiper policy toggle no-rm'));
   policy
     .command('list')
     .description('list policies, highest priority first')
+    .addHelpText('after', examples('codepiper policy list', ["a session's own policies, as JSON", 'codepiper policy list --session app --json']))
     .option('--session <id>', "only this session's own policies")
     .option('--json', 'print JSON')
     .action(async (options: { session?: string; json?: boolean }, command: Command) => {
@@ -50,6 +54,7 @@ function policyCommand(): Command {
   policy
     .command('get')
     .description('show a policy and its rules')
+    .addHelpText('after', examples('codepiper policy get no-rm', 'codepiper policy get no-rm --json'))
     .argument('<id>', 'policy id or name')
     .option('--json', 'print JSON')
     .action(async (ref: string, options: { json?: boolean }, command: Command) => {
@@ -58,6 +63,13 @@ function policyCommand(): Command {
       printPolicy(found);
     });
   withPolicyOptions(policy.command('create').description('create a policy'), 'policies.create')
+    .addHelpText(
+      'after',
+      examples(
+        ['never let Bash run rm -rf', `codepiper policy create --name no-rm --rules '[{"action":"deny","tool":"Bash","args":{"command":"*rm -rf*"},"reason":"no rm -rf"}]'`],
+        ['let one session read files without asking', `codepiper policy create --name reads --session app --priority 10 --rules '[{"action":"allow","tool":"Read"}]'`],
+      ),
+    )
     .action(async (options: PolicyOptions, command: Command) => {
       if (!options.name) throw new AppError('USAGE', 'a policy needs --name');
       if (!options.rules) throw new AppError('USAGE', 'a policy needs --rules (a JSON array of rules)');
@@ -75,6 +87,7 @@ function policyCommand(): Command {
       else print(created.id);
     });
   withPolicyOptions(policy.command('update').description('change a policy (only the options given)').argument('<id>', 'policy id or name'), 'policies.update')
+    .addHelpText('after', examples('codepiper policy update no-rm --priority 100', ['make a session policy apply to every session', 'codepiper policy update reads --global'], 'codepiper policy update no-rm --enabled no'))
     .option('--global', 'make a session policy global')
     .action(async (ref: string, options: PolicyOptions & { global?: boolean }, command: Command) => {
       const updated = await commandContext(command)
@@ -95,6 +108,7 @@ function policyCommand(): Command {
   policy
     .command('delete')
     .description('delete a policy (its audit rows stay)')
+    .addHelpText('after', examples('codepiper policy delete no-rm', 'codepiper policy delete 6c1e9a'))
     .argument('<id>', 'policy id or name')
     .action(async (ref: string, _options: unknown, command: Command) => {
       const deleted = await commandContext(command).client().call('policies.delete', { id: ref });
@@ -103,6 +117,7 @@ function policyCommand(): Command {
   policy
     .command('toggle')
     .description('enable a disabled policy, or disable an enabled one')
+    .addHelpText('after', examples('codepiper policy toggle no-rm', ['switch it on or off explicitly instead', 'codepiper policy update no-rm --enabled yes']))
     .argument('<id>', 'policy id or name')
     .action(async (ref: string, _options: unknown, command: Command) => {
       const client = commandContext(command).client();
@@ -118,17 +133,20 @@ function withPolicyOptions(command: Command, route: 'policies.create' | 'policie
     .option('--name <name>', 'a unique name')
     .option('--description <text>', 'what the policy is for')
     .option('--rules <json>', 'the rules, a JSON array: [{"action":"deny","tool":"Bash","args":{"command":"*rm -rf*"},"reason":"..."}]', parseRules)
-    .option('--priority <n>', `higher is tried first (default ${routeNumber('policies.create', 'priority').default})`, routeOption(route, 'priority'))
+    .option('--priority <n>', `higher is tried first (when created: ${routeNumber('policies.create', 'priority').default})`, routeOption(route, 'priority'))
     .option('--session <id>', "make it this session's own policy")
-    .option('--enabled <yes|no>', 'whether it applies (default yes)', parseYesNo)
+    .option('--enabled <yes|no>', 'whether it applies (when created: yes)', parseYesNo)
     .option('--json', 'print the policy as JSON');
 }
 
 function policySetCommand(): Command {
-  const sets = new Command('policy-set').description('named groups of policies, applied to sessions');
+  const sets = new Command('policy-set')
+    .description('named groups of policies, applied to sessions')
+    .addHelpText('after', examples('codepiper policy-set list', 'codepiper policy-set create --name safe --policy no-rm --default', 'codepiper policy-set add-policy safe reads'));
   sets
     .command('list')
     .description('list policy sets')
+    .addHelpText('after', examples('codepiper policy-set list', 'codepiper policy-set list --json'))
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { policySets } = await commandContext(command).client().call('policySets.list');
@@ -146,6 +164,7 @@ function policySetCommand(): Command {
   sets
     .command('get')
     .description('show a policy set')
+    .addHelpText('after', examples('codepiper policy-set get safe', 'codepiper policy-set get safe --json'))
     .argument('<id>', 'set id or name')
     .option('--json', 'print JSON')
     .action(async (ref: string, options: { json?: boolean }, command: Command) => {
@@ -156,6 +175,7 @@ function policySetCommand(): Command {
   sets
     .command('create')
     .description('create a policy set')
+    .addHelpText('after', examples(['a set every new session gets', 'codepiper policy-set create --name safe --policy no-rm --policy reads --default'], 'codepiper policy-set create --name review --description "read-only review"'))
     .requiredOption('--name <name>', 'a unique name')
     .option('--description <text>', 'what the set is for')
     .option('--policy <id>', 'a policy to include (repeatable)', collect, [] as string[])
@@ -176,6 +196,7 @@ function policySetCommand(): Command {
   sets
     .command('update')
     .description('change a policy set (only the options given)')
+    .addHelpText('after', examples('codepiper policy-set update safe --default no', 'codepiper policy-set update safe --name strict'))
     .argument('<id>', 'set id or name')
     .option('--name <name>', 'a new name')
     .option('--description <text>', 'what the set is for')
@@ -196,6 +217,7 @@ function policySetCommand(): Command {
   sets
     .command('delete')
     .description('delete a policy set (its policies stay)')
+    .addHelpText('after', examples('codepiper policy-set delete review', ['by id', 'codepiper policy-set delete 4e7d1c']))
     .argument('<id>', 'set id or name')
     .action(async (ref: string, _options: unknown, command: Command) => {
       const set = await commandContext(command).client().call('policySets.delete', { id: ref });
@@ -204,6 +226,7 @@ function policySetCommand(): Command {
   sets
     .command('add-policy')
     .description('add a policy to a set')
+    .addHelpText('after', examples('codepiper policy-set add-policy safe no-rm', ['by ids', 'codepiper policy-set add-policy 4e7d1c 6c1e9a']))
     .argument('<set>', 'set id or name')
     .argument('<policy>', 'policy id or name')
     .action(async (setRef: string, policyRef: string, _options: unknown, command: Command) => {
@@ -213,6 +236,7 @@ function policySetCommand(): Command {
   sets
     .command('remove-policy')
     .description('remove a policy from a set')
+    .addHelpText('after', examples('codepiper policy-set remove-policy safe no-rm', ['by ids', 'codepiper policy-set remove-policy 4e7d1c 6c1e9a']))
     .argument('<set>', 'set id or name')
     .argument('<policy>', 'policy id or name')
     .action(async (setRef: string, policyRef: string, _options: unknown, command: Command) => {
@@ -229,8 +253,10 @@ function auditCommand(): Command {
         'and the outcome: allowed or denied by policy, approved or denied by a person (via cli, tui, api, or in the agent), ' +
         "by the agent's own settings, timed out, or unanswered when the session ended",
     )
+    .summary('the latest policy decisions, with their reasons')
+    .addHelpText('after', examples('codepiper audit', ["one session's last 200 decisions", 'codepiper audit --session app --limit 200'], 'codepiper audit --csv > audit.csv'))
     .option('--session <id>', 'only this session')
-    .option('--limit <n>', 'how many (default 50)', routeOption('policyDecisions.list', 'limit'), 50)
+    .option('--limit <n>', 'how many', routeOption('policyDecisions.list', 'limit'), 50)
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .addHelpText(

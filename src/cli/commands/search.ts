@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { clip, formatCount, formatShortTime, printable } from '../../client/format';
 import { colourWanted, print, printJson, terminalColumns } from '../output';
-import { routeChoices, routeNumber, routeOption } from '../route-options';
+import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
+import { examples, HELP_GROUPS } from '../help';
 
 type Hit = RouteOutput<'search'>['hits'][number];
 
@@ -16,13 +17,19 @@ const HIT_LIMIT = routeNumber('search', 'limit');
 export function searchCommand(): Command {
   return new Command('search')
     .description('search prompts, replies, thinking and tool calls of every indexed conversation (words, or FTS5 syntax: "a phrase", pre*, AND/OR/NOT)')
+    .summary('full-text search of every conversation')
+    .helpGroup(HELP_GROUPS.transcripts)
+    .addHelpText(
+      'after',
+      examples('codepiper search flaky test', ["only what you asked, in one project", 'codepiper search --role user --cwd ~/src/app migration'], ['a phrase and a prefix, best matches first', `codepiper search '"race condition" AND lock*' --sort rank`]),
+    )
     .argument('<query...>', 'the words to look for')
-    .addOption(new Option('--role <role>', 'only messages of this role').choices(routeChoices('search', 'role')).default('all'))
-    .addOption(new Option('--provider <provider>', 'only conversations of this agent').choices(routeChoices('search', 'provider')))
+    .addOption(routeChoiceOption('--role <role>', 'only messages of this role', 'search', 'role').default('all'))
+    .addOption(routeChoiceOption('--provider <provider>', 'only conversations of this agent', 'search', 'provider'))
     .option('--cwd <dir>', 'only conversations in this directory or below it')
     .option('--session <id>', 'only this conversation (library id or prefix, or a managed session id or name)')
-    .option('--limit <n>', `how many hits (default ${HIT_LIMIT.default}, at most ${HIT_LIMIT.max})`, routeOption('search', 'limit'), HIT_LIMIT.default)
-    .addOption(new Option('--sort <order>', 'newest first, or best matches first (slower on common words)').choices(['recent', 'rank']).default('recent'))
+    .option('--limit <n>', `how many hits (at most ${HIT_LIMIT.max})`, routeOption('search', 'limit'), HIT_LIMIT.default)
+    .addOption(routeChoiceOption('--sort <order>', 'newest first, or best matches first (slower on common words)', 'search', 'sort').default('recent'))
     .option('--json', "print the daemon's answer as JSON")
     .action(async (words: string[], options: { role: string; provider?: string; cwd?: string; session?: string; limit: number; sort: string; json?: boolean }, command: Command) => {
       const query = words.join(' ').trim();

@@ -4,14 +4,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import type { StreamArgs } from '../../core/api/events';
 import { streamPath, topicName } from '../../core/api/topics';
-import { DEFAULT_PROVIDER, PROVIDER_IDS } from '../../core/providers';
-import { SESSION_STATES } from '../../core/sessions/state';
+import { DEFAULT_PROVIDER } from '../../core/providers';
 import { AppError, isAppError } from '../../core/errors';
 import { callerEnvironment } from '../../client/caller-env';
 import { commandContext } from '../context';
 import { formatDuration, formatTable } from '../../client/format';
 import { colourWanted, print, printJson } from '../output';
-import { routeNumber, routeOption } from '../route-options';
+import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
+import { examples, HELP_GROUPS } from '../help';
 import { attachTerminal } from '../../client/tmux-attach';
 import { streamOverSocket } from '../../client/transport';
 
@@ -24,26 +24,38 @@ const EVENT_LIMIT = routeNumber('sessions.events', 'limit');
 
 /** Every command that creates, lists, watches or drives sessions. */
 export function sessionCommands(): Command[] {
-  return [
+  const commands = [
     startCommand(),
     listCommand(),
     attachCommand(),
     sendCommand(),
     keysCommand(),
-    permissionCommand('approve', "answer the session's pending permission question with yes (this once)"),
-    permissionCommand('deny', "answer the session's pending permission question with no"),
+    permissionCommand('approve', "answer the session's pending permission question with yes (this once)").summary('answer yes to the pending permission question').addHelpText(
+      'after',
+      examples(['which sessions wait for an answer', 'codepiper sessions --status needs_permission'], 'codepiper approve app'),
+    ),
+    permissionCommand('deny', "answer the session's pending permission question with no").summary('answer no to the pending permission question').addHelpText(
+      'after',
+      examples(['which sessions wait for an answer', 'codepiper sessions --status needs_permission'], 'codepiper deny app'),
+    ),
     tailCommand(),
     logsCommand(),
     lifecycleCommand('stop', 'stop a session the graceful way (the agent quits itself), killing it after --timeout', 'sessions.stop').addOption(
       new Option('--timeout <seconds>', `how long the agent gets to quit before it is killed (at most ${STOP_TIMEOUT.max! / 1000})`)
         .default(STOP_TIMEOUT.default! / 1000)
         .argParser(routeOption('sessions.stop', 'timeoutMs', { scale: 1000, unit: 'seconds' })),
+    ).summary('stop a session gracefully').addHelpText('after', examples('codepiper stop app', ['give a busy agent a minute to finish', 'codepiper stop app --timeout 60'])),
+    lifecycleCommand('kill', 'kill a session now (its tmux window and processes)', 'sessions.kill').summary('kill a session now').addHelpText(
+      'after',
+      examples('codepiper kill app', ['kill every crashed session', 'codepiper sessions --status crashed --json | jq -r ".[].id" | xargs -n1 codepiper kill']),
     ),
-    lifecycleCommand('kill', 'kill a session now (its tmux window and processes)', 'sessions.kill'),
-    lifecycleCommand('resume', "restart a stopped or crashed session under the same id, continuing the agent's conversation where it can", 'sessions.resume'),
+    lifecycleCommand('resume', "restart a stopped or crashed session under the same id, continuing the agent's conversation where it can", 'sessions.resume')
+      .summary('restart a stopped or crashed session')
+      .addHelpText('after', examples('codepiper resume app', ['resume it and go straight back in', 'codepiper resume app && codepiper attach app'])),
     resizeCommand(),
     renameCommand(),
   ];
+  return commands.map((command) => command.helpGroup(HELP_GROUPS.sessions));
 }
 
 function startCommand(): Command {
@@ -52,13 +64,22 @@ function startCommand(): Command {
       'start an agent in a new session and print its id (arguments after -- go to the agent, or are the argv for -p command); ' +
         "the agent starts with this shell's environment (or its allowlist, --clean-env), then --env",
     )
-    .option('-p, --provider <provider>', `the agent: ${PROVIDER_IDS.join(', ')} (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`)
+    .summary('start an agent in a new session')
+    .addHelpText(
+      'after',
+      examples(
+        ['Claude Code in a project, named so other commands can use the name', 'codepiper start -p claude-code -d ~/src/app --name app'],
+        ['any terminal program: the argv after --', 'codepiper start -p command -- aider --model sonnet'],
+        ['Codex with one more variable in its environment', 'codepiper start -p codex --env OPENAI_BASE_URL=http://127.0.0.1:8080/v1'],
+      ),
+    )
+    .addOption(routeChoiceOption('-p, --provider <provider>', `the agent (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`, 'sessions.create', 'provider'))
     .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
     .option('--name <name>', 'a unique name to refer to the session by')
     .option('--env <KEY=VALUE>', 'an environment variable for the agent, over this shell\'s (repeatable)', collectEnv, {} as Record<string, string>)
     .option('--clean-env', "start from an allowlist of this shell's environment (PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*) instead of all of it")
     .option('--dangerous', "skip the agent's own permission prompts (claude --dangerously-skip-permissions, codex --dangerously-bypass-approvals-and-sandbox)")
-    .addOption(new Option('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key').choices(['subscription', 'api']))
+    .addOption(routeChoiceOption('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key', 'sessions.create', 'billingMode'))
     .option('--json', 'print the session as JSON')
     .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
     .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; json?: boolean }, command: Command) => {
@@ -103,8 +124,10 @@ function listCommand(): Command {
   return new Command('sessions')
     .alias('ls')
     .description('list sessions: id, name, provider, state and since when, working directory')
-    .addOption(new Option('--provider <provider>', 'only this provider').choices(PROVIDER_IDS))
-    .addOption(new Option('--status <state>', 'only sessions in this state').choices(SESSION_STATES))
+    .summary('list sessions and their states')
+    .addHelpText('after', examples('codepiper sessions', ['the ones waiting for a permission answer', 'codepiper sessions --status needs_permission'], ['ls is short for sessions', 'codepiper ls --provider codex --json']))
+    .addOption(routeChoiceOption('--provider <provider>', 'only this provider', 'sessions.list', 'provider'))
+    .addOption(routeChoiceOption('--status <state>', 'only sessions in this state', 'sessions.list', 'status'))
     .option('--json', 'print JSON')
     .action(async (options: { provider?: string; status?: string; json?: boolean }, command: Command) => {
       const { sessions } = await commandContext(command)
@@ -129,6 +152,8 @@ function listCommand(): Command {
 function attachCommand(): Command {
   return new Command('attach')
     .description("attach this terminal to a session's tmux window (detach with C-b d to come back)")
+    .summary("attach this terminal to a session's window")
+    .addHelpText('after', examples(['by name, or by id or a prefix of it', 'codepiper attach app'], 'codepiper attach 3f2a'))
     .argument('<id>', 'session id, id prefix or name')
     .action(async (ref: string, _options: unknown, command: Command) => {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw new AppError('USAGE', 'attach needs a terminal (stdin and stdout must be a TTY)');
@@ -145,6 +170,11 @@ function attachCommand(): Command {
 function sendCommand(): Command {
   return new Command('send')
     .description('type text into a session and press Enter (reads stdin when no text is given)')
+    .summary('type text into a session and press Enter')
+    .addHelpText(
+      'after',
+      examples('codepiper send app "run the tests and fix what fails"', ['the text from standard input', 'git diff | codepiper send app'], ['type without pressing Enter', 'codepiper send app --no-newline "draft"']),
+    )
     .argument('<id>', 'session id, id prefix or name')
     .argument('[text]', 'the text, typed literally')
     .option('--no-newline', 'do not press Enter after the text')
@@ -171,6 +201,8 @@ function permissionCommand(answer: 'approve' | 'deny', description: string): Com
 function keysCommand(): Command {
   return new Command('keys')
     .description('press keys in a session: enter, esc, tab, shift+tab, up, down, ctrl+c, f1, … or single characters')
+    .summary('press keys in a session (enter, esc, ctrl+c, …)')
+    .addHelpText('after', examples('codepiper keys app enter', ["pick the agent's option 2", 'codepiper keys app 2 enter'], ['interrupt, twice', 'codepiper keys app esc esc']))
     .argument('<id>', 'session id, id prefix or name')
     .argument('<keys...>', 'key names, pressed in order')
     .action(async (ref: string, keys: string[], _options: unknown, command: Command) => {
@@ -181,6 +213,8 @@ function keysCommand(): Command {
 function tailCommand(): Command {
   return new Command('tail')
     .description("print a session's screen (or its last N lines with scrollback); -f follows the live output until Ctrl-C")
+    .summary("print a session's screen, or follow its output")
+    .addHelpText('after', examples('codepiper tail app', ['the last 200 lines, scrollback included', 'codepiper tail app -n 200'], ['follow the live output until Ctrl-C', 'codepiper tail -f app']))
     .argument('<id>', 'session id, id prefix or name')
     .option('-n, --lines <n>', 'the last N lines, scrollback included', routeOption('sessions.output', 'lines'))
     .option('-f, --follow', 'keep printing output as it comes')
@@ -203,6 +237,8 @@ function tailCommand(): Command {
 function logsCommand(): Command {
   return new Command('logs')
     .description("print a session's event log (state changes, input, lifecycle); -f follows new events until Ctrl-C")
+    .summary("print or follow a session's event log")
+    .addHelpText('after', examples('codepiper logs app', ['the last 20 hook events', 'codepiper logs app --source hook --limit 20'], ['follow new events as JSON lines', 'codepiper logs -f app --json']))
     .argument('<id>', 'session id, id prefix or name')
     .option('-f, --follow', 'keep printing events as they happen')
     .option('--source <source>', 'only events from this source (process, screen, user, hook)')
@@ -267,6 +303,7 @@ function lifecycleCommand(name: 'stop' | 'kill' | 'resume', description: string,
 function resizeCommand(): Command {
   return new Command('resize')
     .description("set a session's window size")
+    .addHelpText('after', examples(['200 columns by 50 rows', 'codepiper resize app 200 50'], 'codepiper resize 3f2a 120 40'))
     .argument('<id>', 'session id, id prefix or name')
     .argument('<cols>', 'columns', routeOption('sessions.resize', 'cols'))
     .argument('<rows>', 'rows', routeOption('sessions.resize', 'rows'))
@@ -279,6 +316,7 @@ function resizeCommand(): Command {
 function renameCommand(): Command {
   return new Command('rename')
     .description('give a session a new unique name ("" clears it)')
+    .addHelpText('after', examples(['name a session by its id prefix', 'codepiper rename 3f2a app'], ['clear the name', 'codepiper rename app ""']))
     .argument('<id>', 'session id, id prefix or name')
     .argument('<name>', 'the new name')
     .action(async (ref: string, name: string, _options: unknown, command: Command) => {

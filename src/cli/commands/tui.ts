@@ -3,11 +3,15 @@ import { AppError } from '../../core/errors';
 import type { Paths } from '../../core/paths';
 import { createClient } from '../../client/client';
 import { commandContext } from '../context';
+import { examples, HELP_GROUPS } from '../help';
 
 /** `codepiper tui`: the full-screen dashboard. Ink and React load only here (dist/tui.mjs, an ES module of its own). */
 export function tuiCommand(): Command {
   return new Command('tui')
     .description('open the full-screen dashboard (also what codepiper with no arguments does in a terminal)')
+    .summary('open the full-screen dashboard')
+    .helpGroup(HELP_GROUPS.sessions)
+    .addHelpText('after', examples('codepiper tui', ['the same, in a terminal', 'codepiper'], ['against the daemon of another socket', 'codepiper tui --socket /tmp/other.sock']))
     .action(async (_options: unknown, command: Command) => openDashboard(commandContext(command).paths));
 }
 

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { describeIssue } from '../validation-issues';
+import { lineAndColumn, pathKey, readJsonText } from './json-text';
 
 /**
  * The user's configuration file ($CODEPIPER_HOME/config.json, or CODEPIPER_CONFIG). Optional; environment variables
- * win over it. Unknown keys are refused so that a typo is reported instead of silently ignored.
+ * win over it. Unknown keys are errors, not warnings: a misspelt "binry" that was only warned about in a log would
+ * leave the setting silently unapplied; the error names the nearest known key instead.
  */
 const providerSettings = z.strictObject({ binary: z.string().min(1).optional() });
 
@@ -36,9 +39,22 @@ export function loadConfig(file: string): CodepiperConfig {
   return loadJsonFile(file, configSchema, 'config file') ?? {};
 }
 
+/** How many problems one error names at most; the rest are counted. */
+const MAX_PROBLEMS_SHOWN = 10;
+
+/** One problem of a JSON file a person wrote: where, and what is wrong. */
+export interface FileProblem {
+  line: number;
+  column: number;
+  /** The field, dotted ("providers.codex.binary"), or "" for the file's syntax or its top level. */
+  path: string;
+  message: string;
+}
+
 /**
  * A JSON file the user writes (configuration, prices), checked against its schema: undefined when it does not exist,
- * else its value, or CONFIG_INVALID naming the file and the first field that is wrong.
+ * else its value, or CONFIG_INVALID naming the file and every problem in it at once, syntax and schema alike, each
+ * with its line and column, a misspelt key with the nearest known one.
  */
 export function loadJsonFile<T>(file: string, schema: z.ZodType<T>, what: string): T | undefined {
   let text: string;
@@ -48,19 +64,47 @@ export function loadJsonFile<T>(file: string, schema: z.ZodType<T>, what: string
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new AppError('CONFIG_INVALID', `cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new AppError('CONFIG_INVALID', `${what} ${file} is not valid JSON: ${(error as Error).message}`);
+  const { value, problems } = checkJsonText(text, schema);
+  if (problems.length === 0) return value as T;
+  const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `line ${p.line}, column ${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  const more = problems.length > MAX_PROBLEMS_SHOWN ? `; and ${problems.length - MAX_PROBLEMS_SHOWN} more` : '';
+  const head = problems.length === 1 ? `${what} ${file}: ` : `${what} ${file} has ${problems.length} problems: `;
+  throw new AppError('CONFIG_INVALID', head + shown.join('; ') + more, { details: { file, problems } });
+}
+
+/**
+ * Every problem of `text` read as JSON and checked against `schema`, in the order they appear in the file, and the
+ * parsed value when there are none. The schema is checked even after a syntax error, on what could be read around
+ * it, so that a typo in a key is not hidden behind a missing comma.
+ */
+export function checkJsonText<T>(text: string, schema: z.ZodType<T>): { value: T | undefined; problems: FileProblem[] } {
+  const read = readJsonText(text);
+  const at = (offset: number) => lineAndColumn(text, offset);
+  const problems: Array<FileProblem & { offset: number }> = read.problems.map((p) => ({ ...at(p.offset), offset: p.offset, path: '', message: p.message }));
+  if (read.value === undefined && problems.length) return { value: undefined, problems: problems.map(withoutOffset) };
+  const parsed = schema.safeParse(read.value);
+  if (parsed.success && problems.length === 0) return { value: parsed.data, problems: [] };
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const path = issue.path.map(String);
+    // What could not be read was already reported; the schema missing it says nothing new.
+    if (read.broken.some((b) => b.length <= path.length && b.every((key, k) => key === path[k]))) continue;
+    const offsets = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => read.positions.get(pathKey([...path, key]))) : [];
+    const offset = offsets.find((o) => o !== undefined) ?? nearestPosition(read.positions, path);
+    problems.push({ ...at(offset), offset, path: path.join('.'), message: describeIssue(issue, read.value, schema) });
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new AppError('CONFIG_INVALID', `${what} ${file}: ${where}: ${issue.message}`, {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    });
+  problems.sort((a, b) => a.offset - b.offset);
+  return { value: undefined, problems: problems.map(withoutOffset) };
+}
+
+/** Where `path` starts in the file, or the nearest of its parents that was seen (the top of the file at worst). */
+function nearestPosition(positions: Map<string, number>, path: readonly string[]): number {
+  for (let n = path.length; n >= 0; n--) {
+    const offset = positions.get(pathKey(path.slice(0, n)));
+    if (offset !== undefined) return offset;
   }
-  return parsed.data;
+  return 0;
+}
+
+function withoutOffset({ offset: _offset, ...problem }: FileProblem & { offset: number }): FileProblem {
+  return problem;
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import { didYouMean } from '../nearest';
 
 /** Keys without modifiers, by the names the keys route accepts. */
 const PLAIN_KEYS = ['enter', 'esc', 'tab', 'backspace', 'delete', 'insert', 'space', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown'] as const;
@@ -38,12 +39,15 @@ for (const arrow of ARROWS) for (const modifier of ['ctrl', 'alt', 'shift']) NAM
 /** Every key name the keys route accepts (aliases included). */
 export const KEY_NAMES: readonly string[] = [...NAMED_KEYS.keys()];
 
+/** The key names in a few words (not all 110 of them), for an error that has no nearer name to offer. */
+const KEY_NAMES_IN_SHORT = `${PLAIN_KEYS.join(', ')}, shift+tab, f1 to f12, ctrl+a to ctrl+z, alt+a to alt+z, ctrl|alt|shift+${ARROWS.join('|')}`;
+
 /** A key to press, or literal text to type (a single character given to the keys route is typed as itself). */
 export type Key = { key: KeyName } | { literal: string };
 
 /**
  * Turns key names ("ctrl+c", "shift+tab", "enter") into keys; a single printable character ("1", "y") is typed as
- * itself. Unknown names fail, all at once, with the list of valid ones.
+ * itself. Unknown names fail, all at once, each with the nearest names, else with the key names in short.
  */
 export function parseKeys(names: readonly string[]): Key[] {
   const unknown: string[] = [];
@@ -56,7 +60,10 @@ export function parseKeys(names: readonly string[]): Key[] {
     return { literal: '' };
   });
   if (unknown.length) {
-    throw new AppError('VALIDATION_FAILED', `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; valid keys: ${KEY_NAMES.join(', ')}, or any single character`, {
+    const hints = unknown.map((name) => didYouMean(name.trim().toLowerCase(), KEY_NAMES));
+    const described = unknown.map((name, i) => `${JSON.stringify(name)}${hints[i] ? ` (${hints[i]})` : ''}`);
+    const inShort = hints.some((hint) => !hint) ? `; key names are ${KEY_NAMES_IN_SHORT}, or type any single character` : '';
+    throw new AppError('VALIDATION_FAILED', `unknown key${unknown.length > 1 ? 's' : ''} ${described.join(', ')}${inShort}`, {
       details: { unknown, valid: KEY_NAMES },
     });
   }

@@ -10,6 +10,7 @@ import { RUNTIMES, type LaunchContext } from '../providers/runtime';
 import { seal, unseal, type SealKey } from '../seal';
 import type { Secrets } from '../secrets';
 import { baseEnvironment } from './environment';
+import { describeIssue } from '../validation-issues';
 import type { SessionRecord, SessionStore } from './store';
 
 export interface ValidationIssue {
@@ -58,7 +59,7 @@ export class LaunchPlanner {
   validate(raw: unknown): { valid: boolean; issues: ValidationIssue[]; argv: string[] | null } {
     const parsed = createSessionInput.safeParse(raw);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue, raw, createSessionInput) }));
       // The semantic checks still run on whatever fields are well-formed, so the caller sees everything at once.
       const partial = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
       issues.push(...this.issues(partial).filter((extra) => !issues.some((issue) => issue.path === extra.path)));
