@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
-import { formatDuration, formatKeyValues } from '../../client/format';
+import { formatDuration, formatKeyValues, formatStamp } from '../../client/format';
 import { print, printJson } from '../output';
 
 export function daemonCommand(): Command {
@@ -66,7 +66,7 @@ export function daemonCommand(): Command {
               ['home', info.home],
               ['tmux', `-L ${info.tmuxSocket}`],
               ['version', info.version],
-              ['started', info.startedAt],
+              ['started', formatStamp(info.startedAt)],
               ['uptime', formatDuration(info.uptime)],
             ]),
           );

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { formatTable } from '../../client/format';
-import { print, printJson } from '../output';
+import { formatTable, shortenPath } from '../../client/format';
+import { lastPartWidth } from '../../client/widths';
+import { print, printJson, terminalColumns } from '../output';
 
 /** `hook-forward` (what agents' hooks run) and `hooks status`. */
 export function hookCommands(): Command[] {
@@ -28,8 +29,9 @@ export function hookCommands(): Command[] {
           { header: 'STATE', value: (s) => s.state },
           { header: 'INSTALLED', value: (s) => (s.installed ? 'yes' : 'no') },
           { header: 'EVENTS', value: (s) => String(s.events.length) },
-          { header: 'SETTINGS', value: (s) => s.settingsFile },
-        ]),
+          // Narrow terminals: the settings path shortens from the left down to its file name.
+          { header: 'SETTINGS', value: (s) => s.settingsFile, shrink: { min: (cells) => Math.max(...cells.map((c) => lastPartWidth(c))), fit: shortenPath } },
+        ], { width: terminalColumns() }),
       );
     });
   return [forward, hooks];
