@@ -487,7 +487,7 @@ describe('narrow terminals and the selection', () => {
     for (const columns of [40, 30]) {
       const tui = await open({ size: { columns, rows: 10 } });
       await tui.until(/─ reviewer/);
-      await tui.until(new RegExp(`^.{0,${columns}}\n {2}STATE`), `the list header right under a one-line tab bar at ${columns} columns`);
+      await tui.until(new RegExp(`^.{0,${columns}}\n {2}(?:STATE| {2}NAME)`), `the list header right under a one-line tab bar at ${columns} columns`);
       let lines = tui.frame().split('\n');
       expect(lines[0]).toMatch(/Sessions/);
       expect(lines[0]).toMatch(/●/);

@@ -41,20 +41,25 @@ export function SessionList({ sessions, selectedId, usage, width, height, now }:
   const selected = Math.max(0, sessions.findIndex((session) => session.id === selectedId));
   const first = Math.min(Math.max(0, selected - rows + 1), Math.max(0, sessions.length - rows));
   const visible = sessions.slice(first, first + rows);
-  const nameWidth = Math.min(20, Math.max(8, ...sessions.map((session) => displayWidth(safe(session.name ?? session.id)))));
+  // Below 40 columns the state is its symbol alone (they read without colour too: see STATE_LOOK).
+  const stateWidth = width < 40 ? 1 : STATE_WIDTH;
   const dirWanted = Math.min(DIRECTORY_MIN, Math.max(6, ...sessions.map((session) => displayWidth(shortPath(safe(session.cwd), DIRECTORY_MIN)))));
-  const base = 2 + STATE_WIDTH + 1 + nameWidth + 1;
   const shown = new Set<Optional>(OPTIONAL.map((column) => column.key));
-  let used = base + OPTIONAL.reduce((sum, column) => sum + column.width + 1, 0);
+  let optionalWidth = OPTIONAL.reduce((sum, column) => sum + column.width + 1, 0);
+  // The name narrows (down to 8 columns) before an optional column goes.
+  const nameNatural = Math.min(20, Math.max(8, ...sessions.map((session) => displayWidth(safe(session.name ?? session.id)))));
+  const nameRoom = () => width - (2 + stateWidth + 1 + 1) - optionalWidth - dirWanted;
   for (const column of OPTIONAL) {
-    if (used + dirWanted <= width) break;
+    if (nameRoom() >= Math.min(8, nameNatural)) break;
     shown.delete(column.key);
-    used -= column.width + 1;
+    optionalWidth -= column.width + 1;
   }
+  const nameWidth = Math.max(Math.min(8, nameNatural), Math.min(nameNatural, nameRoom()));
+  const used = 2 + stateWidth + 1 + nameWidth + 1 + optionalWidth;
   const cwdWidth = Math.max(6, width - used);
   const optional = DRAWN.filter((key) => shown.has(key)).map((key) => OPTIONAL.find((column) => column.key === key)!);
   const cell = (column: (typeof OPTIONAL)[number], text: string) => (column.align === 'right' ? padStartTo(clip(text, column.width), column.width) : padEndTo(clip(text, column.width), column.width));
-  const header = `  ${padEndTo('STATE', STATE_WIDTH)} ${padEndTo('NAME', nameWidth)} ${optional.map((column) => `${cell(column, column.header)} `).join('')}DIRECTORY`;
+  const header = `  ${stateWidth === 1 ? ' ' : padEndTo('STATE', stateWidth)} ${padEndTo('NAME', nameWidth)} ${optional.map((column) => `${cell(column, column.header)} `).join('')}DIRECTORY`;
   return (
     <Box flexDirection="column" height={height}>
       <Text dimColor wrap="truncate-end">
@@ -76,7 +81,7 @@ export function SessionList({ sessions, selectedId, usage, width, height, now }:
               {isSelected ? '›' : ' '}{' '}
               {/* Inside the selected row the row's inverse covers this cell; its own would end the row's at its end. */}
               <Text color={colour(look.colour)} bold={look.attention} inverse={look.attention && !isSelected}>
-                {padEndTo(`${look.symbol} ${look.label}`, STATE_WIDTH)}
+                {stateWidth === 1 ? look.symbol : padEndTo(`${look.symbol} ${look.label}`, stateWidth)}
               </Text>
               {rest}
             </Text>

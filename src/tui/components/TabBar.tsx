@@ -42,7 +42,8 @@ function layoutWidth(layout: Layout): number {
 export function TabBar({ screen, connection, width }: { screen: AppState['screen']; connection: AppState['connection']; width: number }): React.JSX.Element {
   const colour = useColour();
   const status = STATUS[connection.status];
-  const layouts = tabLayouts(screen);
+  // The name is decoration: below 90 columns the room goes to the tabs and the space around them.
+  const layouts = tabLayouts(screen).filter((layout) => !layout.brand || width >= 90);
   // The full status word when it fits beside the fullest tabs that fit, else its symbol alone.
   let chosen: Layout | undefined;
   let statusText = status.long;
@@ -56,7 +57,7 @@ export function TabBar({ screen, connection, width }: { screen: AppState['screen
   if (!chosen) {
     // Narrower than the smallest bar: the current tab alone, cut to the line.
     statusText = status.short;
-    const only = layouts[layouts.length - 1]!;
+    const only = layouts.at(-1)!;
     chosen = { brand: false, tabs: [{ id: screen, text: clip(only.tabs[0]!.text, Math.max(1, width - 2)) }] };
   }
   return (
