@@ -4,7 +4,7 @@
  * FORCE_COLOR=1, 2, 3, true or empty → always, at that level, pipes included; otherwise colour when the stream is a
  * terminal (and TERM is not dumb). chalk draws; this module only decides, so tests can give it any environment.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 
 /** 0 none, 1 the 16 basic colours, 2 256 colours, 3 true colour (what the tables use fits in level 1). */
 export type ColourLevel = 0 | 1 | 2 | 3;
@@ -22,8 +22,12 @@ export function colourLevel(env: NodeJS.ProcessEnv, isTTY: boolean): ColourLevel
   return 1;
 }
 
-/** A chalk that colours at `level` (level 0 returns every string as it was). */
+/**
+ * A chalk that colours at `level` (level 0 returns every string as it was). chalk is loaded here, on first use, not
+ * when the CLI starts: it probes the terminal as it loads, which costs every command that prints no table.
+ */
 export function painter(level: ColourLevel): ChalkInstance {
+  const { Chalk } = require('chalk') as typeof import('chalk');
   return new Chalk({ level });
 }
 

@@ -3,12 +3,34 @@
  * colour sequences none. Every column the CLI and the dashboard pad, cut or fit goes through here, so that a title in
  * Chinese or with an emoji does not shift the columns after it.
  */
-import stringWidth from 'string-width';
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Characters that take one column each, measured without string-width: printable ASCII, Latin letters with their
+ * accents precomposed, general punctuation ("…", "–", "•"), arrows, box drawing and blocks (the bars). The unit test
+ * checks every one of them against string-width.
+ */
+export const NARROW_RANGES = [
+  [0x20, 0x7e],
+  [0xa1, 0xac],
+  [0xae, 0x2ff],
+  [0x2010, 0x2027],
+  [0x2030, 0x205e],
+  [0x2190, 0x21ff],
+  [0x2500, 0x259f],
+] as const;
+const NARROW = new RegExp(`^[${NARROW_RANGES.map(([from, to]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`).join('')}]*$`, 'u');
 
-/** Terminal columns taken by `text`; ANSI colour sequences take none. */
+let stringWidth: ((text: string) => number) | undefined;
+let graphemes: Intl.Segmenter | undefined;
+
+/**
+ * Terminal columns taken by `text`; ANSI colour sequences take none. string-width is loaded on the first text with
+ * another character: building its emoji pattern costs tens of milliseconds, which a command that prints only ASCII
+ * (most of them) should not pay at start-up. (A require, not an import, so that the CLI bundle loads it lazily.)
+ */
 export function displayWidth(text: string): number {
+  if (NARROW.test(text)) return text.length;
+  stringWidth ??= (require('string-width') as typeof import('string-width')).default;
   return stringWidth(text);
 }
 
@@ -24,6 +46,7 @@ export function padStartTo(text: string, width: number): string {
 
 /** The user-perceived characters of `text`: an emoji made of several code points (ZWJ, flags, skin tones) is one. */
 function clusters(text: string): string[] {
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   return Array.from(graphemes.segment(text), (part) => part.segment);
 }
 

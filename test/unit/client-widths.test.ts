@@ -55,6 +55,19 @@ describe('display width', () => {
   });
 });
 
+describe('the narrow characters measured without string-width', () => {
+  it('are one column each for string-width too', async () => {
+    const { NARROW_RANGES } = await import('../../src/client/widths');
+    for (const [from, to] of NARROW_RANGES) {
+      for (let code = from; code <= to; code++) {
+        const ch = String.fromCodePoint(code);
+        if (stringWidth(ch) !== 1) throw new Error(`U+${code.toString(16)} takes ${stringWidth(ch)} columns`);
+        expect(displayWidth(`a${ch}`)).toBe(2);
+      }
+    }
+  });
+});
+
 describe('cutting text to a width', () => {
   it('cuts by display width, never through a wide character or an emoji sequence', () => {
     expect(clip(CJK, 7)).toBe('修复解…');
