@@ -10,6 +10,7 @@ vi.hoisted(() => {
 });
 
 import { render } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors';
@@ -505,6 +506,18 @@ describe('narrow terminals and the selection', () => {
     const frame = await tui.until(/○ idle +builder/);
     expect(frame).toMatch(/○ idle +builder +.*\/work\/builder/);
     expect(frame).not.toMatch(/TOKENS/);
+  });
+
+  it('lines up the list after a CJK or emoji name', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    tui.emit('sessions', 'session', { ...SESSIONS[0]!, name: '修复解析器' });
+    tui.emit('sessions', 'session', { ...SESSIONS[2]!, name: 'ship🚀it' });
+    const frame = await tui.until(/修复解析器[\s\S]*ship🚀it|ship🚀it[\s\S]*修复解析器/);
+    const rows = frame.split('\n').filter((line) => /claude-code|codex/.test(line) && !line.startsWith('─'));
+    expect(rows).toHaveLength(3);
+    const providerColumn = rows.map((row) => stringWidth(row.slice(0, row.search(/claude-code|codex/))));
+    expect(new Set(providerColumn).size, frame).toBe(1);
   });
 
   it('keeps the selected row highlighted across the coloured state cell, its colour still there', async () => {
