@@ -138,8 +138,15 @@ describe('sessions at a narrow width, and colour', () => {
     expect(new Set(cwd).size, forced.stdout).toBe(1);
   });
 
-  it('carries ISO 8601 times in sessions --json', async () => {
+  it('carries ISO 8601 times in sessions, logs and daemon status --json, and local times to the second in logs', async () => {
     const [session] = JSON.parse((await harness.run(['sessions', '--json'], { env })).stdout);
     for (const field of ['stateSince', 'createdAt', 'updatedAt']) expect(session[field], field).toMatch(ISO);
+    expect(JSON.parse((await harness.run(['daemon', 'status', '--json'], { env })).stdout).startedAt).toMatch(ISO);
+    const events = (await harness.run(['logs', session.id, '--json'], { env })).stdout.trim().split('\n');
+    expect(events.length).toBeGreaterThan(0);
+    for (const line of events) expect(JSON.parse(line).at).toMatch(ISO);
+    // The text forms: the log to the second, in local time; the daemon's start likewise.
+    expect((await harness.run(['logs', session.id], { env })).stdout).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}  process created/m);
+    expect((await harness.run(['daemon', 'status'], { env })).stdout).toMatch(/^started +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/m);
   });
 });
