@@ -31,12 +31,12 @@ export function colourWanted(): boolean {
   return colourLevel(process.env, Boolean(process.stdout.isTTY)) > 0;
 }
 
-let stdoutPainter: ChalkInstance | undefined;
+let stdoutPainter: { paint: ChalkInstance | undefined } | undefined;
 
-/** The chalk for standard output, colouring exactly when colourWanted() says so. */
-export function paint(): ChalkInstance {
-  stdoutPainter ??= painter(colourLevel(process.env, Boolean(process.stdout.isTTY)));
-  return stdoutPainter;
+/** The chalk for standard output when colourWanted() says so, else undefined (for src/client/colour.ts's helpers). */
+export function paint(): ChalkInstance | undefined {
+  stdoutPainter ??= { paint: painter(colourLevel(process.env, Boolean(process.stdout.isTTY))) };
+  return stdoutPainter.paint;
 }
 
 /**

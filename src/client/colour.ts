@@ -23,10 +23,12 @@ export function colourLevel(env: NodeJS.ProcessEnv, isTTY: boolean): ColourLevel
 }
 
 /**
- * A chalk that colours at `level` (level 0 returns every string as it was). chalk is loaded here, on first use, not
- * when the CLI starts: it probes the terminal as it loads, which costs every command that prints no table.
+ * A chalk that colours at `level`, or undefined for level 0 (the paint functions below then return text as it was).
+ * chalk is loaded here, on first use, not when the CLI starts: it probes the terminal as it loads, which would cost
+ * every command, and a pipe never needs it.
  */
-export function painter(level: ColourLevel): ChalkInstance {
+export function painter(level: ColourLevel): ChalkInstance | undefined {
+  if (level === 0) return undefined;
   const { Chalk } = require('chalk') as typeof import('chalk');
   return new Chalk({ level });
 }
@@ -35,7 +37,8 @@ export function painter(level: ColourLevel): ChalkInstance {
  * How a session state stands out in a table: what waits for the user is bold and bright, a crash red, what needs
  * nothing from anyone dim. The words stay the same, so the table reads without colour too.
  */
-export function paintState(paint: ChalkInstance, state: string, text: string): string {
+export function paintState(paint: ChalkInstance | undefined, state: string, text: string): string {
+  if (!paint) return text;
   switch (state) {
     case 'needs_permission':
       return paint.bold.magenta(text);
@@ -56,7 +59,8 @@ export function paintState(paint: ChalkInstance, state: string, text: string): s
 }
 
 /** allow green, deny red, ask yellow: the audit log's decisions. */
-export function paintDecision(paint: ChalkInstance, decision: string, text = decision): string {
+export function paintDecision(paint: ChalkInstance | undefined, decision: string, text = decision): string {
+  if (!paint) return text;
   if (decision === 'allow') return paint.green(text);
   if (decision === 'deny') return paint.red(text);
   if (decision === 'ask') return paint.yellow(text);
@@ -64,7 +68,8 @@ export function paintDecision(paint: ChalkInstance, decision: string, text = dec
 }
 
 /** doctor's checks: ok green, warn yellow, fail red. */
-export function paintCheck(paint: ChalkInstance, status: string, text = status): string {
+export function paintCheck(paint: ChalkInstance | undefined, status: string, text = status): string {
+  if (!paint) return text;
   if (status === 'ok') return paint.green(text);
   if (status === 'warn') return paint.yellow(text);
   if (status === 'fail') return paint.bold.red(text);

@@ -90,8 +90,9 @@ describe('colour', () => {
   });
 
   it('colours the states that want the user, and nothing at level 0', () => {
-    expect(paintState(painter(1), 'needs_permission', 'needs permission')).toMatch(/^\u001b\[1m\u001b\[35mneeds permission/);
+    expect(paintState(painter(1)!, 'needs_permission', 'needs permission')).toMatch(/^\u001b\[1m\u001b\[35mneeds permission/);
     expect(paintState(painter(1), 'crashed', 'crashed')).toBe('\u001b[31mcrashed\u001b[39m');
+    expect(painter(0)).toBeUndefined();
     expect(paintState(painter(0), 'crashed', 'crashed')).toBe('crashed');
   });
 });
