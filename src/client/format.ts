@@ -4,7 +4,7 @@
  * terminal anything (src/cli/output.ts does), so the dashboard and the command line speak alike.
  */
 
-import { clip, displayWidth, padEndTo, padStartTo } from './widths';
+import { clip, displayWidth, lastPartWidth, padEndTo, padStartTo, shortenPath } from './widths';
 
 export { clip, clipStart, displayWidth, homeRelative, padEndTo, padStartTo, shortenPath } from './widths';
 export { formatStamp, formatWhen, isoTime } from './dates';
@@ -21,6 +21,12 @@ export interface Column<Row> {
   /** Lets the column narrow to fit: how a cell is cut to `width` (default: at the end, "…") and its narrowest width. */
   shrink?: { min: (cells: readonly string[]) => number; fit?: (cell: string, width: number) => string };
 }
+
+/** How a column of directories narrows: from the left, down to "…/" and the last part of the longest one. */
+export const SHRINK_PATH: NonNullable<Column<unknown>['shrink']> = {
+  min: (cells) => Math.max(0, ...cells.map((cell) => lastPartWidth(cell))),
+  fit: (cell, width) => shortenPath(cell, width),
+};
 
 export interface TableOptions {
   /** The columns the table may take (the terminal's width); without it, every column is as wide as its widest cell. */

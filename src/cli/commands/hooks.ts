@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { formatTable, shortenPath } from '../../client/format';
-import { lastPartWidth } from '../../client/widths';
+import { formatTable, SHRINK_PATH } from '../../client/format';
 import { print, printJson, terminalColumns } from '../output';
 
 /** `hook-forward` (what agents' hooks run) and `hooks status`. */
@@ -30,7 +29,7 @@ export function hookCommands(): Command[] {
           { header: 'INSTALLED', value: (s) => (s.installed ? 'yes' : 'no') },
           { header: 'EVENTS', value: (s) => String(s.events.length) },
           // Narrow terminals: the settings path shortens from the left down to its file name.
-          { header: 'SETTINGS', value: (s) => s.settingsFile, shrink: { min: (cells) => Math.max(...cells.map((c) => lastPartWidth(c))), fit: shortenPath } },
+          { header: 'SETTINGS', value: (s) => s.settingsFile, shrink: SHRINK_PATH },
         ], { width: terminalColumns() }),
       );
     });

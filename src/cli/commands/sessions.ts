@@ -8,9 +8,8 @@ import { PROVIDER_IDS } from '../../core/providers';
 import { SESSION_STATES } from '../../core/sessions/state';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatStamp, formatTable, formatWhen, shortenPath } from '../../client/format';
+import { formatStamp, formatTable, formatWhen, homeRelative, SHRINK_PATH } from '../../client/format';
 import { paintState } from '../../client/colour';
-import { lastPartWidth } from '../../client/widths';
 import { colourWanted, paint, print, printJson, terminalColumns } from '../output';
 import { routeNumber, routeOption } from '../route-options';
 import { attachTerminal } from '../../client/tmux-attach';
@@ -102,7 +101,7 @@ function listCommand(): Command {
             { header: 'PROVIDER', value: (s) => s.provider, drop: 1 },
             { header: 'STATE', value: (s) => paintState(colour, s.state, describeState(s)) },
             { header: 'SINCE', value: (s) => formatWhen(s.stateSince, now), drop: 2 },
-            { header: 'CWD', value: (s) => shortenPath(s.cwd, Infinity, home), shrink: { min: (cells) => Math.max(...cells.map((c) => lastPartWidth(c))), fit: shortenPath } },
+            { header: 'CWD', value: (s) => homeRelative(s.cwd, home), shrink: SHRINK_PATH },
           ],
           { width: terminalColumns() },
         ),
