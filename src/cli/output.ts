@@ -1,4 +1,6 @@
 /** What the command line writes and what it asks the terminal: output, the one-line error, width and colour. */
+import type { ChalkInstance } from 'chalk';
+import { colourLevel, painter } from '../client/colour';
 import { displayWidth } from '../client/format';
 
 export function print(text: string): void {
@@ -15,14 +17,26 @@ export function printError(message: string): void {
   process.stderr.write(`codepiper: ${oneLine}\n`);
 }
 
-/** The terminal's width, or $COLUMNS, or 80 when output goes to a pipe or a file. */
+/**
+ * The width tables fit in: the terminal's, else $COLUMNS (so a pipe or a script can say it), else 80 when output
+ * goes to a pipe or a file.
+ */
 export function terminalColumns(): number {
-  return process.stdout.columns || Number(process.env.COLUMNS) || 80;
+  const fromEnv = Number(process.env.COLUMNS);
+  return process.stdout.columns || (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 0) || 80;
 }
 
-/** Whether standard output may carry colour and bold: a terminal, and NO_COLOR unset (https://no-color.org). */
+/** Whether standard output may carry colour and bold: see src/client/colour.ts for NO_COLOR, FORCE_COLOR and TTY. */
 export function colourWanted(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  return colourLevel(process.env, Boolean(process.stdout.isTTY)) > 0;
+}
+
+let stdoutPainter: { paint: ChalkInstance | undefined } | undefined;
+
+/** The chalk for standard output when colourWanted() says so, else undefined (for src/client/colour.ts's helpers). */
+export function paint(): ChalkInstance | undefined {
+  stdoutPainter ??= { paint: painter(colourLevel(process.env, Boolean(process.stdout.isTTY))) };
+  return stdoutPainter.paint;
 }
 
 /**

@@ -1,33 +1,96 @@
 /**
- * Text formats every client shares: tables, key/value blocks, durations, counts, tokens, money, times. Pure: nothing
- * here writes anywhere or asks the terminal anything (src/cli/output.ts does), so the dashboard and the command line
- * speak alike.
+ * Text formats every client shares: tables, key/value blocks, durations, counts, tokens, money; times come from
+ * ./dates and display widths from ./widths (both re-exported here). Pure: nothing here writes anywhere or asks the
+ * terminal anything (src/cli/output.ts does), so the dashboard and the command line speak alike.
  */
+
+import { clip, displayWidth, lastPartWidth, padEndTo, padStartTo, shortenPath } from './widths';
+
+export { clip, clipStart, displayWidth, homeRelative, padEndTo, padStartTo, shortenPath } from './widths';
+export { formatStamp, formatWhen, isoTime } from './dates';
 
 export interface Column<Row> {
   header: string;
   value: (row: Row) => string;
   align?: 'left' | 'right';
+  /**
+   * Makes the column optional: when the table is wider than its width even with every shrinkable column at its
+   * narrowest, optional columns go, the lowest `drop` first. Each table says its order where it declares them.
+   */
+  drop?: number;
+  /** Lets the column narrow to fit: how a cell is cut to `width` (default: at the end, "…") and its narrowest width. */
+  shrink?: { min: (cells: readonly string[]) => number; fit?: (cell: string, width: number) => string };
 }
 
-export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
-  const cells = rows.map((row) => columns.map((column) => column.value(row)));
-  const widths = columns.map((column, i) => Math.max(displayWidth(column.header), ...cells.map((line) => displayWidth(line[i]!))));
+/** How a column of directories narrows: from the left, down to "…/" and the last part of the longest one. */
+export const SHRINK_PATH: NonNullable<Column<unknown>['shrink']> = {
+  min: (cells) => Math.max(0, ...cells.map((cell) => lastPartWidth(cell))),
+  fit: (cell, width) => shortenPath(cell, width),
+};
+
+export interface TableOptions {
+  /** The columns the table may take (the terminal's width); without it, every column is as wide as its widest cell. */
+  width?: number;
+}
+
+const GAP = 2;
+
+/**
+ * Rows under a header, columns two spaces apart, every cell measured in display columns (CJK and emoji take two,
+ * colour sequences none). Given a width, the table gives way in this order: shrinkable columns narrow down to their
+ * narrowest, then optional columns go (lowest `drop` first, the shrinkable ones widening again into the room freed);
+ * a table that cannot fit even then is printed at its narrowest and the terminal wraps it.
+ */
+export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[], options: TableOptions = {}): string {
+  const allCells = rows.map((row) => columns.map((column) => column.value(row)));
+  const natural = columns.map((column, i) => Math.max(displayWidth(column.header), ...allCells.map((line) => displayWidth(line[i]!))));
+  const narrowest = columns.map((column, i) =>
+    column.shrink ? Math.min(natural[i]!, Math.max(displayWidth(column.header), column.shrink.min(allCells.map((line) => line[i]!)))) : natural[i]!,
+  );
+  let kept = columns.map((_, i) => i);
+  let widths = natural.slice();
+  if (options.width !== undefined) {
+    const total = (indexes: number[], of: number[]) => indexes.reduce((sum, i) => sum + of[i]!, 0) + GAP * Math.max(0, indexes.length - 1);
+    const dropOrder = columns
+      .map((column, i) => ({ i, drop: column.drop }))
+      .filter((entry): entry is { i: number; drop: number } => entry.drop !== undefined)
+      .sort((a, b) => a.drop - b.drop)
+      .map((entry) => entry.i);
+    while (total(kept, narrowest) > options.width && dropOrder.length > 0) {
+      const gone = dropOrder.shift()!;
+      kept = kept.filter((i) => i !== gone);
+    }
+    let excess = total(kept, natural) - options.width;
+    for (const i of kept) {
+      if (excess <= 0) break;
+      const give = Math.min(excess, natural[i]! - narrowest[i]!);
+      widths[i] = natural[i]! - give;
+      excess -= give;
+    }
+  }
+  const shown = kept.map((i) => columns[i]!);
+  const fitted = allCells.map((line) =>
+    kept.map((i) => {
+      const cell = line[i]!;
+      if (displayWidth(cell) <= widths[i]!) return cell;
+      return (columns[i]!.shrink?.fit ?? clip)(cell, widths[i]!);
+    }),
+  );
   const render = (line: string[]) =>
     line
-      .map((cell, i) => {
-        const last = i === line.length - 1;
-        const pad = ' '.repeat(widths[i]! - displayWidth(cell));
-        return columns[i]!.align === 'right' ? pad + cell : last ? cell : cell + pad;
+      .map((cell, k) => {
+        const width = widths[kept[k]!]!;
+        if (shown[k]!.align === 'right') return padStartTo(cell, width);
+        return k === line.length - 1 ? cell : padEndTo(cell, width);
       })
-      .join('  ')
+      .join(' '.repeat(GAP))
       .trimEnd();
-  return [render(columns.map((column) => column.header)), ...cells.map(render)].join('\n') + '\n';
+  return [render(shown.map((column) => column.header)), ...fitted.map(render)].join('\n') + '\n';
 }
 
 export function formatKeyValues(pairs: ReadonlyArray<readonly [string, string]>): string {
-  const width = Math.max(...pairs.map(([key]) => key.length));
-  return pairs.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
+  const width = Math.max(...pairs.map(([key]) => displayWidth(key)));
+  return pairs.map(([key, value]) => `${padEndTo(key, width)}  ${value}`).join('\n') + '\n';
 }
 
 /** 3725 → "1h 2m 5s"; sub-minute values keep one decimal only below 10 s. */
@@ -131,34 +194,6 @@ export function formatBar(value: number, max: number, width = 30): string {
   return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** An ISO time in local time, the way ls shows dates: "Mar 05 14:05" this year, "Mar 05  2024" before it. */
-export function formatShortTime(iso: string | null, now = new Date()): string {
-  if (!iso) return '-';
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return iso;
-  const day = `${MONTHS[t.getMonth()]} ${String(t.getDate()).padStart(2, '0')}`;
-  if (t.getFullYear() !== now.getFullYear()) return `${day}  ${t.getFullYear()}`;
-  return `${day} ${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
-}
-
-/** An ISO time in local time, in full: "2026-03-05 14:05:09". */
-export function formatLocalTime(iso: string | null): string {
-  if (!iso) return '-';
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
-}
-
-/** Cuts `text` to `width` columns, marking the cut with "…". */
-export function clip(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`;
-}
-
 /**
  * Text an agent wrote, made safe to print on a terminal: control characters (escape sequences with them) are removed,
  * except newlines and tabs, so that a transcript cannot move the cursor, retitle the window or change colours.
@@ -166,10 +201,4 @@ export function clip(text: string, width: number): string {
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-}
-
-/** Terminal columns taken by a string: code points, ignoring ANSI colour sequences. */
-export function displayWidth(text: string): number {
-  // eslint-disable-next-line no-control-regex
-  return [...text.replace(/\u001b\[[0-9;]*m/g, '')].length;
 }

@@ -63,7 +63,7 @@ function Body({ state, height, now }: { state: AppState; height: number; now: nu
     case 'help':
       return <HelpScreen state={state} height={height} />;
     case 'transcript':
-      return <TranscriptView state={state} height={height} />;
+      return <TranscriptView state={state} height={height} now={now} />;
     case 'form':
       return <NewSessionForm state={state} height={height} />;
     default:
@@ -75,11 +75,11 @@ function Body({ state, height, now }: { state: AppState; height: number; now: nu
     case 'policies':
       return <PoliciesScreen state={state} height={height} />;
     case 'audit':
-      return <AuditScreen state={state} height={height} />;
+      return <AuditScreen state={state} height={height} now={now} />;
     case 'analytics':
       return <AnalyticsScreen state={state} height={height} />;
     case 'search':
-      return <SearchScreen state={state} height={height} />;
+      return <SearchScreen state={state} height={height} now={now} />;
   }
 }
 

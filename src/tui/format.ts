@@ -1,7 +1,7 @@
 /** Text helpers of the dashboard; the number formats are the clients' shared ones, so it and the CLI speak alike. */
 import os from 'node:os';
-import { formatShortTime as sharedShortTime } from '../client/format';
-export { clip, formatBar, formatCost, formatCount, formatOutcome, formatPercent, formatTokens } from '../client/format';
+import { formatWhen as sharedWhen, shortenPath } from '../client/format';
+export { clip, displayWidth, formatBar, formatCost, formatCount, formatOutcome, formatPercent, formatTokens, padEndTo, padStartTo } from '../client/format';
 
 /**
  * Text from outside (agents, transcripts, paths, the daemon's messages) made safe to draw: every escape sequence
@@ -14,9 +14,9 @@ export function safe(text: string | null | undefined, multiline = false): string
   return multiline ? cleaned.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '') : cleaned.replace(/\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
-/** The shared short time, made safe: an unparsable timestamp comes back as it was given. */
-export function formatShortTime(iso: string | null): string {
-  return safe(sharedShortTime(iso));
+/** The clients' one time format ("5m ago", "2026-12-04 13:57"), made safe: an unparsable timestamp comes back as given. */
+export function formatWhen(iso: string | null, now: number): string {
+  return safe(sharedWhen(iso, now));
 }
 
 /** "12s", "5m", "3h", "2d": how long ago, in the unit that keeps it short. */
@@ -29,12 +29,9 @@ export function formatAge(iso: string, now = Date.now()): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-/** A directory with the home directory as "~", cut from the left so that its last parts stay readable. */
+/** A directory with the home directory as "~", whole leading parts giving way so that its last part stays readable. */
 export function shortPath(dir: string, width: number, home = os.homedir()): string {
-  const short = home && (dir === home || dir.startsWith(`${home}/`)) ? `~${dir.slice(home.length)}` : dir;
-  const chars = [...short];
-  if (chars.length <= width) return short;
-  return width <= 1 ? chars.slice(-width).join('') : `…${chars.slice(-(width - 1)).join('')}`;
+  return shortenPath(dir, width, home);
 }
 
 /**

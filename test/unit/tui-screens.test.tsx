@@ -10,6 +10,7 @@ vi.hoisted(() => {
 });
 
 import { render } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors';
@@ -152,7 +153,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function open(options: { colour?: boolean; fail?: Record<string, AppError>; slow?: Record<string, number> } = {}) {
+async function open(options: { colour?: boolean; fail?: Record<string, AppError>; slow?: Record<string, number>; size?: { columns: number; rows: number } } = {}) {
   const daemon = fakeLink(options);
   const store = createStore(initialState({ columns: 100, rows: 24 }));
   const attached: string[] = [];
@@ -170,6 +171,8 @@ async function open(options: { colour?: boolean; fail?: Record<string, AppError>
     ui.unmount();
   });
   await controller.start();
+  // ink-testing-library's stdout says 100 columns; a terminal of another size is a resize after the first frame.
+  if (options.size) store.dispatch({ type: 'resize', ...options.size });
   const frame = () => stripAnsi(ui.lastFrame() ?? '');
   const until = (pattern: RegExp, what = String(pattern)) =>
     waitFor(() => (pattern.test(frame()) ? frame() : undefined), { what, timeoutMs: 3000 }).catch((error: Error) => {
@@ -463,3 +466,82 @@ describe('colour', () => {
     expect(raw).toMatch(/\u001b\[7m(?:\u001b\[[0-9;]*m)*! 1 permission/); // inverse, not colour
   });
 });
+
+/** Whether inverse video and which foreground colour are on where `text` starts in a raw line of a frame. */
+function styleAt(line: string, text: string): { inverse: boolean; colour: string | null } {
+  const at = line.indexOf(text);
+  expect(at, `${text} in ${JSON.stringify(line)}`).toBeGreaterThanOrEqual(0);
+  let inverse = false;
+  let colour: string | null = null;
+  // eslint-disable-next-line no-control-regex
+  for (const match of line.slice(0, at).matchAll(/\u001b\[([0-9;]*)m/g)) {
+    for (const code of (match[1] || '0').split(';')) {
+      if (code === '0') [inverse, colour] = [false, null];
+      else if (code === '7') inverse = true;
+      else if (code === '27') inverse = false;
+      else if (/^(3[0-7]|9[0-7])$/.test(code)) colour = code;
+      else if (code === '39') colour = null;
+    }
+  }
+  return { inverse, colour };
+}
+
+describe('narrow terminals and the selection', () => {
+  it('keeps the tab bar on one line at 40 and at 30 columns, the current screen always named', async () => {
+    for (const columns of [40, 30]) {
+      const tui = await open({ size: { columns, rows: 10 } });
+      await tui.until(/─ reviewer/);
+      await tui.until(new RegExp(`^.{0,${columns}}\n {2}(?:STATE| {2}NAME)`), `the list header right under a one-line tab bar at ${columns} columns`);
+      let lines = tui.frame().split('\n');
+      expect(lines[0]).toMatch(/Sessions/);
+      expect(lines[0]).toMatch(/●/);
+      for (const line of lines) expect(displayWidthOf(line), `${columns}: ${JSON.stringify(line)}`).toBeLessThanOrEqual(columns);
+      await tui.press('5');
+      await tui.until(/Search.*\n.*search/);
+      lines = tui.frame().split('\n');
+      expect(lines[0]).toMatch(/5.*Search/);
+      expect(lines[1]).not.toMatch(/Sessions|Policies|Audit|Analytics/);
+    }
+  });
+
+  it('shows the directory by its last part at 40 columns, dropping optional columns first', async () => {
+    const tui = await open({ size: { columns: 40, rows: 10 } });
+    const frame = await tui.until(/○ idle +builder/);
+    expect(frame).toMatch(/○ idle +builder +.*\/work\/builder/);
+    expect(frame).not.toMatch(/TOKENS/);
+  });
+
+  it('lines up the list after a CJK or emoji name', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    tui.emit('sessions', 'session', { ...SESSIONS[0]!, name: '修复解析器' });
+    tui.emit('sessions', 'session', { ...SESSIONS[2]!, name: 'ship🚀it' });
+    const frame = await tui.until(/修复解析器[\s\S]*ship🚀it|ship🚀it[\s\S]*修复解析器/);
+    const rows = frame.split('\n').filter((line) => /claude-code|codex/.test(line) && !line.startsWith('─'));
+    expect(rows).toHaveLength(3);
+    const providerColumn = rows.map((row) => stringWidth(row.slice(0, row.search(/claude-code|codex/))));
+    expect(new Set(providerColumn).size, frame).toBe(1);
+  });
+
+  it('keeps the selected row highlighted across the coloured state cell, its colour still there', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    await tui.press('j'); // builder, idle: a state cell without emphasis of its own
+    await tui.until(/─ builder · claude-code · idle/);
+    const raw = tui.ui.lastFrame()!.split('\n');
+    const row = raw.find((line) => stripAnsi(line).includes('› ○ idle'))!;
+    expect(row, 'the selected row').toBeDefined();
+    expect(styleAt(row, '○ idle')).toEqual({ inverse: true, colour: '34' });
+    expect(styleAt(row, 'builder').inverse).toBe(true);
+    expect(styleAt(row, '/work/builder').inverse).toBe(true);
+    // The unselected attention row keeps its own emphasis.
+    const reviewer = raw.find((line) => stripAnsi(line).includes('reviewer') && stripAnsi(line).includes('permission'))!;
+    expect(styleAt(reviewer, '! permission')).toEqual({ inverse: true, colour: '35' });
+    expect(styleAt(reviewer, 'reviewer').inverse).toBe(false);
+  });
+});
+
+/** Columns a frame's line takes (the fixtures are ASCII apart from a few one-column symbols). */
+function displayWidthOf(line: string): number {
+  return [...line].length;
+}

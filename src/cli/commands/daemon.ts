@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
-import { formatDuration, formatKeyValues } from '../../client/format';
+import { formatDuration, formatKeyValues, formatStamp } from '../../client/format';
 import { versionDifference } from '../../client/client';
 import { VERSION } from '../../core/version';
 import { print, printJson } from '../output';
@@ -81,7 +81,7 @@ export function daemonCommand(): Command {
               ['tmux', `-L ${info.tmuxSocket}`],
               ['version', info.version],
               ['cli', difference ? `${VERSION} (${difference})` : VERSION],
-              ['started', info.startedAt],
+              ['started', formatStamp(info.startedAt)],
               ['uptime', formatDuration(info.uptime)],
             ]),
           );

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { commandContext } from '../context';
 import { daemonAnswers } from '../../client/daemon-process';
 import { formatTable } from '../../client/format';
-import { print, printJson } from '../output';
+import { paintCheck } from '../../client/colour';
+import { paint, print, printJson } from '../output';
 import { examples, HELP_GROUPS } from '../help';
 
 export function doctorCommand(): Command {
@@ -33,7 +34,7 @@ export function doctorCommand(): Command {
       else {
         print(
           formatTable(checks, [
-            { header: 'STATUS', value: (c) => c.status },
+            { header: 'STATUS', value: (c) => paintCheck(paint(), c.status) },
             { header: 'CHECK', value: (c) => c.name },
             { header: 'DETAIL', value: (c) => (c.fix ? `${c.detail}; fix: ${c.fix}` : c.detail) },
           ]),

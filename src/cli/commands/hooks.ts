@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { commandContext } from '../context';
-import { formatTable } from '../../client/format';
-import { print, printJson } from '../output';
+import { formatTable, SHRINK_PATH } from '../../client/format';
+import { print, printJson, terminalColumns } from '../output';
 import { examples, HELP_GROUPS, plumbing } from '../help';
 
 /** `hook-forward` (what agents' hooks run) and `hooks status`. */
@@ -44,8 +44,9 @@ export function hookCommands(): Command[] {
           { header: 'STATE', value: (s) => s.state },
           { header: 'INSTALLED', value: (s) => (s.installed ? 'yes' : 'no') },
           { header: 'EVENTS', value: (s) => String(s.events.length) },
-          { header: 'SETTINGS', value: (s) => s.settingsFile },
-        ]),
+          // Narrow terminals: the settings path shortens from the left down to its file name.
+          { header: 'SETTINGS', value: (s) => s.settingsFile, shrink: SHRINK_PATH },
+        ], { width: terminalColumns() }),
       );
     });
   return [forward, hooks];

@@ -13,14 +13,14 @@ import {
   formatCount,
   formatDuration,
   formatKeyValues,
-  formatLocalTime,
-  formatShortTime,
+  formatStamp,
   formatTable,
+  formatWhen,
   formatTokens,
   printable,
   type Column,
 } from '../../client/format';
-import { print, printJson, spareWidth, terminalColumns } from '../output';
+import { print, printJson, terminalColumns } from '../output';
 import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS, unknownSubcommand } from '../help';
 
@@ -108,23 +108,25 @@ function listCommand(): Command {
     });
 }
 
-/** The list's table, its title column as wide as the terminal allows, from 16 to 40 columns. */
+/**
+ * The list's table, fitted to the terminal: the title takes up to 40 columns and narrows to 16 first, then TAGS,
+ * PROVIDER, MSGS and TOKENS go in that order.
+ */
 function sessionTable(sessions: readonly LibrarySession[]): string {
-  const before: Column<LibrarySession>[] = [
+  const now = Date.now();
+  const columns: Column<LibrarySession>[] = [
     { header: 'ID', value: (s) => s.id.slice(0, 8) },
-    { header: 'PROVIDER', value: (s) => s.provider },
-  ];
-  const after: Column<LibrarySession>[] = [
-    { header: 'LAST ACTIVITY', value: (s) => formatShortTime(s.lastActivity) },
-    { header: 'MSGS', value: (s) => formatCount(s.messageCount), align: 'right' },
-    { header: 'TOKENS', value: (s) => formatTokens(s.totalTokens), align: 'right' },
+    { header: 'PROVIDER', value: (s) => s.provider, drop: 2 },
+    { header: 'TITLE', value: (s) => clip(oneLine(s.title ?? '(untitled)'), TITLE_WIDTH.max), shrink: { min: () => TITLE_WIDTH.min } },
+    { header: 'LAST ACTIVITY', value: (s) => formatWhen(s.lastActivity, now) },
+    { header: 'MSGS', value: (s) => formatCount(s.messageCount), align: 'right', drop: 3 },
+    { header: 'TOKENS', value: (s) => formatTokens(s.totalTokens), align: 'right', drop: 4 },
     { header: 'COST', value: (s) => formatCost(s.totalCost), align: 'right' },
     // The favourite and tag columns only when a row has one: at 80 columns, the title needs the room.
     ...(sessions.some((s) => s.favourite) ? [{ header: '★', value: (s: LibrarySession) => (s.favourite ? '★' : '') }] : []),
-    ...(sessions.some((s) => s.tags.length) ? [{ header: 'TAGS', value: (s: LibrarySession) => s.tags.join(',') }] : []),
+    ...(sessions.some((s) => s.tags.length) ? [{ header: 'TAGS', value: (s: LibrarySession) => s.tags.join(','), drop: 1 }] : []),
   ];
-  const width = spareWidth(formatTable(sessions, [...before, ...after]), TITLE_WIDTH);
-  return formatTable(sessions, [...before, { header: 'TITLE', value: (s) => clip(oneLine(s.title ?? '(untitled)'), width) }, ...after]);
+  return formatTable(sessions, columns, { width: terminalColumns() });
 }
 
 function showCommand(): Command {
@@ -165,8 +167,8 @@ function describeSession({ session, files, totalMessages }: Conversation): strin
     ['cwd', session.cwd ?? '-'],
     ['branch', session.gitBranch ?? '-'],
     ['model', session.model ?? '-'],
-    ['first activity', formatLocalTime(session.firstActivity)],
-    ['last activity', formatLocalTime(session.lastActivity)],
+    ['first activity', formatStamp(session.firstActivity, { relative: true })],
+    ['last activity', formatStamp(session.lastActivity, { relative: true })],
     ['messages', `${formatCount(session.messageCount)} (${formatCount(totalMessages)} with tool calls and thinking)`],
     [
       'tokens',
@@ -190,7 +192,7 @@ function describeSession({ session, files, totalMessages }: Conversation): strin
 
 /** A heading (time, who, what), then the text indented; a tool call is its name and its input on one line. */
 function formatMessage(message: Message, width: number): string {
-  const time = formatShortTime(message.timestamp);
+  const time = formatStamp(message.timestamp);
   const subagent = message.sidechain ? '  (subagent)' : '';
   if (message.kind === 'tool_use') {
     const input = message.input === null ? '' : `\n  ${clip(oneLine(compactJson(message.input)), Math.max(10, width - 2))}`;

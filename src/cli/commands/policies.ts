@@ -2,8 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatKeyValues, formatOutcome, formatTable } from '../../client/format';
-import { print, printJson } from '../output';
+import { clip, formatKeyValues, formatOutcome, formatTable, formatWhen } from '../../client/format';
+import { paintDecision } from '../../client/colour';
+import { paint, print, printJson } from '../output';
 import { routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS } from '../help';
 
@@ -282,11 +283,11 @@ session_ended, pending), outcomeBy (policy, person, agent), outcomeVia (cli, tui
       if (decisions.length === 0) return print('no decisions yet');
       print(
         formatTable(decisions, [
-          { header: 'TIME', value: (d) => new Date(d.at).toLocaleString([], { hour12: false }) },
+          { header: 'TIME', value: (d) => formatWhen(d.at) },
           { header: 'SESSION', value: (d) => d.sessionId ?? '-' },
           { header: 'EVENT', value: (d) => d.event },
           { header: 'TOOL', value: (d) => d.tool },
-          { header: 'DECISION', value: (d) => d.decision },
+          { header: 'DECISION', value: (d) => paintDecision(paint(), d.decision) },
           { header: 'POLICY', value: (d) => d.policyName ?? '(default)' },
           { header: 'OUTCOME', value: (d) => formatOutcome(d) },
           { header: 'ARGS', value: (d) => clip(JSON.stringify(d.args), 60) },
@@ -335,10 +336,6 @@ function toCsv(decisions: Decision[]): string {
   };
   const header = ['at', 'sessionId', 'event', 'tool', 'args', 'decision', 'policyId', 'policyName', 'ruleIndex', 'reason', 'outcome', 'outcomeBy', 'outcomeVia', 'outcomeAt'];
   return [header.join(','), ...decisions.map((d) => header.map((key) => cell(d[key as keyof Decision])).join(','))].join('\n');
-}
-
-function clip(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 function parseRules(value: string): unknown[] {

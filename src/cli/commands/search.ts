@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { clip, formatCount, formatShortTime, printable } from '../../client/format';
+import { clip, displayWidth, formatCount, formatWhen, printable } from '../../client/format';
 import { colourWanted, print, printJson, terminalColumns } from '../output';
 import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS } from '../help';
@@ -60,8 +60,8 @@ export function searchCommand(): Command {
 }
 
 function hitHeading(hit: Hit, width: number): string {
-  const head = `${formatShortTime(hit.timestamp)}  ${hit.provider}  ${hit.sessionId.slice(0, 8)}  `;
-  return head + clip(printable(hit.title ?? '(untitled)').replace(/\s+/g, ' '), Math.max(10, width - [...head].length));
+  const head = `${formatWhen(hit.timestamp)}  ${hit.provider}  ${hit.sessionId.slice(0, 8)}  `;
+  return head + clip(printable(hit.title ?? '(untitled)').replace(/\s+/g, ' '), Math.max(10, width - displayWidth(head)));
 }
 
 /**
@@ -74,7 +74,8 @@ function wrapSnippet(snippet: string, width: number, highlight: { start: string;
   const END = '\u0002';
   const text = printable(snippet).replaceAll('<mark>', START).replaceAll('</mark>', END).replace(/\s+/g, ' ').trim();
   const markerWidth = highlight.start === '[' ? 1 : 0;
-  const measure = (word: string) => [...word].reduce((n, ch) => n + (ch === START || ch === END ? markerWidth : 1), 0);
+  // Display columns (CJK and emoji take two); each marker takes `markerWidth`.
+  const measure = (word: string) => displayWidth(word.replace(/[\u0001\u0002]/g, '')) + (word.match(/[\u0001\u0002]/g)?.length ?? 0) * markerWidth;
   const lines: string[] = [];
   let line = '';
   let used = 0;

@@ -8,8 +8,9 @@ import { DEFAULT_PROVIDER } from '../../core/providers';
 import { AppError, isAppError } from '../../core/errors';
 import { callerEnvironment } from '../../client/caller-env';
 import { commandContext } from '../context';
-import { formatDuration, formatTable } from '../../client/format';
-import { colourWanted, print, printJson } from '../output';
+import { formatDuration, formatStamp, formatTable, formatWhen, homeRelative, SHRINK_PATH } from '../../client/format';
+import { paintState } from '../../client/colour';
+import { colourWanted, paint, print, printJson, terminalColumns } from '../output';
 import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS } from '../help';
 import { attachTerminal } from '../../client/tmux-attach';
@@ -136,15 +137,23 @@ function listCommand(): Command {
       if (options.json) return printJson(sessions);
       if (sessions.length === 0) return print('no sessions (start one with: codepiper start -p <provider> -d <dir>)');
       const now = Date.now();
+      const home = os.homedir();
+      const colour = paint();
       print(
-        formatTable(sessions, [
-          { header: 'ID', value: (s) => s.id },
-          { header: 'NAME', value: (s) => s.name ?? '-' },
-          { header: 'PROVIDER', value: (s) => s.provider },
-          { header: 'STATE', value: (s) => describeState(s) },
-          { header: 'SINCE', value: (s) => `${formatDuration((now - Date.parse(s.stateSince)) / 1000)} ago` },
-          { header: 'CWD', value: (s) => homeRelative(s.cwd) },
-        ]),
+        formatTable(
+          sessions,
+          [
+            { header: 'ID', value: (s) => s.id },
+            // Narrow terminals: the directory shortens from the left down to its last part, then PROVIDER, SINCE and
+            // NAME go, in that order (the id and the state always stay).
+            { header: 'NAME', value: (s) => s.name ?? '-', drop: 3 },
+            { header: 'PROVIDER', value: (s) => s.provider, drop: 1 },
+            { header: 'STATE', value: (s) => paintState(colour, s.state, describeState(s)) },
+            { header: 'SINCE', value: (s) => formatWhen(s.stateSince, now), drop: 2 },
+            { header: 'CWD', value: (s) => homeRelative(s.cwd, home), shrink: SHRINK_PATH },
+          ],
+          { width: terminalColumns() },
+        ),
       );
     });
 }
@@ -353,14 +362,9 @@ function describeState(session: Session): string {
 }
 
 function formatEvent(event: SessionEvent): string {
-  const time = new Date(event.at).toLocaleTimeString([], { hour12: false });
+  const time = formatStamp(event.at);
   const data = event.type === 'state' ? `${String(event.data.from)} → ${String(event.data.to)}` : Object.keys(event.data).length ? JSON.stringify(event.data) : '';
   return `${time}  ${event.source.padEnd(7)} ${event.type.padEnd(14)} ${data}`.trimEnd();
-}
-
-function homeRelative(dir: string): string {
-  const home = os.homedir();
-  return dir === home || dir.startsWith(home + path.sep) ? `~${dir.slice(home.length)}` : dir;
 }
 
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatBar } from '../format';
+import { clip, displayWidth, formatBar, padEndTo } from '../format';
 import { useColour } from '../theme';
 
 export interface Bar {
@@ -13,8 +13,8 @@ export interface Bar {
 /** Labelled horizontal bars scaled to the largest value, fitted to `width` columns. */
 export function BarChart({ title, bars, width, colour: barColour = 'cyan' }: { title: string; bars: Bar[]; width: number; colour?: string }): React.JSX.Element {
   const colour = useColour();
-  const labelWidth = Math.min(24, Math.max(4, ...bars.map((bar) => [...bar.label].length)));
-  const captionWidth = Math.max(0, ...bars.map((bar) => [...bar.caption].length));
+  const labelWidth = Math.min(24, Math.max(4, ...bars.map((bar) => displayWidth(bar.label))));
+  const captionWidth = Math.max(0, ...bars.map((bar) => displayWidth(bar.caption)));
   const barWidth = Math.max(4, width - labelWidth - captionWidth - 3);
   const max = Math.max(0, ...bars.map((bar) => bar.value));
   return (
@@ -23,7 +23,7 @@ export function BarChart({ title, bars, width, colour: barColour = 'cyan' }: { t
       {bars.length === 0 ? <Text dimColor>nothing in this range</Text> : null}
       {bars.map((bar) => (
         <Text key={bar.label} wrap="truncate-end">
-          {clip(bar.label, labelWidth).padEnd(labelWidth)}{' '}
+          {padEndTo(clip(bar.label, labelWidth), labelWidth)}{' '}
           <Text color={colour(barColour)}>{formatBar(bar.value, max, barWidth).padEnd(barWidth)}</Text> {bar.caption}
         </Text>
       ))}

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import { countsByState, type AppState } from '../state';
 import { STATE_LOOK, STATUS_ORDER, useColour } from '../theme';
-import { clip, safe } from '../format';
+import { clip, displayWidth, safe } from '../format';
 
 /**
  * The last lines: what the user is typing (a prompt or a question) or the latest notice, and the status line with a
@@ -46,12 +46,17 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
     );
   }
   const counts = countsByState(state.sessions);
+  const shown = STATUS_ORDER.filter((id) => counts[id]);
+  const countsText = shown.map((id) => `${STATE_LOOK[id].symbol} ${counts[id]} ${STATE_LOOK[id].label}  `).join('');
+  const countsWidth = state.sessions.length === 0 ? displayWidth(EMPTY) : displayWidth(countsText);
+  // The key hint gives way first on a narrow line (shorter, then gone): the status line never wraps.
+  const hint = HINTS.find((text) => countsWidth + displayWidth(text) <= width) ?? '';
   return (
     <Box flexDirection="column">
       {line ?? <Text> </Text>}
-      <Box justifyContent="space-between">
+      <Box justifyContent="space-between" height={1} overflow="hidden">
         <Text wrap="truncate-end">
-          {STATUS_ORDER.filter((id) => counts[id]).map((id) => {
+          {shown.map((id) => {
             const look = STATE_LOOK[id];
             return (
               <React.Fragment key={id}>
@@ -62,10 +67,13 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
               </React.Fragment>
             );
           })}
-          {state.sessions.length === 0 ? <Text dimColor>no sessions yet: c starts one</Text> : null}
+          {state.sessions.length === 0 ? <Text dimColor>{EMPTY}</Text> : null}
         </Text>
-        <Text dimColor>{'? help  q quit'}</Text>
+        {hint ? <Text dimColor>{hint}</Text> : null}
       </Box>
     </Box>
   );
 }
+
+const EMPTY = 'no sessions yet: c starts one';
+const HINTS = ['? help  q quit', '? help'];

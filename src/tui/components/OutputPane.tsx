@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { safe, screenLine } from '../format';
+import { displayWidth, safe, screenLine } from '../format';
 import type { AppState, Session } from '../state';
 import { STATE_LOOK, useColour, useTheme } from '../theme';
 
@@ -39,7 +39,7 @@ export function OutputPane({ session, output, width, height }: Props): React.JSX
         <Text color={colour(look.colour)} bold={look.attention}>
           {look.label}
         </Text>
-        <Text dimColor>{` ${where}${'─'.repeat(Math.max(0, width - title.length - look.label.length - where.length - 1))}`}</Text>
+        <Text dimColor>{` ${where}${'─'.repeat(Math.max(0, width - displayWidth(title) - displayWidth(look.label) - displayWidth(where) - 1))}`}</Text>
       </Text>
       {visible.map((line, index) => (
         <Text key={index} wrap="truncate-end">

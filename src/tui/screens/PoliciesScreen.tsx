@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, safe } from '../format';
+import { clip, padEndTo, safe } from '../format';
 import type { AppState, Policy } from '../state';
 import { useColour } from '../theme';
 
@@ -25,7 +25,7 @@ export function PoliciesScreen({ state, height }: { state: AppState; height: num
           <Text key={item.id} inverse={isSelected} wrap="truncate-end">
             {isSelected ? '› ' : '  '}
             <Text color={colour(item.enabled ? 'green' : 'gray')}>{item.enabled ? '[x]' : '[ ]'}</Text>
-            {` ${clip(safe(item.name), 24).padEnd(24)} ${String(item.priority).padStart(5)} ${String(item.rules.length).padStart(5)}  ${item.sessionId ? `session ${safe(item.sessionId)}` : 'global'}`}
+            {` ${padEndTo(clip(safe(item.name), 24), 24)} ${String(item.priority).padStart(5)} ${String(item.rules.length).padStart(5)}  ${item.sessionId ? `session ${safe(item.sessionId)}` : 'global'}`}
           </Text>
         );
       })}

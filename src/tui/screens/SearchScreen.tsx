@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { clip, formatShortTime, safe, shortPath } from '../format';
+import { clip, displayWidth, formatWhen, padEndTo, safe, shortPath } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
@@ -13,7 +13,7 @@ export function Marked({ text, width }: { text: string; width: number }): React.
     if (room <= 0 || part === '') return;
     const marked = part.startsWith('<mark>');
     const plain = clip(marked ? part.slice(6, -7) : part, room);
-    room -= [...plain].length;
+    room -= displayWidth(plain);
     shown.push(
       <Text key={index} bold={marked} inverse={marked}>
         {plain}
@@ -24,7 +24,7 @@ export function Marked({ text, width }: { text: string; width: number }): React.
 }
 
 /** The query, how many messages match, and the hits newest first: two lines each (where and when, then the snippet). */
-export function SearchScreen({ state, height }: { state: AppState; height: number }): React.JSX.Element {
+export function SearchScreen({ state, height, now }: { state: AppState; height: number; now: number }): React.JSX.Element {
   const colour = useColour();
   const { query, hits, total, totalExact, selected, loading, error } = state.search;
   const width = state.size.columns;
@@ -46,8 +46,8 @@ export function SearchScreen({ state, height }: { state: AppState; height: numbe
         return (
           <Box key={`${hit.sessionId}:${hit.messageId}`} flexDirection="column">
             <Text inverse={isSelected} wrap="truncate-end">
-              {`${isSelected ? '›' : ' '} ${formatShortTime(hit.timestamp).padEnd(12)} ${safe(hit.tool ?? hit.role).padEnd(9)} ${clip(safe(hit.title ?? hit.sessionId), 30)}  `}
-              <Text dimColor>{shortPath(safe(hit.cwd), Math.max(8, width - 60))}</Text>
+              {`${isSelected ? '›' : ' '} ${padEndTo(formatWhen(hit.timestamp, now), 16)} ${padEndTo(clip(safe(hit.tool ?? hit.role), 9), 9)} ${clip(safe(hit.title ?? hit.sessionId), 30)}  `}
+              <Text dimColor>{shortPath(safe(hit.cwd), Math.max(8, width - 64))}</Text>
             </Text>
             <Box paddingLeft={2}>
               <Marked text={hit.snippet} width={width - 2} />

@@ -1,13 +1,13 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { formatShortTime, safe } from '../format';
+import { formatWhen, safe } from '../format';
 import type { AppState } from '../state';
 import { useColour } from '../theme';
 
 const ROLE_COLOUR: Record<string, string> = { user: 'cyan', assistant: 'green', tool: 'yellow' };
 
 /** A conversation from the library, from the selected message on; each message wraps, the box cuts what does not fit. */
-export function TranscriptView({ state, height }: { state: AppState; height: number }): React.JSX.Element | null {
+export function TranscriptView({ state, height, now }: { state: AppState; height: number; now: number }): React.JSX.Element | null {
   const colour = useColour();
   const overlay = state.overlay;
   if (overlay?.kind !== 'transcript') return null;
@@ -22,7 +22,7 @@ export function TranscriptView({ state, height }: { state: AppState; height: num
             <Text color={colour(ROLE_COLOUR[message.role] ?? 'white')} bold>
               {safe(message.tool ? `${message.role} · ${message.tool}` : message.role)}
             </Text>
-            <Text dimColor>{`  ${formatShortTime(message.timestamp)}`}</Text>
+            <Text dimColor>{`  ${formatWhen(message.timestamp, now)}`}</Text>
           </Text>
           <Text wrap="wrap">{safe(message.text || message.input, true).trim().slice(0, 4000) || ' '}</Text>
         </Box>
