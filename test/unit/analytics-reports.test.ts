@@ -224,6 +224,25 @@ describe('analytics blocks', () => {
     expect(analytics.blocks({ tz: 'UTC' }, Date.parse('2026-12-04T21:00:00.000Z')).blocks[0]).toMatchObject({ isActive: false, burnRate: null, projection: null });
   });
 
+  it('answers from what the index holds now: a report asked again after new lines includes them', () => {
+    claude('-p/s4.jsonl', 's4', [{ ts: '2026-11-01T10:30:00.000Z' }]);
+    indexAll();
+    const now = Date.parse('2026-11-01T11:00:00.000Z');
+    expect(analytics.blocks({ tz: 'UTC' }, now).blocks.map((b) => [b.startTime, b.entries, b.isActive])).toEqual([['2026-11-01T10:00:00.000Z', 1, true]]);
+    expect(analytics.sessionUsage({ tz: 'UTC' }).sessions.map((s) => s.sessionId)).toEqual(['s4']);
+    // Asked again unchanged, later: the same blocks, no longer active.
+    expect(analytics.blocks({ tz: 'UTC' }, now + BLOCK_MS).blocks.map((b) => b.isActive)).toEqual([false]);
+    claude('-p/s4.jsonl', 's4', [{ ts: '2026-11-01T17:00:00.000Z' }]);
+    claude('-p/s5.jsonl', 's5', [{ ts: '2026-11-01T17:05:00.000Z' }]);
+    indexAll();
+    expect(analytics.blocks({ tz: 'UTC' }, now).blocks.map((b) => [b.isGap ? 'gap' : 'block', b.startTime, b.entries])).toEqual([
+      ['block', '2026-11-01T10:00:00.000Z', 1],
+      ['gap', '2026-11-01T15:30:00.000Z', 0],
+      ['block', '2026-11-01T17:00:00.000Z', 2],
+    ]);
+    expect(analytics.sessionUsage({ tz: 'UTC' }).sessions.map((s) => s.sessionId).sort()).toEqual(['s4', 's5']);
+  });
+
   it('forms the same blocks from quarter-hour sums as from every entry, at the edges too', () => {
     // Random entries crowded around the edges the quarter-hour sums cannot see: exact hours and 5-hour pauses.
     let seed = 7;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { LIVE_STATES } from '../sessions/state';
-import { burnRate, formBlocks, indexBlockSource, projection } from './blocks';
+import { activeAt, burnRate, formBlocks, indexBlockSource, projection, type Block } from './blocks';
 import { sessionUsage } from './session-usage';
 import { Conditions, underDirectory } from '../transcripts/scope';
 import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, localMonths, resolveRange, type RangeInput, type ResolvedRange } from './range';
@@ -61,7 +61,27 @@ export function rangeOut(range: ResolvedRange) {
  * reads a few thousand rows whatever the size of the corpus; days are formed in the caller's time zone.
  */
 export class Analytics {
+  /**
+   * Session usage and blocks read every busy quarter hour of all time (and a few entries): tens of milliseconds on a
+   * large index, asked again and again by a status line or a dashboard while nothing changed. Their answers are kept
+   * until the database changes: the key holds this connection's count of changed rows (every write of the indexer, the
+   * library and the price reload goes through it) and SQLite's data_version (a write by any other connection).
+   */
+  private readonly kept = new Map<string, unknown>();
+  private versionQuery?: Database.Statement<[], number>;
+
   constructor(private readonly db: Database.Database) {}
+
+  private keptUntilChange<T>(key: string, compute: () => T): T {
+    this.versionQuery ??= this.db.prepare<[], number>('SELECT total_changes()').pluck();
+    const full = `${this.versionQuery.get()}:${this.db.pragma('data_version', { simple: true })}|${key}`;
+    if (this.kept.has(full)) return this.kept.get(full) as T;
+    const value = compute();
+    // Answers of older versions are never asked for again: a small bound is enough.
+    if (this.kept.size >= 32) this.kept.clear();
+    this.kept.set(full, value);
+    return value;
+  }
 
   /** `AND ...` restricting a rollup (or messages) table's session_id column, with its parameters. */
   private scope(filter: AnalyticsFilter, column = 'session_id'): { sql: string; params: unknown[] } {
@@ -192,7 +212,9 @@ export class Analytics {
     const range = resolveRange({ ...filter, range: filter.range ?? 'all' });
     const [from, to] = bucketBounds(range);
     const totals = zeroTotals();
-    const sessions = sessionUsage(this.db, from, to, this.scope(filter, 'r.session_id')).map(({ sums, ...row }) => {
+    const scope = this.scope(filter, 'r.session_id');
+    const rows = this.keptUntilChange(`sessions|${from}|${to}|${scope.sql}|${JSON.stringify(scope.params)}`, () => sessionUsage(this.db, from, to, scope));
+    const sessions = rows.map(({ sums, ...row }) => {
       const t = zeroTotals();
       addSums(t, sums);
       addSums(totals, sums);
@@ -209,7 +231,9 @@ export class Analytics {
   blocks(filter: RangeInput & { active?: boolean }, now = Date.now()) {
     const range = resolveRange({ ...filter, range: filter.range ?? 'all' });
     const totals = zeroTotals();
-    const blocks = formBlocks(indexBlockSource(this.db), now)
+    const formed = this.keptUntilChange<Block[]>('blocks', () => formBlocks(indexBlockSource(this.db), now));
+    const blocks = formed
+      .map((block) => ({ ...block, isActive: !block.isGap && activeAt(block.endTime, block.actualEndTime!, now) }))
       .filter((b) => (range.start === null || b.startTime >= range.start) && (range.end === null || b.startTime < range.end) && (!filter.active || b.isActive))
       .map((block) => {
         const t = zeroTotals();

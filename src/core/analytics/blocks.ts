@@ -170,7 +170,7 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
       startTime: block.start,
       endTime,
       actualEndTime: lastEntry,
-      isActive: now - lastEntry < BLOCK_MS && now < endTime,
+      isActive: activeAt(endTime, lastEntry, now),
       isGap: false,
       firstEntryTime: firstEntry,
       models: [...block.models].sort(),
@@ -179,6 +179,11 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
     previousLast = lastEntry;
   }
   return blocks.sort((a, b) => a.startTime - b.startTime);
+}
+
+/** A block is active while its 5 hours run and its last request is less than 5 hours old (ccusage's test). */
+export function activeAt(endTime: number, lastEntry: number, now: number): boolean {
+  return now - lastEntry < BLOCK_MS && now < endTime;
 }
 
 export interface BurnRate {
