@@ -109,7 +109,7 @@ describe('analytics monthly, session and blocks', () => {
     expect(session.stdout).toContain('live-ses');
     const help = await harness.run(['analytics', 'session', '--help']);
     expect(help.stdout).toContain('like ccusage session');
-    expect(help.stdout).toContain('Not "sessions"');
+    expect(help.stdout).toMatch(/not \s*"sessions"/);
     const blocksHelp = await harness.run(['analytics', 'blocks', '--help']);
     expect(blocksHelp.stdout).toContain('--active');
     expect(blocksHelp.stdout).toContain('codepiper analytics blocks --active');

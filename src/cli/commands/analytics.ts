@@ -273,15 +273,16 @@ function addUsageReports(analytics: Command): void {
   withScope(
     analytics
       .command('session')
-      .description('tokens and cost per conversation, costliest first (like ccusage session; all time unless --days/--since/--until). Not "sessions", which sums per provider'),
+      .description('tokens and cost per session, costliest first (like ccusage session; all time unless --days/--since/--until); not "sessions", which sums per provider'),
   )
     .addHelpText(
       'after',
       [
         '',
-        'A session is named as ccusage names it: a Claude Code transcript by its id (an old-layout subagent file',
-        'agent-<id>.jsonl on its own row), a Codex rollout by its path under sessions/. LIBRARY is the conversation',
-        'it belongs to, as `codepiper library show` takes it.',
+        'A session is named as ccusage names it: a Claude Code transcript by its id (an',
+        'old-layout subagent file agent-<id>.jsonl on its own row), a Codex rollout by its',
+        'path under sessions/. LIBRARY is the conversation it belongs to, as',
+        '`codepiper library show` takes it.',
         '',
         'Examples:',
         '  codepiper analytics session',
@@ -326,10 +327,12 @@ function addUsageReports(analytics: Command): void {
       'after',
       [
         '',
-        'A block starts at the full hour (UTC) of the first request after a pause and lasts 5 hours; a pause of more',
-        'than 5 hours shows as a gap. The active block is the one whose 5 hours have not run out: its burn rate is its',
-        'tokens per minute and cost per hour between its first and last request, and the projection is where its',
-        'tokens and cost end up at the end of the block if that rate holds.',
+        'A block starts at the full hour (UTC) of the first request after a pause and',
+        'lasts 5 hours; a pause of more than 5 hours shows as a gap. The active block is',
+        'the one whose 5 hours have not run out: its burn rate is its tokens per minute',
+        'and cost per hour between its first and last request, and the projection is',
+        'where its tokens and cost end up at the end of the block if that rate holds.',
+        'Blocks count Claude Code only (as ccusage blocks).',
         '',
         'Examples:',
         '  codepiper analytics blocks',
