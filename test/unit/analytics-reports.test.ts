@@ -274,7 +274,11 @@ function sourceOf(entries: Array<{ ts: number; tokens: number }>): BlockSource {
     byBucket.set(b, [...(byBucket.get(b) ?? []), e]);
   }
   return {
-    buckets: () => [...byBucket.entries()].sort(([a], [b]) => a - b).map(([bucket, list]) => ({ bucket, models: ['m'], ...sums(list) })),
+    buckets: () => [...byBucket.entries()].sort(([a], [b]) => a - b).map(([bucket, list]) => ({ bucket, entries: list.length })),
+    sums: (ranges) =>
+      ranges
+        .map(([lo, hi], index) => ({ index, model: 'm', ...sums(entries.filter((e) => Math.floor(e.ts / BUCKET_MS) >= lo && Math.floor(e.ts / BUCKET_MS) < hi)) }))
+        .filter((row) => row.entries > 0),
     onTheHour: () => {
       const out = new Map<number, UsageSums & { models: string[] }>();
       for (const e of entries.filter((x) => x.ts % 3_600_000 === 0)) out.set(e.ts, { ...sums(entries.filter((x) => x.ts === e.ts)), models: ['m'] });

@@ -27,10 +27,16 @@ export interface UsageSums {
   cost: number;
 }
 
-/** One busy quarter hour: its sums and models. */
-export interface BucketUsage extends UsageSums {
+/** One busy quarter hour and how many requests it holds. */
+export interface BusyBucket {
   bucket: number;
-  models: string[];
+  entries: number;
+}
+
+/** The sums of one model within one of the bucket ranges asked for (`index` into that list). */
+export interface RangeSums extends UsageSums {
+  index: number;
+  model: string;
 }
 
 /** Exact times within a bucket: the first entry, the first one after the bucket's first millisecond, the last. */
@@ -42,7 +48,9 @@ export interface BucketTimes {
 
 /** Where exact times come from: a batch lookup by bucket (the index, or a test's own list of entries). */
 export interface BlockSource {
-  buckets(): BucketUsage[];
+  buckets(): BusyBucket[];
+  /** Sums per model over each bucket range [lo, hi). */
+  sums(ranges: Array<[number, number]>): RangeSums[];
   /** Entries stamped exactly on a full hour, summed per time. */
   onTheHour(): Map<number, UsageSums & { models: string[] }>;
   times(buckets: number[]): Map<number, BucketTimes>;
@@ -79,8 +87,6 @@ interface Open {
   lastBucket: number;
   /** Closed after only the on-the-hour entries of its last bucket: the last entry is that bucket's first millisecond. */
   endsOnTheHour: boolean;
-  models: Set<string>;
-  sums: UsageSums;
 }
 
 /** The blocks and the gaps between them, in time order, with `now` deciding which block is active. */
@@ -97,18 +103,19 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
   const closed: Array<{ block: Open; gapBefore: boolean }> = [];
   let current: Open | null = null;
   let gapBefore = false;
-  const open = (bucket: number, sums: UsageSums, models: Iterable<string>, firstAfterStart: boolean) => {
-    current = { start: Math.floor((bucket * BUCKET_MS) / HOUR_MS) * HOUR_MS, firstBucket: bucket, firstAfterStart, lastBucket: bucket, endsOnTheHour: false, models: new Set(models), sums: { ...sums } };
+  const open = (bucket: number, firstAfterStart: boolean) => {
+    current = { start: Math.floor((bucket * BUCKET_MS) / HOUR_MS) * HOUR_MS, firstBucket: bucket, firstAfterStart, lastBucket: bucket, endsOnTheHour: false };
   };
   const close = (nextAfterGap: boolean) => {
     closed.push({ block: current!, gapBefore });
     gapBefore = nextAfterGap;
     current = null;
   };
+  // Which buckets each block takes: decided on the buckets alone, the sums are added up per block afterwards.
   for (const row of buckets) {
     const cur = current as Open | null;
     if (!cur) {
-      open(row.bucket, row, row.models, false);
+      open(row.bucket, false);
       continue;
     }
     const at = row.bucket * BUCKET_MS;
@@ -119,32 +126,25 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
     else pause = known.get(row.bucket)!.first - (cur.endsOnTheHour ? cur.lastBucket * BUCKET_MS : known.get(cur.lastBucket)!.last) > BLOCK_MS;
     if (pause) {
       close(true);
-      open(row.bucket, row, row.models, false);
+      open(row.bucket, false);
     } else if (at > cur.start + BLOCK_MS) {
       close(false);
-      open(row.bucket, row, row.models, false);
+      open(row.bucket, false);
     } else if (at === cur.start + BLOCK_MS) {
       // Entries at exactly 5 hours still belong to the block; the rest of the quarter hour starts the next one.
       const edge = onTheHour.get(at);
       if (!edge) {
         close(false);
-        open(row.bucket, row, row.models, false);
+        open(row.bucket, false);
         continue;
       }
-      addTo(cur.sums, edge);
-      for (const model of edge.models) cur.models.add(model);
       cur.lastBucket = row.bucket;
       cur.endsOnTheHour = true;
-      const rest = { ...row };
-      addTo(rest, edge, -1);
-      if (rest.entries > 0) {
+      if (row.entries > edge.entries) {
         close(false);
-        // The bucket's models (those only on the hour cannot be told apart without reading every entry).
-        open(row.bucket, rest, row.models, true);
+        open(row.bucket, true);
       }
     } else {
-      addTo(cur.sums, row);
-      for (const model of row.models) cur.models.add(model);
       cur.lastBucket = row.bucket;
       cur.endsOnTheHour = false;
     }
@@ -156,9 +156,26 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
   const times = source.times([...ends].filter((bucket) => !known.has(bucket)));
   for (const [bucket, t] of known) times.set(bucket, t);
 
+  // Each block's buckets in one query; a bucket split on the hour counts its on-the-hour entries with the block
+  // that ends there and the rest with the next (whose models are the bucket's: they cannot be told apart cheaply).
+  const sums = closed.map(() => ({ sums: zeroSums(), models: new Set<string>() }));
+  const ranges = closed.map(({ block }): [number, number] => [block.firstBucket, block.endsOnTheHour ? block.lastBucket : block.lastBucket + 1]);
+  for (const row of source.sums(ranges)) {
+    addTo(sums[row.index]!.sums, row);
+    sums[row.index]!.models.add(row.model);
+  }
+  closed.forEach(({ block }, i) => {
+    if (block.endsOnTheHour) {
+      const edge = onTheHour.get(block.lastBucket * BUCKET_MS)!;
+      addTo(sums[i]!.sums, edge);
+      for (const model of edge.models) sums[i]!.models.add(model);
+    }
+    if (block.firstAfterStart) addTo(sums[i]!.sums, onTheHour.get(block.firstBucket * BUCKET_MS)!, -1);
+  });
+
   const blocks: Block[] = [];
   let previousLast: number | null = null;
-  for (const { block, gapBefore: gap } of closed) {
+  for (const [i, { block, gapBefore: gap }] of closed.entries()) {
     const first = times.get(block.firstBucket)!;
     const firstEntry = block.firstAfterStart ? first.firstAfterStart! : first.first;
     const lastEntry = block.endsOnTheHour ? block.lastBucket * BUCKET_MS : times.get(block.lastBucket)!.last;
@@ -173,8 +190,8 @@ export function formBlocks(source: BlockSource, now: number): Block[] {
       isActive: activeAt(endTime, lastEntry, now),
       isGap: false,
       firstEntryTime: firstEntry,
-      models: [...block.models].sort(),
-      sums: block.sums,
+      models: [...sums[i]!.models].sort(),
+      sums: sums[i]!.sums,
     });
     previousLast = lastEntry;
   }
@@ -231,13 +248,21 @@ export function indexBlockSource(db: Database.Database): BlockSource {
   return {
     buckets: () =>
       db
-        .prepare<[], UsageSums & { bucket: number; models: string | null }>(
-          `SELECT bucket, sum(entries) entries, sum(input) input, sum(output) output, sum(cache_create) cache_create,
-                  sum(cache_read) cache_read, sum(cost) cost, group_concat(DISTINCT model) models
-           FROM usage_rollup WHERE entries > 0 AND ${claude} GROUP BY bucket ORDER BY bucket`,
+        .prepare<[], BusyBucket>(`SELECT bucket, sum(entries) entries FROM usage_rollup WHERE entries > 0 AND ${claude} GROUP BY bucket ORDER BY bucket`)
+        .all(),
+    sums: (ranges) => {
+      if (ranges.length === 0) return [];
+      return db
+        .prepare<[string], RangeSums>(
+          `WITH ranges (i, lo, hi) AS (SELECT key, value ->> 0, value ->> 1 FROM json_each(?))
+           SELECT ranges.i "index", r.model model, sum(r.entries) entries, sum(r.input) input, sum(r.output) output,
+                  sum(r.cache_create) cache_create, sum(r.cache_read) cache_read, sum(r.cost) cost
+           FROM ranges JOIN usage_rollup r ON r.bucket >= ranges.lo AND r.bucket < ranges.hi
+           WHERE r.entries > 0 AND +r.session_id IN (SELECT id FROM library_sessions WHERE provider = 'claude-code')
+           GROUP BY ranges.i, r.model`,
         )
-        .all()
-        .map((row) => ({ ...row, models: row.models ? row.models.split(',') : [] })),
+        .all(JSON.stringify(ranges));
+    },
     onTheHour: () =>
       new Map(
         db
