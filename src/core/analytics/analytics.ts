@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { LIVE_STATES } from '../sessions/state';
+import { Conditions, underDirectory } from '../transcripts/scope';
 import { activeAt, burnRate, formBlocks, indexBlockSource, projection, type Block } from './blocks';
 import { sessionUsage } from './session-usage';
-import { Conditions, underDirectory } from '../transcripts/scope';
 import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, localMonths, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
 /** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
@@ -67,7 +67,7 @@ export class Analytics {
    * until the database changes: the key holds this connection's count of changed rows (every write of the indexer, the
    * library and the price reload goes through it) and SQLite's data_version (a write by any other connection).
    */
-  private readonly kept = new Map<string, unknown>();
+  private readonly answers = new Map<string, unknown>();
   private versionQuery?: Database.Statement<[], number>;
 
   constructor(private readonly db: Database.Database) {}
@@ -75,11 +75,11 @@ export class Analytics {
   private keptUntilChange<T>(key: string, compute: () => T): T {
     this.versionQuery ??= this.db.prepare<[], number>('SELECT total_changes()').pluck();
     const full = `${this.versionQuery.get()}:${this.db.pragma('data_version', { simple: true })}|${key}`;
-    if (this.kept.has(full)) return this.kept.get(full) as T;
+    if (this.answers.has(full)) return this.answers.get(full) as T;
     const value = compute();
     // Answers of older versions are never asked for again: a small bound is enough.
-    if (this.kept.size >= 32) this.kept.clear();
-    this.kept.set(full, value);
+    if (this.answers.size >= 32) this.answers.clear();
+    this.answers.set(full, value);
     return value;
   }
 

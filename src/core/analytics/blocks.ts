@@ -46,7 +46,7 @@ export interface BucketTimes {
   last: number;
 }
 
-/** Where exact times come from: a batch lookup by bucket (the index, or a test's own list of entries). */
+/** What the walk reads (from the index, or in a test from a list of entries): busy buckets, sums, exact times. */
 export interface BlockSource {
   buckets(): BusyBucket[];
   /** Sums per model over each bucket range [lo, hi). */
