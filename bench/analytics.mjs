@@ -12,7 +12,10 @@
 //   (d) correctness: tokens per UTC day and per model from GET /analytics/token-usage against ccusage 20.x (all
 //       agents; `claude daily` for the claude-* models; `codex daily` for the others) and against the generator's
 //       manifest, to the token; ccusage 18.x's differences (it keeps the first of a response's streaming lines, so its
-//       output tokens are lower); total costs side by side (price tables differ).
+//       output tokens are lower); total costs side by side (price tables differ). The ccusage-style reports too:
+//       GET /analytics/monthly against `monthly --json` (per month and model), /analytics/session-usage against
+//       `session --json` (per session and model), /analytics/blocks against `blocks --json` (per block: start, kind,
+//       tokens), to the token; their warm queries are timed in (b) against the same ccusage commands.
 // The corpus comes from bench/corpus.mjs (seeded), in a temp dir unless --corpus names one. The daemon runs in the
 // foreground with its home, socket and a private tmux server (-L) in a temp dir; HOME and the XDG dirs of the daemon
 // and of ccusage point inside it too, so nothing of the real home is read. The daemon, its tmux server and the temp dir
@@ -53,6 +56,8 @@ const plan = {
   appendWarmup: 2,
 };
 const targets = { warmRatio: 50, incrementalMs: 100 };
+/** Each ccusage-style report's route beside the ccusage command that prints the same report. */
+const REPORT_BASELINES = { monthly: 'monthly20', sessionUsage: 'session20', blocks: 'blocks20' };
 const FIELDS = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens', 'totalTokens'];
 /** Our token-usage report has no provider filter; Claude's models are the claude-* ones, Codex's the others. */
 const isClaudeModel = (model) => model.startsWith('claude');
@@ -102,6 +107,9 @@ function ccusageBuilds(userEnv) {
     claude20: { label: 'ccusage 20.x claude daily', program: ccusage20, command: ['claude', 'daily'], runs: plan.ccusage20Runs },
     codex20: { label: 'ccusage 20.x codex daily', program: ccusage20, command: ['codex', 'daily'], runs: plan.ccusage20Runs },
     claude18: { label: 'ccusage 18.x daily (Claude only)', program: ccusage18, command: ['daily'], runs: plan.ccusage18Runs },
+    monthly20: { label: 'ccusage 20.x monthly', program: ccusage20, command: ['monthly'], runs: plan.ccusage20Runs },
+    session20: { label: 'ccusage 20.x session', program: ccusage20, command: ['session'], runs: plan.ccusage20Runs },
+    blocks20: { label: 'ccusage 20.x blocks (Claude)', program: ccusage20, command: ['blocks'], runs: plan.ccusage20Runs },
   };
   for (const build of Object.values(builds)) {
     const help = timeCommand([...build.program, ...build.command, '--help'], { env: userEnv }).stdout;
@@ -183,7 +191,14 @@ async function measureColdIndex(corpusFiles) {
 // ---- (b) warm queries ----
 
 async function measureWarmQueries() {
-  const paths = { overview: '/analytics/overview?range=all', tokenUsage: '/analytics/token-usage?range=all&tz=UTC', health: '/health' };
+  const paths = {
+    overview: '/analytics/overview?range=all',
+    tokenUsage: '/analytics/token-usage?range=all&tz=UTC',
+    monthly: '/analytics/monthly?tz=UTC',
+    sessionUsage: '/analytics/session-usage?tz=UTC',
+    blocks: '/analytics/blocks?tz=UTC',
+    health: '/health',
+  };
   const names = Object.keys(paths);
   const times = Object.fromEntries(names.map((name) => [name, []]));
   daemon.reconnect();
@@ -329,9 +344,9 @@ function oursByDay(body, keep) {
 }
 
 /** Any ccusage daily JSON as {date: {total, models}}: 20.x names the day `period` and Codex's models a map. */
-function ccusageByDay(json) {
+function ccusageByDay(json, rows = json.daily) {
   const days = {};
-  for (const day of json.daily) {
+  for (const day of rows) {
     const models = day.modelBreakdowns ? day.modelBreakdowns.map((m) => [m.modelName, m]) : Object.entries(day.models ?? {});
     days[day.date ?? day.period] = { total: tokenRow(day), models: Object.fromEntries(models.map(([name, m]) => [name, tokenRow(m)])) };
   }
@@ -382,6 +397,70 @@ function costByModel(days) {
   const costs = {};
   for (const day of Object.values(days)) for (const [model, row] of Object.entries(day.models)) costs[model] = (costs[model] ?? 0) + row.cost;
   return costs;
+}
+
+/** Our monthly or session-usage rows as {key: {total, models}}. */
+function oursByKey(rows, key) {
+  const out = {};
+  for (const row of rows) {
+    const models = Array.isArray(row.models) && typeof row.models[0] === 'object' ? Object.fromEntries(row.models.map((m) => [m.model, tokenRow(m)])) : {};
+    out[row[key]] = { total: tokenRow(row), models };
+  }
+  return out;
+}
+
+/** Blocks of either side as {"block <start>" | "gap <start>": {total}}: a block on one side only is a difference. */
+function blocksByStart(blocks) {
+  const out = {};
+  for (const b of blocks) {
+    const counts = b.tokenCounts
+      ? { inputTokens: b.tokenCounts.inputTokens, outputTokens: b.tokenCounts.outputTokens, cacheCreationTokens: b.tokenCounts.cacheCreationInputTokens, cacheReadTokens: b.tokenCounts.cacheReadInputTokens, totalTokens: b.totalTokens, costUSD: b.costUSD }
+      : b;
+    out[`${b.isGap ? 'gap' : 'block'} ${b.startTime}`] = { total: tokenRow(counts), models: {}, entries: b.entries, actualEndTime: b.actualEndTime, endTime: b.endTime };
+  }
+  return out;
+}
+
+/** Sessions compared by their totals: our rows name their models without a per-model breakdown. */
+const totalsOnly = (rows) => Object.fromEntries(Object.entries(rows).map(([key, row]) => [key, { total: row.total, models: {} }]));
+
+/** The ccusage-style reports against ccusage 20.x on the same files. */
+async function measureReports(ccusage) {
+  // The first answers after the scan: session usage and blocks are computed here, later ones are kept until a change.
+  const first = {};
+  const get = async (name, urlPath) => {
+    const response = await daemon.api('GET', urlPath);
+    first[name] = response.ms;
+    return response.body;
+  };
+  const monthly = await get('monthly', '/analytics/monthly?tz=UTC');
+  const sessions = await get('sessionUsage', '/analytics/session-usage?tz=UTC');
+  const blocks = await get('blocks', '/analytics/blocks?tz=UTC');
+  const theirBlocks = blocksByStart(ccusage.blocks20.json.blocks);
+  const ourBlocks = blocksByStart(blocks.blocks);
+  const shared = Object.keys(ourBlocks).filter((key) => theirBlocks[key]);
+  const sumCost = (rows) => rows.reduce((sum, row) => sum + (row.totalCost ?? row.costUSD ?? 0), 0);
+  return {
+    first,
+    counts: { months: monthly.months.length, sessions: sessions.sessions.length, blocks: blocks.blocks.filter((b) => !b.isGap).length, gaps: blocks.blocks.filter((b) => b.isGap).length },
+    checks: [
+      { name: 'monthly vs ccusage 20.x monthly (per month and model)', differences: differences(oursByKey(monthly.months, 'month'), ccusageByDay(null, ccusage.monthly20.json.monthly)) },
+      { name: 'session-usage vs ccusage 20.x session (per session)', differences: differences(totalsOnly(oursByKey(sessions.sessions, 'sessionId')), totalsOnly(ccusageByDay(null, ccusage.session20.json.session))) },
+      { name: 'blocks vs ccusage 20.x blocks (per block: start, kind, tokens)', differences: differences(ourBlocks, theirBlocks) },
+    ],
+    // Not checked: ccusage counts API-error lines of the "<synthetic>" model with no tokens, which the index leaves out.
+    blockInfo: {
+      entriesDiffer: shared.filter((key) => ourBlocks[key].entries !== theirBlocks[key].entries).length,
+      lastRequestDiffers: shared.filter((key) => ourBlocks[key].actualEndTime !== theirBlocks[key].actualEndTime).length,
+      gapEndDiffers: shared.filter((key) => key.startsWith('gap') && ourBlocks[key].endTime !== theirBlocks[key].endTime).length,
+      shared: shared.length,
+    },
+    costs: {
+      monthly: { ours: monthly.totals.totalCost, ccusage20: ccusage.monthly20.json.totals.totalCost },
+      session: { ours: sessions.totals.totalCost, ccusage20: ccusage.session20.json.totals.totalCost },
+      blocks: { ours: blocks.totals.totalCost, ccusage20: sumCost(ccusage.blocks20.json.blocks) },
+    },
+  };
 }
 
 async function measureCorrectness(ccusage, manifest) {
@@ -437,6 +516,7 @@ async function main() {
   result.cold = await measureColdIndex(files);
   // Before (c) appends anything.
   result.correctness = await measureCorrectness(ccusage, corpus.manifest);
+  result.reports = await measureReports(ccusage);
   result.warm = await measureWarmQueries();
   result.incremental = await measureIncremental(files);
   for (const line of daemon.warnings()) problems.push(`daemon log: ${line}`);
@@ -471,8 +551,12 @@ function report(r) {
     ...builds.map((name) => `    whole index vs ${r.ccusage[name].label.padEnd(35)} ${times(r.ccusage[name].median / c.median)} faster (${seconds(r.ccusage[name].median)} / ${seconds(c.median)})`),
     ...builds.map((name) => `    token pass  vs ${r.ccusage[name].label.padEnd(35)} ${times(r.ccusage[name].median / c.tokensMedian)} faster (${seconds(r.ccusage[name].median)} / ${seconds(c.tokensMedian)})`),
     `(b) warm queries over a kept-alive connection, ${w.overview.n} each, interleaved`,
-    ...['overview', 'tokenUsage', 'health'].map((name) => `    GET ${w[name].path.padEnd(38)} p50 ${f(w[name].median, 2)} ms   p99 ${f(w[name].p99, 2)} ms   max ${f(w[name].max, 2)} ms`),
+    ...['overview', 'tokenUsage', ...Object.keys(REPORT_BASELINES), 'health'].map((name) => `    GET ${w[name].path.padEnd(38)} p50 ${f(w[name].median, 2)} ms   p99 ${f(w[name].p99, 2)} ms   max ${f(w[name].max, 2)} ms`),
     ...['overview', 'tokenUsage'].flatMap((name) => builds.map((build) => `    ${name.padEnd(10)} vs ${r.ccusage[build].label.padEnd(35)} p50 ${times(r.ccusage[build].median / w[name].median)} faster   p99 ${times(r.ccusage[build].median / w[name].p99)}`)),
+    ...Object.entries(REPORT_BASELINES).map(([name, build]) => `    ${name.padEnd(12)} vs ${r.ccusage[build].label.padEnd(33)} p50 ${times(r.ccusage[build].median / w[name].median)} faster   p99 ${times(r.ccusage[build].median / w[name].p99)}`),
+    `    (session usage and blocks are kept until the index changes; their first answer after the scan, computed: ${Object.entries(REPORT_BASELINES)
+      .map(([name, build]) => `${name} ${f(r.reports.first[name], 1)} ms = ${times(r.ccusage[build].median / r.reports.first[name])} faster`)
+      .join(', ')})`,
     `(c) incremental: ${inc.appends} appends of one assistant line to ${inc.file} (${f(inc.fileBytes / 1e6, 1)} MB)`,
     `    scan after an append                   median ${f(inc.appended.median, 2)} ms   p90 ${f(inc.appended.p90, 2)} ms   max ${f(inc.appended.max, 2)} ms`,
     `    scan with nothing changed              median ${f(inc.unchanged.median, 2)} ms   p90 ${f(inc.unchanged.p90, 2)} ms   max ${f(inc.unchanged.max, 2)} ms`,
@@ -490,6 +574,18 @@ function report(r) {
     const diff = t.ours - t.theirs;
     lines.push(`      ${field.padEnd(20)} ours ${n(t.ours).padStart(15)}   18.x ${n(t.theirs).padStart(15)}   ${diff === 0 ? 'same' : `ours - 18.x = ${n(diff)} (${f((100 * diff) / (t.ours || 1), 1)}% of ours)`}, ${t.daysDiffering}/${t.days} days differ`);
   }
+  const rep = r.reports;
+  lines.push(`    ccusage-style reports: ${rep.counts.months} months, ${rep.counts.sessions} sessions, ${rep.counts.blocks} blocks and ${rep.counts.gaps} gaps`);
+  for (const check of rep.checks) {
+    lines.push(`    ${check.name}: ${check.differences.length === 0 ? '0 differences' : `${check.differences.length} differences`}`);
+    if (check.differences.length) {
+      lines.push(...formatColumns([['period', 'model', 'field', 'ours', 'theirs', 'ours - theirs'], ...check.differences.slice(0, 40).map((x) => [x.date, x.model ?? '(total)', x.field, n(x.ours), n(x.theirs), n(x.ours - x.theirs)])]).map((line) => `      ${line}`));
+    }
+  }
+  lines.push(
+    `    blocks, not checked (ccusage also counts API-error lines without tokens, which the index leaves out): of ${rep.blockInfo.shared} blocks and gaps on both sides,`,
+    `      ${rep.blockInfo.entriesDiffer} differ in requests counted, ${rep.blockInfo.lastRequestDiffers} in the time of the last request, ${rep.blockInfo.gapEndDiffers} gaps in their end`,
+  );
   const usd = (value) => (value === undefined ? '-' : `$${f(value, 2)}`);
   lines.push(
     `    cost (price tables differ; printed, not checked):`,
@@ -499,6 +595,7 @@ function report(r) {
     ...Object.keys({ ...d.costs.byModel.ours, ...d.costs.byModel.ccusage20 })
       .sort()
       .map((model) => `      ${model.padEnd(28)} ours ${usd(d.costs.byModel.ours[model]).padStart(10)}   ccusage 20.x ${usd(d.costs.byModel.ccusage20[model]).padStart(10)}`),
+    ...Object.entries(rep.costs).map(([name, c]) => `      ${(name + ' total').padEnd(17)} ours ${usd(c.ours)}   ccusage 20.x ${usd(c.ccusage20)}`),
     `    unpriced models: ours ${JSON.stringify(d.unpricedModels.ours)}, ccusage 20.x ${JSON.stringify(d.unpricedModels.ccusage20)}`,
     '',
   );
@@ -522,9 +619,14 @@ function report(r) {
     ...builds.map(tokenRow),
     warmRow('overview', 'GET /analytics/overview'),
     warmRow('tokenUsage', 'GET /analytics/token-usage'),
+    ...Object.entries(REPORT_BASELINES).map(([name, build]) => {
+      const run = r.ccusage[build];
+      return [`(b) GET ${w[name].path.split('?')[0]} vs ${run.label}`, `p50 ${f(w[name].median, 2)} / p99 ${f(w[name].p99, 2)} ms`, `${seconds(run.median)} (p50 ${times(run.median / w[name].median)} faster)`, `>= ${r.targets.warmRatio}x`, pass(run.median / w[name].median >= r.targets.warmRatio)];
+    }),
     ['(b) GET /health (floor)', `p50 ${f(w.health.median, 2)} / p99 ${f(w.health.p99, 2)} ms`, '-', '-', 'info'],
     ['(c) scan after a one-line append', `median ${f(inc.appended.median, 1)} ms`, `nothing changed ${f(inc.unchanged.median, 1)} ms`, `< ${r.targets.incrementalMs} ms`, pass(inc.appended.median < r.targets.incrementalMs && inc.mismatches === 0)],
     ...d.checks.map(correctnessRow),
+    ...r.reports.checks.map(correctnessRow),
     ['(d) claude-* models vs ccusage 18.x', `output ${n(d.ccusage18.outputTokens.ours)}`, `18.x ${n(d.ccusage18.outputTokens.theirs)}`, '-', 'info'],
   ];
   lines.push(...formatColumns(rows));

@@ -41,8 +41,11 @@ describe('access levels of the contract', () => {
       public: ['health', 'version'],
       read: [
         'analytics.activityTimeline',
+        'analytics.blocks',
+        'analytics.monthly',
         'analytics.overview',
         'analytics.policyDecisions',
+        'analytics.sessionUsage',
         'analytics.sessionsByProvider',
         'analytics.tokenUsage',
         'analytics.tokensByModel',

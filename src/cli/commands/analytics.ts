@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, type Column } from '../../client/format';
+import { clip, formatBar, formatCost, formatCount, formatKeyValues, formatPercent, formatTable, formatTokens, type Column } from '../../client/format';
 import { print, printJson, spareWidth } from '../output';
 import { routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS, unknownSubcommand } from '../help';
@@ -173,6 +173,7 @@ export function analyticsCommand(): Command {
       ]),
     );
   });
+  addUsageReports(analytics);
   return analytics;
 }
 
@@ -247,4 +248,173 @@ function dayCount(value: string): number {
 function dayOrTime(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}(T.+)?$/.test(value)) throw new InvalidArgumentError(`expected a day as YYYY-MM-DD (or an ISO time), got "${value}"`);
   return value;
+}
+
+// ---- The reports ccusage users know: monthly, session, blocks ----
+
+type Blocks = RouteOutput<'analytics.blocks'>;
+type Block = Blocks['blocks'][number];
+
+/** A scope with no range given covers all time (as ccusage's monthly, session and blocks do), not the last 30 days. */
+function allTime(input: Scope): Omit<Scope, 'range'> & { range?: 'all' } {
+  const { range, ...rest } = input;
+  return range ? { ...rest, range: 'all' } : rest;
+}
+
+const tokenColumns = <Row extends { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; totalTokens: number; totalCost: number }>(): Column<Row>[] => [
+  { header: 'INPUT', value: (r) => formatTokens(r.inputTokens), align: 'right' },
+  { header: 'OUTPUT', value: (r) => formatTokens(r.outputTokens), align: 'right' },
+  { header: 'CACHE W', value: (r) => formatTokens(r.cacheCreationTokens), align: 'right' },
+  { header: 'CACHE R', value: (r) => formatTokens(r.cacheReadTokens), align: 'right' },
+  { header: 'TOTAL', value: (r) => formatTokens(r.totalTokens), align: 'right' },
+  { header: 'COST', value: (r) => formatCost(r.totalCost), align: 'right' },
+];
+
+function addUsageReports(analytics: Command): void {
+  withScope(analytics.command('monthly').description('tokens and cost per calendar month (like ccusage monthly; all time unless --days/--since/--until)'))
+    .addHelpText('after', '\nExamples:\n  codepiper analytics monthly\n  codepiper analytics monthly --since 2026-01-01 --tz Europe/Paris\n  codepiper analytics monthly --json\n')
+    .action(async (options: ScopeOptions, command: Command) => {
+      const answer = await commandContext(command).client().call('analytics.monthly', allTime(scope(options)));
+      if (options.json) return printJson(answer);
+      print(describeRange(answer.range));
+      if (answer.months.length === 0) return print('no token usage in this range');
+      type Month = (typeof answer.months)[number] | ({ month: string } & typeof answer.totals);
+      print('');
+      print(withBars<Month>([...answer.months, { month: 'total', ...answer.totals }], [{ header: 'MONTH', value: (m) => m.month }, ...tokenColumns<Month>()], (m) => (m.month === 'total' ? 0 : m.totalCost)));
+    });
+
+  withScope(
+    analytics
+      .command('session')
+      .description('tokens and cost per session, costliest first (like ccusage session; all time unless --days/--since/--until); not "sessions", which sums per provider'),
+  )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A session is named as ccusage names it: a Claude Code transcript by its id (an',
+        'old-layout subagent file agent-<id>.jsonl on its own row), a Codex rollout by its',
+        'path under sessions/. LIBRARY is the conversation it belongs to, as',
+        '`codepiper library show` takes it.',
+        '',
+        'Examples:',
+        '  codepiper analytics session',
+        '  codepiper analytics session --days 7 --cwd .',
+        '  codepiper analytics session --json',
+        '',
+      ].join('\n'),
+    )
+    .action(async (options: ScopeOptions, command: Command) => {
+      const answer = await commandContext(command).client().call('analytics.sessionUsage', allTime(scope(options)));
+      if (options.json) return printJson(answer);
+      print(describeRange(answer.range));
+      if (answer.sessions.length === 0) return print('no token usage in this range');
+      type Row = (typeof answer.sessions)[number];
+      const shortId = (r: Row) => (r.sessionId === r.librarySession ? r.sessionId.slice(0, 8) : r.provider === 'codex' ? r.sessionId.split('/').pop()!.replace(/^rollout-/, '').slice(0, 19) : r.sessionId);
+      print('');
+      print(
+        formatTable(answer.sessions, [
+          { header: 'SESSION', value: shortId },
+          { header: 'LIBRARY', value: (r) => r.librarySession.slice(0, 8) },
+          { header: 'AGENT', value: (r) => r.provider },
+          { header: 'LAST ACTIVITY', value: (r) => (r.lastActivity ? timeIn(answer.range.tz, r.lastActivity) : '-') },
+          { header: 'MODELS', value: (r) => formatCount(r.models.length), align: 'right' },
+          { header: 'TOTAL', value: (r) => formatTokens(r.totalTokens), align: 'right' },
+          { header: 'COST', value: (r) => formatCost(r.totalCost), align: 'right' },
+          { header: 'TITLE', value: (r) => clip(r.title ?? '', 40) },
+        ]),
+      );
+      print(`${formatCount(answer.sessions.length)} sessions, ${formatTokens(answer.totals.totalTokens)} tokens, ${formatCost(answer.totals.totalCost)}`);
+    });
+
+  analytics
+    .command('blocks')
+    .description("Claude Code's 5-hour billing blocks: tokens and cost per block, gaps, the active block's burn rate and projection (like ccusage blocks)")
+    .option('--active', 'only the active block, with its burn rate and projection to the end of the block')
+    .option('--days <n>', 'blocks that started in the last N days, today included', dayCount)
+    .option('--since <day>', 'blocks that started on or after this day (YYYY-MM-DD, or an ISO time)', dayOrTime)
+    .option('--until <day>', 'blocks that started up to this day, included (YYYY-MM-DD), or before an ISO time', dayOrTime)
+    .option('--tz <zone>', 'the IANA time zone days and times are shown in (default: the system zone)')
+    .option('--json', "print the daemon's answer as JSON")
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A block starts at the full hour (UTC) of the first request after a pause and',
+        'lasts 5 hours; a pause of more than 5 hours shows as a gap. The active block is',
+        'the one whose 5 hours have not run out: its burn rate is its tokens per minute',
+        'and cost per hour between its first and last request, and the projection is',
+        'where its tokens and cost end up at the end of the block if that rate holds.',
+        'Blocks count Claude Code only (as ccusage blocks).',
+        '',
+        'Examples:',
+        '  codepiper analytics blocks',
+        '  codepiper analytics blocks --active',
+        '  codepiper analytics blocks --days 3 --json',
+        '',
+      ].join('\n'),
+    )
+    .action(async (options: Omit<ScopeOptions, 'cwd' | 'session'> & { active?: boolean }, command: Command) => {
+      const { range: _range, cwd: _cwd, session: _session, ...input } = scope(options);
+      const answer = await commandContext(command)
+        .client()
+        .call('analytics.blocks', { ...input, ...(options.active ? { active: true } : {}) });
+      if (options.json) return printJson(answer);
+      const tz = answer.range.tz;
+      const active = answer.blocks.find((b) => b.isActive);
+      if (options.active) return print(active ? describeActive(active, answer.now, tz) : 'no active block: no Claude Code request in the last 5 hours');
+      if (answer.blocks.length === 0) return print('no Claude Code usage in this range');
+      print(
+        formatTable(answer.blocks, [
+          { header: 'BLOCK START', value: (b) => timeIn(tz, b.startTime) },
+          { header: 'STATUS', value: (b) => blockStatus(b, answer.now) },
+          { header: 'REQUESTS', value: (b) => (b.isGap ? '' : formatCount(b.entries)), align: 'right' },
+          { header: 'TOTAL', value: (b) => (b.isGap ? '' : formatTokens(b.totalTokens)), align: 'right' },
+          { header: 'COST', value: (b) => (b.isGap ? '' : formatCost(b.totalCost)), align: 'right' },
+          { header: 'MODELS', value: (b) => b.models.map(shortModel).join(', ') },
+        ]),
+      );
+      const blocks = answer.blocks.filter((b) => !b.isGap).length;
+      print(`${formatCount(blocks)} blocks, ${formatTokens(answer.totals.totalTokens)} tokens, ${formatCost(answer.totals.totalCost)} (${tz})`);
+      if (active) print(`\n${describeActive(active, answer.now, tz)}`);
+    });
+}
+
+/** "2026-11-03 04:00" in `tz`. */
+function timeIn(tz: string, iso: string): string {
+  try {
+    return new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(iso));
+  } catch {
+    throw new AppError('USAGE', `--tz: unknown time zone "${tz}" (use an IANA name such as Europe/Paris or UTC)`);
+  }
+}
+
+const minutesBetween = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 60_000));
+const hoursMinutes = (minutes: number) => `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+
+function blockStatus(block: Block, now: string): string {
+  // A gap row starts 5 hours after the last request (when the previous block ran out): the pause began before it.
+  if (block.isGap) return `gap: no requests for ${hoursMinutes(minutesBetween(new Date(Date.parse(block.startTime) - 5 * 3_600_000).toISOString(), block.endTime))}`;
+  if (block.isActive) return `active, ${hoursMinutes(minutesBetween(now, block.endTime))} left`;
+  return `${hoursMinutes(minutesBetween(block.startTime, block.actualEndTime ?? block.startTime))} used`;
+}
+
+/** claude-sonnet-4-5-20250929 → sonnet-4-5. */
+function shortModel(model: string): string {
+  return model.replace(/^claude-/, '').replace(/-\d{8}$/, '');
+}
+
+function describeActive(block: Block, now: string, tz: string): string {
+  const rate = block.burnRate;
+  const projected = block.projection;
+  return formatKeyValues([
+    ['active block', `${timeIn(tz, block.startTime)} to ${timeIn(tz, block.endTime)} (${tz})`],
+    ['elapsed', hoursMinutes(minutesBetween(block.startTime, now))],
+    ['remaining', hoursMinutes(minutesBetween(now, block.endTime))],
+    ['requests', formatCount(block.entries)],
+    ['tokens', `${formatCount(block.totalTokens)} (input ${formatCount(block.inputTokens)}, output ${formatCount(block.outputTokens)}, cache write ${formatCount(block.cacheCreationTokens)}, cache read ${formatCount(block.cacheReadTokens)})`],
+    ['cost', formatCost(block.totalCost)],
+    ['burn rate', rate ? `${formatCount(Math.round(rate.tokensPerMinute))} tokens/min, ${formatCost(rate.costPerHour)}/h` : '- (a single request so far)'],
+    ['projected at block end', projected ? `${formatCount(projected.totalTokens)} tokens, ${formatCost(projected.totalCost)}` : '-'],
+  ]).trimEnd();
 }

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import { LIVE_STATES } from '../sessions/state';
 import { Conditions, underDirectory } from '../transcripts/scope';
-import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, resolveRange, type RangeInput, type ResolvedRange } from './range';
+import { activeAt, burnRate, formBlocks, indexBlockSource, projection, type Block } from './blocks';
+import { sessionUsage } from './session-usage';
+import { BUCKET_MS, bucketBounds, dayOf, hourOf, localDays, localMonths, resolveRange, type RangeInput, type ResolvedRange } from './range';
 
 /** Which conversations a report covers: a directory (the session's cwd or below it) and/or one library session. */
 export interface AnalyticsFilter extends RangeInput {
@@ -59,7 +61,27 @@ export function rangeOut(range: ResolvedRange) {
  * reads a few thousand rows whatever the size of the corpus; days are formed in the caller's time zone.
  */
 export class Analytics {
+  /**
+   * Session usage and blocks read every busy quarter hour of all time (and a few entries): tens of milliseconds on a
+   * large index, asked again and again by a status line or a dashboard while nothing changed. Their answers are kept
+   * until the database changes: the key holds this connection's count of changed rows (every write of the indexer, the
+   * library and the price reload goes through it) and SQLite's data_version (a write by any other connection).
+   */
+  private readonly answers = new Map<string, unknown>();
+  private versionQuery?: Database.Statement<[], number>;
+
   constructor(private readonly db: Database.Database) {}
+
+  private keptUntilChange<T>(key: string, compute: () => T): T {
+    this.versionQuery ??= this.db.prepare<[], number>('SELECT total_changes()').pluck();
+    const full = `${this.versionQuery.get()}:${this.db.pragma('data_version', { simple: true })}|${key}`;
+    if (this.answers.has(full)) return this.answers.get(full) as T;
+    const value = compute();
+    // Answers of older versions are never asked for again: a small bound is enough.
+    if (this.answers.size >= 32) this.answers.clear();
+    this.answers.set(full, value);
+    return value;
+  }
 
   /** `AND ...` restricting a rollup (or messages) table's session_id column, with its parameters. */
   private scope(filter: AnalyticsFilter, column = 'session_id'): { sql: string; params: unknown[] } {
@@ -125,6 +147,21 @@ export class Analytics {
 
   /** Tokens and cost per day, with a breakdown per model: `{days: [{date, ...tokens, models}], totals}`. */
   tokenUsage(filter: AnalyticsFilter) {
+    const { range, periods, totals } = this.usageByPeriod(filter, localDays);
+    return { range: rangeOut(range), days: periods.map(({ period, ...rest }) => ({ date: period, ...rest })), totals };
+  }
+
+  /** Tokens and cost per calendar month in the filter's zone (all time unless a range is given), per model too. */
+  monthly(filter: AnalyticsFilter) {
+    const { range, periods, totals } = this.usageByPeriod({ ...filter, range: filter.range ?? 'all' }, localMonths);
+    return { range: rangeOut(range), months: periods.map(({ period, ...rest }) => ({ month: period, ...rest })), totals };
+  }
+
+  /**
+   * Sums per period (local days or months, each an exact range of quarter-hour buckets) and model: SQLite sums each
+   * period's buckets in key order, and a row per period and model comes back.
+   */
+  private usageByPeriod(filter: AnalyticsFilter, periodsOf: (lo: number, hi: number, tz: string) => Array<[string, number, number]>) {
     const range = resolveRange(filter);
     const [from, to] = bucketBounds(range);
     const scope = this.scope(filter);
@@ -132,43 +169,92 @@ export class Analytics {
     const span = this.db
       .prepare<unknown[], { lo: number | null; hi: number | null }>(`SELECT min(bucket) lo, max(bucket) hi FROM usage_rollup WHERE bucket >= ? AND bucket < ?${scope.sql} AND entries > 0`)
       .get(from, to, ...scope.params)!;
-    const days = new Map<string, TokenTotals & { models: Map<string, TokenTotals> }>();
+    const periods = new Map<string, TokenTotals & { models: Map<string, TokenTotals> }>();
     const totals = zeroTotals();
-    const add = (date: string, row: RollupSums & { model: string }) => {
-      let day = days.get(date);
-      if (!day) days.set(date, (day = { ...zeroTotals(), models: new Map() }));
-      let model = day.models.get(row.model);
-      if (!model) day.models.set(row.model, (model = zeroTotals()));
-      addSums(day, row);
+    const add = (key: string, row: RollupSums & { model: string }) => {
+      let period = periods.get(key);
+      if (!period) periods.set(key, (period = { ...zeroTotals(), models: new Map() }));
+      let model = period.models.get(row.model);
+      if (!model) period.models.set(row.model, (model = zeroTotals()));
+      addSums(period, row);
       addSums(model, row);
       addSums(totals, row);
     };
     if (span.lo !== null && span.hi !== null) {
-      // SQLite sums each local day (a range of buckets, read in key order): a row per day and model comes back.
-      const ranges = localDays(span.lo, span.hi, range.tz);
+      const ranges = periodsOf(span.lo, span.hi, range.tz);
       const values = ranges.map(() => '(?, ?, ?)').join(', ');
       const rows = this.db
-        .prepare<unknown[], RollupSums & { day: string; model: string }>(
-          `WITH days (day, lo, hi) AS (VALUES ${values})
-           SELECT days.day day, r.model model, sum(r.input) input, sum(r.output) output, sum(r.cache_create) cache_create,
+        .prepare<unknown[], RollupSums & { period: string; model: string }>(
+          `WITH periods (period, lo, hi) AS (VALUES ${values})
+           SELECT periods.period period, r.model model, sum(r.input) input, sum(r.output) output, sum(r.cache_create) cache_create,
                   sum(r.cache_read) cache_read, sum(r.cost) cost
-           FROM days JOIN usage_rollup r ON r.bucket >= max(days.lo, ?) AND r.bucket < min(days.hi, ?)
-           WHERE r.entries > 0${joined.sql} GROUP BY days.day, r.model`,
+           FROM periods JOIN usage_rollup r ON r.bucket >= max(periods.lo, ?) AND r.bucket < min(periods.hi, ?)
+           WHERE r.entries > 0${joined.sql} GROUP BY periods.period, r.model`,
         )
         .all(...ranges.flat(), from, to, ...joined.params);
-      for (const row of rows) add(row.day, row);
+      for (const row of rows) add(row.period, row);
     }
     return {
-      range: rangeOut(range),
-      days: [...days.entries()]
+      range,
+      periods: [...periods.entries()]
         .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([date, { models, ...sums }]) => ({
-          date,
+        .map(([period, { models, ...sums }]) => ({
+          period,
           ...roundCost(sums),
           models: [...models.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, t]) => ({ model, ...roundCost(t) })),
         })),
       totals: roundCost(totals),
     };
+  }
+
+  /** Tokens and cost per session as ccusage names sessions (all time unless a range is given), costliest first. */
+  sessionUsage(filter: AnalyticsFilter) {
+    const range = resolveRange({ ...filter, range: filter.range ?? 'all' });
+    const [from, to] = bucketBounds(range);
+    const totals = zeroTotals();
+    const scope = this.scope(filter, 'r.session_id');
+    const rows = this.keptUntilChange(`sessions|${from}|${to}|${scope.sql}|${JSON.stringify(scope.params)}`, () => sessionUsage(this.db, from, to, scope));
+    const sessions = rows.map(({ sums, ...row }) => {
+      const t = zeroTotals();
+      addSums(t, sums);
+      addSums(totals, sums);
+      return { ...row, ...roundCost(t) };
+    });
+    sessions.sort((a, b) => b.totalCost - a.totalCost || b.totalTokens - a.totalTokens || (a.sessionId < b.sessionId ? -1 : 1));
+    return { range: rangeOut(range), sessions, totals: roundCost(totals) };
+  }
+
+  /**
+   * Claude Code's 5-hour billing blocks (see blocks.ts), the gaps between them, and for the active block its burn rate
+   * and projection. since/until keep the blocks that start in that range; `now` is injectable for tests.
+   */
+  blocks(filter: RangeInput & { active?: boolean }, now = Date.now()) {
+    const range = resolveRange({ ...filter, range: filter.range ?? 'all' });
+    const totals = zeroTotals();
+    const formed = this.keptUntilChange<Block[]>('blocks', () => formBlocks(indexBlockSource(this.db), now));
+    const blocks = formed
+      .map((block) => ({ ...block, isActive: !block.isGap && activeAt(block.endTime, block.actualEndTime!, now) }))
+      .filter((b) => (range.start === null || b.startTime >= range.start) && (range.end === null || b.startTime < range.end) && (!filter.active || b.isActive))
+      .map((block) => {
+        const t = zeroTotals();
+        addSums(t, block.sums);
+        addSums(totals, block.sums);
+        const rate = block.isActive ? burnRate(block) : null;
+        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+        return {
+          startTime: iso(block.startTime)!,
+          endTime: iso(block.endTime)!,
+          actualEndTime: iso(block.actualEndTime),
+          isActive: block.isActive,
+          isGap: block.isGap,
+          entries: block.sums.entries,
+          ...roundCost(t),
+          models: block.models,
+          burnRate: rate && { ...rate, costPerHour: Math.round(rate.costPerHour * 1e4) / 1e4 },
+          projection: projection(block, rate, now),
+        };
+      });
+    return { range: rangeOut(range), now: new Date(now).toISOString(), blocks, totals: roundCost(totals) };
   }
 
   tokensByModel(filter: AnalyticsFilter) {

@@ -155,3 +155,17 @@ export function localDays(lo: number, hi: number, tz: string): Array<[string, nu
   }
   return days;
 }
+
+/** Like localDays, by calendar month in `tz`: [YYYY-MM, first bucket, first bucket of the next month]. */
+export function localMonths(lo: number, hi: number, tz: string): Array<[string, number, number]> {
+  const months: Array<[string, number, number]> = [];
+  let [y, m] = dayOf(lo * BUCKET_MS, tz).split('-').map(Number) as [number, number];
+  let start = startOfLocalDay(y, m, 1, tz);
+  while (start <= hi * BUCKET_MS) {
+    const [ny, nm] = m === 12 ? [y + 1, 1] : [y, m + 1];
+    const next = startOfLocalDay(ny, nm, 1, tz);
+    months.push([`${y}-${String(m).padStart(2, '0')}`, Math.floor(start / BUCKET_MS), Math.floor(next / BUCKET_MS)]);
+    [y, m, start] = [ny, nm, next];
+  }
+  return months;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RANGES } from '../analytics/range';
-import { tokenFields } from './fields';
+import { queryFlag, tokenFields } from './fields';
 import { defineRoute } from './route';
 
 const day = /^\d{4}-\d{2}-\d{2}$/;
@@ -62,6 +62,77 @@ export const analyticsRoutes = [
     output: z.object({
       range: rangeOut,
       days: z.array(z.object({ date: z.string(), ...tokenFields, models: z.array(z.object({ model: z.string(), ...tokenFields })) })),
+      totals: tokenTotals,
+    }),
+  }),
+  defineRoute({
+    name: 'analytics.monthly',
+    method: 'GET',
+    path: '/analytics/monthly',
+    summary: "Tokens and cost per calendar month (in tz) with a per-model breakdown, as ccusage monthly; all time unless a range is given.",
+    access: 'read',
+    input: analyticsInput,
+    output: z.object({
+      range: rangeOut,
+      months: z.array(z.object({ month: z.string(), ...tokenFields, models: z.array(z.object({ model: z.string(), ...tokenFields })) })),
+      totals: tokenTotals,
+    }),
+  }),
+  defineRoute({
+    name: 'analytics.sessionUsage',
+    method: 'GET',
+    path: '/analytics/session-usage',
+    summary:
+      'Tokens and cost per session as ccusage session names them (a Claude transcript, an old-layout subagent file on its own, a Codex rollout path), costliest first; all time unless a range is given.',
+    access: 'read',
+    input: analyticsInput,
+    output: z.object({
+      range: rangeOut,
+      sessions: z.array(
+        z.object({
+          sessionId: z.string(),
+          provider: z.string(),
+          librarySession: z.string(),
+          title: z.string().nullable(),
+          cwd: z.string().nullable(),
+          lastActivity: z.string().nullable(),
+          models: z.array(z.string()),
+          ...tokenFields,
+        }),
+      ),
+      totals: tokenTotals,
+    }),
+  }),
+  defineRoute({
+    name: 'analytics.blocks',
+    method: 'GET',
+    path: '/analytics/blocks',
+    summary:
+      "Claude Code's 5-hour billing blocks (as ccusage blocks) and the gaps between them; the active block with its burn rate and projection to the block's end. since/until keep the blocks starting in that range.",
+    access: 'read',
+    input: z.strictObject({
+      since: bound.optional(),
+      until: bound.optional().describe('inclusive when a day'),
+      tz: z.string().min(1).max(64).optional().describe('IANA time zone since/until days are counted in (default: the system zone)'),
+      active: queryFlag.optional().describe('only the active block'),
+    }),
+    output: z.object({
+      range: rangeOut,
+      now: z.string(),
+      blocks: z.array(
+        z.object({
+          startTime: z.string(),
+          endTime: z.string(),
+          actualEndTime: z.string().nullable(),
+          isActive: z.boolean(),
+          isGap: z.boolean(),
+          entries: z.number(),
+          ...tokenFields,
+          models: z.array(z.string()),
+          burnRate: z.object({ tokensPerMinute: z.number(), inputOutputTokensPerMinute: z.number(), costPerHour: z.number() }).nullable(),
+          projection: z.object({ remainingMinutes: z.number(), totalTokens: z.number(), totalCost: z.number() }).nullable(),
+        }),
+      ),
       totals: tokenTotals,
     }),
   }),
