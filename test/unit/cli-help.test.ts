@@ -65,7 +65,7 @@ describe('help', () => {
     const headings = help.split('\n').filter((line) => /^\S.*:$/.test(line));
     expect(headings).toEqual(['Options:', ...Object.values(HELP_GROUPS), 'Examples:']);
     expect(help).not.toContain('hook-forward');
-    expect(program.commands.filter((command) => isPlumbing(command)).map((command) => command.name())).toEqual(['hook-forward']);
+    expect(program.commands.filter((command) => isPlumbing(command)).map((command) => command.name())).toEqual(['hook-forward', '__complete']);
     for (const line of help.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     // Each command fits its summary on one line: the list reads at a glance.
     const listed = help.split('\n').filter((line) => /^ {2}[a-z]/.test(line));

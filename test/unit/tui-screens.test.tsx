@@ -403,7 +403,7 @@ describe('the other screens', () => {
     const tui = await open();
     await tui.press('3');
     await tui.until(/all decisions +2 of 2 shown/);
-    expect(tui.frame()).toMatch(/bbbb2222 +Bash +deny +denied by policy +safe-git: no force p/);
+    expect(tui.frame()).toMatch(/bbbb2222 +Bash +deny +denied by policy +safe-git: no f/);
     // The outcome column says who answered and how; the selected row's line says when.
     expect(tui.frame()).toMatch(/aaaa1111 +Bash +allow +approved via tui after 7\.0s +safe-git: matched/);
     await tui.press('j', 's');

@@ -272,7 +272,7 @@ const tokenColumns = <Row extends { inputTokens: number; outputTokens: number; c
 
 function addUsageReports(analytics: Command): void {
   withScope(analytics.command('monthly').description('tokens and cost per calendar month (like ccusage monthly; all time unless --days/--since/--until)'))
-    .addHelpText('after', '\nExamples:\n  codepiper analytics monthly\n  codepiper analytics monthly --since 2026-01-01 --tz Europe/Paris\n  codepiper analytics monthly --json\n')
+    .addHelpText('after', examples('codepiper analytics monthly', 'codepiper analytics monthly --since 2026-01-01 --tz Europe/Paris', 'codepiper analytics monthly --json'))
     .action(async (options: ScopeOptions, command: Command) => {
       const answer = await commandContext(command).client().call('analytics.monthly', allTime(scope(options)));
       if (options.json) return printJson(answer);
@@ -296,14 +296,9 @@ function addUsageReports(analytics: Command): void {
         'old-layout subagent file agent-<id>.jsonl on its own row), a Codex rollout by its',
         'path under sessions/. LIBRARY is the conversation it belongs to, as',
         '`codepiper library show` takes it.',
-        '',
-        'Examples:',
-        '  codepiper analytics session',
-        '  codepiper analytics session --days 7 --cwd .',
-        '  codepiper analytics session --json',
-        '',
       ].join('\n'),
     )
+    .addHelpText('after', examples('codepiper analytics session', ['the last week, in this project', 'codepiper analytics session --days 7 --cwd .'], 'codepiper analytics session --json'))
     .action(async (options: ScopeOptions, command: Command) => {
       const answer = await commandContext(command).client().call('analytics.sessionUsage', allTime(scope(options)));
       if (options.json) return printJson(answer);
@@ -346,14 +341,9 @@ function addUsageReports(analytics: Command): void {
         'and cost per hour between its first and last request, and the projection is',
         'where its tokens and cost end up at the end of the block if that rate holds.',
         'Blocks count Claude Code only (as ccusage blocks).',
-        '',
-        'Examples:',
-        '  codepiper analytics blocks',
-        '  codepiper analytics blocks --active',
-        '  codepiper analytics blocks --days 3 --json',
-        '',
       ].join('\n'),
     )
+    .addHelpText('after', examples('codepiper analytics blocks', ['the block running now: burn rate and projection', 'codepiper analytics blocks --active'], 'codepiper analytics blocks --days 3 --json'))
     .action(async (options: Omit<ScopeOptions, 'cwd' | 'session'> & { active?: boolean }, command: Command) => {
       const { range: _range, cwd: _cwd, session: _session, ...input } = scope(options);
       const answer = await commandContext(command)

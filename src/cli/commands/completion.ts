@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors';
 import { routeChoices } from '../route-options';
 import { commandContext } from '../context';
 import { print } from '../output';
+import { examples, HELP_GROUPS, plumbing } from '../help';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
@@ -31,16 +32,21 @@ const COMPLETE_TIMEOUT_MS = 1500;
 export function completionCommand(): Command {
   return new Command('completion')
     .description('print a completion script for bash, zsh or fish: commands, options, provider names, session names and ids')
+    .summary('print a shell completion script (bash, zsh, fish)')
     .argument('<shell>', `the shell: ${SHELLS.join(', ')}`)
     .addHelpText(
       'after',
       `
-Examples:
-  source <(codepiper completion bash)          # this bash only; add the line to ~/.bashrc to keep it
-  codepiper completion zsh > "\${fpath[1]}/_codepiper"   # zsh: a directory on $fpath, then restart zsh
-  codepiper completion fish > ~/.config/fish/completions/codepiper.fish
-
 Session names and ids are asked of a running daemon at each TAB (never starting one).`,
+    )
+    .helpGroup(HELP_GROUPS.setup)
+    .addHelpText(
+      'after',
+      examples(
+        ['this bash only; add the line to ~/.bashrc to keep it', 'source <(codepiper completion bash)'],
+        ['zsh: into a directory on $fpath, then restart zsh', 'codepiper completion zsh > "${fpath[1]}/_codepiper"'],
+        'codepiper completion fish > ~/.config/fish/completions/codepiper.fish',
+      ),
     )
     .action((shell: string, _options: unknown, command: Command) => {
       if (!(SHELLS as readonly string[]).includes(shell)) throw new AppError('USAGE', `unknown shell "${shell}": expected one of ${SHELLS.join(', ')}`);
@@ -55,9 +61,10 @@ Session names and ids are asked of a running daemon at each TAB (never starting 
  * scripts. Quick and silent: nothing at all when no daemon answers (it never starts or restarts one).
  */
 export function completeHelperCommand(): Command {
-  return new Command('__complete')
+  return plumbing(new Command('__complete'))
     .description('words for the completion scripts (plumbing): `sessions` prints the session names and ids of a running daemon')
     .argument('<what>', 'sessions')
+    .addHelpText('after', examples(['what a TAB after `codepiper attach ` asks for', 'codepiper __complete sessions'], ['nothing at all when no daemon runs', 'codepiper __complete sessions || echo never']))
     .action(async (what: string, _options: unknown, command: Command) => {
       if (what !== 'sessions') throw new AppError('USAGE', `unknown completion "${what}": expected sessions`);
       try {
@@ -77,9 +84,10 @@ export function completionScript(shell: Shell, program: Command): string {
 
 /** Every visible command and subcommand with its options, as commander defines them: nothing is restated here. */
 function commandSpecs(program: Command): CommandSpec[] {
-  const help = new Help();
   const specs: CommandSpec[] = [];
   const visit = (command: Command, path: string) => {
+    // The help each command is configured with: plumbing (hook-forward, __complete) is not offered, as it is not listed.
+    const help = command.createHelp();
     // commander's own `help` subcommand is offered too, but has nothing under it.
     const subcommands = help.visibleCommands(command);
     const options = help.visibleOptions(command);

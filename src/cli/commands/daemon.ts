@@ -104,13 +104,9 @@ The unit goes to $XDG_CONFIG_HOME/systemd/user/${SERVICE_NAME} (default ~/.confi
 daemon in the foreground with this Node, carries CODEPIPER_* variables, PATH and the locale of this shell, restarts
 the daemon when it fails, and never stops the agents' tmux server. With systemctl and a user bus, it then runs
 \`systemctl --user daemon-reload\` and \`systemctl --user enable --now ${SERVICE_NAME}\` (a daemon already running
-is stopped first so that the service's takes over; sessions keep running); otherwise it says what to run.
-
-Examples:
-  codepiper daemon install-service --print     # see the unit first
-  codepiper daemon install-service
-  journalctl --user -u codepiper               # the daemon's log`,
+is stopped first so that the service's takes over; sessions keep running); otherwise it says what to run.`,
     )
+    .addHelpText('after', examples(['see the unit first', 'codepiper daemon install-service --print'], 'codepiper daemon install-service', ["then the daemon's log is in the journal", 'journalctl --user -u codepiper']))
     .action(async (options: { print?: boolean }, command: Command) => {
       const context = commandContext(command);
       const unit = renderServiceUnit({ node: process.execPath, cli: path.resolve(process.argv[1] ?? ''), env: process.env });
@@ -138,11 +134,9 @@ Examples:
       'after',
       `
 Stopping the service stops the daemon, not the agents: they keep running in tmux, and the next command that needs
-the daemon starts one (re-adopting them).
-
-Examples:
-  codepiper daemon uninstall-service`,
+the daemon starts one (re-adopting them).`,
     )
+    .addHelpText('after', examples('codepiper daemon uninstall-service', ['back to starting the daemon by hand, in the background', 'codepiper daemon start --detach']))
     .action(() => {
       const file = serviceUnitPath();
       if (!fs.existsSync(file)) return print(`no ${SERVICE_NAME} is installed (${file} does not exist)`);
