@@ -54,6 +54,27 @@ export const ERROR_CODES = {
   TAG_NOT_FOUND: { status: 404, family: 'not_found' },
   SEARCH_QUERY_INVALID: { status: 400, family: 'usage' },
   TRASH_FAILED: { status: 500, family: 'internal' },
+  // git: worktrees and review
+  NOT_A_GIT_REPOSITORY: { status: 400, family: 'usage' },
+  /** A path given to a git route resolves (through "..", or a symlink) outside the session's worktree, or holds a NUL. */
+  PATH_OUTSIDE_WORKTREE: { status: 400, family: 'usage' },
+  GIT_REF_NOT_FOUND: { status: 404, family: 'not_found' },
+  BRANCH_EXISTS: { status: 409, family: 'conflict' },
+  NOTHING_TO_COMMIT: { status: 409, family: 'conflict' },
+  WORKTREE_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** A worktree still holds uncommitted or unmerged work: removing it would lose it (the details list what). */
+  WORKTREE_HAS_WORK: { status: 409, family: 'conflict' },
+  TURN_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** git itself failed for a reason none of the codes above names; the message carries git's own words. */
+  GIT_FAILED: { status: 500, family: 'internal' },
+  // workspaces, env sets, settings, per-session controls
+  WORKSPACE_NOT_FOUND: { status: 404, family: 'not_found' },
+  ENV_SET_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** The agent is working: a change that types into it (a model switch) waits until it is idle. */
+  SESSION_BUSY: { status: 409, family: 'conflict' },
+  MODEL_SWITCH_UNSUPPORTED: { status: 409, family: 'conflict' },
+  /** An upload whose bytes are not an image type we accept (PNG, JPEG, GIF, WebP), whatever its name says. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, family: 'usage' },
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },
