@@ -11,6 +11,8 @@ import { listWithOr, nearestNames } from '../core/nearest';
 /** The top-level groups, in the order help shows them; a command joins one with `.helpGroup(HELP_GROUPS.x)`. */
 export const HELP_GROUPS = {
   sessions: 'Sessions:',
+  review: 'Worktrees and review:',
+  workspaces: 'Workspaces and env sets:',
   policies: 'Policies and hooks:',
   transcripts: 'Transcripts and analytics:',
   setup: 'Daemon and setup:',
