@@ -9,7 +9,6 @@ import { print, printJson } from '../output';
 /** `codepiper image <id> FILE`: hands an image to the agent (stored in the session's upload folder, its path typed). */
 export function imageCommand(): Command {
   return new Command('image')
-    .alias('upload')
     .description(
       "give a session's agent an image (PNG, JPEG, GIF or WebP, by its bytes): it is stored in the session's own upload folder " +
         "and its path is typed into the agent's input without Enter, for the prompt around it",
