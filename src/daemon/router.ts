@@ -94,7 +94,7 @@ export function createRouter(
 
     const { route, handler } = match.entry;
     const type = contentType(request.headers);
-    const raw = type === 'multipart/form-data' ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
+    const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
     const parsed = route.input.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error, raw, route.input);
 
