@@ -323,4 +323,21 @@ describe('a bash session: model refused, terminal view, image uploads', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/not a PNG, JPEG, GIF or WebP image/);
   });
+
+  it('once the session is killed: no terminal to look at, no input to type a path into', async () => {
+    expect((await api('POST', `/sessions/${id}/kill`)).status).toBe(200);
+    const info = await api('GET', `/sessions/${id}/terminal/info`);
+    expect(info.status).toBe(409);
+    expect(info.json.error.code).toBe('SESSION_NOT_RUNNING');
+    const before = uploads(id).length;
+    const typed = await api('POST', `/sessions/${id}/upload-image`, { dataBase64: PNG.toString('base64') });
+    expect(typed.status).toBe(409);
+    expect(typed.json.error.code).toBe('SESSION_NOT_RUNNING');
+    expect(uploads(id).length).toBe(before);
+    const stored = await api('POST', `/sessions/${id}/upload-image`, { dataBase64: PNG.toString('base64'), typePath: false });
+    expect(stored.json).toMatchObject({ typed: false, type: 'image/png' });
+    expect(uploads(id).length).toBe(before + 1);
+    const model = await api('PUT', `/sessions/${id}/model`, { model: 'gpt-5' });
+    expect(model.status).toBe(409);
+  });
 });
