@@ -62,6 +62,8 @@ export class MemoryRunner extends EventEmitter<RunnerEvents> implements Runner {
 
   async send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void> {
     const target = this.get(terminal);
+    target.copyMode = false;
+    target.scrolled = 0;
     for (const input of inputs) {
       target.inputs.push(input);
       if (!target.ended) target.program?.onInput(target, input);

@@ -210,6 +210,12 @@ describe('a bash session: model refused, terminal view, image uploads', () => {
     expect((await api('POST', `/sessions/${id}/terminal/mode`, { mode: 'normal' })).json.mode).toBe('normal');
     expect((await api('POST', `/sessions/${id}/terminal/mode`, { mode: 'normal' })).json.mode).toBe('normal');
 
+    // Text sent while the view is in copy mode reaches the program, not the copy mode.
+    await api('POST', `/sessions/${id}/terminal/scroll`, { direction: 'up', lines: 4 });
+    await send(id, 'echo sent-in-copy-$((6*7))');
+    await untilScreen(id, /^sent-in-copy-42$/m);
+    expect((await api('GET', `/sessions/${id}/terminal/info`)).json.mode).toBe('normal');
+
     for (const body of [{ direction: 'up', to: 'top' }, { lines: 5 }, {}, { to: 'middle' }, { direction: 'up', lines: 0 }]) {
       const bad = await api('POST', `/sessions/${id}/terminal/scroll`, body);
       expect(bad.status, JSON.stringify(body)).toBe(400);

@@ -31,7 +31,10 @@ export interface Runner extends EventEmitter<RunnerEvents> {
   watch(terminal: TerminalId): Promise<void>;
   /** Stops reporting an ended terminal and sends its viewers back to their shells; its last screen stays readable. */
   release(terminal: TerminalId, place: string): Promise<void>;
-  /** Types into the terminal, in order: literal text (no newlines: send those as the key ctrl+j) and named keys. */
+  /**
+   * Types into the terminal's program, in order: literal text (no newlines: send those as the key ctrl+j) and named
+   * keys. A view in copy mode goes back to the live screen first, so the keys reach the program.
+   */
   send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void>;
   /** The screen as text (`ansi` keeps colours), with `lines` of scrollback above it; trailing blank lines removed. */
   capture(terminal: TerminalId, options: { ansi: boolean; lines?: number | undefined }): Promise<string>;

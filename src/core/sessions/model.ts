@@ -73,19 +73,17 @@ export class ModelControl {
     if (this.switching.has(record.id)) throw new AppError('SESSION_BUSY', `session ${record.id} is already switching its model; wait for that answer`);
     this.switching.add(record.id);
     try {
-      return await this.switchAndConfirm(record, live.terminal, switching, model, timeoutMs);
+      return await this.switchAndConfirm(record, switching, model, timeoutMs);
     } finally {
       this.switching.delete(record.id);
     }
   }
 
-  private async switchAndConfirm(record: SessionRecord, terminal: string, switching: ModelSwitching, model: string, timeoutMs: number): Promise<ModelSwitch> {
+  private async switchAndConfirm(record: SessionRecord, switching: ModelSwitching, model: string, timeoutMs: number): Promise<ModelSwitch> {
     const started = Date.now();
     // What was said before: only a confirmation that comes after the command counts.
     const before = countSeen((await this.readScreen(record)) ?? '', switching.confirmation);
     const transcriptFrom = record.transcriptPath ? fileSize(record.transcriptPath) : 0;
-    // Keys typed into a view in copy mode would drive the copy mode: the view goes back to the live screen first.
-    await this.options.runner.setCopyMode(terminal, false);
     await this.options.terminal.send(record.id, switching.command(model), true);
 
     let evidence: { seen: ModelSeen; source: 'screen' | 'transcript' } | undefined;

@@ -61,8 +61,6 @@ export class ImageUploads {
     let typed = false;
     if (live) {
       try {
-        // Keys typed into a view in copy mode would drive the copy mode: back to the live screen first.
-        await this.options.runner.setCopyMode(live.terminal, false);
         await this.options.terminal.send(record.id, file, false);
         typed = true;
       } catch (error) {

@@ -232,6 +232,9 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   }
 
   async send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void> {
+    // In copy mode the keys would drive the copy mode, not reach the program: the view goes back to the live screen
+    // first (one command, a no-op for a pane in no mode).
+    await this.control.command(`if-shell -F -t ${terminal} '#{pane_in_mode}' ${quoteTmux(`send-keys -t ${terminal} -X cancel`)}`);
     for (const input of inputs) {
       const key = tmuxKey(input);
       await this.control.command('literal' in key ? `send-keys -t ${terminal} -l -- ${quoteTmux(key.literal)}` : `send-keys -t ${terminal} ${key.key}`);
