@@ -1,12 +1,16 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import type { RouteOutput } from '../../core/api';
 import { AppError } from '../../core/errors';
 import { commandContext } from '../context';
 import { examples, HELP_GROUPS } from '../help';
 import { print, printJson } from '../output';
-import { routeOption } from '../route-options';
+import { routeChoices, routeOption } from '../route-options';
 
 type TerminalInfo = RouteOutput<'sessions.terminalInfo'>;
+
+/** Where scroll goes: a direction (with lines) or an end, as the route names them. */
+const DIRECTIONS = routeChoices('sessions.terminalScroll', 'direction');
+const ENDS = routeChoices('sessions.terminalScroll', 'to');
 
 /** `codepiper terminal info|copy|normal|scroll|search <id>`: the view of a session's terminal. */
 export function terminalCommand(): Command {
@@ -44,12 +48,12 @@ export function terminalCommand(): Command {
       .description('scroll the view up or down (by lines, default a screenful), or to the top of the scrollback or the bottom (the live screen)')
       .addHelpText('after', examples(['20 rows back', 'codepiper terminal scroll app up 20'], ['back to the live screen', 'codepiper terminal scroll app bottom']))
       .argument('<id>', 'session id, id prefix or name')
-      .argument('<where>', 'up, down, top or bottom')
+      .addArgument(new Argument('<where>', 'a direction, with lines, or an end (bottom: the live screen)').choices([...DIRECTIONS, ...ENDS]))
       .argument('[lines]', 'rows to move, with up or down', routeOption('sessions.terminalScroll', 'lines'))
       .action(async (ref: string, where: string, lines: number | undefined, options: { json?: boolean }, command: Command) => {
-        if (!['up', 'down', 'top', 'bottom'].includes(where)) throw new AppError('USAGE', `where to scroll: expected up, down, top or bottom, got "${where}"`);
-        if (lines !== undefined && (where === 'top' || where === 'bottom')) throw new AppError('USAGE', `lines goes with up or down, not ${where}`);
-        const input = where === 'top' || where === 'bottom' ? { to: where as 'top' | 'bottom' } : { direction: where as 'up' | 'down', ...(lines !== undefined ? { lines } : {}) };
+        const end = ENDS.includes(where);
+        if (lines !== undefined && end) throw new AppError('USAGE', `lines goes with ${DIRECTIONS.join(' or ')}, not ${where}`);
+        const input = end ? { to: where as 'top' | 'bottom' } : { direction: where as 'up' | 'down', ...(lines !== undefined ? { lines } : {}) };
         printInfo(await commandContext(command).client().call('sessions.terminalScroll', { id: ref, ...input }), options.json);
       }),
   );
