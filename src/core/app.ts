@@ -127,7 +127,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const controls = {
       model: new ModelControl({ runner, journal, lives, terminal }),
       view: new TerminalViewControl({ runner, journal, lives }),
-      images: new ImageUploads({ runner, journal, lives, terminal, paths }),
+      images: new ImageUploads({ journal, lives, terminal, paths }),
     };
     const hooks = new HookService({ journal, watcher, planner, policies, secrets, command: options.hookCommand });
     await sessions.start();

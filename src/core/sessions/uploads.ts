@@ -5,7 +5,6 @@ import type { z } from 'zod';
 import { MAX_IMAGE_BYTES, type IMAGE_TYPES, type uploadImageSchema } from '../api/controls';
 import { AppError } from '../errors';
 import type { Paths } from '../paths';
-import type { Runner } from '../runner/runner';
 import type { SessionJournal } from './journal';
 import type { LiveSessions } from './live';
 import type { SessionTerminal } from './terminal';
@@ -35,7 +34,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * person (or the caller's next send) writes the prompt around it and submits it.
  */
 export class ImageUploads {
-  constructor(private readonly options: { runner: Runner; journal: SessionJournal; lives: LiveSessions; terminal: SessionTerminal; paths: Paths }) {}
+  constructor(private readonly options: { journal: SessionJournal; lives: LiveSessions; terminal: SessionTerminal; paths: Paths }) {}
 
   async upload(ref: string, input: { name?: string | undefined; dataBase64: string; typePath: boolean }): Promise<UploadedImage> {
     const record = this.options.journal.resolve(ref);
