@@ -124,6 +124,17 @@ describe('model switch on the fake Claude Code', () => {
     expect(await screen(id)).not.toContain('haiku');
   });
 
+  it('refuses a session that shows a question (needs input): the Enter would answer it', async () => {
+    const asking = (await create({ provider: 'claude-code', args: ['--trust-prompt'] })).id;
+    await untilState(asking, 'needs_input');
+    const refused = await api('PUT', `/sessions/${asking}/model`, { model: 'claude-opus-4-1' });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatchObject({ code: 'SESSION_BUSY' });
+    expect(refused.json.error.message).toMatch(/needs input.*a question/);
+    expect(await screen(asking)).toContain('Do you trust the files in this folder?');
+    await api('POST', `/sessions/${asking}/kill`);
+  });
+
   it('codepiper model prints and switches, with --json', async () => {
     const printed = await harness.run(['model', id]);
     expect(printed.code, printed.stderr).toBe(0);

@@ -127,7 +127,7 @@ export const controlRoutes = [
     path: '/sessions/:id/model',
     summary:
       "Switches an idle session's model with the agent's own /model command, then waits (timeoutMs) for the agent to confirm it on " +
-      'its screen or in its transcript; confirmed says whether it did. 409 SESSION_BUSY while the agent works.',
+      'its screen or in its transcript; confirmed says whether it did. 409 SESSION_BUSY unless it is idle (working, or showing a question).',
     access: 'write',
     input: idParam.extend({
       model: modelName,

@@ -19,8 +19,12 @@ const SCREEN_HISTORY_ROWS = 2000;
 const TRANSCRIPT_TAIL_BYTES = 512 * 1024;
 /** How often the screen and transcript are read again while waiting for a switch to be confirmed. */
 const POLL_MS = 150;
-/** States in which the agent reads its prompt, so that a typed command is taken at once, not queued behind work. */
-const READY_STATES = new Set(['idle', 'needs_input']);
+/**
+ * The state in which the agent reads its prompt, so that a typed command is taken at once. Not needs_input: that is a
+ * question or menu on the screen (a trust dialog, a choice the agent asks for), where the Enter after the command
+ * would pick the highlighted answer for the person.
+ */
+const READY_STATES = new Set(['idle']);
 
 export interface ModelControlOptions {
   runner: Runner;
@@ -66,7 +70,8 @@ export class ModelControl {
     }
     const live = this.options.lives.require(record);
     if (!READY_STATES.has(live.state)) {
-      throw new AppError('SESSION_BUSY', `session ${record.id} is ${live.state.replace('_', ' ')}; the model can be switched once it is idle (its /model command would wait behind the work or land in a dialog)`, {
+      const why = live.state === 'needs_input' || live.state === 'needs_permission' ? 'it shows a question, which the Enter after /model would answer' : 'its /model command would wait behind the work';
+      throw new AppError('SESSION_BUSY', `session ${record.id} is ${live.state.replace('_', ' ')}; the model can be switched once it is idle (${why})`, {
         details: { state: live.state },
       });
     }
