@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Paths } from '../core/paths';
-import { isProcessAlive } from '../core/discovery';
+import { isProcessAlive, SERVICE_VARIABLE } from '../core/discovery';
 import { createLogger, type Logger } from '../core/log';
 import type { RestartPlan } from './context';
 import { startDaemon, type RunningDaemon } from './daemon';
@@ -15,12 +15,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 const RESTART_OF_VARIABLE = 'CODEPIPER_RESTART_OF';
 /** How long a new daemon waits for the one it replaces to exit. */
 const PREDECESSOR_EXIT_MS = 15_000;
-/**
- * Set in the systemd unit (see cli/service.ts): the service manager runs this daemon, so a restart is an exit that
- * it restarts (Restart=on-failure), not a child the manager would not know about.
- */
-export const SERVICE_VARIABLE = 'CODEPIPER_SERVICE';
-/** The exit status of a daemon that exits so that its service manager starts it again (EX_TEMPFAIL). */
+/** The exit status of a daemon that exits so that its service manager starts it again (EX_TEMPFAIL; Restart=on-failure). */
 export const RESTART_EXIT_CODE = 75;
 
 /**

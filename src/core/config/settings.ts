@@ -169,7 +169,7 @@ export function updateSettings(file: string, patch: unknown, options: UpdateOpti
     const shown = read.problems.slice(0, 5).map((p) => `line ${p.line}, column ${p.column}: ${p.message}`);
     throw new AppError(
       'CONFIG_INVALID',
-      `the config file ${file} is not plain JSON (${shown.join('; ')}); it was left as it is, since rewriting it would drop what was written by hand there: edit it by hand, or make it plain JSON first`,
+      `the config file ${file} is not plain JSON, which the daemon needs too (${shown.join('; ')}): nothing was written, so as not to drop what was written there by hand; fix it by hand`,
       { status: 409, details: { file, problems: read.problems } },
     );
   }
