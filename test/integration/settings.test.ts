@@ -143,6 +143,21 @@ describe('restarting the daemon', () => {
     expect(log).toMatch(new RegExp(`started the new daemon \\(pid ${second.pid}\\)`));
   });
 
+  it('under its systemd unit, exits with status 75 for systemd to start it again, and starts nothing itself', async () => {
+    harness = createHarness();
+    harness.env.CODEPIPER_SERVICE = 'systemd';
+    const daemon = harness.start(['daemon', 'start']);
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    client = new Client('http://localhost', { socketPath: harness.socket });
+    await waitFor(async () => (await api('GET', '/health').catch(() => undefined))?.status === 200, { what: 'the foreground daemon', timeoutMs: 15_000 });
+    const restart = await api('POST', '/settings/daemon/restart');
+    expect(restart.status).toBe(200);
+    expect(restart.json).toMatchObject({ how: 'service', pid: daemon.pid, message: expect.stringMatching(/its service manager starts it again/) });
+    expect(await exited).toBe(75);
+    expect(harness.discovery()).toBeUndefined();
+    expect(fs.existsSync(harness.socket)).toBe(false);
+  });
+
   it('starts a daemon when none runs', async () => {
     harness = createHarness();
     const result = await harness.run(['daemon', 'restart']);

@@ -18,22 +18,26 @@ type SettingsUpdate = RouteOutput<'settings.update'>;
  */
 interface SettingsStore {
   daemon: boolean;
+  /** Why the file is changed directly although a daemon runs (an older one, without these routes). */
+  note?: string;
   state: SettingsState;
   update(patch: SettingsObject): Promise<SettingsUpdate>;
 }
 
 async function openStore(context: CommandContext): Promise<SettingsStore> {
   const client = context.client({ autostart: false });
+  let note: string | undefined;
   try {
     const state = await client.call('settings.get');
     return { daemon: true, state, update: (patch) => client.call('settings.update', patch) };
   } catch (error) {
-    if (!(isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
+    if (!(isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'ROUTE_NOT_FOUND'))) throw error;
+    if (error.code === 'ROUTE_NOT_FOUND') note = 'the running daemon is older and takes no settings; it reads the file when it restarts: codepiper daemon restart';
   }
   // Loaded only here: the schema (zod) stays out of every other command's start-up.
   const { readSettings, updateSettings } = await import('../../core/config/settings');
   const file = context.paths.config;
-  return { daemon: false, state: readSettings(file), update: async (patch) => updateSettings(file, patch) };
+  return { daemon: false, ...(note ? { note } : {}), state: readSettings(file), update: async (patch) => updateSettings(file, patch) };
 }
 
 /** A key the schema knows, or one the file holds (a misspelt one, to be unset); else an error with the nearest. */
@@ -63,6 +67,7 @@ function shown(value: unknown): string {
 /** What happened to the daemon's view of a change, in one line. */
 function effect(store: SettingsStore, result: SettingsUpdate): string {
   if (!result.changed.length) return 'unchanged: the file already says so';
+  if (store.note) return `written to ${result.path}; ${store.note}`;
   if (!store.daemon) return `written to ${result.path}; the daemon is not running and reads it when it starts`;
   const later = result.changed.filter((key) => !result.applied.includes(key));
   if (!later.length) return `written to ${result.path}; the daemon applied it at once`;

@@ -43,7 +43,7 @@ export function daemonCommand(): Command {
   daemon
     .command('stop')
     .description('stop the daemon (agents keep running in tmux and are re-adopted by the next daemon)')
-    .addHelpText('after', examples('codepiper daemon stop', ['restart it (sessions keep running)', 'codepiper daemon stop && codepiper daemon start --detach']))
+    .addHelpText('after', examples('codepiper daemon stop', ['stop it and start it again (sessions keep running)', 'codepiper daemon restart']))
     .action(async (_options: unknown, command: Command) => {
       const context = commandContext(command);
       const client = context.client({ autostart: false });
