@@ -49,7 +49,7 @@ export function renderServiceUnit({ node, cli, env }: UnitOptions): string {
   if (!env.XDG_RUNTIME_DIR) variables.push('UnsetEnvironment=XDG_RUNTIME_DIR');
   // The daemon restarts (POST /settings/daemon/restart) by exiting with a failure status that Restart= acts on, so
   // that systemd keeps supervising it, rather than by starting a new process of its own.
-  variables.push(`Environment=${SERVICE_VARIABLE}=systemd`);
+  variables.push(`Environment=${quoteWord(`${SERVICE_VARIABLE}=systemd`, false)}`);
   return [
     '# Written by `codepiper daemon install-service`; remove it with `codepiper daemon uninstall-service`.',
     '[Unit]',

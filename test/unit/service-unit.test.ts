@@ -17,7 +17,7 @@ describe('the systemd user unit', () => {
     // The shell had XDG_RUNTIME_DIR: the user manager's own is the same place, nothing to unset.
     expect(unit).not.toContain('UnsetEnvironment');
     // A restart of the daemon under systemd is an exit that systemd restarts: the daemon learns it runs there.
-    expect(unit).toContain('Environment=CODEPIPER_SERVICE=systemd\n');
+    expect(unit).toContain('Environment="CODEPIPER_SERVICE=systemd"\n');
     expect(unit).toMatch(/^Restart=on-failure$/m);
   });
 
