@@ -190,6 +190,13 @@ describe('changing the file', () => {
     expect(readSettings(file).settings).toBeNull();
   });
 
+  it('reports an empty file (the daemon refuses it) and lets a change fill it', () => {
+    fs.writeFileSync(file, '\n');
+    expect(readSettings(file).problems.map((p) => p.message)).toEqual([expect.stringMatching(/the file is empty/)]);
+    updateSettings(file, { policies: { defaultAction: 'deny' } });
+    expect(loadConfig(file)).toEqual({ policies: { defaultAction: 'deny' } });
+  });
+
   it('writes through a symbolic link, which stays a link', () => {
     const real = path.join(dir, 'dotfiles', 'codepiper.json');
     fs.mkdirSync(path.dirname(real));

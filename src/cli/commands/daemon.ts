@@ -73,10 +73,14 @@ export function daemonCommand(): Command {
       try {
         plan = await client.call('settings.restart');
       } catch (error) {
-        if (!(isAppError(error) && error.code === 'DAEMON_NOT_RUNNING')) throw error;
+        if (!(isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'ROUTE_NOT_FOUND'))) throw error;
+        // An older daemon cannot restart itself: it is stopped (sessions keep running) and this codepiper starts one.
+        const older = error.code === 'ROUTE_NOT_FOUND' ? await client.call('daemon.shutdown') : undefined;
+        if (older) await awaitDaemonExit(older.pid, context.paths.socket);
         await startDetachedDaemon(context.paths);
         const info = await client.call('daemon.info');
-        if (options.json) printJson({ restarted: false, started: true, pid: info.pid });
+        if (options.json) printJson(older ? { restarted: true, oldPid: older.pid, pid: info.pid, startedAt: info.startedAt } : { restarted: false, started: true, pid: info.pid });
+        else if (older) print(`codepiper daemon restarted (pid ${older.pid} → ${info.pid}, socket ${info.socket}; it was an older version, stopped and started again)`);
         else print(`codepiper daemon was not running; started it (pid ${info.pid}, socket ${info.socket})`);
         return;
       }

@@ -113,6 +113,8 @@ function readFile(file: string, schema: z.ZodType): FileRead {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, text: undefined, raw: {}, plainJson: true, problems: [] };
     throw new AppError('CONFIG_INVALID', `cannot read the config file ${file}: ${(error as Error).message}`, { cause: error });
   }
+  // An empty file holds nothing a rewrite could lose (the daemon refuses it all the same: it is reported).
+  if (text.trim() === '') return { exists: true, text, raw: {}, plainJson: true, problems: checkJsonText(text, schema).problems };
   const syntax = readJsonText(text.replace(/^\uFEFF/, ''));
   const { problems } = checkJsonText(text.replace(/^\uFEFF/, ''), schema);
   return { exists: true, text, raw: syntax.problems.length ? undefined : syntax.value, plainJson: syntax.problems.length === 0, problems };
