@@ -141,7 +141,7 @@ describe('restarting the daemon', () => {
     expect(settings).toMatchObject({ daemon: true, restartRequired: false, restartKeys: [] });
     const log = fs.readFileSync(path.join(harness.home, 'daemon.log'), 'utf8');
     expect(log).toMatch(new RegExp(`started the new daemon \\(pid ${second.pid}\\)`));
-  });
+  }, 60_000);
 
   it('under its systemd unit, exits with status 75 for systemd to start it again, and starts nothing itself', async () => {
     harness = createHarness();
@@ -197,7 +197,14 @@ describe('codepiper config', () => {
     expect(unset.stdout).toMatch(/^transcripts\.claude removed\n/);
     expect(JSON.parse(fs.readFileSync(configFile(), 'utf8'))).toEqual({ policies: { defaultAction: 'deny' }, transcripts: { scanOnStart: false } });
 
-    // Errors name the key and the nearest known one; nothing is written.
+    expect(harness.discovery()).toBeUndefined();
+    expect(fs.existsSync(harness.socket)).toBe(false);
+  }, 60_000);
+
+  it('names the key and the nearest known one in its errors, writes nothing then, and can unset a misspelt key', async () => {
+    harness = createHarness();
+    fs.mkdirSync(harness.home, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(configFile(), JSON.stringify({ policies: { defaultAction: 'deny' } }));
     const before = fs.readFileSync(configFile(), 'utf8');
     const typo = await harness.run(['config', 'set', 'policies.defaultActon', 'deny']);
     expect(typo.code).toBe(2);
@@ -213,10 +220,8 @@ describe('codepiper config', () => {
     expect((await harness.run(['config', 'list'])).stderr).toMatch(/tmux: unknown key "binry" \(did you mean binary\?\)/);
     expect((await harness.run(['config', 'unset', 'tmux.binry'])).code).toBe(0);
     expect(JSON.parse(fs.readFileSync(configFile(), 'utf8'))).toEqual({ tmux: {} });
-
     expect(harness.discovery()).toBeUndefined();
-    expect(fs.existsSync(harness.socket)).toBe(false);
-  });
+  }, 60_000);
 
   it('goes through the running daemon, which applies what it can at once', async () => {
     harness = createHarness();
@@ -231,5 +236,5 @@ describe('codepiper config', () => {
     const got = JSON.parse((await harness.run(['config', 'get', 'policies.defaultAction', '--json'])).stdout);
     expect(got).toEqual({ key: 'policies.defaultAction', value: 'deny', set: true, appliesAt: 'now' });
     expect((await harness.run(['config', 'path'])).stdout).toBe(`${configFile()}\n`);
-  });
+  }, 60_000);
 });
