@@ -80,6 +80,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       requestShutdown,
       requestRestart: (reason) => {
         if (!options.relaunch) throw new AppError('DAEMON_UNAVAILABLE', 'this daemon runs inside another program and cannot restart itself; stop it and start it again');
+        // A daemon already on its way out for another reason (a signal, `daemon stop`) is not turned into a restart.
+        if (closing && !restart) throw new AppError('DAEMON_UNAVAILABLE', 'the daemon is shutting down; start it again once it has stopped');
         restart ??= options.relaunch;
         requestShutdown(`${reason} (restarting)`);
         return restart;
