@@ -71,6 +71,7 @@ describe('access levels of the contract', () => {
         'sessions.output',
         'sessions.policy',
         'sessions.policySets',
+        'settings.get',
         'tags.list',
       ],
       write: [
@@ -107,6 +108,8 @@ describe('access levels of the contract', () => {
         'sessions.removePolicySet',
         'sessions.setPolicy',
         'sessions.validate',
+        'settings.restart',
+        'settings.update',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });
