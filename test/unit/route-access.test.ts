@@ -74,6 +74,7 @@ describe('access levels of the contract', () => {
         'sessions.policySets',
         'sessions.terminalInfo',
         'sessions.terminalSearch',
+        'settings.get',
         'tags.list',
       ],
       write: [
@@ -114,6 +115,8 @@ describe('access levels of the contract', () => {
         'sessions.removePolicySet',
         'sessions.setPolicy',
         'sessions.validate',
+        'settings.restart',
+        'settings.update',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });

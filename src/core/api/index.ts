@@ -6,10 +6,11 @@ import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
 import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
+import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...controlRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -2,8 +2,9 @@ import type { Handlers } from '../router';
 import { controlHandlers } from './controls';
 import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
+import { settingsHandlers } from './settings';
 import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...controlHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers };
