@@ -12,6 +12,9 @@ import { policyCommands } from './commands/policies';
 import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
+import { imageCommand } from './commands/image';
+import { modelCommand } from './commands/model';
+import { terminalCommand } from './commands/terminal';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -26,6 +29,7 @@ export function buildProgram(): Command {
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+  for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });

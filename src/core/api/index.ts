@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { analyticsRoutes } from './analytics';
+import { controlRoutes } from './controls';
 import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
@@ -9,7 +10,7 @@ import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

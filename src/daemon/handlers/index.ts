@@ -1,4 +1,5 @@
 import type { Handlers } from '../router';
+import { controlHandlers } from './controls';
 import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
 import { settingsHandlers } from './settings';
@@ -6,4 +7,4 @@ import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers };
