@@ -145,6 +145,17 @@ describe('model switch on the fake Claude Code', () => {
     const read = await harness.run(['model', id, '--json']);
     expect(JSON.parse(read.stdout).model).toBe('claude-haiku-4-5');
   });
+
+  it("switches while Claude Code waits at its plain prompt after idle_prompt (needs input, no question on screen)", async () => {
+    await untilState(id, 'idle');
+    await send(id, 'notify idle_prompt');
+    await untilState(id, 'needs_input');
+    const switched = await api('PUT', `/sessions/${id}/model`, { model: 'claude-sonnet-4-5' });
+    expect(switched.status, JSON.stringify(switched.json)).toBe(200);
+    expect(switched.json).toMatchObject({ confirmed: true, model: 'claude-sonnet-4-5' });
+    const back = await api('PUT', `/sessions/${id}/model`, { model: 'claude-opus-4-1' });
+    expect(back.json).toMatchObject({ confirmed: true, model: 'claude-opus-4-1' });
+  });
 });
 
 describe('model switch on the fake Codex', () => {

@@ -6,7 +6,7 @@ import { findProvider } from '../providers';
 import { RUNTIMES, type ModelSeen, type ModelSwitching } from '../providers/runtime';
 import type { Runner } from '../runner/runner';
 import type { SessionJournal } from './journal';
-import type { LiveSessions } from './live';
+import type { Live, LiveSessions } from './live';
 import type { SessionRecord } from './store';
 import type { SessionTerminal } from './terminal';
 
@@ -20,9 +20,9 @@ const TRANSCRIPT_TAIL_BYTES = 512 * 1024;
 /** How often the screen and transcript are read again while waiting for a switch to be confirmed. */
 const POLL_MS = 150;
 /**
- * The state in which the agent reads its prompt, so that a typed command is taken at once. Not needs_input: that is a
- * question or menu on the screen (a trust dialog, a choice the agent asks for), where the Enter after the command
- * would pick the highlighted answer for the person.
+ * The state in which the agent reads its prompt, so that a typed command is taken at once. needs_input only when the
+ * screen shows the plain prompt (see screenReadsIdle): otherwise it is a question or menu (a trust dialog, a choice the
+ * agent asks for), where the Enter after the command would pick the highlighted answer for the person.
  */
 const READY_STATES = new Set(['idle']);
 
@@ -34,6 +34,16 @@ export interface ModelControlOptions {
 }
 
 /**
+ * Claude Code reports needs_input (its idle_prompt notification) a minute after a turn ends, while its screen shows
+ * the plain prompt: that is the best moment for a switch, not a question. Only a screen that itself reads as idle
+ * counts; a question or menu on it (a trust dialog, a choice) still refuses.
+ */
+async function screenReadsIdle(runner: Runner, live: Live): Promise<boolean> {
+  const screen = await runner.capture(live.terminal, { ansi: false }).catch(() => undefined);
+  return screen !== undefined && live.runtime.stateFromScreen(screen) === 'idle';
+}
+
+/**
  * The agent's model: read from what the agent itself wrote (its transcript, its screen), and switched with its own
  * command typed into an idle session, the new model read back rather than assumed.
  */
@@ -42,6 +52,10 @@ export class ModelControl {
   private readonly switching = new Set<string>();
 
   constructor(private readonly options: ModelControlOptions) {}
+
+  private async waitsAtItsPrompt(live: Live): Promise<boolean> {
+    return live.state === 'needs_input' && (await screenReadsIdle(this.options.runner, live));
+  }
 
   async get(ref: string): Promise<SessionModel> {
     const record = this.options.journal.resolve(ref);
@@ -69,7 +83,7 @@ export class ModelControl {
       });
     }
     const live = this.options.lives.require(record);
-    if (!READY_STATES.has(live.state)) {
+    if (!READY_STATES.has(live.state) && !(await this.waitsAtItsPrompt(live))) {
       const why = live.state === 'needs_input' || live.state === 'needs_permission' ? 'it shows a question, which the Enter after /model would answer' : 'its /model command would wait behind the work';
       throw new AppError('SESSION_BUSY', `session ${record.id} is ${live.state.replace('_', ' ')}; the model can be switched once it is idle (${why})`, {
         details: { state: live.state },
