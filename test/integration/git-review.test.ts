@@ -280,6 +280,76 @@ describe('review routes on a real repository', () => {
   });
 });
 
+describe('the git commands of the CLI', () => {
+  let repo: string;
+  let id: string;
+
+  beforeAll(async () => {
+    repo = makeRepo('cli');
+    id = await startSession(repo);
+  });
+
+  const run = async (...args: string[]) => {
+    const result = await harness.run(args);
+    return result;
+  };
+  const json = async (...args: string[]) => {
+    const result = await run(...args, '--json');
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return JSON.parse(result.stdout);
+  };
+
+  it('status, diff, diff --stat, stage, commit, log, branches, checkout, discard with --json', async () => {
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'cli change\n');
+    fs.writeFileSync(path.join(repo, 'untracked.txt'), 'u\n');
+    const status = await json('git', id, 'status');
+    expect(status.files.map((f: { path: string }) => f.path).sort()).toEqual(['a.txt', 'untracked.txt']);
+    const diff = await json('git', id, 'diff');
+    expect(diff.text).toContain('+cli change');
+    expect(await json('diff', id, 'a.txt')).toMatchObject({ text: expect.stringContaining('+cli change') });
+    expect(await json('diff', id, '--stat')).toEqual({ files: [{ path: 'a.txt', from: null, additions: 1, deletions: 1, binary: false }], additions: 1, deletions: 1 });
+    expect((await json('git', id, 'stage', 'a.txt')).files.find((f: { path: string }) => f.path === 'a.txt').staged).toBe(true);
+    expect((await json('git', id, 'diff', '--staged')).text).toContain('+cli change');
+    expect((await json('git', id, 'unstage', 'a.txt')).files.find((f: { path: string }) => f.path === 'a.txt').staged).toBe(false);
+    const committed = await json('git', id, 'commit', '-m', 'from the cli', '--all');
+    expect(committed.commit.subject).toBe('from the cli');
+    expect((await json('git', id, 'log')).commits.map((c: { subject: string }) => c.subject)).toEqual(['from the cli', 'first']);
+    expect((await json('git', id, 'checkout', 'topic', '-b')).branch).toBe('topic');
+    expect((await json('git', id, 'branches')).current).toBe('topic');
+    expect((await json('git', id, 'discard', 'untracked.txt')).clean).toBe(true);
+    expect(await json('turns', id)).toEqual({ turns: [] });
+    expect(await json('git', id, 'turns')).toEqual({ turns: [] });
+  });
+
+  it('plain text when piped: a diff without colour codes, errors in one line with the exit code of their family', async () => {
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'plain change\n');
+    const diff = await run('diff', id);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain('+plain change');
+    expect(diff.stdout).not.toContain('\u001b[');
+    const coloured = await harness.run(['diff', id], { env: { ...harness.env, FORCE_COLOR: '1' } });
+    expect(coloured.stdout).toContain('\u001b[32m+plain change');
+    const status = await run('git', id, 'status');
+    expect(status.stdout).toMatch(/on branch topic/);
+    expect(status.stdout).toMatch(/not staged:\n {2}M a\.txt/);
+    const stat = await run('git', id, 'diff', '--stat');
+    expect(stat.stdout).toMatch(/a\.txt\s+\+1\s+-1/);
+    const outside = await run('git', id, 'diff', '../outside/secret.txt');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/^codepiper: path "..\/outside\/secret.txt" leads out of the worktree/);
+    expect(outside.stdout + outside.stderr).not.toContain(MARKER);
+    const empty = await run('git', id, 'commit', '-m', 'nothing staged');
+    expect(empty.code).toBe(5);
+    expect(empty.stderr).toContain('nothing to commit');
+    const wrong = await run('git', id, 'status', '--turn', '2');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--turn does not apply to git status');
+    const unknown = await run('git', id, 'diff', '--turn', '7');
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain('no turn 7');
+  });
+});
+
 describe('per-turn snapshots with the fake Claude (Stop hook)', () => {
   it('three turns, each diff exactly its change; the user index, status, branches and refs/heads untouched', async () => {
     const repo = makeRepo('turns');
