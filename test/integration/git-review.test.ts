@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/client';
+import { resolvePaths } from '../../src/core/paths';
 import { ROOT, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
@@ -162,6 +164,10 @@ describe('review routes on a real repository', () => {
     expect(raw.headers['x-content-type-options']).toBe('nosniff');
     expect(String(raw.headers['content-disposition'])).toContain('attachment; filename="bin.dat"');
     expect(Buffer.from(await raw.body.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 3, 0, 255]));
+
+    // The typed client hands the bytes back, with the type and name the daemon gave.
+    const typed = await createClient({ paths: resolvePaths({ socket: harness.socket, env: harness.env }), autostart: false }).call('git.fileRaw', { id, path: 'bin.dat', at: 'head' });
+    expect(typed).toEqual({ raw: true, contentType: 'application/octet-stream', bytes: Buffer.from([0, 1, 2, 3, 0, 255]), fileName: 'bin.dat', disposition: 'attachment' });
 
     const html = await client.request({ method: 'GET', path: `/sessions/${id}/git/file-raw?path=page.html` });
     expect(html.headers['content-type']).toBe('text/plain; charset=utf-8');
