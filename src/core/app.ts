@@ -25,6 +25,9 @@ import { SessionJournal } from './sessions/journal';
 import { LaunchPlanner } from './sessions/launch';
 import { LiveSessions } from './sessions/live';
 import { SessionManager } from './sessions/manager';
+import { ModelControl } from './sessions/model';
+import { ImageUploads } from './sessions/uploads';
+import { TerminalViewControl } from './sessions/view';
 import { SessionStore } from './sessions/store';
 import { SessionTerminal } from './sessions/terminal';
 import { StateWatcher } from './sessions/watcher';
@@ -58,6 +61,8 @@ export interface Core {
   runner: Runner;
   sessions: SessionManager;
   terminal: SessionTerminal;
+  /** Per-session controls: the agent's model, the terminal's view, images handed to the agent. */
+  controls: { model: ModelControl; view: TerminalViewControl; images: ImageUploads };
   hooks: HookService;
   policies: PolicyService;
   transcripts: TranscriptService;
@@ -126,6 +131,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       preflight: inputPreflight(policies),
       onPermissionAnswer: (record, answer, via) => void policies.settleByAnswer(record.id, settleByPerson(answer, via, new Date().toISOString())),
     });
+    const controls = {
+      model: new ModelControl({ runner, journal, lives, terminal }),
+      view: new TerminalViewControl({ runner, journal, lives }),
+      images: new ImageUploads({ journal, lives, terminal, paths }),
+    };
     const hooks = new HookService({ journal, watcher, planner, policies, secrets, command: options.hookCommand });
     await sessions.start();
 
@@ -152,6 +162,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       runner,
       sessions,
       terminal,
+      controls,
       hooks,
       policies,
       transcripts,
