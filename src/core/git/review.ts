@@ -105,8 +105,16 @@ export class GitReview {
   /** The diff's argv (without paths) and what it compares, in words. */
   private async diffSpec(ref: string, top: string, which: WhichChange): Promise<{ args: string[]; compared: string }> {
     if (which.turn !== undefined) {
-      await this.turns.settled(this.journal.resolve(ref).id);
-      const range = this.turns.range(this.journal.resolve(ref).id, which.turn);
+      const id = this.journal.resolve(ref).id;
+      // A turn that has just ended may still be being written: waited for only when it is not there yet.
+      let range: { from: string; to: string };
+      try {
+        range = this.turns.range(id, which.turn);
+      } catch (error) {
+        if (!this.turns.pending(id)) throw error;
+        await this.turns.settled(id);
+        range = this.turns.range(id, which.turn);
+      }
       return { args: [range.from, range.to], compared: `turn ${which.turn} (${range.from.slice(0, 7)}..${range.to.slice(0, 7)})` };
     }
     void top;

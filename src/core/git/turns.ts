@@ -98,7 +98,12 @@ export class TurnRecorder {
     }
   }
 
-  /** Resolves once every snapshot queued so far for the session is done (tests, and the turns route). */
+  /** Whether a snapshot of the session is queued or being written. */
+  pending(sessionId: string): boolean {
+    return this.chains.has(sessionId);
+  }
+
+  /** Resolves once every snapshot queued so far for the session is done. */
   settled(sessionId: string): Promise<unknown> {
     return this.chains.get(sessionId) ?? Promise.resolve();
   }

@@ -14,12 +14,8 @@ export const gitHandlers = {
   'git.commit': ({ id, ...input }, { daemon }) => daemon.core.review.commit(id, input),
   'git.checkout': ({ id, ...input }, { daemon }) => daemon.core.review.checkout(id, input),
   'git.discard': ({ id, paths }, { daemon, transport }) => daemon.core.review.discard(id, paths, transport === 'unix' ? 'socket' : 'network'),
-  'sessions.turns': async ({ id }, { daemon }) => {
-    const record = daemon.core.sessions.get(id);
-    // A snapshot being written as the turn ended is waited for, so the list the caller sees includes it.
-    await daemon.core.turns.settled(record.id);
-    return { turns: daemon.core.turns.list(record.id) };
-  },
+  // The turns recorded so far; one being written as a turn ends shows once it is (a large worktree takes seconds).
+  'sessions.turns': ({ id }, { daemon }) => ({ turns: daemon.core.turns.list(daemon.core.sessions.get(id).id) }),
 } satisfies Pick<
   Handlers,
   | 'git.status' | 'git.branches' | 'git.log' | 'git.diff' | 'git.diffStat' | 'git.file' | 'git.fileRaw' | 'git.stage' | 'git.unstage'
