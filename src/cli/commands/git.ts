@@ -46,19 +46,19 @@ function gitCommand(): Command {
       "review and change a session's worktree: status, log, branches, diff [path] [--stat] [--staged] [--turn N], stage <paths...>, " +
         'unstage <paths...>, commit -m MSG [--all], checkout <ref> [-b], discard <paths...> (throws the unstaged change away), turns',
     )
-    .summary("a session's git: status, diff, stage, commit, checkout")
+    .summary("a session's git: status, diff, stage, commit")
     .helpGroup(HELP_GROUPS.review)
     .addHelpText(
       'after',
       examples(
-        ['what the agent changed, coloured, then stage and commit it', 'codepiper git app diff'],
-        'codepiper git app stage src/db.ts && codepiper git app commit -m "Fix the pool"',
+        ['what the agent changed, coloured; then commit every tracked change', 'codepiper git app diff'],
+        'codepiper git app commit --all -m "Fix the pool"',
         ['what turn 2 changed, file by file', 'codepiper git app diff --stat --turn 2'],
       ),
     )
     .argument('<id>', 'session id, unique id prefix, or name')
-    .argument('<action>', ACTIONS.join('|'))
-    .argument('[args...]', 'paths (diff, stage, unstage, discard) or the ref (checkout)')
+    // one variadic argument keeps the command's line in the top-level help as narrow as the others
+    .argument('<cmd...>', `the action (${ACTIONS.join(', ')}), then its paths (diff, stage, unstage, discard) or ref (checkout)`)
     .option('--stat', 'diff: lines added and deleted per file instead of the diff')
     .option('--staged', 'diff: the index against HEAD instead of the worktree against the index')
     .addOption(turnOption())
@@ -67,7 +67,7 @@ function gitCommand(): Command {
     .option('-b', 'checkout: create the branch at HEAD')
     .option('--limit <n>', `log: how many commits (at most ${LOG_LIMIT.max})`, routeOption('git.log', 'limit'), LOG_LIMIT.default)
     .option('--json', "print the daemon's answer as JSON")
-    .action(async (id: string, action: string, args: string[], options: GitOptions, command: Command) => {
+    .action(async (id: string, [action = '', ...args]: string[], options: GitOptions, command: Command) => {
       if (!(ACTIONS as readonly string[]).includes(action)) {
         throw new AppError('USAGE', `unknown git action "${action}": one of ${ACTIONS.join(', ')}`);
       }
