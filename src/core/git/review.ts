@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { SimpleGit } from 'simple-git';
 import { MAX_FILE_TEXT_BYTES, type Diff, type DiffStat, type GitStatus } from '../api/git';
 import { looksBinary, rawBodyFor, type RawBody } from '../api/raw';
@@ -13,6 +14,8 @@ import { gitAt, gitMessage } from './simple';
 import { parseNumstat, parseStatusV2 } from './status';
 import type { WorktreeTops } from './tops';
 import type { TurnRecorder } from './turns';
+
+const readAt = promisify(fs.read);
 
 /** Largest file `git.fileRaw` serves. */
 export const MAX_RAW_FILE_BYTES = 64 * 1024 * 1024;
@@ -103,7 +106,7 @@ export class GitReview {
   }
 
   /** The diff's argv (without paths) and what it compares, in words. */
-  private async diffSpec(ref: string, top: string, which: WhichChange): Promise<{ args: string[]; compared: string }> {
+  private async diffSpec(ref: string, which: WhichChange): Promise<{ args: string[]; compared: string }> {
     if (which.turn !== undefined) {
       const id = this.journal.resolve(ref).id;
       // A turn that has just ended may still be being written: waited for only when it is not there yet.
@@ -117,7 +120,6 @@ export class GitReview {
       }
       return { args: [range.from, range.to], compared: `turn ${which.turn} (${range.from.slice(0, 7)}..${range.to.slice(0, 7)})` };
     }
-    void top;
     if (which.staged) return { args: ['--cached'], compared: 'index against HEAD' };
     return { args: [], compared: 'worktree against index' };
   }
@@ -125,36 +127,36 @@ export class GitReview {
   async diff(ref: string, options: WhichChange & { path?: string | undefined; offset: number; limitBytes: number }): Promise<Diff> {
     const { top } = await this.worktree(ref);
     const safe = options.path === undefined ? undefined : this.check(top, options.path);
-    const { args, compared } = await this.diffSpec(ref, top, options);
+    const { args, compared } = await this.diffSpec(ref, options);
     const git = this.git(top, true);
     const pathArgs = safe ? ['--', safe.rel] : ['--'];
     let text = await this.run(git, [...DIFF_BASE, ...args, ...pathArgs]);
     let comparedNow = compared;
+    let untrackedShown = false;
     // A new file the agent wrote is untracked: asked for by name, it is shown whole against nothing.
     if (text === '' && safe && options.turn === undefined && !options.staged) {
       const untracked = await this.run(git, ['ls-files', '--others', '--exclude-standard', '-z', '--', safe.rel]);
       if (untracked.split('\0').includes(safe.rel)) {
         text = await this.run(git, ['-c', 'core.quotePath=false', 'diff', '--no-color', '--no-ext-diff', '--no-index', '--', '/dev/null', safe.rel]);
         comparedNow = 'untracked file against nothing';
+        untrackedShown = true;
       }
     }
-    const binaryFiles = /(^|\n)Binary files /.test(text) ? await this.binaryFiles(git, args, pathArgs, text) : [];
+    const hasBinary = /(^|\n)Binary files /.test(text);
+    // (the untracked file shown against nothing is the one path asked for)
+    const binaryFiles = !hasBinary ? [] : untrackedShown ? [safe!.rel] : await this.binaryFiles(git, args, pathArgs);
     const page = pageDiffText(text, options.offset, options.limitBytes);
     return { ...page, compared: comparedNow, binaryFiles };
   }
 
-  private async binaryFiles(git: SimpleGit, args: string[], pathArgs: string[], text: string): Promise<string[]> {
-    if (args.length === 0 && pathArgs.length === 2 && text.includes('--- /dev/null')) {
-      // the untracked file shown against nothing: it is the one path asked for
-      return /(^|\n)Binary files /.test(text) ? [pathArgs[1]!] : [];
-    }
+  private async binaryFiles(git: SimpleGit, args: string[], pathArgs: string[]): Promise<string[]> {
     const stat = parseNumstat(await this.run(git, [...DIFF_BASE, '--numstat', '-z', ...args, ...pathArgs]));
     return stat.files.filter((file) => file.binary).map((file) => file.path);
   }
 
   async diffStat(ref: string, which: WhichChange): Promise<DiffStat> {
     const { top } = await this.worktree(ref);
-    const { args } = await this.diffSpec(ref, top, which);
+    const { args } = await this.diffSpec(ref, which);
     return parseNumstat(await this.run(this.git(top, true), [...DIFF_BASE, '--numstat', '-z', ...args, '--']));
   }
 
@@ -163,13 +165,14 @@ export class GitReview {
     if (at === 'worktree') {
       const fd = openInside(top, safe, input);
       if (fd === null) return null;
+      // Read through the descriptor that was checked (not the path again), off the event loop.
       try {
         const size = fs.fstatSync(fd).size;
         if (size > limit) return { size, bytes: null };
         const bytes = Buffer.alloc(size);
         let read = 0;
         while (read < size) {
-          const n = fs.readSync(fd, bytes, read, size - read, read);
+          const n = (await readAt(fd, bytes, read, size - read, read)).bytesRead;
           if (n === 0) break;
           read += n;
         }
