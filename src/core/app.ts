@@ -146,7 +146,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     settleEndedQuestions(policies, sessions.list());
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => settleEndedQuestions(policies, [session])));
     const tops = new WorktreeTops(env);
-    const turns = new TurnRecorder(db, env, log, (dir) => tops.topOf(dir));
+    const turns = new TurnRecorder(db, env, log, (dir) => tops.topOf(dir), (id, turn) =>
+      journal.record(id, 'git', 'turn', { turn: turn.turn, ref: turn.ref, trigger: turn.trigger, files: turn.files.length, additions: turn.additions, deletions: turn.deletions }),
+    );
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => turns.observe(session)));
     const review = new GitReview(journal, env, tops, turns);
 

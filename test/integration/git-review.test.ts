@@ -425,6 +425,9 @@ describe('per-turn snapshots with the fake Claude (Stop hook)', () => {
     expect(d3.match(/^diff --git/gm)).toHaveLength(1);
     expect((await api('GET', `/sessions/${id}/git/diff-stat?turn=2`)).json).toEqual({ files: [{ path: 'added.txt', from: null, additions: 1, deletions: 0, binary: false }], additions: 1, deletions: 0 });
     expect((await api('GET', `/sessions/${id}/git/diff?turn=2&path=a.txt`)).json.text).toBe('');
+    // each turn is in the session's event log too (followers refresh on it)
+    const logged = (await api('GET', `/sessions/${id}/events?source=git&limit=100`)).json.events;
+    expect(logged.map((event: { type: string; data: { turn: number } }) => [event.type, event.data.turn])).toEqual([['turn', 1], ['turn', 2], ['turn', 3]]);
     const unknown = await api('GET', `/sessions/${id}/git/diff?turn=4`);
     expect(unknown.status).toBe(404);
     expect(unknown.json.error.code).toBe('TURN_NOT_FOUND');

@@ -67,6 +67,8 @@ export class TurnRecorder {
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: Logger,
     private readonly topOf: (dir: string) => Promise<string | undefined>,
+    /** Told of each turn recorded (the session's event log, so followers such as the dashboard can refresh). */
+    private readonly onTurn: (sessionId: string, turn: Turn) => void = () => undefined,
   ) {
     this.insert = db.prepare(
       `INSERT INTO session_turns (session_id, turn, at, trigger, root, commit_hash, tree, files, additions, deletions)
@@ -157,6 +159,7 @@ export class TurnRecorder {
         deletions: stat.deletions,
       };
       this.insert.run(row);
+      if (turn > 0) this.onTurn(sessionId, toTurn(row));
       return row;
     } finally {
       await fs.promises.rm(tmp, { recursive: true, force: true });
@@ -192,15 +195,7 @@ export class TurnRecorder {
   }
 
   list(sessionId: string): Turn[] {
-    return this.listed.all(sessionId).map((row) => ({
-      turn: row.turn,
-      at: row.at,
-      ref: turnRef(sessionId, row.turn),
-      files: JSON.parse(row.files) as Turn['files'],
-      additions: row.additions,
-      deletions: row.deletions,
-      trigger: row.trigger,
-    }));
+    return this.listed.all(sessionId).map(toTurn);
   }
 
   /** The two snapshots a turn lies between: the one before it and its own. */
@@ -215,4 +210,16 @@ export class TurnRecorder {
     }
     return { from: before.commit_hash, to: row.commit_hash };
   }
+}
+
+function toTurn(row: TurnRow): Turn {
+  return {
+    turn: row.turn,
+    at: row.at,
+    ref: turnRef(row.session_id, row.turn),
+    files: JSON.parse(row.files) as Turn['files'],
+    additions: row.additions,
+    deletions: row.deletions,
+    trigger: row.trigger,
+  };
 }
