@@ -5,6 +5,7 @@ import { completeHelperCommand, completionCommand } from './commands/completion'
 import { configCommand } from './commands/config';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
+import { gitCommands } from './commands/git';
 import { providersCommand } from './commands/providers';
 import { hookCommands } from './commands/hooks';
 import { libraryCommand } from './commands/library';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(providersCommand());
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
   for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
+  for (const command of gitCommands()) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });

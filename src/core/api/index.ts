@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { analyticsRoutes } from './analytics';
 import { controlRoutes } from './controls';
+import { gitRoutes } from './git';
 import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
@@ -10,7 +11,7 @@ import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -1,5 +1,6 @@
 import type { Handlers } from '../router';
 import { controlHandlers } from './controls';
+import { gitHandlers } from './git';
 import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
 import { settingsHandlers } from './settings';
@@ -7,4 +8,4 @@ import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers };
