@@ -15,7 +15,7 @@ interface Props {
 }
 
 /** Below this width the line numbers go: the text needs the room more. */
-const NUMBERS_FROM = 70;
+const NUMBERS_FROM = 60;
 
 const ROW_LOOK: Record<DiffRow['kind'], { colour?: string; bold?: boolean; dim?: boolean; inverse?: boolean }> = {
   ...DIFF_LOOK,
