@@ -4,6 +4,7 @@ import { analyticsCommand } from './commands/analytics';
 import { completeHelperCommand, completionCommand } from './commands/completion';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
+import { gitCommands } from './commands/git';
 import { providersCommand } from './commands/providers';
 import { hookCommands } from './commands/hooks';
 import { libraryCommand } from './commands/library';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand(), ...gitCommands()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.

@@ -7,6 +7,7 @@ import { AppError, isAppError, type ErrorEnvelope } from '../core/errors';
 import type { Paths } from '../core/paths';
 import { VERSION } from '../core/version';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon, waitForDaemonExit } from './daemon-process';
+import type { RawBody } from '../core/api/raw';
 import { requestOverSocket, type RawRequest, type RawResponse } from './transport';
 
 export interface ClientOptions {
@@ -64,6 +65,8 @@ export function createClient(options: ClientOptions): Client {
       // The old daemon's answer may be in its own shape: a question is asked again of the new one.
       response = await send();
     }
+    const raw = rawAnswer(response);
+    if (raw) return raw as RouteOutput<N>;
     return decodeResponse(response.status, response.body) as RouteOutput<N>;
   }
 
@@ -229,4 +232,22 @@ function decodeResponse(status: number, body: string): unknown {
     throw new AppError(envelope.code, envelope.message, { status, details: envelope.details });
   }
   throw new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${status} without an error description`, { status });
+}
+
+/**
+ * A successful answer that is not JSON is a route's bytes (git.fileRaw): handed back as the RawBody the handler made,
+ * its content type and file name read from the headers.
+ */
+function rawAnswer(response: RawResponse): RawBody | undefined {
+  const type = String(response.headers['content-type'] ?? '');
+  if (response.status < 200 || response.status >= 300 || type.startsWith('application/json')) return undefined;
+  const disposition = String(response.headers['content-disposition'] ?? '');
+  const encoded = /filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1];
+  let fileName = /filename="([^"]*)"/.exec(disposition)?.[1] ?? 'file';
+  try {
+    if (encoded) fileName = decodeURIComponent(encoded);
+  } catch {
+    // keep the plain name
+  }
+  return { raw: true, contentType: type, bytes: response.bytes, fileName, disposition: disposition.startsWith('attachment') ? 'attachment' : 'inline' };
 }

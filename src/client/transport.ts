@@ -22,6 +22,8 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body as received: the bytes of an answer that is not JSON (a file's content). */
+  bytes: Buffer;
 }
 
 /**
@@ -73,7 +75,8 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
         }
       }
       readBody(req, res, request.route ?? `${request.method} ${request.path}`, request.maxBytes ?? MAX_RESPONSE_BYTES)
-        .then(async (body) => {
+        .then(async (bytes) => {
+          const body = bytes.toString('utf8');
           // A daemon older than the header still answers /health as a daemon does; anything else is not CodePiper.
           if (unmarked && !(await speaksCodepiper(socket, request.path === '/health' ? body : undefined, request.timeoutMs))) {
             throw new AppError(
@@ -82,7 +85,7 @@ export function requestOverSocket(socket: string, request: RawRequest): Promise<
               { details: { path: socket } },
             );
           }
-          return { status: res.statusCode ?? 0, headers: res.headers, body };
+          return { status: res.statusCode ?? 0, headers: res.headers, body, bytes };
         })
         .then(resolve, reject);
     });
@@ -145,7 +148,7 @@ export function checkSocketFile(socket: string): void {
 }
 
 /** The whole body of an answer, within `limit` bytes: past it, the request is destroyed and the read fails. */
-function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: string, limit: number): Promise<string> {
+function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: string, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -159,7 +162,7 @@ function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: stri
       reject(error);
       req.destroy(error);
     });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
     res.on('error', reject);
   });
 }
@@ -211,7 +214,7 @@ export function streamOverSocket(
       if (res.statusCode !== 200) {
         readBody(req!, res, path, MAX_RESPONSE_BYTES).then((body) => {
           try {
-            const envelope = JSON.parse(body) as { error: { code: string; message: string } };
+            const envelope = JSON.parse(body.toString('utf8')) as { error: { code: string; message: string } };
             reject(new AppError(envelope.error.code, envelope.error.message, { status: res.statusCode }));
           } catch {
             reject(new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${res.statusCode} to ${path}`));

@@ -5,6 +5,9 @@ import { Analytics } from './analytics/analytics';
 import type { CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
 import { EventBus, LIBRARY_TOPIC, SESSIONS_TOPIC } from './events/bus';
+import { GitReview } from './git/review';
+import { WorktreeTops } from './git/tops';
+import { TurnRecorder } from './git/turns';
 import { HookService } from './hooks/service';
 import { Library } from './library/library';
 import { trashPlace } from './library/trash';
@@ -61,6 +64,10 @@ export interface Core {
   analytics: Analytics;
   search: Search;
   library: Library;
+  /** Review: git against each session's worktree. */
+  review: GitReview;
+  /** Per-turn snapshots of each session's worktree. */
+  turns: TurnRecorder;
   /** Starts indexing every transcript on disk in the background, a slice at a time. */
   scanInBackground(): void;
   /** Closes everything it opened, in reverse order; agents keep running in their runner. */
@@ -128,6 +135,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => followManagedTranscripts(transcripts, [session])));
     settleEndedQuestions(policies, sessions.list());
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => settleEndedQuestions(policies, [session])));
+    const tops = new WorktreeTops(env);
+    const turns = new TurnRecorder(db, env, log, (dir) => tops.topOf(dir));
+    undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => turns.observe(session)));
+    const review = new GitReview(journal, env, tops, turns);
 
     return {
       version: VERSION,
@@ -147,6 +158,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       analytics: new Analytics(db),
       search: new Search(db),
       library: new Library(db, transcripts.indexer, () => trashPlace(env, paths.home)),
+      review,
+      turns,
       scanInBackground() {
         if (config.transcripts?.scanOnStart === false) return;
         // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).

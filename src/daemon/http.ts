@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { VERSION_HEADER } from '../core/api/headers';
+import { isRawBody, rawBodyHeaders } from '../core/api/raw';
 import { AppError } from '../core/errors';
 import type { DaemonContext, Transport } from './context';
 import type { DispatchResult, Router } from './router';
@@ -69,6 +70,12 @@ function tooLargeResult(): DispatchResult {
 
 function send(res: http.ServerResponse, result: DispatchResult, closeAfter: boolean): void {
   if (res.headersSent || res.destroyed) return;
+  if (isRawBody(result.body)) {
+    // A file's bytes (git.fileRaw): its own content type, never sniffed into something a browser would run.
+    res.writeHead(result.status, { ...(closeAfter ? { connection: 'close' } : {}), ...result.headers, ...rawBodyHeaders(result.body) });
+    res.end(result.body.bytes);
+    return;
+  }
   const payload = JSON.stringify(result.body);
   res.writeHead(result.status, {
     'content-type': 'application/json; charset=utf-8',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { queryFlag } from './fields';
+import { rawBodySchema } from './raw';
 import { defineRoute } from './route';
 
 /**
@@ -18,7 +19,7 @@ export const worktreePath = z
   .string()
   .min(1)
   .max(4096)
-  .refine((value) => !value.includes('\0'), 'a path must not contain a NUL byte')
+  // NUL, "..", absolute paths and links out are refused by core/git/paths.ts as PATH_OUTSIDE_WORKTREE, before any read.
   .describe("relative to the worktree's top; must stay inside it");
 
 /** Largest diff text one answer carries unless the caller asks for less; the rest is paged with `offset`. */
@@ -200,7 +201,7 @@ export const gitRoutes = [
     access: 'read',
     input: idParam.extend({ path: worktreePath, at: z.enum(['head', 'index', 'worktree']).default('worktree') }),
     // The router sends a RawBody (see core/api/raw.ts) as bytes with its own content type instead of JSON.
-    output: z.custom<{ raw: true; contentType: string; bytes: Buffer }>((value) => typeof value === 'object' && value !== null && (value as { raw?: unknown }).raw === true),
+    output: rawBodySchema,
   }),
   defineRoute({
     name: 'git.stage',

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { analyticsRoutes } from './analytics';
+import { gitRoutes } from './git';
 import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
@@ -8,7 +9,7 @@ import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...gitRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];
