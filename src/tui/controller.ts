@@ -233,27 +233,20 @@ export class Controller {
     return { sections: [{ title: diff.compared, query: { staged: false, turn }, diff }] };
   }
 
+  /**
+   * A tracked file's staged part and unstaged part, each as git prints it; an untracked file (git has no diff for it)
+   * is shown whole against nothing, which the daemon does when asked for it by name.
+   */
   private async workingDiff(id: string, file: ReviewFile): Promise<Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>> {
-    if (file.untracked) return this.untrackedDiff(id, file);
     const parts = [
       ...(file.staged ? [{ staged: true, label: 'staged' }] : []),
-      ...(file.unstaged || !file.staged ? [{ staged: false, label: 'unstaged' }] : []),
+      ...(file.unstaged || !file.staged ? [{ staged: false, label: file.untracked ? 'untracked' : 'unstaged' }] : []),
     ];
     const diffs = await Promise.all(parts.map((part) => this.git.diff({ id, path: file.path, staged: part.staged, limitBytes: DIFF_PAGE_BYTES })));
-    return { sections: parts.map((part, index) => ({ title: `${part.label}: ${diffs[index]!.compared}`, query: { staged: part.staged, turn: null }, diff: diffs[index]! })) };
-  }
-
-  /** git has no diff for a file it does not track: its content as a new file's, so the view shows what is in it. */
-  private async untrackedDiff(id: string, file: ReviewFile): Promise<Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>> {
-    const content = await this.git.file({ id, path: file.path });
-    const note = 'untracked: git does not know this file yet (s stages it)';
-    const empty = { offset: 0, truncated: false, nextOffset: null, compared: 'untracked file' };
-    if (content.binary) return { note, sections: [{ title: 'untracked', query: { staged: false, turn: null }, diff: { ...empty, text: '', totalBytes: content.size, binaryFiles: [file.path] } }] };
-    if (content.text === null) return { note: `${note}; too large to show here (${content.size} bytes)`, sections: [] };
-    const lines = content.text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    const text = [`new file ${file.path}`, `@@ -0,0 +1,${lines.length} @@`, ...lines.map((line) => `+${line}`)].join('\n') + '\n';
-    return { note, sections: [{ title: 'untracked', query: { staged: false, turn: null }, diff: { ...empty, text, totalBytes: text.length, binaryFiles: [] } }] };
+    return {
+      ...(file.untracked ? { note: 'untracked: git does not know this file yet (s stages it)' } : {}),
+      sections: parts.map((part, index) => ({ title: `${part.label}: ${diffs[index]!.compared}`, query: { staged: part.staged, turn: null }, diff: diffs[index]! })),
+    };
   }
 
   /** `m`: the next page of the first section cut short. */

@@ -110,12 +110,13 @@ function fakeLink() {
           return page(diffOf(String(input.path), `before turn ${turn.turn}`, `after turn ${turn.turn}`), input, `turn ${turn.turn} (aaa..bbb)`);
         }
         const file = byPath(input.path);
+        if (file?.untracked !== undefined && !input.staged) {
+          const lines = file.untracked.split('\n').slice(0, -1);
+          const whole = `diff --git a/${file.path} b/${file.path}\nnew file mode 100644\n--- /dev/null\n+++ b/${file.path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((line) => `+${line}`).join('\n')}\n`;
+          return page(whole, input, 'untracked file against nothing');
+        }
         const text = (input.staged ? file?.staged : file?.unstaged) ?? '';
         return page(text, input, input.staged ? 'index against HEAD' : 'worktree against index', file?.binary && text ? [file.path] : []);
-      }
-      case 'git.file': {
-        const file = byPath(input.path)!;
-        return { path: file.path, at: 'worktree', exists: true, size: file.untracked?.length ?? 0, binary: false, text: file.untracked ?? '', tooLarge: false };
       }
       case 'sessions.turns':
         return { turns: TURNS };
