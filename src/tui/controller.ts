@@ -63,6 +63,8 @@ export class Controller {
   /** The diff the view shows or is reading (its key, see wantedDiffKey); bumped reloads drop older answers. */
   private diffFor: string | null = null;
   private reviewRequest = 0;
+  /** The reviewed session's state when last seen (followReviewedSession). */
+  private reviewSeen: string | null = null;
   private readonly git: GitCalls;
 
   constructor(
@@ -177,6 +179,7 @@ export class Controller {
       this.lastScreen = state.screen;
       this.loadScreen();
     }
+    this.followReviewedSession(state);
     const diffKey = state.review ? wantedDiffKey(state.review) : null;
     if (diffKey !== this.diffFor) {
       this.diffFor = diffKey;
@@ -185,6 +188,18 @@ export class Controller {
   }
 
   // ---- the diff view ----
+
+  /**
+   * The agent works while the view is open: each change of the session's state (a turn ending, above all) reads the
+   * list and the turns again, so new changes and new turns appear without ctrl+r.
+   */
+  private followReviewedSession(state: AppState): void {
+    const session = state.review ? state.sessions.find((entry) => entry.id === state.review!.sessionId) : undefined;
+    const seen = session ? `${session.id}\u0000${session.state}\u0000${session.stateSince}` : null;
+    const before = this.reviewSeen;
+    this.reviewSeen = seen;
+    if (seen && before && seen !== before && before.startsWith(`${session!.id}\u0000`)) void this.loadReview();
+  }
 
   /** Reads what the view lists: git status with lines added and deleted, and the recorded turns. */
   private async loadReview(): Promise<void> {

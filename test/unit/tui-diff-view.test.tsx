@@ -78,6 +78,7 @@ function fakeRepo() {
 function fakeLink() {
   const repo = fakeRepo();
   const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+  const streams = new Map<string, (...message: StreamArgs) => void>();
   const page = (text: string, input: Record<string, unknown>, compared: string, binaryFiles: string[] = []): Diff => {
     const offset = Number(input.offset ?? 0);
     const limit = Number(input.limitBytes ?? 1024 * 1024);
@@ -160,12 +161,19 @@ function fakeLink() {
     }) as DaemonLink['call'],
     callStarting: ((name: string, input?: Record<string, unknown>) => link.call(name as 'sessions.list', input as never)) as DaemonLink['callStarting'],
     stream(topics, onEvent: (...message: StreamArgs) => void) {
+      for (const topic of topics) streams.set(topic, onEvent);
       setImmediate(() => onEvent('ready', { topics }));
       return { done: new Promise<void>(() => undefined), close: () => undefined };
     },
     tmux: async () => ({ binary: 'tmux', socket: 'test' }),
   };
-  return { link, repo, calls, callsOf: (name: string) => calls.filter((call) => call.name === name).map((call) => call.input) };
+  return {
+    link,
+    repo,
+    calls,
+    callsOf: (name: string) => calls.filter((call) => call.name === name).map((call) => call.input),
+    emit: (topic: string, ...message: StreamArgs) => streams.get(topic)?.(...message),
+  };
 }
 
 let cleanups: Array<() => void> = [];
@@ -319,6 +327,19 @@ describe('the diff view', () => {
     await tui.until(/\+const answer = 42;/);
     await tui.press('[');
     await tui.until(/turn 2 \(2 of 2\)/, '[ from the working changes: the latest turn');
+  });
+
+  it('reads the list and the turns again when the session changes state while the view is open', async () => {
+    const tui = await open();
+    await tui.press('D');
+    await tui.until(/\+const answer = 42;/);
+    expect(tui.callsOf('git.status')).toHaveLength(1);
+    tui.repo.files.push({ path: 'late.txt', staged: null, unstaged: diffOf('late.txt', 'a', 'b') });
+    tui.emit('sessions', 'session', { ...SESSION, state: 'running', stateSince: new Date(NOW + 1000).toISOString() });
+    tui.emit('sessions', 'session', { ...SESSION, state: 'idle', stateSince: new Date(NOW + 2000).toISOString() });
+    await tui.until(/late\.txt/, 'the file written meanwhile');
+    expect(tui.callsOf('sessions.turns').length).toBeGreaterThan(1);
+    expect(tui.frame()).toMatch(/›  M src\/app\.ts/); // the selection stayed on its file
   });
 
   it('scrolls a long diff a page at a time, drawing only the rows in sight, and loads the rest of a cut diff with m', async () => {
