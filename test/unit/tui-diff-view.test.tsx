@@ -391,6 +391,22 @@ describe('the diff view', () => {
     }
   });
 
+  it('cuts a very long line at the pane edge, wide characters included, and says "q back" in the status line', async () => {
+    const tui = await open({ size: { columns: 80, rows: 24 } });
+    await tui.press('D');
+    await tui.until(/\+const answer = 42;/);
+    expect(tui.frame()).toMatch(/\? help {2}q back/);
+    const long = `+${'修复'.repeat(20_000)}`;
+    tui.store.dispatch({ type: 'review/diff-loading', key: 'long', path: 'src/app.ts' });
+    tui.store.dispatch({
+      type: 'review/diff-loaded',
+      key: 'long',
+      sections: [{ title: 'unstaged', query: { staged: false, turn: null }, diff: { text: `@@ -0,0 +1 @@\n${long}\n`, compared: 'x', offset: 0, totalBytes: long.length, truncated: false, nextOffset: null, binaryFiles: [] } }],
+    });
+    const frame = await tui.until(/\+修复修复/);
+    for (const line of frame.split('\n')) expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+  });
+
   it('draws no colour with NO_COLOR; the + and - still say which line is which', async () => {
     const tui = await open({ colour: false });
     await tui.press('D');

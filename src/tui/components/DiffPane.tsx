@@ -14,7 +14,10 @@ interface Props {
   height: number;
 }
 
-/** Below this width the line numbers go: the text needs the room more. */
+/**
+ * Below this width the line numbers go: the text needs the room more. (A row is cut to what the pane can show before
+ * it is cleaned and drawn: a minified file's one-megabyte line costs a pane's width per frame, not a megabyte.)
+ */
 const NUMBERS_FROM = 60;
 
 const ROW_LOOK: Record<DiffRow['kind'], { colour?: string; bold?: boolean; dim?: boolean; inverse?: boolean }> = {
@@ -65,7 +68,7 @@ export function DiffPane({ diff, scroll, compared, width, height }: Props): Reac
           <Text key={first + index} wrap="truncate-end">
             {numbered ? <Text dimColor>{gutter(row, digits)}</Text> : null}
             <Text color={look.colour ? colour(look.colour) : undefined} bold={look.bold} dimColor={look.dim} inverse={look.inverse}>
-              {safe(row.text) || ' '}
+              {safe(row.text.slice(0, width * 2 + 16)) || ' '}
             </Text>
           </Text>
         );
