@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRawBody, rawBodyFor, rawBodyHeaders } from '../../src/core/api/raw';
-import { pageDiff } from '../../src/core/git/diff-page';
+import { pageDiff, pageDiffText } from '../../src/core/git/diff-page';
 import { openInside, safeWorktreePath } from '../../src/core/git/paths';
 import { parseNumstat, parseStatusV2 } from '../../src/core/git/status';
 import { isAppError } from '../../src/core/errors';
@@ -93,6 +93,7 @@ describe('pageDiff', () => {
   const text = Buffer.from(['diff --git a/x b/x', '+é and ü', '-line two', '+日本語 line', ''].join('\n'));
 
   it('one page when it fits', () => {
+    expect(pageDiffText(text.toString(), 0, 1_000_000)).toEqual(pageDiff(text, 0, 1_000_000));
     expect(pageDiff(text, 0, 1_000_000)).toEqual({ text: text.toString(), offset: 0, totalBytes: text.length, truncated: false, nextOffset: null });
   });
 

@@ -14,6 +14,15 @@ export interface DiffPage {
 /** True for the bytes that continue a UTF-8 character (10xxxxxx). */
 const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
 
+/** A diff as git gave it (text): most fit one page whole, and need no round trip through bytes. */
+export function pageDiffText(text: string, offset: number, limitBytes: number): DiffPage {
+  if (offset <= 0) {
+    const totalBytes = Buffer.byteLength(text, 'utf8');
+    if (totalBytes <= limitBytes) return { text, offset: 0, totalBytes, truncated: false, nextOffset: null };
+  }
+  return pageDiff(Buffer.from(text, 'utf8'), offset, limitBytes);
+}
+
 export function pageDiff(whole: Buffer, offset: number, limitBytes: number): DiffPage {
   const totalBytes = whole.length;
   let start = Math.min(Math.max(0, offset), totalBytes);

@@ -7,7 +7,7 @@ import { looksBinary, rawBodyFor, type RawBody } from '../api/raw';
 import { AppError, isAppError } from '../errors';
 import type { SessionJournal } from '../sessions/journal';
 import type { SessionRecord } from '../sessions/store';
-import { pageDiff } from './diff-page';
+import { pageDiffText } from './diff-page';
 import { openInside, safeWorktreePath, type SafePath } from './paths';
 import { gitAt, gitMessage } from './simple';
 import { parseNumstat, parseStatusV2 } from './status';
@@ -131,7 +131,7 @@ export class GitReview {
       }
     }
     const binaryFiles = /(^|\n)Binary files /.test(text) ? await this.binaryFiles(git, args, pathArgs, text) : [];
-    const page = pageDiff(Buffer.from(text, 'utf8'), options.offset, options.limitBytes);
+    const page = pageDiffText(text, options.offset, options.limitBytes);
     return { ...page, compared: comparedNow, binaryFiles };
   }
 
