@@ -142,7 +142,7 @@ function addStats(into: ReviewState['stats'], stat: DiffStat | null): void {
 }
 
 /** A new list of files keeps the selection on the same path when it is still there. */
-function withFiles(review: ReviewState, next: Omit<ReviewState, 'files'> & { files?: ReviewFile[] }): ReviewState {
+function withFiles(review: ReviewState, next: ReviewState): ReviewState {
   const files = reviewFiles(next);
   const path = selectedFile(review)?.path;
   const kept = path === undefined ? -1 : files.findIndex((file) => file.path === path);

@@ -251,6 +251,13 @@ describe('the diff view', () => {
     await tui.until(/untracked: git does not know this file yet/);
     expect(tui.frame()).toMatch(/\+remember the milk/);
 
+    // ? shows the keys, the diff view's right after the global ones; any other key closes the help, the view stays.
+    await tui.press('?');
+    const help = await tui.until(/Diff view/, 'the diff keys on the first page of the help');
+    expect(help).toMatch(/j, down +next file/);
+    await tui.press('x');
+    await tui.until((frame) => !/Diff view/.test(frame) && /diff · builder/.test(frame), 'the help closed, the view still open');
+
     // Esc leaves, back to the sessions screen.
     await tui.press(ESC);
     await tui.until((frame) => !/diff · builder/.test(frame) && /agent screen/.test(frame), 'the sessions screen');
