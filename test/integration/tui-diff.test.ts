@@ -45,6 +45,7 @@ afterAll(async () => {
 });
 
 describe('the diff view in a terminal', () => {
+  let sessionName = '';
   it('shows what a session changed, stages a file, commits it with a typed message, and steps through turns', async () => {
     const repo = path.join(harness.dir, 'repo');
     fs.mkdirSync(repo);
@@ -121,13 +122,22 @@ describe('the diff view in a terminal', () => {
       },
       { what: 'a turn that wrote delta.txt', timeoutMs: 20_000 },
     );
-    const last = turns.at(-1)!;
+    const wrote = turns.find((turn) => turn.files.some((file) => file.path === 'delta.txt'))!;
     tui.press('\u0012'); // ctrl+r: read the list and the turns again
-    await tui.waitFor(new RegExp(`working changes \\(turns: ${turns.length}\\)`), 'the turns counted in the title');
+    await tui.waitFor(/working changes \(turns: [1-9]/, 'the turns counted in the title');
+    // [ from the working changes opens the latest turn; each [ after it steps back one, to the turn that wrote delta.txt
+    // (the shell may have had more turns than that one by now, none of them writing delta.txt).
     tui.press('[');
-    await tui.waitFor(new RegExp(`turn ${last.turn} \\(${turns.length} of ${turns.length}\\)`), 'the latest turn');
+    let title = await tui.waitFor(/ turn (\d+) \((\d+) of \2\)/, 'the latest turn');
+    for (let step = 0; !new RegExp(` turn ${wrote.turn} \\(`).test(title) && step < 20; step++) {
+      const shown = / turn (\d+) \(/.exec(title)![1];
+      tui.press('[');
+      title = await tui.waitFor((text) => / turn (\d+) \(/.exec(text)?.[1] !== shown, 'the turn before');
+    }
+    expect(title).toMatch(new RegExp(` turn ${wrote.turn} \\(${turns.indexOf(wrote) + 1} of \\d+\\)`));
     await tui.waitFor(/\+written by the agent/, "the turn's diff");
     expect(tui.text()).toMatch(/› delta\.txt +\+1 −0/);
+    expect(tui.text()).not.toMatch(/alpha\.txt/); // a turn lists only what it changed
     tui.press('w');
     await tui.waitFor(/›  M alpha\.txt/, 'the working changes again');
 
@@ -137,5 +147,25 @@ describe('the diff view in a terminal', () => {
     tui.press('q');
     expect((await tui.exited).exitCode).toBe(0);
     expect((await api('GET', `/sessions/${created.id}`)).json.state).not.toBe('stopped');
+    sessionName = 'shell';
+  });
+
+  it('fits a 50-column terminal: the files above the diff, no row running over', async () => {
+    expect(sessionName, 'the session of the test before').toBe('shell');
+    tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color' }, cwd: harness.dir, cols: 50, rows: 20 });
+    await tui.waitFor(/shell/, 'the session in the list');
+    tui.press('D');
+    const screen = await tui.waitFor(/\+alpha TWO changed/, "alpha.txt's diff");
+    const lines = screen.split('\n');
+    const fileRow = lines.findIndex((line) => /›  M alpha\.txt/.test(line));
+    const diffRow = lines.findIndex((line) => line.includes('+alpha TWO changed'));
+    expect(fileRow).toBeGreaterThan(0);
+    expect(diffRow).toBeGreaterThan(fileRow); // stacked: the diff under the list
+    expect(lines[fileRow]).not.toContain('│');
+    expect(tui.wrappedRows()).toEqual([]);
+    tui.press('\u001b');
+    await tui.waitFor((text) => !/diff · shell/.test(text), 'the sessions screen');
+    tui.press('q');
+    expect((await tui.exited).exitCode).toBe(0);
   });
 });
