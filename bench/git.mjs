@@ -38,7 +38,16 @@ const gitEnv = {
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
 };
-const env = { ...process.env, ...gitEnv, CODEPIPER_HOME: path.join(dir, 'home'), CODEPIPER_SOCKET: socketPath, CODEPIPER_TMUX_SOCKET: tmuxServer };
+// The agents' homes in the temp dir too: the daemon indexes transcripts under them, never the user's own.
+const env = {
+  ...process.env,
+  ...gitEnv,
+  CODEPIPER_HOME: path.join(dir, 'home'),
+  CODEPIPER_SOCKET: socketPath,
+  CODEPIPER_TMUX_SOCKET: tmuxServer,
+  CLAUDE_CONFIG_DIR: path.join(dir, 'claude'),
+  CODEX_HOME: path.join(dir, 'codex'),
+};
 delete env.XDG_RUNTIME_DIR;
 delete env.TMUX;
 delete env.TMUX_PANE;
@@ -113,11 +122,14 @@ async function measure(routePath, commands, check) {
   const direct = commands.map(() => []);
   let answerBytes = 0;
   for (let i = 0; i < plan.warmup + runs; i++) {
+    // Who goes first alternates, so neither side always finds the page cache warmed by the other.
+    const times = [];
+    const directFirst = i % 2 === 1;
+    if (directFirst) for (const args of commands) times.push((await timeGit(args)).ms);
     const answer = await api('GET', routePath);
     check(answer.body);
     answerBytes = answer.bytes;
-    const times = [];
-    for (const args of commands) times.push((await timeGit(args)).ms);
+    if (!directFirst) for (const args of commands) times.push((await timeGit(args)).ms);
     if (i < plan.warmup) continue;
     ours.push(answer.ms);
     times.forEach((ms, k) => direct[k].push(ms));

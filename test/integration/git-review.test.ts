@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/client';
+import { resolvePaths } from '../../src/core/paths';
 import { ROOT, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
 const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude.cjs');
+const FAKE_CODEX = path.join(ROOT, 'test/fixtures/fake-codex.cjs');
 /** In a file outside the repository: it must never appear in any answer. */
 const MARKER = 'OUTSIDE-MARKER-7d41c0';
 
@@ -52,7 +55,7 @@ const q = (value: string) => encodeURIComponent(value);
 
 beforeAll(async () => {
   harness = createHarness();
-  Object.assign(harness.env, GIT_ENV, { CODEPIPER_CLAUDE_BIN: FAKE_CLAUDE });
+  Object.assign(harness.env, GIT_ENV, { CODEPIPER_CLAUDE_BIN: FAKE_CLAUDE, CODEPIPER_CODEX_BIN: FAKE_CODEX });
   const started = await harness.run(['daemon', 'start', '--detach']);
   expect(started.code, started.stderr).toBe(0);
   client = new Client('http://localhost', { socketPath: harness.socket });
@@ -162,6 +165,10 @@ describe('review routes on a real repository', () => {
     expect(raw.headers['x-content-type-options']).toBe('nosniff');
     expect(String(raw.headers['content-disposition'])).toContain('attachment; filename="bin.dat"');
     expect(Buffer.from(await raw.body.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 3, 0, 255]));
+
+    // The typed client hands the bytes back, with the type and name the daemon gave.
+    const typed = await createClient({ paths: resolvePaths({ socket: harness.socket, env: harness.env }), autostart: false }).call('git.fileRaw', { id, path: 'bin.dat', at: 'head' });
+    expect(typed).toEqual({ raw: true, contentType: 'application/octet-stream', bytes: Buffer.from([0, 1, 2, 3, 0, 255]), fileName: 'bin.dat', disposition: 'attachment' });
 
     const html = await client.request({ method: 'GET', path: `/sessions/${id}/git/file-raw?path=page.html` });
     expect(html.headers['content-type']).toBe('text/plain; charset=utf-8');
@@ -434,5 +441,22 @@ describe('per-turn snapshots with the fake Claude (Stop hook)', () => {
     );
     // git status as the user sees it: the agent's edits unstaged, the user's staged change still staged, notes untracked.
     expect(git(repo, 'status', '--porcelain')).toBe([' M a.txt', 'MD sub/b.txt', '?? added.txt', '?? notes.txt', ''].join('\n'));
+  });
+
+  it('an agent without hooks: a turn ends when its screen goes idle after running', async () => {
+    const repo = makeRepo('idle-turns');
+    const id = await startSession(repo, { provider: 'codex' });
+    await untilState(id, 'idle');
+    await waitFor(() => fs.existsSync(path.join(repo, '.git', 'refs', 'codepiper', id, '0')), { what: 'the baseline snapshot' });
+    // busy for a while (the screen shows it working), then the queued edit, then quiet
+    await api('POST', `/sessions/${id}/send`, { text: 'work 1500' });
+    await api('POST', `/sessions/${id}/send`, { text: 'write made-by-codex.txt idle turn' });
+    const turns = await waitFor(async () => {
+      const listed = (await api('GET', `/sessions/${id}/turns`)).json.turns;
+      return listed.length >= 1 ? listed : undefined;
+    }, { what: 'a turn recorded when the screen went idle', timeoutMs: 20_000 });
+    expect(turns).toHaveLength(1);
+    expect(turns[0]).toMatchObject({ turn: 1, trigger: 'idle', additions: 1, deletions: 0, files: [{ path: 'made-by-codex.txt', from: null, additions: 1, deletions: 0, binary: false }] });
+    expect((await api('GET', `/sessions/${id}/git/diff?turn=1`)).json.text).toContain('+idle turn');
   });
 });

@@ -122,7 +122,7 @@ export class TurnRecorder {
     const top = await this.topOf(cwd);
     if (!top) return null;
     const last = this.latest.get(sessionId);
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codepiper-turn-'));
+    const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codepiper-turn-'));
     try {
       const indexFile = path.join(tmp, 'index');
       const plain = gitAt(top, this.env, { readOnly: true });
@@ -154,7 +154,7 @@ export class TurnRecorder {
       this.insert.run(row);
       return row;
     } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await fs.promises.rm(tmp, { recursive: true, force: true });
     }
   }
 
@@ -165,12 +165,13 @@ export class TurnRecorder {
   private async seedIndex(plain: ReturnType<typeof gitAt>, git: ReturnType<typeof gitAt>, top: string, indexFile: string, parent: TurnRow | undefined): Promise<void> {
     try {
       const own = path.resolve(top, (await plain.raw(['rev-parse', '--git-path', 'index'])).trim());
-      fs.copyFileSync(own, indexFile);
+      // A copy, read only: the worktree's own index is never written (a large one is copied off the event loop).
+      await fs.promises.copyFile(own, indexFile);
       // A copy the private index cannot use (a split index) is dropped for a tree read below.
       await git.raw(['ls-files', '--stage', '--', 'codepiper-probe-none']);
       return;
     } catch {
-      fs.rmSync(indexFile, { force: true });
+      await fs.promises.rm(indexFile, { force: true });
     }
     const base = parent?.commit_hash ?? ((await this.exists(plain, 'HEAD')) ? 'HEAD' : undefined);
     if (base) await git.raw(['read-tree', base]);
