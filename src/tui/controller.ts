@@ -35,6 +35,9 @@ const RECONNECT_MAX_MS = 3000;
 const NOTICE_MS = 6000;
 /** Messages of one conversation read for the viewer: the library's largest page. */
 const TRANSCRIPT_MESSAGES = 10_000;
+/** What a file's diff read brings to the view: its sections, and a note above them. */
+type LoadedDiff = Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>;
+
 /** Diff text read per page in the diff view: a few thousand lines, more on `m`. */
 const DIFF_PAGE_BYTES = 256 * 1024;
 
@@ -225,9 +228,8 @@ export class Controller {
   }
 
   /**
-   * Reads the selected file's diff: in the working changes its staged part and its unstaged part (an untracked file
-   * has neither: its content is shown as added), in a turn what that turn changed. The answer lands only if the view
-   * still wants this key.
+   * Reads the selected file's diff: in the working changes its staged part and its unstaged part, in a turn what that
+   * turn changed. The answer lands only if the view still wants this key (the reducer checks it).
    */
   private async loadDiff(review: ReviewState, key: string): Promise<void> {
     const file = selectedFile(review);
@@ -243,7 +245,7 @@ export class Controller {
     }
   }
 
-  private async turnDiff(id: string, file: ReviewFile, turn: number): Promise<Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>> {
+  private async turnDiff(id: string, file: ReviewFile, turn: number): Promise<LoadedDiff> {
     const diff = await this.git.diff({ id, path: file.path, turn, limitBytes: DIFF_PAGE_BYTES });
     return { sections: [{ title: diff.compared, query: { staged: false, turn }, diff }] };
   }
@@ -252,7 +254,7 @@ export class Controller {
    * A tracked file's staged part and unstaged part, each as git prints it; an untracked file (git has no diff for it)
    * is shown whole against nothing, which the daemon does when asked for it by name.
    */
-  private async workingDiff(id: string, file: ReviewFile): Promise<Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>> {
+  private async workingDiff(id: string, file: ReviewFile): Promise<LoadedDiff> {
     const parts = [
       ...(file.staged ? [{ staged: true, label: 'staged' }] : []),
       ...(file.unstaged || !file.staged ? [{ staged: false, label: file.untracked ? 'untracked' : 'unstaged' }] : []),
