@@ -162,9 +162,16 @@ const inkNeverInCi = stubModule('is-in-ci', /^is-in-ci$/, 'export default false;
 /** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
 const noDevtools = stubModule('ink-devtools', /^\.\/devtools\.js$/, "throw new Error('React DevTools are not part of this build of CodePiper');", /[\\/]ink[\\/]build$/);
 
+/**
+ * simple-git logs through `debug`, which asks the optional supports-color package how many colours stderr takes (in a
+ * try, so it is left external). Its log only ever shows with DEBUG=simple-git; basic colours do for that.
+ */
+const debugWithoutSupportsColor = stubModule('supports-color', /^supports-color$/, 'module.exports = {};');
+
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
   const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || out === 'hook.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
+  if (out === 'daemon.cjs') plugins.push(debugWithoutSupportsColor);
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   const rule = FORBIDDEN[out];
   const leaks = rule ? Object.keys(result.metafile.inputs).filter((input) => rule.inputs.some((forbidden) => input.includes(forbidden))) : [];
