@@ -6,6 +6,7 @@ import type { Controller } from './controller';
 import { routeKey, splitKeys } from './keybindings';
 import { AnalyticsScreen } from './screens/AnalyticsScreen';
 import { AuditScreen } from './screens/AuditScreen';
+import { DiffView } from './screens/DiffView';
 import { HelpScreen } from './screens/HelpScreen';
 import { NewSessionForm } from './screens/NewSessionForm';
 import { PoliciesScreen } from './screens/PoliciesScreen';
@@ -69,6 +70,7 @@ function Body({ state, height, now }: { state: AppState; height: number; now: nu
     default:
       break;
   }
+  if (state.review) return <DiffView state={state} height={height} now={now} />;
   switch (state.screen) {
     case 'sessions':
       return <SessionsScreen state={state} height={height} now={now} />;

@@ -8,9 +8,11 @@ import { topicName } from '../core/api/topics';
 import { isAppError } from '../core/errors';
 import type { StreamHandle } from '../client/transport';
 import { completeDirectory, splitArgs } from './completion';
+import { gitCalls, type GitCalls } from './git-calls';
 import { helpLineCount, type Command } from './keybindings';
 import type { DaemonLink } from './link';
-import { OUTPUT_LINES, selectedSession, type AppState, type Session, type SessionUsage, type TextEdit } from './state';
+import { reviewLayout, selectedFile, truncatedSection, wantedDiffKey, type ReviewFile, type ReviewState } from './review';
+import { OUTPUT_LINES, selectedSession, type Action, type AppState, type Session, type SessionUsage, type TextEdit } from './state';
 import type { Store } from './store';
 
 /** What the controller needs from the terminal it runs in. */
@@ -33,6 +35,11 @@ const RECONNECT_MAX_MS = 3000;
 const NOTICE_MS = 6000;
 /** Messages of one conversation read for the viewer: the library's largest page. */
 const TRANSCRIPT_MESSAGES = 10_000;
+/** What a file's diff read brings to the view: its sections, and a note above them. */
+type LoadedDiff = Pick<Extract<Action, { type: 'review/diff-loaded' }>, 'sections' | 'note'>;
+
+/** Diff text read per page in the diff view: a few thousand lines, more on `m`. */
+const DIFF_PAGE_BYTES = 256 * 1024;
 
 export class Controller {
   private mainStream: StreamHandle | undefined;
@@ -56,12 +63,20 @@ export class Controller {
   /** Bumped by every connect: an older attempt still on its way stops at its next step. */
   private connection = 0;
   private followDelay = RECONNECT_MIN_MS;
+  /** The diff the view shows or is reading (its key, see wantedDiffKey); bumped reloads drop older answers. */
+  private diffFor: string | null = null;
+  private reviewRequest = 0;
+  /** The reviewed session's state when last seen (followReviewedSession). */
+  private reviewSeen: string | null = null;
+  private readonly git: GitCalls;
 
   constructor(
     private readonly store: Store,
     private readonly link: DaemonLink,
     private readonly host: Host,
-  ) {}
+  ) {
+    this.git = gitCalls(link);
+  }
 
   /** Connects (starting a daemon when none runs), then follows the selection and the screens. */
   start(): Promise<void> {
@@ -167,6 +182,148 @@ export class Controller {
       this.lastScreen = state.screen;
       this.loadScreen();
     }
+    this.followReviewedSession(state);
+    const diffKey = state.review ? wantedDiffKey(state.review) : null;
+    if (diffKey !== this.diffFor) {
+      this.diffFor = diffKey;
+      if (diffKey && state.review) void this.loadDiff(state.review, diffKey);
+    }
+  }
+
+  // ---- the diff view ----
+
+  /**
+   * The agent works while the view is open: each change of the session's state (a turn ending, above all) reads the
+   * list and the turns again, so new changes and new turns appear without ctrl+r.
+   */
+  private followReviewedSession(state: AppState): void {
+    const session = state.review ? state.sessions.find((entry) => entry.id === state.review!.sessionId) : undefined;
+    const seen = session ? `${session.id}\u0000${session.state}\u0000${session.stateSince}` : null;
+    const before = this.reviewSeen;
+    this.reviewSeen = seen;
+    if (seen && before && seen !== before && before.startsWith(`${session!.id}\u0000`)) void this.loadReview();
+  }
+
+  /** Reads what the view lists: git status with lines added and deleted, and the recorded turns. */
+  private async loadReview(): Promise<void> {
+    const review = this.state.review;
+    if (!review) return;
+    const id = review.sessionId;
+    const request = ++this.reviewRequest;
+    try {
+      const [status, unstaged, staged, turns] = await Promise.all([
+        this.git.status(id),
+        // The counts and the turns are extras: the list stands without them.
+        this.git.diffStat(id, false).catch(() => null),
+        this.git.diffStat(id, true).catch(() => null),
+        this.git.turns(id).catch(() => null),
+      ]);
+      if (request !== this.reviewRequest) return;
+      this.store.dispatch({ type: 'review/loaded', sessionId: id, status, unstaged, staged, turns });
+    } catch (error) {
+      if (request !== this.reviewRequest) return;
+      if (isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'DAEMON_UNAVAILABLE')) return this.lost(error);
+      this.store.dispatch({ type: 'review/failed', sessionId: id, error: messageOf(error) });
+    }
+  }
+
+  /**
+   * Reads the selected file's diff: in the working changes its staged part and its unstaged part, in a turn what that
+   * turn changed. The answer lands only if the view still wants this key (the reducer checks it).
+   */
+  private async loadDiff(review: ReviewState, key: string): Promise<void> {
+    const file = selectedFile(review);
+    if (!file) return;
+    const id = review.sessionId;
+    const turn = review.turn;
+    this.store.dispatch({ type: 'review/diff-loading', key, path: file.path });
+    try {
+      const loaded = turn !== null ? await this.turnDiff(id, file, turn) : await this.workingDiff(id, file);
+      this.store.dispatch({ type: 'review/diff-loaded', key, ...loaded });
+    } catch (error) {
+      this.store.dispatch({ type: 'review/diff-failed', key, error: messageOf(error) });
+    }
+  }
+
+  private async turnDiff(id: string, file: ReviewFile, turn: number): Promise<LoadedDiff> {
+    const diff = await this.git.diff({ id, path: file.path, turn, limitBytes: DIFF_PAGE_BYTES });
+    return { sections: [{ title: diff.compared, query: { staged: false, turn }, diff }] };
+  }
+
+  /**
+   * A tracked file's staged part and unstaged part, each as git prints it; an untracked file (git has no diff for it)
+   * is shown whole against nothing, which the daemon does when asked for it by name.
+   */
+  private async workingDiff(id: string, file: ReviewFile): Promise<LoadedDiff> {
+    const parts = [
+      ...(file.staged ? [{ staged: true, label: 'staged' }] : []),
+      ...(file.unstaged || !file.staged ? [{ staged: false, label: file.untracked ? 'untracked' : 'unstaged' }] : []),
+    ];
+    const diffs = await Promise.all(parts.map((part) => this.git.diff({ id, path: file.path, staged: part.staged, limitBytes: DIFF_PAGE_BYTES })));
+    return {
+      ...(file.untracked ? { note: 'untracked: git does not know this file yet (s stages it)' } : {}),
+      sections: parts.map((part, index) => ({ title: `${part.label}: ${diffs[index]!.compared}`, query: { staged: part.staged, turn: null }, diff: diffs[index]! })),
+    };
+  }
+
+  /** `m`: the next page of the first section cut short. */
+  private async loadMore(): Promise<void> {
+    const review = this.state.review;
+    const diff = review?.diff;
+    const index = truncatedSection(diff ?? null);
+    if (!review || !diff || index < 0) return this.notice('the whole diff is shown');
+    const section = diff.sections[index]!;
+    const { staged, turn } = section.query;
+    await this.attempt(async () => {
+      const page = await this.git.diff({ id: review.sessionId, path: diff.path, ...(turn !== null ? { turn } : { staged }), offset: section.nextOffset!, limitBytes: DIFF_PAGE_BYTES });
+      this.store.dispatch({ type: 'review/diff-page', key: diff.key, section: index, diff: page });
+    });
+  }
+
+  /** Stage or unstage the selected file, then read the list again (its letters and counts move). */
+  private changeIndex(how: 'stage' | 'unstage'): void {
+    const review = this.state.review;
+    if (!review) return;
+    if (review.busy) return this.notice(`${review.busy} one change at a time`, 'error');
+    if (review.turn !== null) return this.notice('a turn is history: w goes back to the working changes to stage', 'error');
+    const file = selectedFile(review);
+    if (!file) return this.notice('no file selected', 'error');
+    if (how === 'stage' && !file.unstaged && !file.untracked) return this.notice(`${file.path} has nothing to stage`, 'error');
+    if (how === 'unstage' && !file.staged) return this.notice(`${file.path} has nothing staged`, 'error');
+    // Unstaging a rename puts both of its paths back; staging needs only the new one.
+    const paths = how === 'unstage' && file.from ? [file.from, file.path] : [file.path];
+    this.store.dispatch({ type: 'review/busy', busy: how === 'stage' ? 'staging…' : 'unstaging…' });
+    void this.attempt(async () => {
+      await (how === 'stage' ? this.git.stage(review.sessionId, paths) : this.git.unstage(review.sessionId, paths));
+      this.notice(`${how === 'stage' ? 'staged' : 'unstaged'} ${file.path}`);
+      await this.loadReview();
+    }).finally(() => this.store.dispatch({ type: 'review/busy', busy: null }));
+  }
+
+  private commitPrompt(): void {
+    const review = this.state.review;
+    if (!review) return;
+    if (review.busy) return this.notice(`${review.busy} one change at a time`, 'error');
+    const staged = review.status?.files.filter((file) => file.staged).length ?? 0;
+    if (staged === 0) return this.notice('nothing staged to commit: s stages the selected file', 'error');
+    this.prompt('commit', `commit message (${staged} file${staged === 1 ? '' : 's'} staged)`, '', review.sessionId);
+  }
+
+  private commit(id: string, message: string): void {
+    if (!message.trim()) return this.notice('a commit needs a message; nothing was committed', 'error');
+    this.store.dispatch({ type: 'review/busy', busy: 'committing…' });
+    void this.attempt(async () => {
+      const { commit } = await this.git.commit(id, message);
+      this.notice(`committed ${commit.shortHash} ${commit.subject}`);
+      await this.loadReview();
+    }).finally(() => this.store.dispatch({ type: 'review/busy', busy: null }));
+  }
+
+  /** Rows of diff a page of scrolling moves: what the pane shows. */
+  private diffRowsInSight(): number {
+    const { size, review } = this.state;
+    // The body is the terminal less the tab bar, the notice line, the status line and the free line (App.tsx).
+    return reviewLayout(size.columns, Math.max(6, size.rows - 1) - 3, review?.files.length ?? 0).diffRows;
   }
 
   // ---- the selected session's output ----
@@ -333,6 +490,7 @@ export class Controller {
       case 'select.last':
         return store.dispatch({ type: 'select/edge', edge: 'last' });
       case 'refresh':
+        if (state.review) void this.loadReview();
         if (state.connection.status !== 'connected') {
           if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
           this.reconnectTimer = undefined;
@@ -459,6 +617,44 @@ export class Controller {
         return this.prompt('search', 'search transcripts', '', null);
       case 'search.open':
         return void this.openHit();
+      case 'review.open':
+        return this.withSession((session) => {
+          store.dispatch({ type: 'review/open', sessionId: session.id, title: label(session) });
+          void this.loadReview();
+        });
+      case 'review.close':
+        return store.dispatch({ type: 'review/close' });
+      case 'review.next':
+      case 'review.prev':
+        return store.dispatch({ type: 'review/move', delta: command === 'review.next' ? 1 : -1 });
+      case 'review.first':
+      case 'review.last':
+        return store.dispatch({ type: 'review/edge', edge: command === 'review.first' ? 'first' : 'last' });
+      case 'review.page-down':
+      case 'review.page-up':
+      case 'review.line-down':
+      case 'review.line-up': {
+        const visible = this.diffRowsInSight();
+        const step = command.startsWith('review.page') ? Math.max(1, visible - 1) : 1;
+        return store.dispatch({ type: 'review/scroll', delta: command.endsWith('down') ? step : -step, visible });
+      }
+      case 'review.top':
+      case 'review.bottom':
+        return store.dispatch({ type: 'review/scroll-edge', edge: command === 'review.top' ? 'top' : 'bottom', visible: this.diffRowsInSight() });
+      case 'review.more':
+        return void this.loadMore();
+      case 'review.stage':
+        return this.changeIndex('stage');
+      case 'review.unstage':
+        return this.changeIndex('unstage');
+      case 'review.commit':
+        return this.commitPrompt();
+      case 'review.turn-next':
+      case 'review.turn-prev':
+        if (state.review && state.review.turns.length === 0) return this.notice('no turns recorded for this session yet', 'error');
+        return store.dispatch({ type: 'review/turn', delta: command === 'review.turn-next' ? 1 : -1 });
+      case 'review.working':
+        return store.dispatch({ type: 'review/working' });
       case 'help.down':
         return store.dispatch({ type: 'help/scroll', delta: 5, lines: helpLineCount() });
       case 'help.up':
@@ -540,6 +736,9 @@ export class Controller {
         return;
       case 'search':
         return void this.search(value.trim());
+      case 'commit':
+        if (!id) return;
+        return this.commit(id, value);
     }
   }
 

@@ -1,7 +1,7 @@
 /** Text helpers of the dashboard; the number formats are the clients' shared ones, so it and the CLI speak alike. */
 import os from 'node:os';
 import { formatWhen as sharedWhen, shortenPath } from '../client/format';
-export { clip, displayWidth, formatBar, formatCost, formatCount, formatOutcome, formatPercent, formatTokens, padEndTo, padStartTo } from '../client/format';
+export { clip, clipStart, displayWidth, formatBar, formatCost, formatCount, formatOutcome, formatPercent, formatTokens, padEndTo, padStartTo } from '../client/format';
 
 /**
  * Text from outside (agents, transcripts, paths, the daemon's messages) made safe to draw: every escape sequence

@@ -55,10 +55,29 @@ export type Command =
   | 'transcript.page-up'
   | 'transcript.page-down'
   | 'help.down'
-  | 'help.up';
+  | 'help.up'
+  | 'review.open'
+  | 'review.close'
+  | 'review.next'
+  | 'review.prev'
+  | 'review.first'
+  | 'review.last'
+  | 'review.page-down'
+  | 'review.page-up'
+  | 'review.line-down'
+  | 'review.line-up'
+  | 'review.top'
+  | 'review.bottom'
+  | 'review.more'
+  | 'review.stage'
+  | 'review.unstage'
+  | 'review.commit'
+  | 'review.turn-next'
+  | 'review.turn-prev'
+  | 'review.working';
 
 /** Where a binding applies: everywhere, on one screen, or inside one overlay. */
-export type Scope = 'global' | ScreenId | 'prompt' | 'confirm' | 'form' | 'transcript' | 'help';
+export type Scope = 'global' | ScreenId | 'diff' | 'prompt' | 'confirm' | 'form' | 'transcript' | 'help';
 
 export interface Binding {
   keys: readonly string[];
@@ -74,6 +93,7 @@ export const SCOPE_TITLES: Record<Scope, string> = {
   audit: 'Audit',
   analytics: 'Analytics',
   search: 'Search',
+  diff: 'Diff view',
   prompt: 'Typing a line',
   confirm: 'Confirming',
   form: 'New session form',
@@ -110,6 +130,7 @@ export const BINDINGS: readonly Binding[] = [
   { scope: 'sessions', keys: ['pageup', 'ctrl+u'], command: 'output.up', description: 'scroll the output up' },
   { scope: 'sessions', keys: ['pagedown', 'ctrl+d'], command: 'output.down', description: 'scroll the output down' },
   { scope: 'sessions', keys: ['f'], command: 'output.follow', description: 'follow new output again' },
+  { scope: 'sessions', keys: ['D'], command: 'review.open', description: 'what the session changed: files and diffs, stage, commit, turns' },
 
   { scope: 'policies', keys: ['space', 't'], command: 'policy.toggle', description: 'enable or disable the policy' },
   { scope: 'policies', keys: ['enter', 'v'], command: 'policy.rules', description: 'show or hide its rules' },
@@ -123,6 +144,25 @@ export const BINDINGS: readonly Binding[] = [
 
   { scope: 'search', keys: ['/', 'i'], command: 'search.edit', description: 'type a query' },
   { scope: 'search', keys: ['enter'], command: 'search.open', description: "open the hit's conversation" },
+
+  { scope: 'diff', keys: ['j', 'down'], command: 'review.next', description: 'next file' },
+  { scope: 'diff', keys: ['k', 'up'], command: 'review.prev', description: 'previous file' },
+  { scope: 'diff', keys: ['g', 'home'], command: 'review.first', description: 'first file' },
+  { scope: 'diff', keys: ['G', 'end'], command: 'review.last', description: 'last file' },
+  { scope: 'diff', keys: ['pagedown', 'space', 'ctrl+d'], command: 'review.page-down', description: 'scroll the diff a page down' },
+  { scope: 'diff', keys: ['pageup', 'ctrl+u'], command: 'review.page-up', description: 'scroll the diff a page up' },
+  { scope: 'diff', keys: ['J'], command: 'review.line-down', description: 'scroll the diff a line down' },
+  { scope: 'diff', keys: ['K'], command: 'review.line-up', description: 'scroll the diff a line up' },
+  { scope: 'diff', keys: ['<'], command: 'review.top', description: 'the top of the diff' },
+  { scope: 'diff', keys: ['>'], command: 'review.bottom', description: 'the end of the diff' },
+  { scope: 'diff', keys: ['m'], command: 'review.more', description: 'load more of a diff cut short' },
+  { scope: 'diff', keys: ['s'], command: 'review.stage', description: 'stage the file' },
+  { scope: 'diff', keys: ['u'], command: 'review.unstage', description: 'unstage the file' },
+  { scope: 'diff', keys: ['c'], command: 'review.commit', description: 'commit what is staged (asks for the message)' },
+  { scope: 'diff', keys: [']', 'right', 'l'], command: 'review.turn-next', description: "next turn: what one of the agent's turns changed" },
+  { scope: 'diff', keys: ['[', 'left', 'h'], command: 'review.turn-prev', description: 'previous turn ([ from the working changes: the latest)' },
+  { scope: 'diff', keys: ['w'], command: 'review.working', description: 'back to the working changes (staged and unstaged)' },
+  { scope: 'diff', keys: ['escape', 'q'], command: 'review.close', description: 'back to the sessions' },
 
   { scope: 'prompt', keys: ['enter'], command: 'prompt.submit', description: 'send what was typed' },
   { scope: 'prompt', keys: ['escape'], command: 'overlay.close', description: 'cancel (ctrl+u clears, ctrl+w deletes a word)' },
@@ -238,13 +278,33 @@ export function routeKey(state: AppState, input: string, key: InkKey): Routed {
         return lookup('transcript', name);
     }
   }
+  // The diff view covers the screen it was opened from: its keys, then the global ones (a screen key leaves it).
+  if (state.review) return lookup('diff', name) ?? lookup('global', name);
   return lookup(state.screen, name) ?? lookup('global', name);
 }
 
 const CONTROL_KEYS: Record<string, InkKey> = { '\r': { return: true }, '\n': { return: true }, '\t': { tab: true }, '\u007f': { backspace: true }, '\b': { backspace: true } };
 
 /** Commands a burst of keys may carry out one by one: moving around, nothing that acts on a session. */
-const BURST_SAFE = new Set<Command>(['select.next', 'select.prev', 'select.first', 'select.last', 'screen.sessions', 'screen.policies', 'screen.audit', 'screen.analytics', 'screen.search', 'transcript.up', 'transcript.down', 'help.down', 'help.up']);
+const BURST_SAFE = new Set<Command>([
+  'select.next',
+  'select.prev',
+  'select.first',
+  'select.last',
+  'screen.sessions',
+  'screen.policies',
+  'screen.audit',
+  'screen.analytics',
+  'screen.search',
+  'transcript.up',
+  'transcript.down',
+  'help.down',
+  'help.up',
+  'review.next',
+  'review.prev',
+  'review.line-down',
+  'review.line-up',
+]);
 
 /**
  * A burst of keys that arrived together (fast typing, a terminal that batches, a paste) as the keypresses it holds,

@@ -5,6 +5,7 @@
 import type { RouteOutput } from '../core/api';
 import type { Session } from '../core/api/sessions';
 import { PROVIDER_IDS } from '../core/providers';
+import { reviewReducer, type ReviewAction, type ReviewState } from './review';
 
 export type Policy = RouteOutput<'policies.list'>['policies'][number];
 export type Decision = RouteOutput<'policyDecisions.list'>['decisions'][number];
@@ -29,7 +30,7 @@ export interface SessionUsage {
 }
 
 /** What a line of text typed into the dashboard is for. */
-export type PromptPurpose = 'send' | 'keys' | 'rename' | 'audit-filter' | 'search';
+export type PromptPurpose = 'send' | 'keys' | 'rename' | 'audit-filter' | 'search' | 'commit';
 
 /** The providers the new-session form cycles through: every provider, in the contract's order. */
 export const PROVIDER_CHOICES = PROVIDER_IDS;
@@ -72,6 +73,8 @@ export interface AppState {
   analytics: { range: Range; overview: Overview | null; days: TokenDay[]; models: ModelUsage[]; loading: boolean; error: string | null };
   search: { query: string; hits: SearchHit[]; total: number; totalExact: boolean; selected: number; loading: boolean; error: string | null };
   size: { columns: number; rows: number };
+  /** The diff view of one session (D on the sessions screen), drawn instead of the screen while open. */
+  review: ReviewState | null;
 }
 
 export function initialState(size = { columns: 80, rows: 24 }): AppState {
@@ -89,6 +92,7 @@ export function initialState(size = { columns: 80, rows: 24 }): AppState {
     analytics: { range: '7d', overview: null, days: [], models: [], loading: false, error: null },
     search: { query: '', hits: [], total: 0, totalExact: true, selected: 0, loading: false, error: null },
     size,
+    review: null,
   };
 }
 
@@ -130,7 +134,8 @@ export type Action =
   | { type: 'transcript/loaded'; request: number; title: string; messages: TranscriptMessage[]; total: number; scroll?: number }
   | { type: 'transcript/scroll'; delta: number }
   /** `lines`: how long the help is (keybindings.ts renders it; the reducer only bounds the scroll by it). */
-  | { type: 'help/scroll'; delta: number; lines: number };
+  | { type: 'help/scroll'; delta: number; lines: number }
+  | ReviewAction;
 
 /** An edit of a one-line text field: typed text, or a key that edits. */
 export type TextEdit = { insert: string } | { key: 'backspace' | 'clear' | 'delete-word' };
@@ -180,9 +185,9 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'notice/clear':
       return state.notice ? { ...state, notice: null } : state;
     case 'screen':
-      return { ...state, screen: action.screen, overlay: null };
+      return { ...state, screen: action.screen, overlay: null, review: null };
     case 'screen/step':
-      return { ...state, screen: cycle(SCREENS, state.screen, action.delta), overlay: null };
+      return { ...state, screen: cycle(SCREENS, state.screen, action.delta), overlay: null, review: null };
     case 'overlay':
       return { ...state, overlay: action.overlay };
     case 'sessions/loaded':
@@ -287,6 +292,12 @@ export function reducer(state: AppState, action: Action): AppState {
       const scroll = clamp(state.overlay.scroll + action.delta, 0, Math.max(0, state.overlay.messages.length - 1));
       return { ...state, overlay: { ...state.overlay, scroll } };
     }
+    default:
+      if (action.type.startsWith('review/')) {
+        const review = reviewReducer(state.review, action);
+        return review === state.review ? state : { ...state, review };
+      }
+      return state;
   }
 }
 

@@ -256,7 +256,11 @@ describe('the keybinding table and the key router', () => {
       'prompt.submit': true, 'confirm.yes': true, 'form.submit': true, 'form.next': true, 'form.prev': true,
       'form.complete': true, 'form.provider-next': true, 'form.provider-prev': true, 'transcript.up': true,
       'transcript.down': true, 'transcript.page-up': true, 'transcript.page-down': true, 'help.down': true,
-      'help.up': true,
+      'help.up': true, 'review.open': true, 'review.close': true, 'review.next': true, 'review.prev': true,
+      'review.first': true, 'review.last': true, 'review.page-down': true, 'review.page-up': true,
+      'review.line-down': true, 'review.line-up': true, 'review.top': true, 'review.bottom': true, 'review.more': true,
+      'review.stage': true, 'review.unstage': true, 'review.commit': true, 'review.turn-next': true,
+      'review.turn-prev': true, 'review.working': true,
     };
 
     const bound = new Set<Command>(BINDINGS.map((binding) => binding.command));

@@ -50,7 +50,7 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
   const countsText = shown.map((id) => `${STATE_LOOK[id].symbol} ${counts[id]} ${STATE_LOOK[id].label}  `).join('');
   const countsWidth = state.sessions.length === 0 ? displayWidth(EMPTY) : displayWidth(countsText);
   // The key hint gives way first on a narrow line (shorter, then gone): the status line never wraps.
-  const hint = HINTS.find((text) => countsWidth + displayWidth(text) <= width) ?? '';
+  const hint = (state.review ? REVIEW_HINTS : HINTS).find((text) => countsWidth + displayWidth(text) <= width) ?? '';
   return (
     <Box flexDirection="column">
       {line ?? <Text> </Text>}
@@ -77,3 +77,5 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
 
 const EMPTY = 'no sessions yet: c starts one';
 const HINTS = ['? help  q quit', '? help'];
+/** In the diff view q goes back to the sessions; ctrl+c still quits. */
+const REVIEW_HINTS = ['? help  q back', '? help'];

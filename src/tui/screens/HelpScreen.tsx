@@ -1,12 +1,12 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { helpSections } from '../keybindings';
+import { helpSections, SCOPE_TITLES } from '../keybindings';
 import { SCREEN_TITLES, type AppState } from '../state';
 
 /** Every binding of the keybinding table, the current screen's section first after the global one; j/k scroll. */
 export function HelpScreen({ state, height }: { state: AppState; height: number }): React.JSX.Element {
   const scroll = state.overlay?.kind === 'help' ? state.overlay.scroll : 0;
-  const current = SCREEN_TITLES[state.screen];
+  const current = state.review ? SCOPE_TITLES.diff : SCREEN_TITLES[state.screen];
   const sections = helpSections().sort((a, b) => rank(a.title) - rank(b.title));
   function rank(title: string): number {
     return title === 'Everywhere' ? 0 : title === current ? 1 : 2;
