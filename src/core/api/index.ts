@@ -6,9 +6,10 @@ import type { RouteDef } from './route';
 import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
 import { systemRoutes } from './system';
+import { worktreeRoutes } from './worktrees';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...worktreeRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { AppError } from '../errors';
+
+/**
+ * Looking at a repository and its worktrees through simple-git: every command an argv array, never a shell string
+ * (branch names and refs come from callers). Worktree management itself is in worktrees.ts; what makes a request
+ * valid is in validate.ts.
+ */
+
+/** A git instance for `dir`, or undefined when the directory does not exist (simple-git refuses one). */
+export function gitIn(dir: string): SimpleGit | undefined {
+  try {
+    if (!fs.statSync(dir).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return simpleGit({ baseDir: dir, trimmed: false });
+}
+
+/** What a directory is, as far as a new worktree is concerned. */
+export interface RepositoryFacts {
+  /** The working tree that holds `dir` (its top level), or null when `dir` is in no repository or in a bare one. */
+  root: string | null;
+  /** `dir` relative to `root` ("" at the top). */
+  subdir: string;
+  bare: boolean;
+  /** The branch checked out at `root`, or null when HEAD is detached (or unborn: see headCommit). */
+  headBranch: string | null;
+  /** The commit HEAD is at, or null for a repository without a commit yet. */
+  headCommit: string | null;
+  /** Files with uncommitted changes (tracked, staged or untracked) in the working tree at `root`. */
+  dirty: string[];
+}
+
+/** The facts of `dir`; never throws for a directory that is no repository (root is null then). */
+export async function inspectRepository(dir: string): Promise<RepositoryFacts> {
+  const none: RepositoryFacts = { root: null, subdir: '', bare: false, headBranch: null, headCommit: null, dirty: [] };
+  const git = gitIn(dir);
+  if (!git) return none;
+  let answer: string;
+  try {
+    // One process for what four questions would ask: inside a work tree? bare? the top level? the branch?
+    answer = await git.raw(['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--show-toplevel']);
+  } catch {
+    return none;
+  }
+  const [bare, inside, top] = answer.split('\n');
+  if (bare === 'true') return { ...none, bare: true };
+  if (inside !== 'true' || !top) return none;
+  const root = fs.realpathSync(top);
+  const subdir = path.relative(root, fs.realpathSync(dir));
+  const rootGit = simpleGit({ baseDir: root });
+  const [headBranch, headCommit, dirty] = await Promise.all([
+    rootGit.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).then((out) => out.trim() || null, () => null),
+    resolveCommit(rootGit, 'HEAD'),
+    changedFiles(rootGit),
+  ]);
+  return { root, subdir, bare: false, headBranch, headCommit, dirty };
+}
+
+/** The commit `ref` names (any ref: a branch, `origin/main`, a tag, a sha), or null when it names none. */
+export async function resolveCommit(git: SimpleGit, ref: string): Promise<string | null> {
+  // "--end-of-options" so a ref cannot be read as an option; --verify --quiet prints nothing for an unknown ref.
+  const out = await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '');
+  return out.trim() || null;
+}
+
+export async function localBranchExists(git: SimpleGit, branch: string): Promise<boolean> {
+  return (await resolveCommit(git, `refs/heads/${branch}`)) !== null;
+}
+
+/** Whether `name` is a valid new branch name (git's own rules: `git check-ref-format --branch`). */
+export async function validBranchName(git: SimpleGit, name: string): Promise<boolean> {
+  if (name.startsWith('-')) return false;
+  return git.raw(['check-ref-format', '--branch', name]).then(() => true, () => false);
+}
+
+/** Paths with uncommitted changes in the working tree of `git`, untracked files each named (not only their directory). */
+export async function changedFiles(git: SimpleGit): Promise<string[]> {
+  const out = await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']).catch(() => '');
+  return parsePorcelainStatus(out).map((entry) => entry.path);
+}
+
+/** `git status --porcelain=v1 -z`: each entry's two status letters and path (a rename's new path; its old one is skipped). */
+export function parsePorcelainStatus(out: string): Array<{ code: string; path: string }> {
+  const entries: Array<{ code: string; path: string }> = [];
+  const fields = out.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (field.length < 4) continue;
+    const code = field.slice(0, 2);
+    entries.push({ code, path: field.slice(3) });
+    // A rename or copy is followed by its source path in the next field.
+    if (code[0] === 'R' || code[0] === 'C') i++;
+  }
+  return entries;
+}
+
+/** One entry of `git worktree list --porcelain`. */
+export interface WorktreeEntry {
+  path: string;
+  head: string | null;
+  /** The branch checked out there (short name), or null when detached or bare. */
+  branch: string | null;
+  bare: boolean;
+  detached: boolean;
+  /** git's own note that the directory is gone (the entry is stale until `git worktree prune`). */
+  prunable: boolean;
+}
+
+export async function listWorktrees(git: SimpleGit): Promise<WorktreeEntry[]> {
+  return parseWorktreeList(await git.raw(['worktree', 'list', '--porcelain', '-z']));
+}
+
+/** `git worktree list --porcelain -z`: attributes are NUL-terminated, entries end with an empty one. */
+export function parseWorktreeList(out: string): WorktreeEntry[] {
+  const entries: WorktreeEntry[] = [];
+  let current: WorktreeEntry | undefined;
+  for (const line of out.split('\0')) {
+    if (line === '') {
+      if (current) entries.push(current);
+      current = undefined;
+      continue;
+    }
+    const space = line.indexOf(' ');
+    const key = space < 0 ? line : line.slice(0, space);
+    const value = space < 0 ? '' : line.slice(space + 1);
+    if (key === 'worktree') current = { path: value, head: null, branch: null, bare: false, detached: false, prunable: false };
+    else if (!current) continue;
+    else if (key === 'HEAD') current.head = value;
+    else if (key === 'branch') current.branch = value.replace(/^refs\/heads\//, '');
+    else if (key === 'bare') current.bare = true;
+    else if (key === 'detached') current.detached = true;
+    else if (key === 'prunable') current.prunable = true;
+  }
+  if (current) entries.push(current);
+  return entries;
+}
+
+/** One commit, as a person reads it in a list of what would be lost. */
+export interface CommitLine {
+  sha: string;
+  subject: string;
+}
+
+/**
+ * Commits reachable from `tip` that no other branch, no remote-tracking branch, and none of `also` contain: the work
+ * that exists only there (what deleting that branch or a detached worktree would lose).
+ */
+export async function commitsOnlyOn(git: SimpleGit, tip: string, ownBranch: string | null, also: string[] = []): Promise<CommitLine[]> {
+  const exclude = ownBranch ? [`--exclude=refs/heads/${ownBranch}`] : [];
+  const out = await git.raw(['rev-list', '--format=%H%x09%s', '--no-commit-header', tip, '--not', ...exclude, '--branches', '--remotes', ...also, '--']);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      return { sha: line.slice(0, tab), subject: line.slice(tab + 1) };
+    });
+}
+
+/** How far `tip` is ahead of and behind `base` (commits on one side only). */
+export async function aheadBehind(git: SimpleGit, base: string, tip: string): Promise<{ ahead: number; behind: number }> {
+  const out = await git.raw(['rev-list', '--left-right', '--count', `${base}...${tip}`, '--']);
+  const [behind, ahead] = out.trim().split(/\s+/).map(Number);
+  return { ahead: ahead ?? 0, behind: behind ?? 0 };
+}
+
+/** git's own words from a failed command, as a GIT_FAILED error that says what was being done. */
+export function gitFailed(doing: string, error: unknown): AppError {
+  const words = (error instanceof Error ? error.message : String(error)).trim().replace(/\s+/g, ' ');
+  return new AppError('GIT_FAILED', `${doing} failed: ${words}`, { cause: error });
+}
