@@ -72,6 +72,7 @@ describe('access levels of the contract', () => {
         'sessions.policy',
         'sessions.policySets',
         'tags.list',
+        'worktrees.list',
       ],
       write: [
         'library.addTag',
@@ -92,6 +93,8 @@ describe('access levels of the contract', () => {
         'tags.create',
         'tags.delete',
         'tags.update',
+        'worktrees.prune',
+        'worktrees.remove',
       ],
       admin: [
         'policies.create',
@@ -107,6 +110,7 @@ describe('access levels of the contract', () => {
         'sessions.removePolicySet',
         'sessions.setPolicy',
         'sessions.validate',
+        'sessions.validateGit',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });
