@@ -41,10 +41,12 @@ export async function inspectRepository(dir: string): Promise<RepositoryFacts> {
   if (!git) return none;
   let answer: string;
   try {
-    // One process for what four questions would ask: inside a work tree? bare? the top level? the branch?
+    // One process for what three questions would ask: bare? inside a work tree? its top level?
     answer = await git.raw(['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--show-toplevel']);
   } catch {
-    return none;
+    // --show-toplevel fails outside a work tree: in a bare repository (said apart here), or in no repository at all.
+    const bare = await git.raw(['rev-parse', '--is-bare-repository']).catch(() => '');
+    return { ...none, bare: bare.trim() === 'true' };
   }
   const [bare, inside, top] = answer.split('\n');
   if (bare === 'true') return { ...none, bare: true };
@@ -150,7 +152,8 @@ export interface CommitLine {
  * that exists only there (what deleting that branch or a detached worktree would lose).
  */
 export async function commitsOnlyOn(git: SimpleGit, tip: string, ownBranch: string | null, also: string[] = []): Promise<CommitLine[]> {
-  const exclude = ownBranch ? [`--exclude=refs/heads/${ownBranch}`] : [];
+  // A pattern for --branches is written without refs/heads/ (git's rule); branch names cannot hold glob characters.
+  const exclude = ownBranch ? [`--exclude=${ownBranch}`] : [];
   const out = await git.raw(['rev-list', '--format=%H%x09%s', '--no-commit-header', tip, '--not', ...exclude, '--branches', '--remotes', ...also, '--']);
   return out
     .split('\n')

@@ -170,6 +170,17 @@ export class SessionManager {
     const errors = issues.filter((issue) => issue.level === 'error');
     if (errors.length || !plan) throw worktreeError(errors);
     const undo = await this.options.worktrees.create(plan);
+    if (!fs.existsSync(plan.cwd)) {
+      // A directory git does not track (untracked, ignored, or new since the base) is not in a worktree made from a commit.
+      await undo();
+      const subdir = path.relative(plan.path, plan.cwd);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `cwd: ${input.cwd} is ${subdir} in the repository, and the worktree made from ${plan.baseCommit.slice(0, 12)} has no ${subdir} (it is untracked, ignored, ` +
+          `or not in that commit); fix: start at the repository's top level (-d ${plan.repoRoot}), or commit that directory first`,
+        { details: { issues: [{ path: 'cwd', message: `${subdir} is not in the worktree made from ${plan.baseCommit.slice(0, 12)}` }] } },
+      );
+    }
     const worktree: SessionWorktree = {
       repoRoot: plan.repoRoot,
       path: plan.path,
