@@ -208,9 +208,19 @@ describe('base ref, existing branch, subdirectory', () => {
     expect(git(session.worktree.path, 'rev-parse', 'HEAD').trim()).toBe(git(repo, 'rev-parse', 'release').trim());
     // No upstream is set from the base: the agent's branch pushes nowhere by surprise.
     expect(spawnSync('git', ['-C', session.worktree.path, 'rev-parse', '--abbrev-ref', '@{upstream}'], { env: { ...process.env, ...GIT_ENV } }).status).not.toBe(0);
-    // main moves on: the worktree is behind its base only when the base itself moves, and a commit there puts it ahead.
+    // Ahead/behind is against the base as it is now: the base moves on, the worktree falls behind; a commit there puts it ahead.
     const entry = (await worktrees()).find((w) => w.sessionName === 'rel');
     expect([entry.ahead, entry.behind]).toEqual([0, 0]);
+    git(repo, 'switch', '-q', 'release');
+    fs.writeFileSync(path.join(repo, 'later.txt'), 'later\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'later on release');
+    git(repo, 'switch', '-q', 'main');
+    fs.writeFileSync(path.join(session.worktree.path, 'mine.txt'), 'mine\n');
+    git(session.worktree.path, 'add', '-A');
+    git(session.worktree.path, 'commit', '-q', '-m', 'mine');
+    const moved = (await worktrees()).find((w) => w.sessionName === 'rel');
+    expect([moved.ahead, moved.behind]).toEqual([1, 1]);
   });
 
   it('checks out an existing branch (--checkout), which removing never deletes', async () => {
