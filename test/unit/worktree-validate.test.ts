@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parsePorcelainStatus, parseWorktreeList } from '../../src/core/git/repository';
+import { parsePorcelainStatus, parseWorktreeList, validBranchName } from '../../src/core/git/repository';
 import { chosenBranch, mappedCwd, requestIssues, worktreeIssues, worktreePath, type WorktreeFacts } from '../../src/core/git/validate';
 import { hasWork } from '../../src/core/git/worktrees';
 
@@ -84,6 +85,17 @@ describe('worktreeIssues', () => {
   it('says a repository without a commit has nothing to start from', () => {
     const empty = { ...fine, repo: { ...REPO, headBranch: 'main', headCommit: null }, baseCommit: null };
     expect(worktreeIssues({ cwd: '/src/app' }, empty, target).map((issue) => issue.message)).toEqual(['/src/app has no commit yet: a worktree starts from a commit']);
+  });
+});
+
+describe('validBranchName', () => {
+  it("agrees with git check-ref-format --branch", () => {
+    const names = ['HEAD', 'a/b', 'a..b', 'a.lock', '.a', 'a/.b', 'a b', 'a~b', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', 'a@{b', 'a//b', '/a', 'a/', 'a.', '-a',
+      'cp/fix-login', 'ü', 'a@b', 'a.b.lock/c', 'x/a.lock', 'tab\there', 'release/1.2'];
+    for (const name of names) {
+      const git = spawnSync('git', ['check-ref-format', '--branch', name], { stdio: 'ignore', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
+      expect(validBranchName(name), name).toBe(git.status === 0);
+    }
   });
 });
 

@@ -34,16 +34,22 @@ export interface RepositoryFacts {
   dirty: string[];
 }
 
-/** The facts of `dir`; never throws for a directory that is no repository (root is null then). */
-export async function inspectRepository(dir: string): Promise<RepositoryFacts> {
-  const none: RepositoryFacts = { root: null, subdir: '', bare: false, headBranch: null, headCommit: null, dirty: [] };
+/**
+ * The facts of `dir`; never throws for a directory that is no repository (root is null then). Three git processes,
+ * at once (what a session's create waits for): rev-parse for the top level, the worktree list for HEAD's branch and
+ * commit, status for the uncommitted changes.
+ */
+export async function inspectRepository(dir: string): Promise<RepositoryFacts & { worktrees: WorktreeEntry[] }> {
+  const none = { root: null, subdir: '', bare: false, headBranch: null, headCommit: null, dirty: [], worktrees: [] };
   const git = gitIn(dir);
   if (!git) return none;
-  let answer: string;
-  try {
-    // One process for what three questions would ask: bare? inside a work tree? its top level?
-    answer = await git.raw(['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--show-toplevel']);
-  } catch {
+  const [answer, worktrees, dirty] = await Promise.all([
+    git.raw(['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--show-toplevel']).catch(() => null),
+    listWorktrees(git).catch(() => [] as WorktreeEntry[]),
+    // Untracked directories as one entry (-unormal): this is for a warning, and a large untracked tree is not walked.
+    changedFiles(git, 'normal'),
+  ]);
+  if (answer === null) {
     // --show-toplevel fails outside a work tree: in a bare repository (said apart here), or in no repository at all.
     const bare = await git.raw(['rev-parse', '--is-bare-repository']).catch(() => '');
     return { ...none, bare: bare.trim() === 'true' };
@@ -53,13 +59,17 @@ export async function inspectRepository(dir: string): Promise<RepositoryFacts> {
   if (inside !== 'true' || !top) return none;
   const root = fs.realpathSync(top);
   const subdir = path.relative(root, fs.realpathSync(dir));
-  const rootGit = simpleGit({ baseDir: root });
-  const [headBranch, headCommit, dirty] = await Promise.all([
-    rootGit.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).then((out) => out.trim() || null, () => null),
-    resolveCommit(rootGit, 'HEAD'),
-    changedFiles(rootGit),
-  ]);
-  return { root, subdir, bare: false, headBranch, headCommit, dirty };
+  const here = worktrees.find((entry) => entry.path === top || entry.path === root) ?? worktrees.find((entry) => realpathOrSelf(entry.path) === root);
+  const headCommit = here?.head && !/^0+$/.test(here.head) ? here.head : null;
+  return { root, subdir, bare: false, headBranch: here?.branch ?? null, headCommit, dirty, worktrees };
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** The commit `ref` names (any ref: a branch, `origin/main`, a tag, a sha), or null when it names none. */
@@ -73,16 +83,28 @@ export async function localBranchExists(git: SimpleGit, branch: string): Promise
   return (await resolveCommit(git, `refs/heads/${branch}`)) !== null;
 }
 
-/** Whether `name` is a valid new branch name (git's own rules: `git check-ref-format --branch`). */
-export async function validBranchName(git: SimpleGit, name: string): Promise<boolean> {
-  if (name.startsWith('-')) return false;
-  return git.raw(['check-ref-format', '--branch', name]).then(() => true, () => false);
+/**
+ * Whether `name` is a valid branch name, by git's rules (git-check-ref-format(1), with --branch): a pure check, since
+ * asking `git check-ref-format` costs a process on the path every create waits for. The unit test holds it to git's
+ * own answers.
+ */
+export function validBranchName(name: string): boolean {
+  if (name === '' || name === '@' || name === 'HEAD' || name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what git refuses
+  if (/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\//.test(name)) return false;
+  return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
 }
 
-/** Paths with uncommitted changes in the working tree of `git`, untracked files each named (not only their directory). */
-export async function changedFiles(git: SimpleGit): Promise<string[]> {
-  const out = await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']).catch(() => '');
-  return parsePorcelainStatus(out).map((entry) => entry.path);
+/**
+ * Paths with uncommitted changes in the working tree of `git`: untracked files each named (`all`), or an untracked
+ * directory as one entry (`normal`). Without optional locks: a look must not take the index lock a user's git needs.
+ */
+export async function changedFiles(git: SimpleGit, untracked: 'all' | 'normal' = 'all'): Promise<string[]> {
+  return (await statusEntries(git, untracked).catch(() => [])).map((entry) => entry.path);
+}
+
+export async function statusEntries(git: SimpleGit, untracked: 'all' | 'normal' = 'all'): Promise<Array<{ code: string; path: string }>> {
+  return parsePorcelainStatus(await git.raw(['--no-optional-locks', 'status', '--porcelain=v1', '-z', `--untracked-files=${untracked}`]));
 }
 
 /** `git status --porcelain=v1 -z`: each entry's two status letters and path (a rename's new path; its old one is skipped). */

@@ -11,8 +11,8 @@ import {
   inspectRepository,
   listWorktrees,
   localBranchExists,
-  parsePorcelainStatus,
   resolveCommit,
+  statusEntries,
   validBranchName,
   type CommitLine,
   type WorktreeEntry,
@@ -77,22 +77,24 @@ export class WorktreeManager {
    * branch and a directory named after it cannot clash with anything).
    */
   async plan(request: WorktreeRequest, label: string | null): Promise<{ issues: WorktreeIssue[]; plan: WorktreePlan | null; labelled: boolean }> {
-    const repo = await inspectRepository(request.cwd);
-    const facts = { repo, baseCommit: null as string | null, branchNameValid: true, branchExists: false, branchCheckedOutAt: null as string | null, pathTaken: null as 'exists' | 'registered' | null };
     const shown = label ?? '<session id>';
     const branch = chosenBranch(request, shown);
-    if (!repo.root) return { issues: worktreeIssues(request, facts, { branch, path: '' }), plan: null, labelled: label !== null };
-    const git = gitIn(repo.root)!;
-    const target = worktreePath(repo.root, shown, this.options.root());
     const existing = request.branch !== undefined;
     const defaultName = request.branch === undefined && request.createBranch === undefined;
     const knowable = label !== null || !defaultName;
-    const entries = await listWorktrees(git).catch(() => [] as WorktreeEntry[]);
-    const [nameValid, exists, baseCommit] = await Promise.all([
-      validBranchName(git, knowable ? branch : 'cp/x'),
-      knowable ? localBranchExists(git, branch) : false,
-      existing ? resolveCommit(git, `refs/heads/${branch}`) : request.baseRef !== undefined ? resolveCommit(git, request.baseRef) : Promise.resolve(repo.headCommit),
+    // Everything asked at once, from cwd (git finds the repository from any directory in it): one round of processes.
+    const git = gitIn(request.cwd);
+    const [repo, nameValid, exists, namedCommit] = await Promise.all([
+      inspectRepository(request.cwd),
+      validBranchName(knowable ? branch : 'cp/x'),
+      git && knowable ? localBranchExists(git, branch) : false,
+      !git ? null : existing ? resolveCommit(git, `refs/heads/${branch}`) : request.baseRef !== undefined ? resolveCommit(git, request.baseRef) : null,
     ]);
+    const facts = { repo, baseCommit: null as string | null, branchNameValid: true, branchExists: false, branchCheckedOutAt: null as string | null, pathTaken: null as 'exists' | 'registered' | null };
+    if (!repo.root) return { issues: worktreeIssues(request, facts, { branch, path: '' }), plan: null, labelled: label !== null };
+    const target = worktreePath(repo.root, shown, this.options.root());
+    const entries = repo.worktrees;
+    const baseCommit = existing || request.baseRef !== undefined ? namedCommit : repo.headCommit;
     facts.branchNameValid = nameValid;
     facts.branchExists = exists;
     facts.baseCommit = baseCommit;
@@ -166,7 +168,7 @@ export class WorktreeManager {
       let tip: string | null;
       if (!look.missing) {
         const git = gitIn(worktree.path)!;
-        const entries = parsePorcelainStatus(await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']));
+        const entries = (await statusEntries(git));
         look.untracked = entries.filter((entry) => entry.code === '??').length;
         look.changed = entries.length - look.untracked;
         look.currentBranch = where.entry?.branch ?? null;
@@ -198,7 +200,7 @@ export class WorktreeManager {
     }
     const git = gitIn(worktree.path)!;
     try {
-      work.files = parsePorcelainStatus(await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all'])).map((entry) => ({ path: entry.path, status: entry.code }));
+      work.files = (await statusEntries(git)).map((entry) => ({ path: entry.path, status: entry.code }));
       work.currentBranch = where.entry?.branch ?? null;
       const tip = where.entry?.head ?? (await resolveCommit(git, 'HEAD'));
       if (tip) work.commits = await commitsOnlyOn(repoGit, tip, work.currentBranch, also);
