@@ -14,7 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanUpOnSignals, formatColumns, median, optionValue, parseRuns, percentile, requestJson, runBench, running, sleepSync, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
+import { cleanUpOnSignals, formatColumns, median, optionValue, parseRuns, percentile, requestJson, runBench, startForegroundDaemon, stopDaemonSync, timeCommand } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'codepiper');
@@ -43,7 +43,9 @@ delete env.TMUX;
 delete env.TMUX_PANE;
 
 const note = (message) => process.stderr.write(`  ${message}\n`);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// No keep-alive: the untimed clean-up between runs can outlast the daemon's keep-alive timeout, and a request on a
+// connection the daemon just closed fails. A connection over a Unix socket costs a fraction of a millisecond.
+const agent = new http.Agent({ keepAlive: false, maxSockets: 1 });
 const daemonLog = [];
 let daemon;
 let cleanedUp = false;
