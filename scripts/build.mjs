@@ -162,9 +162,15 @@ const inkNeverInCi = stubModule('is-in-ci', /^is-in-ci$/, 'export default false;
 /** Ink loads its React DevTools bridge (and with it a WebSocket library) only when DEV=true; the build leaves it out. */
 const noDevtools = stubModule('ink-devtools', /^\.\/devtools\.js$/, "throw new Error('React DevTools are not part of this build of CodePiper');", /[\\/]ink[\\/]build$/);
 
+/**
+ * simple-git logs through debug, which asks for supports-color (not installed) inside a try, for colours in its
+ * DEBUG output; left unresolved it would be a require of a package the install does not have. It gets "no colour".
+ */
+const debugWithoutSupportsColor = stubModule('supports-color', /^supports-color$/, 'module.exports = false;', /[\\/]debug[\\/]src$/);
+
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
-  const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || out === 'hook.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
+  const plugins = [lazyEntryPlugin(source), debugWithoutSupportsColor, ...(out === 'cli.cjs' || out === 'hook.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   const rule = FORBIDDEN[out];
   const leaks = rule ? Object.keys(result.metafile.inputs).filter((input) => rule.inputs.some((forbidden) => input.includes(forbidden))) : [];
