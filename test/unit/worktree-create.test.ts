@@ -92,4 +92,15 @@ describe('a session in a worktree, created by the engine', () => {
     expect(git('worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
     expect(fs.existsSync(path.join(dir, 'repo.worktrees'))).toBe(false);
   });
+
+  it('two creates racing for one name: one wins, and the loser undoes nothing of the winner', async () => {
+    const runner = new MemoryRunner(() => tinyShell());
+    const core = await start(runner);
+    const results = await Promise.allSettled([0, 1].map(() => core.sessions.create({ ...input, cwd: repo, name: 'same', worktree: true })));
+    expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const winner = (results.find((result) => result.status === 'fulfilled') as PromiseFulfilledResult<{ worktree: { path: string } }>).value;
+    expect(fs.existsSync(path.join(winner.worktree.path, 'pkg', 'a.txt'))).toBe(true);
+    expect(git('branch', '--list', 'cp/same')).toContain('cp/same');
+    expect(core.sessions.list()).toHaveLength(1);
+  });
 });

@@ -132,7 +132,9 @@ export class WorktreeManager {
       try {
         await git.raw(argv);
       } catch (error) {
-        await this.undo(git, plan, madeDirs);
+        // git made nothing (it cleans up a failed add itself); what is at that path or under that branch name now is
+        // someone else's (a create that raced this one): only the empty directories made for this one go.
+        removeEmptyDirs(madeDirs);
         throw classifyAddFailure(plan, error);
       }
       return () => this.exclusive(plan.repoRoot, () => this.undo(git, plan, madeDirs));
@@ -145,13 +147,7 @@ export class WorktreeManager {
     fs.rmSync(plan.path, { recursive: true, force: true });
     await git.raw(['worktree', 'prune']).catch(() => undefined);
     if (plan.createBranch) await git.raw(['branch', '-D', '--', plan.branch]).catch(() => undefined);
-    for (const dir of madeDirs) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        break; // not empty (another worktree is there): it stays, and so do its parents
-      }
-    }
+    removeEmptyDirs(madeDirs);
   }
 
   /** How the worktree is now; never throws (what went wrong is in `problem`). */
@@ -324,6 +320,17 @@ function classifyAddFailure(plan: WorktreePlan, error: unknown): AppError {
   if (/already exists/.test(words) && /branch/.test(words)) return new AppError('BRANCH_EXISTS', `branch "${plan.branch}" already exists; choose another name`, { cause: error });
   if (/invalid reference|not a valid/.test(words)) return new AppError('GIT_REF_NOT_FOUND', `"${plan.branch}" names no branch`, { cause: error });
   return gitFailed(`git worktree add ${plan.path}`, error);
+}
+
+/** Removes `dirs` (deepest first) while they are empty; one that is not (another worktree is there) stays, with its parents. */
+function removeEmptyDirs(dirs: string[]): void {
+  for (const dir of dirs) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
 }
 
 /** The directories `git worktree add` will create for `target` (the target's missing parents), deepest first. */
