@@ -6,6 +6,9 @@ import type { SessionJournal } from './journal';
 import { isLive } from './state';
 import type { SessionRecord } from './store';
 
+/** How many worktrees the list looks at together. */
+const LOOKS_AT_ONCE = 8;
+
 type Removed = WorktreeRemoval & { sessionId: string; path: string; branch: string };
 
 /**
@@ -22,13 +25,20 @@ export class SessionWorktrees {
   /** Every worktree CodePiper made and has not removed, oldest session first. */
   async list() {
     const records = this.withWorktrees();
-    return Promise.all(
-      records.map(async (record) => {
-        const { removedAt: _removedAt, ...worktree } = record.worktree;
-        const look = await this.git.look(record.worktree);
-        return { sessionId: record.id, sessionName: record.name, sessionState: record.state, ...worktree, ...look };
-      }),
-    );
+    const listed = [];
+    // A few at a time: each look runs several git processes, and a list of fifty must not start two hundred at once.
+    for (let start = 0; start < records.length; start += LOOKS_AT_ONCE) {
+      listed.push(
+        ...(await Promise.all(
+          records.slice(start, start + LOOKS_AT_ONCE).map(async (record) => {
+            const { removedAt: _removedAt, ...worktree } = record.worktree;
+            const look = await this.git.look(record.worktree);
+            return { sessionId: record.id, sessionName: record.name, sessionState: record.state, ...worktree, ...look };
+          }),
+        )),
+      );
+    }
+    return listed;
   }
 
   async remove(ref: string, force: boolean): Promise<Removed> {
