@@ -401,6 +401,24 @@ describe('worktrees removed by hand, resume, prune', () => {
     expect(listed).not.toContain('gone');
   });
 
+  it('a worktree whose .git link is gone is missing; rm refuses without --force and deletes the stray directory with it', async () => {
+    const stray = await create({ cwd: repo, name: 'stray', worktree: true });
+    await cli('kill', 'stray');
+    fs.rmSync(path.join(stray.worktree.path, '.git'));
+    const entry = (await worktrees()).find((w) => w.sessionName === 'stray');
+    expect(entry).toMatchObject({ missing: true, problem: null });
+    expect(entry.missingReason).toContain('git no longer knows it as a worktree');
+    const refused = await api('DELETE', '/worktrees/stray');
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toContain('is still there, but git no longer knows it as a worktree');
+    expect(fs.existsSync(stray.worktree.path)).toBe(true);
+    const forced = await api('DELETE', '/worktrees/stray?force=true');
+    expect(forced.status, JSON.stringify(forced.json)).toBe(200);
+    expect(forced.json.wasMissing).toBe(true);
+    expect(fs.existsSync(stray.worktree.path)).toBe(false);
+    expect(git(repo, 'worktree', 'list')).not.toContain('stray');
+  });
+
   it('refuses to remove the worktree of a running session', async () => {
     const refused = await api('DELETE', '/worktrees/clean');
     expect(refused.status).toBe(409);

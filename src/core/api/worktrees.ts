@@ -59,7 +59,7 @@ const removal = z.strictObject({
   sessionId: z.string(),
   path: z.string(),
   branch: z.string(),
-  wasMissing: z.boolean().describe('its directory was already gone: only git\'s record of it was cleared'),
+  wasMissing: z.boolean().describe("it was already gone (or no longer a git worktree): git's record of it was cleared, and with force a stray directory deleted"),
   branchDeleted: z.boolean(),
   branchNote: z.string().describe('what became of the branch, and why'),
   lost: z.strictObject({ files: z.array(changedFile), commits: z.array(commitLine) }).describe('what --force threw away (empty otherwise)'),

@@ -212,6 +212,17 @@ export class WorktreeManager {
    * (or the base) has not; otherwise it stays, so commits made there are never lost by a removal.
    */
   async remove(worktree: SessionWorktree, force: boolean, who: string): Promise<WorktreeRemoval> {
+    const before = await this.whereabouts(worktree, gitIn(worktree.repoRoot));
+    // A directory git no longer counts as a worktree (its .git file gone, say): git cannot tell what in it is work.
+    const stray = before.missingReason !== null && before.entry === undefined && fs.existsSync(worktree.path);
+    if (stray && !force) {
+      throw new AppError(
+        'WORKTREE_HAS_WORK',
+        `the worktree of session ${who} (${worktree.path}) is still there, but git no longer knows it as a worktree, so what in it is uncommitted ` +
+          'cannot be told; look at it, then remove it anyway with --force (force: true): the directory is deleted',
+        { details: { path: worktree.path, branch: worktree.branch, files: [], commits: [], commitsKeptOn: null } },
+      );
+    }
     const work = await this.work(worktree);
     if (!force && (work.files.length || work.commits.length)) throw hasWork(worktree, work, who);
     const repoGit = gitIn(worktree.repoRoot);
@@ -225,7 +236,8 @@ export class WorktreeManager {
           throw gitFailed(`git worktree remove ${worktree.path}`, error);
         });
       } else {
-        // Gone by hand: only git's record of it (if any) is left to clear.
+        // Gone by hand: only git's record of it (if any) is left to clear, and a stray directory with --force.
+        if (stray) fs.rmSync(worktree.path, { recursive: true, force: true });
         await repoGit.raw(['worktree', 'prune']).catch(() => undefined);
       }
       for (const dir of [path.dirname(worktree.path)]) {
@@ -278,7 +290,10 @@ export class WorktreeManager {
     const exists = fs.existsSync(worktree.path);
     if (!exists && entry) return { entry, missingReason: 'its directory was deleted (git still lists it until git worktree prune)' };
     if (!exists) return { entry, missingReason: 'it was removed outside CodePiper (git worktree remove, or deleted and pruned)' };
-    if (!entry) return { entry, missingReason: 'git no longer knows it as a worktree (its directory is still there)' };
+    // Without its .git link the directory is no worktree: git run there would not look at it (or at another repository).
+    if (!entry || !fs.existsSync(path.join(worktree.path, '.git'))) {
+      return { entry: undefined, missingReason: 'git no longer knows it as a worktree (its .git link is gone; its directory is still there)' };
+    }
     return { entry, missingReason: null };
   }
 
