@@ -2,6 +2,7 @@
 // bench/worktree: what a session in its own git worktree costs, beside `git worktree add` alone, in the same run.
 //   (a) POST /sessions with worktree: true (checks every git problem, makes the worktree and its branch, starts the
 //       agent in tmux, records the row)                  vs `git worktree add -b <branch> <path> HEAD`, spawned per call
+// A session without a worktree is timed too (not part of the ratio): the daemon's own share, for the breakdown.
 // The two alternate, run by run, on the same repository (a generated one of --files files, committed), so that the
 // page cache and the disk treat both alike. Removing the worktrees between runs is not timed.
 // Everything lives in a temp dir with a private tmux server (-L); git's global and system config are ignored; the
@@ -90,26 +91,44 @@ async function main() {
   daemon = started.child;
   const raw = path.join(dir, 'raw');
   fs.mkdirSync(raw);
-  const samples = { session: [], git: [] };
-  note(`${runs} runs of each (+${warmup} warm-up), alternating`);
+  const samples = { session: [], git: [], plain: [] };
+  note(`${runs} runs of each (+${warmup} warm-up), alternating which goes first`);
   for (let i = 0; i < warmup + runs; i++) {
     const name = `s${i}`;
-    const session = await api('POST', '/sessions', { provider: 'command', cwd: repo, args: ['sleep', '3600'], name, worktree: true });
-    const direct = git(repo, 'worktree', 'add', '-q', '-b', `raw/${i}`, path.join(raw, String(i)), 'HEAD');
-    if (i >= warmup) {
-      samples.session.push(session.ms);
-      samples.git.push(direct.ms);
+    const timed = {};
+    const withWorktree = async () => {
+      timed.session = await api('POST', '/sessions', { provider: 'command', cwd: repo, args: ['sleep', '3600'], name, worktree: true });
+    };
+    const direct = () => {
+      timed.git = git(repo, 'worktree', 'add', '-q', '-b', `raw/${i}`, path.join(raw, String(i)), 'HEAD');
+    };
+    // Each goes first every other run: the one right after the previous run's clean-up (thousands of files deleted)
+    // would otherwise always pay for its disk writes.
+    if (i % 2 === 0) {
+      await withWorktree();
+      direct();
+    } else {
+      direct();
+      await withWorktree();
     }
-    // Not timed: the session ends, and both worktrees and branches go, so every run starts from the same repository.
-    await api('POST', `/sessions/${session.body.id}/kill`);
-    await api('DELETE', `/worktrees/${session.body.id}?force=1`);
+    // The same session without a worktree: what the daemon's own part costs (tmux, the row), for the breakdown.
+    timed.plain = await api('POST', '/sessions', { provider: 'command', cwd: repo, args: ['sleep', '3600'], name: `p${i}` });
+    if (i >= warmup) {
+      samples.session.push(timed.session.ms);
+      samples.git.push(timed.git.ms);
+      samples.plain.push(timed.plain.ms);
+    }
+    // Not timed: the sessions end, and both worktrees and branches go, so every run starts from the same repository.
+    await api('POST', `/sessions/${timed.session.body.id}/kill`);
+    await api('POST', `/sessions/${timed.plain.body.id}/kill`);
+    await api('DELETE', `/worktrees/${timed.session.body.id}?force=1`);
     git(repo, 'worktree', 'remove', '--force', path.join(raw, String(i)));
     git(repo, 'branch', '-D', `raw/${i}`);
   }
   const figures = (values) => ({ median: median(values), p90: percentile(values, 90), min: Math.min(...values) });
   const session = figures(samples.session);
   const direct = figures(samples.git);
-  return { files, runs, session, git: direct, ratio: session.median / direct.median, target: TARGET_RATIO };
+  return { files, runs, session, git: direct, plain: figures(samples.plain), ratio: session.median / direct.median, target: TARGET_RATIO };
 }
 
 function report(result) {
@@ -118,6 +137,7 @@ function report(result) {
     ['', 'median', 'p90', 'min'],
     ['POST /sessions, worktree: true', ms(result.session.median), ms(result.session.p90), ms(result.session.min)],
     ['git worktree add -b (alone)', ms(result.git.median), ms(result.git.p90), ms(result.git.min)],
+    ['(POST /sessions, no worktree)', ms(result.plain.median), ms(result.plain.p90), ms(result.plain.min)],
   ];
   const verdict = result.ratio <= result.target ? 'within' : 'OVER';
   return [

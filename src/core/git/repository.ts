@@ -35,33 +35,44 @@ export interface RepositoryFacts {
 }
 
 /**
- * The facts of `dir`; never throws for a directory that is no repository (root is null then). Three git processes,
- * at once (what a session's create waits for): rev-parse for the top level, the worktree list for HEAD's branch and
- * commit, status for the uncommitted changes.
+ * The facts of `dir`; never throws for a directory that is no repository (root is null then). What a session's create
+ * waits for, so as few git processes as can tell: the worktree list alone says which worktree holds `dir` (the
+ * deepest one whose directory contains it), whether that is bare, and its HEAD; status runs beside it only when the
+ * uncommitted changes are asked for (`dirty`, for the warning of a dry run). rev-parse is asked only when the list
+ * cannot tell (no repository, or `dir` inside a .git directory).
  */
-export async function inspectRepository(dir: string): Promise<RepositoryFacts & { worktrees: WorktreeEntry[] }> {
+export async function inspectRepository(dir: string, options: { dirty?: boolean } = {}): Promise<RepositoryFacts & { worktrees: WorktreeEntry[] }> {
   const none = { root: null, subdir: '', bare: false, headBranch: null, headCommit: null, dirty: [], worktrees: [] };
   const git = gitIn(dir);
   if (!git) return none;
-  const [answer, worktrees, dirty] = await Promise.all([
-    git.raw(['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--show-toplevel']).catch(() => null),
-    listWorktrees(git).catch(() => [] as WorktreeEntry[]),
+  const [worktrees, dirty] = await Promise.all([
+    listWorktrees(git).catch(() => null),
     // Untracked directories as one entry (-unormal): this is for a warning, and a large untracked tree is not walked.
-    changedFiles(git, 'normal'),
+    options.dirty === false ? ([] as string[]) : changedFiles(git, 'normal'),
   ]);
-  if (answer === null) {
-    // --show-toplevel fails outside a work tree: in a bare repository (said apart here), or in no repository at all.
-    const bare = await git.raw(['rev-parse', '--is-bare-repository']).catch(() => '');
-    return { ...none, bare: bare.trim() === 'true' };
+  const real = fs.realpathSync(dir);
+  const holder = worktrees && deepestHolder(worktrees, real);
+  if (!worktrees || !holder || holder.subdir.split(path.sep)[0] === '.git') {
+    // No repository, or one the list does not place `dir` in (inside a .git directory, a bare repository's insides).
+    const answer = await git.raw(['rev-parse', '--is-bare-repository']).catch(() => '');
+    return { ...none, bare: answer.trim() === 'true' };
   }
-  const [bare, inside, top] = answer.split('\n');
-  if (bare === 'true') return { ...none, bare: true };
-  if (inside !== 'true' || !top) return none;
-  const root = fs.realpathSync(top);
-  const subdir = path.relative(root, fs.realpathSync(dir));
-  const here = worktrees.find((entry) => entry.path === top || entry.path === root) ?? worktrees.find((entry) => realpathOrSelf(entry.path) === root);
-  const headCommit = here?.head && !/^0+$/.test(here.head) ? here.head : null;
-  return { root, subdir, bare: false, headBranch: here?.branch ?? null, headCommit, dirty, worktrees };
+  const { entry, root, subdir } = holder;
+  if (entry.bare) return { ...none, bare: true };
+  const headCommit = entry.head && !/^0+$/.test(entry.head) ? entry.head : null;
+  return { root, subdir, bare: false, headBranch: entry.branch, headCommit, dirty: dirty.filter(Boolean), worktrees };
+}
+
+/** The worktree whose directory holds `real` (a real path), the deepest when several nest; with `real` relative to it. */
+function deepestHolder(entries: WorktreeEntry[], real: string): { entry: WorktreeEntry; root: string; subdir: string } | undefined {
+  let best: { entry: WorktreeEntry; root: string; subdir: string } | undefined;
+  for (const entry of entries) {
+    const root = realpathOrSelf(entry.path);
+    const subdir = path.relative(root, real);
+    if (subdir.startsWith('..') || path.isAbsolute(subdir)) continue;
+    if (!best || root.length > best.root.length) best = { entry, root, subdir };
+  }
+  return best;
 }
 
 function realpathOrSelf(file: string): string {

@@ -76,7 +76,7 @@ export class WorktreeManager {
    * `label` is the session's name or id; null in a dry run of a session without a name (its id is not known yet, so a
    * branch and a directory named after it cannot clash with anything).
    */
-  async plan(request: WorktreeRequest, label: string | null): Promise<{ issues: WorktreeIssue[]; plan: WorktreePlan | null; labelled: boolean }> {
+  async plan(request: WorktreeRequest, label: string | null, options: { warnings?: boolean } = {}): Promise<{ issues: WorktreeIssue[]; plan: WorktreePlan | null; labelled: boolean }> {
     const shown = label ?? '<session id>';
     const branch = chosenBranch(request, shown);
     const existing = request.branch !== undefined;
@@ -85,7 +85,8 @@ export class WorktreeManager {
     // Everything asked at once, from cwd (git finds the repository from any directory in it): one round of processes.
     const git = gitIn(request.cwd);
     const [repo, nameValid, exists, namedCommit] = await Promise.all([
-      inspectRepository(request.cwd),
+      // A create has no one to show a warning to: it does not pay for the status the warning needs.
+      inspectRepository(request.cwd, { dirty: options.warnings !== false }),
       validBranchName(knowable ? branch : 'cp/x'),
       git && knowable ? localBranchExists(git, branch) : false,
       !git ? null : existing ? resolveCommit(git, `refs/heads/${branch}`) : request.baseRef !== undefined ? resolveCommit(git, request.baseRef) : null,
