@@ -297,12 +297,20 @@ describe('validate-git: every problem at once, each with its fix', () => {
     expect(validated.json.issues.map((issue: any) => issue.path)).toEqual(['baseRef', 'createBranch', 'worktree']);
     expect(validated.json.warnings.map((issue: any) => issue.path)).toEqual(['cwd']);
 
-    // And create refuses with all of them, leaving nothing behind.
+    // And create refuses with what it checks (the branch that exists is git's own refusal as it makes it), leaving
+    // nothing behind; once the rest is fixed, that refusal is BRANCH_EXISTS with its fix.
     const sessionsBefore = (await api('GET', '/sessions')).json.sessions.length;
     const created = await api('POST', '/sessions', { provider: 'command', args: BASH, cwd: repo, name: 'dup', worktree: true });
     expect(created.status).toBe(400);
-    expect(created.json.error.details.issues).toHaveLength(3);
+    expect(created.json.error.details.issues.map((issue: any) => issue.path)).toEqual(['baseRef', 'worktree']);
+    fs.rmSync(path.join(path.dirname(repo), 'broken.worktrees'), { recursive: true });
+    const exists = await api('POST', '/sessions', { provider: 'command', args: BASH, cwd: repo, name: 'dup', worktree: true, baseRef: 'main' });
+    expect(exists.status).toBe(409);
+    expect(exists.json.error.code).toBe('BRANCH_EXISTS');
+    expect(exists.json.error.message).toContain('--checkout cp/dup');
     expect((await api('GET', '/sessions')).json.sessions.length).toBe(sessionsBefore);
+    expect(fs.existsSync(path.join(path.dirname(repo), 'broken.worktrees'))).toBe(false);
+    expect(git(repo, 'log', '-1', '--format=%H', 'cp/dup').trim()).toBe(git(repo, 'rev-parse', 'main').trim());
   });
 
   it('says so for a directory in no repository, a bare repository, and a branch checked out elsewhere', async () => {

@@ -76,7 +76,7 @@ export class WorktreeManager {
    * `label` is the session's name or id; null in a dry run of a session without a name (its id is not known yet, so a
    * branch and a directory named after it cannot clash with anything).
    */
-  async plan(request: WorktreeRequest, label: string | null, options: { warnings?: boolean } = {}): Promise<{ issues: WorktreeIssue[]; plan: WorktreePlan | null; labelled: boolean }> {
+  async plan(request: WorktreeRequest, label: string | null, options: { forCreate?: boolean } = {}): Promise<{ issues: WorktreeIssue[]; plan: WorktreePlan | null; labelled: boolean }> {
     const shown = label ?? '<session id>';
     const branch = chosenBranch(request, shown);
     const existing = request.branch !== undefined;
@@ -85,10 +85,12 @@ export class WorktreeManager {
     // Everything asked at once, from cwd (git finds the repository from any directory in it): one round of processes.
     const git = gitIn(request.cwd);
     const [repo, nameValid, exists, namedCommit] = await Promise.all([
-      // A create has no one to show a warning to: it does not pay for the status the warning needs.
-      inspectRepository(request.cwd, { dirty: options.warnings !== false }),
+      // A create has no one to show a warning to: it does not pay for the status the warning needs. Nor does it ask
+      // whether a new branch exists: `git worktree add -b` refuses one itself, at the moment it would make it (no
+      // window for another create in between), and that refusal is reported as BRANCH_EXISTS with its fix.
+      inspectRepository(request.cwd, { dirty: !options.forCreate }),
       validBranchName(knowable ? branch : 'cp/x'),
-      git && knowable ? localBranchExists(git, branch) : false,
+      git && knowable && !options.forCreate ? localBranchExists(git, branch) : false,
       !git ? null : existing ? resolveCommit(git, `refs/heads/${branch}`) : request.baseRef !== undefined ? resolveCommit(git, request.baseRef) : null,
     ]);
     const facts = { repo, baseCommit: null as string | null, branchNameValid: true, branchExists: false, branchCheckedOutAt: null as string | null, pathTaken: null as 'exists' | 'registered' | null };
@@ -97,7 +99,8 @@ export class WorktreeManager {
     const entries = repo.worktrees;
     const baseCommit = existing || request.baseRef !== undefined ? namedCommit : repo.headCommit;
     facts.branchNameValid = nameValid;
-    facts.branchExists = exists;
+    // An existing branch to check out exists when it names a commit (asked above for its tip either way).
+    facts.branchExists = existing ? namedCommit !== null : exists;
     facts.baseCommit = baseCommit;
     facts.branchCheckedOutAt = (knowable && entries.find((entry) => entry.branch === branch)?.path) || null;
     if (label !== null) {
@@ -333,7 +336,14 @@ export function hasWork(worktree: SessionWorktree, work: WorktreeWork, who: stri
 
 function classifyAddFailure(plan: WorktreePlan, error: unknown): AppError {
   const words = error instanceof Error ? error.message : String(error);
-  if (/already exists/.test(words) && /branch/.test(words)) return new AppError('BRANCH_EXISTS', `branch "${plan.branch}" already exists; choose another name`, { cause: error });
+  if (/already exists/.test(words) && /branch/.test(words)) {
+    return new AppError(
+      'BRANCH_EXISTS',
+      `createBranch: branch "${plan.branch}" already exists in ${plan.repoRoot}; fix: choose another name (createBranch, --branch NAME, or another session name), ` +
+        `or check it out: branch "${plan.branch}" (--checkout ${plan.branch})`,
+      { cause: error, details: { issues: [{ path: 'createBranch', level: 'error', message: `branch "${plan.branch}" already exists in ${plan.repoRoot}`, fix: 'choose another name, or check it out with --checkout' }] } },
+    );
+  }
   if (/invalid reference|not a valid/.test(words)) return new AppError('GIT_REF_NOT_FOUND', `"${plan.branch}" names no branch`, { cause: error });
   return gitFailed(`git worktree add ${plan.path}`, error);
 }

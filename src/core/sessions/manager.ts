@@ -166,7 +166,7 @@ export class SessionManager {
 
   /** Plans the worktree of a new session (every problem at once, as one error) and makes it. */
   private async makeWorktree(input: CreateSessionInput, id: string): Promise<{ plan: WorktreePlan; worktree: SessionWorktree; undo: () => Promise<void> }> {
-    const { issues, plan } = await this.options.worktrees.plan(worktreeRequest(input), input.name ?? id, { warnings: false });
+    const { issues, plan } = await this.options.worktrees.plan(worktreeRequest(input), input.name ?? id, { forCreate: true });
     const errors = issues.filter((issue) => issue.level === 'error');
     if (errors.length || !plan) throw worktreeError(errors);
     const undo = await this.options.worktrees.create(plan);
