@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../core/version';
 import { analyticsCommand } from './commands/analytics';
 import { completeHelperCommand, completionCommand } from './commands/completion';
+import { configCommand } from './commands/config';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
@@ -11,6 +12,9 @@ import { policyCommands } from './commands/policies';
 import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
+import { imageCommand } from './commands/image';
+import { modelCommand } from './commands/model';
+import { terminalCommand } from './commands/terminal';
 import { worktreeCommand } from './commands/worktree';
 import { printError } from './output';
 import { choiceParser } from './route-options';
@@ -25,8 +29,11 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand(), worktreeCommand()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+  for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
+  for (const command of [worktreeCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
+  program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.
   program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');

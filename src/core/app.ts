@@ -22,6 +22,9 @@ import { SessionJournal } from './sessions/journal';
 import { LaunchPlanner } from './sessions/launch';
 import { LiveSessions } from './sessions/live';
 import { SessionManager } from './sessions/manager';
+import { ModelControl } from './sessions/model';
+import { ImageUploads } from './sessions/uploads';
+import { TerminalViewControl } from './sessions/view';
 import { SessionStore } from './sessions/store';
 import { SessionTerminal } from './sessions/terminal';
 import { StateWatcher } from './sessions/watcher';
@@ -59,6 +62,8 @@ export interface Core {
   /** The git worktrees sessions run in: list, remove, prune. */
   worktrees: SessionWorktrees;
   terminal: SessionTerminal;
+  /** Per-session controls: the agent's model, the terminal's view, images handed to the agent. */
+  controls: { model: ModelControl; view: TerminalViewControl; images: ImageUploads };
   hooks: HookService;
   policies: PolicyService;
   transcripts: TranscriptService;
@@ -125,6 +130,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       preflight: inputPreflight(policies),
       onPermissionAnswer: (record, answer, via) => void policies.settleByAnswer(record.id, settleByPerson(answer, via, new Date().toISOString())),
     });
+    const controls = {
+      model: new ModelControl({ runner, journal, lives, terminal }),
+      view: new TerminalViewControl({ runner, journal, lives }),
+      images: new ImageUploads({ journal, lives, terminal, paths }),
+    };
     const hooks = new HookService({ journal, watcher, planner, policies, secrets, command: options.hookCommand });
     await sessions.start();
     // A worktree removed by hand while the daemon was down is noticed now (and reported by GET /worktrees).
@@ -150,6 +160,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       sessions,
       worktrees,
       terminal,
+      controls,
       hooks,
       policies,
       transcripts,

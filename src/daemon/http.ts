@@ -6,7 +6,7 @@ import type { DaemonContext, Transport } from './context';
 import type { DispatchResult, Router } from './router';
 import { STREAM_PATH, serveStream } from './stream';
 
-/** Largest request body accepted. */
+/** Largest request body accepted, unless the route declares its own limit (RouteDef.body). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Past the limit the rest of an oversized body is read and dropped so the client sees the 413; past this, it is cut. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -24,17 +24,18 @@ export function createRequestListener(router: Router, transport: Transport, daem
       return;
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
+    const limit = router.bodyLimit(method, url, MAX_BODY_BYTES);
     const chunks: Buffer[] = [];
     let received = 0;
-    let tooLarge = Number.isFinite(declared) && declared > MAX_BODY_BYTES;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
 
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > MAX_BODY_BYTES) tooLarge = true;
+      if (received > limit) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
       else chunks.length = 0;
       if (received > MAX_DRAIN_BYTES) {
-        send(res, tooLargeResult(), true);
+        send(res, tooLargeResult(limit), true);
         req.destroy();
       }
     });
@@ -43,7 +44,7 @@ export function createRequestListener(router: Router, transport: Transport, daem
     });
     req.on('end', () => {
       if (tooLarge) {
-        send(res, tooLargeResult(), true);
+        send(res, tooLargeResult(limit), true);
         return;
       }
       router
@@ -58,11 +59,11 @@ export function createRequestListener(router: Router, transport: Transport, daem
   };
 }
 
-function tooLargeResult(): DispatchResult {
+function tooLargeResult(limit: number): DispatchResult {
   return {
     status: 413,
-    body: new AppError('PAYLOAD_TOO_LARGE', `request body is larger than the ${MAX_BODY_BYTES}-byte limit`, {
-      details: { limit: MAX_BODY_BYTES },
+    body: new AppError('PAYLOAD_TOO_LARGE', `request body is larger than the ${limit}-byte limit${limit === MAX_BODY_BYTES ? '' : ' of this route'}`, {
+      details: { limit },
     }).toJSON(),
   };
 }

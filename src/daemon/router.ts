@@ -37,6 +37,8 @@ interface CompiledRoute {
 
 export interface Router {
   dispatch(request: DispatchRequest): Promise<DispatchResult>;
+  /** The largest body the route `method url` takes (its own limit, else `fallback`), read before the body is. */
+  bodyLimit(method: string, url: string, fallback: number): number;
 }
 
 /**
@@ -91,7 +93,8 @@ export function createRouter(
     }
 
     const { route, handler } = match.entry;
-    const raw = rawInput(route, url, request.body, match.params);
+    const type = contentType(request.headers);
+    const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
     const parsed = route.input.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error, raw, route.input);
 
@@ -105,7 +108,58 @@ export function createRouter(
     return { status: 200, body: checked.data };
   }
 
-  return { dispatch };
+  function bodyLimit(method: string, url: string, fallback: number): number {
+    let pathname: string;
+    try {
+      pathname = new URL(url, 'http://codepiper.invalid').pathname;
+    } catch {
+      return fallback;
+    }
+    const segments = splitPath(pathname);
+    const entry = compiled.find((candidate) => candidate.route.method === method && candidate.route.body && matchSegments(candidate.segments, segments, false));
+    return entry?.route.body?.maxBytes ?? fallback;
+  }
+
+  return { dispatch, bodyLimit };
+}
+
+/** The media type of a request's body, lower case, without its parameters. */
+function contentType(headers: DispatchRequest['headers']): string | undefined {
+  const value = headers?.['content-type'];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.split(';')[0]!.trim().toLowerCase() || undefined;
+}
+
+/**
+ * A multipart/form-data body as the route's input: text parts by name, the route's file part as `name` and
+ * `dataBase64` (see RouteBody). Parsed by the platform's own form-data reader (undici's Response), not by hand.
+ */
+async function multipartInput(route: RouteDef, body: Buffer | undefined, headers: NonNullable<DispatchRequest['headers']>, params: Record<string, string>): Promise<unknown> {
+  const file = route.body?.multipartFile;
+  if (!route.body?.accepts.includes('multipart') || !file) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${route.method} ${route.path} takes a JSON body (content-type application/json), not multipart/form-data`);
+  }
+  let form: FormData;
+  try {
+    const type = headers['content-type'];
+    form = await new Response(body ?? Buffer.alloc(0), { headers: { 'content-type': String(Array.isArray(type) ? type[0] : type) } }).formData();
+  } catch (error) {
+    throw new AppError('USAGE', `request body is not valid multipart/form-data: ${(error as Error).message}`);
+  }
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of form.entries()) {
+    if (key === file || key === 'id' || key === 'dataBase64') continue;
+    if (typeof value === 'string') input[key] = value === 'true' ? true : value === 'false' ? false : value;
+  }
+  const part = form.get(file);
+  if (part === null || typeof part === 'string') {
+    throw new AppError('VALIDATION_FAILED', `multipart body has no file part named "${file}" (send the file as ${file}=@path)`, {
+      details: { issues: [{ path: file, message: 'missing file part', code: 'custom' }] },
+    });
+  }
+  if (part.name && input.name === undefined) input.name = part.name;
+  input.dataBase64 = Buffer.from(await part.arrayBuffer()).toString('base64');
+  return { ...input, ...params };
 }
 
 function errorResult(error: unknown, ctx: HandlerContext): DispatchResult {
@@ -172,7 +226,7 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((segment) => segment !== '');
 }
 
-function matchSegments(pattern: string[], actual: string[]): Record<string, string> | undefined {
+function matchSegments(pattern: string[], actual: string[], strict = true): Record<string, string> | undefined {
   if (pattern.length !== actual.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
@@ -182,6 +236,7 @@ function matchSegments(pattern: string[], actual: string[]): Record<string, stri
       try {
         params[expected.slice(1)] = decodeURIComponent(got);
       } catch {
+        if (!strict) return undefined;
         throw new AppError('USAGE', `malformed percent-encoding in path segment: ${got}`);
       }
     } else if (expected !== got) {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Runner, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../../src/core/runner/runner';
+import type { Runner, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalScroll, TerminalSpec, TerminalStatus, TerminalView } from '../../src/core/runner/runner';
 
 /**
  * A second implementation of the runner interface, in memory: terminals are text buffers and their "programs" are
@@ -62,6 +62,8 @@ export class MemoryRunner extends EventEmitter<RunnerEvents> implements Runner {
 
   async send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void> {
     const target = this.get(terminal);
+    target.copyMode = false;
+    target.scrolled = 0;
     for (const input of inputs) {
       target.inputs.push(input);
       if (!target.ended) target.program?.onInput(target, input);
@@ -77,6 +79,39 @@ export class MemoryRunner extends EventEmitter<RunnerEvents> implements Runner {
   async resize(terminal: TerminalId, cols: number, rows: number): Promise<void> {
     const target = this.get(terminal);
     target.spec = { ...target.spec, cols, rows };
+  }
+
+  async view(terminal: TerminalId): Promise<TerminalView> {
+    const target = this.get(terminal);
+    const historySize = Math.max(0, target.screen.split('\n').length - target.spec.rows);
+    return { copyMode: target.copyMode, scrollPosition: target.copyMode ? Math.min(target.scrolled, historySize) : 0, historySize, historyLimit: 50_000, cols: target.spec.cols, rows: target.spec.rows };
+  }
+
+  async setCopyMode(terminal: TerminalId, on: boolean): Promise<void> {
+    const target = this.get(terminal);
+    target.copyMode = on;
+    if (!on) target.scrolled = 0;
+  }
+
+  async scroll(terminal: TerminalId, scroll: TerminalScroll): Promise<void> {
+    const target = this.get(terminal);
+    const historySize = (await this.view(terminal)).historySize;
+    if ('to' in scroll) {
+      if (scroll.to === 'bottom') return this.setCopyMode(terminal, false);
+      target.copyMode = true;
+      target.scrolled = historySize;
+      return;
+    }
+    if (scroll.by <= 0 && !target.copyMode) return;
+    target.copyMode = true;
+    target.scrolled = Math.max(0, Math.min(historySize, target.scrolled + scroll.by));
+  }
+
+  async rows(terminal: TerminalId, from: number, to: number): Promise<string[]> {
+    const target = this.get(terminal);
+    const lines = target.screen.split('\n');
+    const top = Math.max(0, lines.length - target.spec.rows);
+    return lines.slice(Math.max(0, top + from), Math.max(0, top + to + 1));
   }
 
   async hasEnded(terminal: TerminalId): Promise<boolean> {
@@ -120,6 +155,8 @@ export interface Program {
 export class MemoryTerminal {
   screen = '';
   watched = true;
+  copyMode = false;
+  scrolled = 0;
   ended: TerminalExit | undefined;
   program: Program | undefined;
   readonly inputs: TerminalInput[] = [];

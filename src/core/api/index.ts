@@ -1,15 +1,17 @@
 import type { z } from 'zod';
 import { analyticsRoutes } from './analytics';
+import { controlRoutes } from './controls';
 import { libraryRoutes } from './library';
 import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
 import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
+import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
 import { worktreeRoutes } from './worktrees';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...worktreeRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...worktreeRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

@@ -43,6 +43,19 @@ export interface RouteDef<
   access: RouteAccess;
   input: Input;
   output: Output;
+  /** How the request body may come, for the few routes that take more than a small JSON body; JSON within 1 MiB when absent. */
+  body?: RouteBody | undefined;
+}
+
+/**
+ * A route's request body beyond the default: the kinds it takes and its own size limit. A multipart/form-data body
+ * becomes the same input object as JSON would: its text fields by name, and the file part `multipartFile` as `name`
+ * (the client's file name) and `dataBase64` (its bytes), so one schema checks both.
+ */
+export interface RouteBody {
+  accepts: readonly ('json' | 'multipart')[];
+  maxBytes: number;
+  multipartFile?: string | undefined;
 }
 
 export function defineRoute<const Name extends string, Input extends z.ZodType, Output extends z.ZodType>(

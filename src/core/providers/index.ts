@@ -46,7 +46,8 @@ export const PROVIDERS: readonly Provider[] = [
       policyChannel: 'input-preflight',
       metricsChannel: 'transcript',
       supportsResume: true,
-      supportsModelSwitch: false,
+      // Its own /model command, typed like Claude Code's.
+      supportsModelSwitch: true,
     },
     binary: { defaultCommand: 'codex', envVar: 'CODEPIPER_CODEX_BIN' },
   },

@@ -32,6 +32,24 @@ export interface ProviderRuntime {
   outputMeansRunning: boolean;
   /** The keys that answer the permission question on `screen` with yes (this once) or no; undefined if unrecognised. */
   permissionKeys(screen: string, answer: PermissionAnswer): Key[] | undefined;
+  /** How the agent switches its model, for providers that support it (capability supportsModelSwitch). */
+  model?: ModelSwitching | undefined;
+}
+
+/**
+ * An agent's own model command, and how its output tells the model: `confirmation` reads the line it prints after a
+ * switch; `current` any other line that names the model in use (a header). Both return undefined for other lines.
+ */
+export interface ModelSwitching {
+  command(model: string): string;
+  confirmation(line: string): ModelSeen | undefined;
+  current(line: string): ModelSeen | undefined;
+}
+
+/** A model as a line names it: the model (an id when the line gives one) and the line's words for it. */
+export interface ModelSeen {
+  model: string;
+  text: string;
 }
 
 export type PermissionAnswer = 'approve' | 'deny';
@@ -239,6 +257,31 @@ function codexState(screen: string): SessionState | undefined {
   return readDialog(lines, CODEX_DIALOGS, CODEX_BUSY);
 }
 
+// ---- model switching
+
+/** A model id in parentheses at the end of a line: "Opus 4.1 (claude-opus-4-1-20250805)"; not "(default)". */
+const MODEL_ID_IN_PARENS = /\(([A-Za-z0-9._:/@[\]-]*[0-9-][A-Za-z0-9._:/@[\]-]*)\)\s*$/;
+
+/** Claude Code's answer to `/model X`: "Set model to X", or "Set model to Opus 4.1 (claude-opus-4-1-…)". */
+function claudeModelConfirmation(line: string): ModelSeen | undefined {
+  const match = /Set model to\s+(.+?)\s*$/.exec(line);
+  if (!match) return undefined;
+  const text = match[1]!.replace(/\*\*/g, '');
+  return { model: MODEL_ID_IN_PARENS.exec(text)?.[1] ?? text, text: line.trim() };
+}
+
+/** Codex's answer to `/model X`: "Model changed to X" (then, maybe, its reasoning effort). */
+function codexModelConfirmation(line: string): ModelSeen | undefined {
+  const match = /Model changed to\s+(\S+)/.exec(line);
+  return match ? { model: match[1]!, text: line.trim() } : undefined;
+}
+
+/** Codex's header names the model it starts with: "model: gpt-5-codex medium   /model to change". */
+function codexModelHeader(line: string): ModelSeen | undefined {
+  const match = /^\W*model:\s+([A-Za-z0-9][A-Za-z0-9._:/@[\]-]*)/.exec(line);
+  return match ? { model: match[1]!, text: line.trim() } : undefined;
+}
+
 const claudeCode: ProviderRuntime = {
   launchArgv: (ctx) => [ctx.binary!, ...(ctx.agentSessionId ? ['--session-id', ctx.agentSessionId] : []), ...settings(ctx), ...dangerous(ctx, '--dangerously-skip-permissions'), ...ctx.args],
   resumeArgv: (ctx) =>
@@ -249,6 +292,7 @@ const claudeCode: ProviderRuntime = {
   busyInStream: (text) => /(?:esc|ctrl\+c) to interrupt/i.test(text) || /[✻✽✳✶✢·*]\s+\p{L}+ing…/u.test(text),
   outputMeansRunning: false,
   permissionKeys: agentPermissionKeys(claudeState),
+  model: { command: (model) => `/model ${model}`, confirmation: claudeModelConfirmation, current: claudeModelConfirmation },
 };
 
 const codex: ProviderRuntime = {
@@ -261,6 +305,7 @@ const codex: ProviderRuntime = {
   busyInStream: (text) => /esc to interrupt/i.test(text) || /•\s+Working/.test(text),
   outputMeansRunning: false,
   permissionKeys: agentPermissionKeys(codexState),
+  model: { command: (model) => `/model ${model}`, confirmation: codexModelConfirmation, current: (line) => codexModelConfirmation(line) ?? codexModelHeader(line) },
 };
 
 const command: ProviderRuntime = {

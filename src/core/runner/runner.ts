@@ -31,11 +31,25 @@ export interface Runner extends EventEmitter<RunnerEvents> {
   watch(terminal: TerminalId): Promise<void>;
   /** Stops reporting an ended terminal and sends its viewers back to their shells; its last screen stays readable. */
   release(terminal: TerminalId, place: string): Promise<void>;
-  /** Types into the terminal, in order: literal text (no newlines: send those as the key ctrl+j) and named keys. */
+  /**
+   * Types into the terminal's program, in order: literal text (no newlines: send those as the key ctrl+j) and named
+   * keys. A view in copy mode goes back to the live screen first, so the keys reach the program.
+   */
   send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void>;
   /** The screen as text (`ansi` keeps colours), with `lines` of scrollback above it; trailing blank lines removed. */
   capture(terminal: TerminalId, options: { ansi: boolean; lines?: number | undefined }): Promise<string>;
   resize(terminal: TerminalId, cols: number, rows: number): Promise<void>;
+  /** How the terminal is being viewed: copy mode or the live screen, how far it is scrolled, its scrollback and size. */
+  view(terminal: TerminalId): Promise<TerminalView>;
+  /** Enters copy mode (the view stops following output and can scroll) or leaves it for the live screen. */
+  setCopyMode(terminal: TerminalId, on: boolean): Promise<void>;
+  /** Scrolls the view (entering copy mode first when needed); `bottom` leaves copy mode, back to the live screen. */
+  scroll(terminal: TerminalId, scroll: TerminalScroll): Promise<void>;
+  /**
+   * The plain text of rows `from` to `to` inclusive, one string per row (wrapped rows stay apart, so numbers match
+   * the view's): 0 is the screen's top row, negative rows are the scrollback. Reads the terminal, never the view.
+   */
+  rows(terminal: TerminalId, from: number, to: number): Promise<string[]>;
   /** Whether the terminal's program has ended (the terminal may stay for its last screen). */
   hasEnded(terminal: TerminalId): Promise<boolean>;
   /** Sends a signal to the terminal's program; nothing when it has already gone. */
@@ -80,6 +94,21 @@ export interface TerminalExit {
 }
 
 export type TerminalInput = { literal: string } | { key: KeyName };
+
+export interface TerminalView {
+  /** Copy mode: the view is frozen (scrolled back, or selecting); otherwise it follows the live screen. */
+  copyMode: boolean;
+  /** Rows scrolled up from the bottom while in copy mode; 0 otherwise. */
+  scrollPosition: number;
+  /** Rows of scrollback above the screen, and the most it keeps. */
+  historySize: number;
+  historyLimit: number;
+  cols: number;
+  rows: number;
+}
+
+/** Up or down by a number of rows (positive: up, into the scrollback), or to the top of the scrollback or the bottom. */
+export type TerminalScroll = { by: number } | { to: 'top' | 'bottom' };
 
 export interface RunnerDescription {
   /** The tmux binary and `-L` socket name through which a person attaches to these terminals. */

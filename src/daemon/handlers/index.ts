@@ -1,9 +1,11 @@
 import type { Handlers } from '../router';
+import { controlHandlers } from './controls';
 import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
+import { settingsHandlers } from './settings';
 import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
 import { worktreeHandlers } from './worktrees';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...worktreeHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...worktreeHandlers };

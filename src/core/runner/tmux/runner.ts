@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isProcessAlive } from '../../discovery';
 import { AppError } from '../../errors';
 import type { Logger } from '../../log';
-import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalSpec, TerminalStatus } from '../runner';
+import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalScroll, TerminalSpec, TerminalStatus, TerminalView } from '../runner';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './control';
 import { DEATH_HOOK, DeathWaiter } from './deaths';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
@@ -232,6 +232,9 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
   }
 
   async send(terminal: TerminalId, inputs: readonly TerminalInput[]): Promise<void> {
+    // In copy mode the keys would drive the copy mode, not reach the program: the view goes back to the live screen
+    // first (one command, a no-op for a pane in no mode).
+    await this.control.command(`if-shell -F -t ${terminal} '#{pane_in_mode}' ${quoteTmux(`send-keys -t ${terminal} -X cancel`)}`);
     for (const input of inputs) {
       const key = tmuxKey(input);
       await this.control.command('literal' in key ? `send-keys -t ${terminal} -l -- ${quoteTmux(key.literal)}` : `send-keys -t ${terminal} ${key.key}`);
@@ -247,6 +250,41 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
 
   async resize(terminal: TerminalId, cols: number, rows: number): Promise<void> {
     await this.control.command(`resize-window -t ${this.windowOf.get(terminal) ?? terminal} -x ${cols} -y ${rows}`);
+  }
+
+  async view(terminal: TerminalId): Promise<TerminalView> {
+    const [line] = await this.control.command(`display-message -p -t ${terminal} '${VIEW_FORMAT}'`);
+    const [inMode, mode, position, historySize, historyLimit, cols, rows] = (line ?? '').split('\t');
+    // Copy mode and its read-only twin, view mode (what tmux shows command output in), are both a frozen view.
+    const copyMode = inMode === '1' && (mode === 'copy-mode' || mode === 'view-mode');
+    return {
+      copyMode,
+      scrollPosition: copyMode ? Number(position) || 0 : 0,
+      historySize: Number(historySize) || 0,
+      historyLimit: Number(historyLimit) || 0,
+      cols: Number(cols) || 0,
+      rows: Number(rows) || 0,
+    };
+  }
+
+  async setCopyMode(terminal: TerminalId, on: boolean): Promise<void> {
+    const { copyMode } = await this.view(terminal);
+    if (on && !copyMode) await this.control.command(`copy-mode -t ${terminal}`);
+    // `cancel` in a pane that is in no mode is an error ("not in a mode"): only a pane in copy mode is told.
+    if (!on && copyMode) await this.control.command(`send-keys -t ${terminal} -X cancel`);
+  }
+
+  async scroll(terminal: TerminalId, scroll: TerminalScroll): Promise<void> {
+    if ('to' in scroll && scroll.to === 'bottom') return this.setCopyMode(terminal, false);
+    // Down from the live screen goes nowhere: the live screen is the bottom.
+    if ('by' in scroll && scroll.by <= 0 && !(await this.view(terminal)).copyMode) return;
+    await this.setCopyMode(terminal, true);
+    if ('to' in scroll) await this.control.command(`send-keys -t ${terminal} -X history-top`);
+    else if (scroll.by !== 0) await this.control.command(`send-keys -t ${terminal} -X -N ${Math.abs(Math.trunc(scroll.by))} ${scroll.by > 0 ? 'scroll-up' : 'scroll-down'}`);
+  }
+
+  async rows(terminal: TerminalId, from: number, to: number): Promise<string[]> {
+    return this.control.command(`capture-pane -p -t ${terminal} -S ${Math.trunc(from)} -E ${Math.trunc(to)}`);
   }
 
   async hasEnded(terminal: TerminalId): Promise<boolean> {
@@ -515,6 +553,9 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     }
   }
 }
+
+/** What view() reads of a pane, tab-separated (pane_mode is empty outside a mode, and so is scroll_position). */
+const VIEW_FORMAT = ['#{pane_in_mode}', '#{pane_mode}', '#{scroll_position}', '#{history_size}', '#{history_limit}', '#{pane_width}', '#{pane_height}'].join('\t');
 
 /** What list-panes prints about a pane: its id, its window, how many sessions that window is in, and its end. */
 const PANE_FORMAT = '#{pane_id} #{window_id} #{window_linked_sessions} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}';
