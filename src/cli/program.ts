@@ -16,6 +16,7 @@ import { tuiCommand } from './commands/tui';
 import { imageCommand } from './commands/image';
 import { modelCommand } from './commands/model';
 import { terminalCommand } from './commands/terminal';
+import { worktreeCommand } from './commands/worktree';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
   for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
   for (const command of gitCommands()) program.addCommand(command);
+  for (const command of [worktreeCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });

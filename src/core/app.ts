@@ -31,6 +31,8 @@ import { TerminalViewControl } from './sessions/view';
 import { SessionStore } from './sessions/store';
 import { SessionTerminal } from './sessions/terminal';
 import { StateWatcher } from './sessions/watcher';
+import { SessionWorktrees } from './sessions/worktrees';
+import { WorktreeManager } from './git/worktrees';
 import { loadPrices } from './transcripts/prices';
 import { defaultRoots, TranscriptService } from './transcripts/service';
 import { VERSION } from './version';
@@ -60,6 +62,8 @@ export interface Core {
   secrets: Secrets;
   runner: Runner;
   sessions: SessionManager;
+  /** The git worktrees sessions run in: list, remove, prune. */
+  worktrees: SessionWorktrees;
   terminal: SessionTerminal;
   /** Per-session controls: the agent's model, the terminal's view, images handed to the agent. */
   controls: { model: ModelControl; view: TerminalViewControl; images: ImageUploads };
@@ -121,7 +125,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
     const hookEnv = { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home };
     const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets });
-    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id) });
+    const gitWorktrees = new WorktreeManager({ root: () => config.worktrees?.root });
+    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id), worktrees: gitWorktrees });
+    const worktrees = new SessionWorktrees(journal, gitWorktrees, log);
     undo.push(() => sessions.close());
     const terminal = new SessionTerminal({
       runner,
@@ -138,6 +144,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     };
     const hooks = new HookService({ journal, watcher, planner, policies, secrets, command: options.hookCommand });
     await sessions.start();
+    // A worktree removed by hand while the daemon was down is noticed now (and reported by GET /worktrees).
+    void worktrees.reportMissing().catch((error: unknown) => log.error('looking at the worktrees of sessions failed', error));
 
     const transcripts = startTranscripts(db, paths, env, config, bus, log);
     undo.push(() => transcripts.close());
@@ -163,6 +171,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       secrets,
       runner,
       sessions,
+      worktrees,
       terminal,
       controls,
       hooks,

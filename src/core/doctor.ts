@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
-import { latestVersion, schemaVersion } from './db/migrate';
+import { schemaVersion } from './db/migrate';
 import { migrations } from './db/migrations';
 import { daemonEnvironmentDifferences } from './doctor-env';
 import { isAppError } from './errors';
@@ -245,7 +245,7 @@ function checkDatabase(paths: Paths): CheckResult {
     const db = openDatabase(paths.database, { readonly: true });
     try {
       const version = schemaVersion(db);
-      const supported = latestVersion(migrations);
+      const supported = migrations.length;
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') return { name, status: 'fail', required: true, detail: `quick_check: ${String(check)}`, fix: 'restore the database from a backup' };
       const pending = version < supported ? `, ${supported - version} migration(s) to apply on next start` : '';

@@ -22,6 +22,7 @@ export function sessionFixture(fields: Pick<Session, 'id' | 'state' | 'createdAt
     exitCode: null,
     exitSignal: null,
     updatedAt: fields.createdAt,
+    worktree: null,
     ...fields,
   };
 }

@@ -84,6 +84,7 @@ describe('access levels of the contract', () => {
         'sessions.turns',
         'settings.get',
         'tags.list',
+        'worktrees.list',
       ],
       write: [
         'git.checkout',
@@ -113,6 +114,8 @@ describe('access levels of the contract', () => {
         'tags.create',
         'tags.delete',
         'tags.update',
+        'worktrees.prune',
+        'worktrees.remove',
       ],
       admin: [
         'policies.create',
@@ -128,6 +131,7 @@ describe('access levels of the contract', () => {
         'sessions.removePolicySet',
         'sessions.setPolicy',
         'sessions.validate',
+        'sessions.validateGit',
         'settings.restart',
         'settings.update',
       ],

@@ -365,9 +365,22 @@ describe('SessionStore', () => {
       exitSignal: null,
       createdAt: '2024-01-01T00:00:00.000Z',
       updatedAt: '2024-01-01T00:00:00.000Z',
+      worktree: null,
       ...overrides,
     };
   }
+
+  it('round-trips a worktree through its seven columns, and marks it removed', () => {
+    const worktree = { repoRoot: '/src/app', path: '/src/app.worktrees/web', branch: 'cp/web', baseRef: 'main', baseCommit: 'a'.repeat(40), createdBranch: true, removedAt: null };
+    const full = record({ id: 'beef0001', tmuxSession: 'cp-beef0001', worktree });
+    store.insert(full);
+    expect(store.get('beef0001')).toEqual(full);
+    store.setWorktreeRemoved('beef0001', '2024-02-02T00:00:00.000Z');
+    expect(store.get('beef0001')!.worktree).toEqual({ ...worktree, removedAt: '2024-02-02T00:00:00.000Z' });
+    const existing = record({ id: 'beef0002', tmuxSession: 'cp-beef0002', worktree: { ...worktree, path: '/w2', createdBranch: false } });
+    store.insert(existing);
+    expect(store.get('beef0002')!.worktree!.createdBranch).toBe(false);
+  });
 
   it('round-trips a record through insert and get', () => {
     const full = record({ name: 'web', dangerousMode: true, billingMode: 'api', agentSessionId: 'uuid-1', env: {}, args: [] });

@@ -71,7 +71,7 @@ function startCommand(): Command {
       examples(
         ['Claude Code in a project, named so other commands can use the name', 'codepiper start -p claude-code -d ~/src/app --name app'],
         ['any terminal program: the argv after --', 'codepiper start -p command -- aider --model sonnet'],
-        ['Codex with one more variable in its environment', 'codepiper start -p codex --env OPENAI_BASE_URL=http://127.0.0.1:8080/v1'],
+        ['Claude Code on its own branch (cp/fix-login, from origin/main) in its own worktree', 'codepiper start -d ~/src/app --name fix-login --worktree --base origin/main'],
       ),
     )
     .addOption(routeChoiceOption('-p, --provider <provider>', `the agent (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`, 'sessions.create', 'provider'))
@@ -81,9 +81,17 @@ function startCommand(): Command {
     .option('--clean-env', "start from an allowlist of this shell's environment (PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*) instead of all of it")
     .option('--dangerous', "skip the agent's own permission prompts (claude --dangerously-skip-permissions, codex --dangerously-bypass-approvals-and-sandbox)")
     .addOption(routeChoiceOption('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key', 'sessions.create', 'billingMode'))
+    .option('--worktree', "run in a new git worktree of -d's repository, on a new branch cp/<name-or-id> (see --branch, --base, --checkout)")
+    // As git itself: --branch makes a new branch (git worktree add -b, git switch -c), --checkout takes an existing
+    // one (git worktree add <path> <branch>, git switch). Never guessed from whether the name exists: a typo must not
+    // silently put an agent on someone's branch. Each implies --worktree.
+    .option('--branch <name>', 'the new branch to create for the worktree (default cp/<name-or-id>); fails if it exists (then use --checkout)')
+    .option('--base <ref>', "where the new branch starts: any ref or commit, e.g. origin/main (default the repository's HEAD)")
+    .option('--checkout <branch>', 'check out this existing branch in the new worktree instead of creating one')
     .option('--json', 'print the session as JSON')
     .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
-    .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; json?: boolean }, command: Command) => {
+    .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; worktree?: boolean; branch?: string; base?: string; checkout?: string; json?: boolean }, command: Command) => {
+      const inWorktree = Boolean(options.worktree || options.branch || options.base || options.checkout);
       let session: Session;
       try {
         session = await commandContext(command)
@@ -98,6 +106,10 @@ function startCommand(): Command {
             ...(options.name ? { name: options.name } : {}),
             ...(options.dangerous ? { dangerousMode: true } : {}),
             ...(options.billing ? { billingMode: options.billing } : {}),
+            ...(inWorktree ? { worktree: true } : {}),
+            ...(options.branch ? { createBranch: options.branch } : {}),
+            ...(options.base ? { baseRef: options.base } : {}),
+            ...(options.checkout ? { branch: options.checkout } : {}),
           });
       } catch (error) {
         throw args.length === 0 ? nothingToRunInCliWords(error, options.provider) : error;
@@ -139,6 +151,10 @@ function listCommand(): Command {
       const now = Date.now();
       const home = os.homedir();
       const colour = paint();
+      // The branch, only when some session has a worktree: without one there is nothing to say, and no column to pay.
+      const branches = sessions.some((s) => s.worktree)
+        ? [{ header: 'BRANCH', value: (s: Session) => (s.worktree ? s.worktree.branch + (s.worktree.removedAt ? ' (removed)' : '') : '-'), drop: 1.5, shrink: { min: (cells: readonly string[]) => Math.min(12, Math.max(0, ...cells.map((cell) => cell.length))) } }]
+        : [];
       print(
         formatTable(
           sessions,
@@ -150,6 +166,8 @@ function listCommand(): Command {
             { header: 'PROVIDER', value: (s) => s.provider, drop: 1 },
             { header: 'STATE', value: (s) => paintState(colour, s.state, describeState(s)) },
             { header: 'SINCE', value: (s) => formatWhen(s.stateSince, now), drop: 2 },
+            // BRANCH goes after PROVIDER and before SINCE.
+            ...branches,
             { header: 'CWD', value: (s) => homeRelative(s.cwd, home), shrink: SHRINK_PATH },
           ],
           { width: terminalColumns() },

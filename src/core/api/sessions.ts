@@ -4,6 +4,7 @@ import { PROVIDER_IDS } from '../providers';
 import { SESSION_STATES, STATE_SOURCES } from '../sessions/state';
 import { queryFlag } from './fields';
 import { defineRoute } from './route';
+import { sessionWorktreeSchema, worktreeRequestFields } from './worktrees';
 
 /** Largest text one `send` carries; bigger pastes are a client's job to split. */
 export const MAX_SEND_BYTES = 64 * 1024;
@@ -50,6 +51,7 @@ export const createSessionInput = z.strictObject({
   billingMode: z.enum(['subscription', 'api']).optional(),
   cols: z.number().int().min(20).max(1000).default(120),
   rows: z.number().int().min(5).max(500).default(40),
+  ...worktreeRequestFields,
 });
 export type CreateSessionInput = z.output<typeof createSessionInput>;
 
@@ -76,6 +78,7 @@ export const sessionSchema = z.strictObject({
   exitSignal: z.number().int().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  worktree: sessionWorktreeSchema.nullable().describe('the git worktree the session runs in, when created with worktree: true'),
 });
 export type Session = z.output<typeof sessionSchema>;
 
@@ -123,7 +126,12 @@ export const sessionRoutes = [
     // whoever may create sessions.
     access: 'admin',
     input: z.record(z.string(), z.unknown()),
-    output: z.strictObject({ valid: z.boolean(), issues: z.array(issue), argv: z.array(z.string()).nullable() }),
+    output: z.strictObject({
+      valid: z.boolean(),
+      issues: z.array(issue),
+      argv: z.array(z.string()).nullable(),
+      warnings: z.array(issue).optional().describe('with worktree: true, what is fine but worth knowing (uncommitted changes the worktree will not have)'),
+    }),
   }),
   defineRoute({
     name: 'sessions.get',

@@ -42,6 +42,16 @@ export const configSchema = z.strictObject({
       defaultAction: liveSetting(z.enum(['ask', 'deny'])).optional().describe('what happens when no rule matches; never allow'),
     })
     .optional(),
+  worktrees: z
+    .strictObject({
+      root: z
+        .string()
+        .min(1)
+        .refine((value) => value.startsWith('/'), 'must be an absolute path')
+        .optional()
+        .describe("where sessions' worktrees go, as <root>/<repo>/<name-or-id> (default beside the repository: <repo-parent>/<repo>.worktrees/<name-or-id>)"),
+    })
+    .optional(),
 });
 
 export type CodepiperConfig = z.infer<typeof configSchema>;

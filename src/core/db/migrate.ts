@@ -8,21 +8,13 @@ export interface Migration {
   up: string;
 }
 
-/**
- * The newest version of a list. Helpers working in parallel each hold their own numbers, so a branch may lack a number
- * another branch holds; once merged, the shipped list is 1..n again (test/unit/migrate.test.ts checks it is increasing).
- */
-export function latestVersion(migrations: readonly Migration[]): number {
-  return migrations.at(-1)?.version ?? 0;
-}
-
 export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
 /** Throws DATABASE_TOO_NEW, before anything is written, when the database is ahead of `migrations`. */
 export function refuseIfNewer(db: Database.Database, migrations: readonly Migration[], file = db.name): number {
-  const latest = latestVersion(migrations);
+  const latest = migrations.length;
   const current = schemaVersion(db);
   if (current > latest) {
     throw new AppError(
@@ -41,14 +33,13 @@ export function refuseIfNewer(db: Database.Database, migrations: readonly Migrat
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[], file = db.name): number {
   migrations.forEach((migration, index) => {
-    const before = index === 0 ? 0 : migrations[index - 1]!.version;
-    if (migration.version <= before) {
+    if (migration.version !== index + 1) {
       throw new Error(`migration list is out of order: position ${index + 1} holds version ${migration.version}`);
     }
   });
-  const latest = latestVersion(migrations);
+  const latest = migrations.length;
   const current = refuseIfNewer(db, migrations, file);
-  for (const migration of migrations.filter((candidate) => candidate.version > current)) {
+  for (const migration of migrations.slice(current)) {
     const apply = db.transaction(() => {
       db.exec(migration.up);
       db.pragma(`user_version = ${migration.version}`);

@@ -11,6 +11,7 @@ import { seal, unseal, type SealKey } from '../seal';
 import type { Secrets } from '../secrets';
 import { baseEnvironment } from './environment';
 import { describeIssue } from '../validation-issues';
+import { requestIssues } from '../git/validate';
 import type { SessionRecord, SessionStore } from './store';
 
 export interface ValidationIssue {
@@ -254,6 +255,11 @@ export class LaunchPlanner {
     if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !callerKey && !daemonEnv.ANTHROPIC_API_KEY) {
       issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the caller\'s or the daemon\'s environment)' });
     }
+    // Worktree fields that go together or exclude each other (what git says of them is checked by the session engine).
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    for (const issue of requestIssues({ cwd: '', worktree: input.worktree === true, createBranch: text(input.createBranch), baseRef: text(input.baseRef), branch: text(input.branch) })) {
+      issues.push({ path: issue.path, message: `${issue.message}; fix: ${issue.fix}` });
+    }
     const holder = typeof input.name === 'string' ? store.byName(input.name) : undefined;
     if (holder) issues.push({ path: 'name', message: `name "${input.name}" is already used by session ${holder.id}` });
     return issues;
@@ -262,7 +268,8 @@ export class LaunchPlanner {
 
 /** The create request a stored session came from (without its name: a session never clashes with itself). */
 function recordAsInput(record: SessionRecord): CreateSessionInput {
-  const fields = Object.keys(createSessionInput.shape).filter((field) => field !== 'name') as Array<keyof CreateSessionInput & keyof SessionRecord>;
+  // Nor its worktree request: the record's cwd is already inside the worktree it made.
+  const fields = Object.keys(createSessionInput.shape).filter((field) => !['name', 'worktree', 'createBranch', 'baseRef', 'branch'].includes(field)) as Array<keyof CreateSessionInput & keyof SessionRecord>;
   // A field the record holds as null was not given at creation.
   return Object.fromEntries(fields.map((field) => [field, record[field] ?? undefined])) as CreateSessionInput;
 }

@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateSessionInput, Session } from '../api/sessions';
+import type { SessionWorktree } from '../api/worktrees';
 import { AppError, isAppError } from '../errors';
+import { requestIssues, type WorktreeIssue, type WorktreePlan, type WorktreeRequest } from '../git/validate';
+import type { WorktreeManager } from '../git/worktrees';
 import type { Logger } from '../log';
 import type { Paths } from '../paths';
 import type { ProviderId } from '../providers';
@@ -25,6 +29,8 @@ export interface SessionManagerOptions {
   log: Logger;
   /** Called once a new session's row exists, before its agent starts (the default policy set is applied here). */
   onCreated?: ((id: string) => void) | undefined;
+  /** Makes and checks the git worktrees of sessions created with worktree: true. */
+  worktrees: WorktreeManager;
 }
 
 type Exit = { code: number | null; signal: number | null };
@@ -99,24 +105,105 @@ export class SessionManager {
     return this.journal.events(ref, options);
   }
 
-  validate(raw: unknown): { valid: boolean; issues: ValidationIssue[]; argv: string[] | null } {
-    return this.options.planner.validate(raw);
+  /** Dry run of create; with worktree: true, git's problems too (errors as issues, uncommitted changes as warnings). */
+  async validate(raw: unknown): Promise<{ valid: boolean; issues: ValidationIssue[]; argv: string[] | null; warnings?: ValidationIssue[] }> {
+    const result = this.options.planner.validate(raw);
+    const fields = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    if (fields.worktree !== true || typeof fields.cwd !== 'string' || !path.isAbsolute(fields.cwd)) return result;
+    const { issues } = await this.options.worktrees.plan(worktreeRequest(fields), typeof fields.name === 'string' ? fields.name : null);
+    const errors = issues.filter((issue) => issue.level === 'error').map(asValidationIssue);
+    // A field's shape problem was reported already; git's view of the same field adds nothing.
+    const fresh = errors.filter((error) => !result.issues.some((issue) => issue.path === error.path));
+    const valid = result.valid && fresh.length === 0;
+    return { valid, issues: [...result.issues, ...fresh], argv: valid ? result.argv : null, warnings: issues.filter((issue) => issue.level === 'warning').map(asValidationIssue) };
+  }
+
+  /** Dry run of a session in its own worktree: every git problem with its fix, and the worktree that would be made. */
+  async validateGit(input: WorktreeRequest & { name?: string | undefined }) {
+    const shape = requestIssues({ ...input, worktree: true });
+    const { issues, plan } = await this.options.worktrees.plan(input, input.name ?? null);
+    const all = [...shape, ...issues];
+    return {
+      valid: all.every((issue) => issue.level !== 'error'),
+      issues: all,
+      plan: plan && { repoRoot: plan.repoRoot, path: plan.path, branch: plan.branch, createBranch: plan.createBranch, baseRef: plan.baseRef, baseCommit: plan.baseCommit || null, cwd: plan.cwd },
+    };
   }
 
   // ---- lifecycle ----
 
+  /**
+   * Starts a session; with worktree: true in a new git worktree first. Each step that succeeds pushes its own undo
+   * (the worktree and its branch, the row) and a failure unwinds them all: a failed create leaves nothing behind.
+   */
   async create(input: CreateSessionInput): Promise<Session> {
     const { planner } = this.options;
-    const chosen = planner.check(input);
-    await this.connect();
+    const checked = planner.check(input);
     const id = this.newId();
+    const undo: Array<() => unknown> = [];
+    try {
+      let chosen = checked;
+      let worktree: SessionWorktree | null = null;
+      if (input.worktree) {
+        const made = await this.makeWorktree(input, id);
+        undo.push(made.undo);
+        chosen = { ...checked, cwd: made.plan.cwd };
+        worktree = made.worktree;
+      }
+      await this.connect();
+      return await this.createIn(chosen, id, worktree, undo);
+    } catch (error) {
+      for (const step of undo.splice(0).reverse()) {
+        try {
+          await step();
+        } catch (undoError) {
+          this.options.log.error(`undoing the create of session ${id} failed`, undoError);
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Plans the worktree of a new session (every problem at once, as one error) and makes it. */
+  private async makeWorktree(input: CreateSessionInput, id: string): Promise<{ plan: WorktreePlan; worktree: SessionWorktree; undo: () => Promise<void> }> {
+    const { issues, plan } = await this.options.worktrees.plan(worktreeRequest(input), input.name ?? id, { forCreate: true });
+    const errors = issues.filter((issue) => issue.level === 'error');
+    if (errors.length || !plan) throw worktreeError(errors);
+    const undo = await this.options.worktrees.create(plan);
+    if (!fs.existsSync(plan.cwd)) {
+      // A directory git does not track (untracked, ignored, or new since the base) is not in a worktree made from a commit.
+      await undo();
+      const subdir = path.relative(plan.path, plan.cwd);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `cwd: ${input.cwd} is ${subdir} in the repository, and the worktree made from ${plan.baseCommit.slice(0, 12)} has no ${subdir} (it is untracked, ignored, ` +
+          `or not in that commit); fix: start at the repository's top level (-d ${plan.repoRoot}), or commit that directory first`,
+        { details: { issues: [{ path: 'cwd', message: `${subdir} is not in the worktree made from ${plan.baseCommit.slice(0, 12)}` }] } },
+      );
+    }
+    const worktree: SessionWorktree = {
+      repoRoot: plan.repoRoot,
+      path: plan.path,
+      branch: plan.branch,
+      baseRef: plan.baseRef,
+      baseCommit: plan.baseCommit,
+      createdBranch: plan.createBranch,
+      removedAt: null,
+    };
+    return { plan, worktree, undo };
+  }
+
+  private async createIn(chosen: ReturnType<LaunchPlanner['check']>, id: string, worktree: SessionWorktree | null, undo: Array<() => unknown>): Promise<Session> {
+    const { planner } = this.options;
+    const input = chosen;
     const now = new Date().toISOString();
     const plan = planner.plan(chosen, id);
     const sealedCallerEnv = planner.sealCallerEnv(chosen, id);
     this.launching.add(id);
-    const { name, billingMode, callerEnv, ...given } = chosen;
+    const { name, billingMode, callerEnv, worktree: _asked, createBranch: _createBranch, baseRef: _baseRef, branch: _branch, ...given } = chosen;
     const record: SessionRecord = {
       ...given,
+      worktree,
       id,
       envFrom: callerEnv ? 'caller' : 'daemon',
       name: name ?? null,
@@ -139,15 +226,11 @@ export class SessionManager {
         if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
         throw error;
       }
-      this.journal.record(id, 'process', 'created', { provider: chosen.provider, cwd: chosen.cwd, argv: plan.argv });
-      try {
-        this.options.onCreated?.(id);
-        await this.launch(record, plan, false);
-      } catch (error) {
-        // Nothing ran: the session never existed, so it leaves no row behind.
-        this.journal.store.delete(id);
-        throw error;
-      }
+      // Nothing ran: the session never existed, so it leaves no row behind.
+      undo.push(() => this.journal.store.delete(id));
+      this.journal.record(id, 'process', 'created', { provider: chosen.provider, cwd: chosen.cwd, argv: plan.argv, ...(worktree ? { worktree: { path: worktree.path, branch: worktree.branch, baseCommit: worktree.baseCommit } } : {}) });
+      this.options.onCreated?.(id);
+      await this.launch(record, plan, false);
     } finally {
       this.launching.delete(id);
     }
@@ -190,6 +273,7 @@ export class SessionManager {
     if (this.lives.get(record.id) || isLive(record.state)) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; only a stopped or crashed session can be resumed`);
     }
+    if (record.worktree) assertWorktreeThere(record.id, record.worktree);
     const plan = this.options.planner.resumePlan(record, this.journal.store.sealedCallerEnv(record.id));
     // The claim happens before anything is awaited, so a second resume of the same session sees it and is refused.
     if (this.launching.has(record.id) || !this.journal.transition(record.id, 'starting', 'process', { exit: NO_EXIT })) {
@@ -402,6 +486,51 @@ export class SessionManager {
       const id = crypto.randomBytes(4).toString('hex');
       if (!this.journal.store.get(id)) return id;
     }
+  }
+}
+
+/** The worktree fields of a create request (which may still be unparsed: only strings are taken). */
+function worktreeRequest(fields: Partial<Record<'cwd' | 'createBranch' | 'baseRef' | 'branch', unknown>>): WorktreeRequest {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { cwd: text(fields.cwd) ?? '', createBranch: text(fields.createBranch), baseRef: text(fields.baseRef), branch: text(fields.branch) };
+}
+
+function asValidationIssue(issue: WorktreeIssue): ValidationIssue {
+  return { path: issue.path, message: `${issue.message}; fix: ${issue.fix}` };
+}
+
+/**
+ * Git's problems with a create request as one error, every one listed in the details. A lone problem with a code of
+ * its own gets it (not a repository, a branch that exists, a ref that names nothing); several are a validation failure.
+ */
+function worktreeError(issues: WorktreeIssue[]): AppError {
+  const only = issues.length === 1 ? issues[0]! : undefined;
+  const code = !only
+    ? 'VALIDATION_FAILED'
+    : only.path === 'cwd' && /not inside a git repository|bare repository/.test(only.message)
+      ? 'NOT_A_GIT_REPOSITORY'
+      : only.path === 'createBranch' && /already exists/.test(only.message)
+        ? 'BRANCH_EXISTS'
+        : (only.path === 'baseRef' && /names no commit/.test(only.message)) || (only.path === 'branch' && /does not exist/.test(only.message))
+          ? 'GIT_REF_NOT_FOUND'
+          : 'VALIDATION_FAILED';
+  return new AppError(code, issues.map((issue) => `${issue.path}: ${issue.message}; fix: ${issue.fix}`).join('; '), { details: { issues } });
+}
+
+/** A resume runs in the session's worktree: one that was removed (by CodePiper or by hand) is said so, not guessed around. */
+function assertWorktreeThere(id: string, worktree: SessionWorktree): void {
+  if (worktree.removedAt) {
+    throw new AppError(
+      'WORKTREE_NOT_FOUND',
+      `session ${id} cannot be resumed: its worktree ${worktree.path} was removed at ${worktree.removedAt} (codepiper worktree rm); start a new session instead`,
+    );
+  }
+  if (!fs.existsSync(worktree.path)) {
+    throw new AppError(
+      'WORKTREE_NOT_FOUND',
+      `session ${id} cannot be resumed: its worktree ${worktree.path} is gone (removed by hand). Restore it with git -C ${worktree.repoRoot} worktree prune && ` +
+        `git -C ${worktree.repoRoot} worktree add ${worktree.path} ${worktree.branch}, or start a new session`,
+    );
   }
 }
 

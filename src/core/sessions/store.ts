@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Session } from '../api/sessions';
+import type { SessionWorktree } from '../api/worktrees';
 import type { SessionState, StateSource } from './state';
 
 /** A session as stored: what the API shows, with the environment's values instead of only its names. */
@@ -19,7 +20,7 @@ export interface SessionEvent {
  * they are stored (`json`: JSON text; `flag`: 0 or 1). Adding a field means a migration, the API schema and a line
  * here; the compiler refuses a record field without one.
  */
-const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json' | 'flag' } } = {
+const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json' | 'flag' | 'worktree' } } = {
   id: { column: 'id' },
   name: { column: 'name' },
   provider: { column: 'provider' },
@@ -42,7 +43,29 @@ const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json'
   exitSignal: { column: 'exit_signal' },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
+  // Seven columns (see WORKTREE_COLUMNS), null together for a session without a worktree.
+  worktree: { column: 'worktree_path', stored: 'worktree' },
 };
+
+/** The worktree's fields and their columns (migration 009). */
+const WORKTREE_COLUMNS: { [K in keyof SessionWorktree]-?: string } = {
+  repoRoot: 'worktree_repo_root',
+  path: 'worktree_path',
+  branch: 'worktree_branch',
+  baseRef: 'worktree_base_ref',
+  baseCommit: 'worktree_base_commit',
+  createdBranch: 'worktree_created_branch',
+  removedAt: 'worktree_removed_at',
+};
+const WORKTREE_FIELDS = Object.keys(WORKTREE_COLUMNS) as Array<keyof SessionWorktree>;
+/** The worktree read as one JSON object by SQLite itself, so a row still comes back shaped as a record. */
+const WORKTREE_SELECT =
+  `CASE WHEN worktree_path IS NULL THEN NULL ELSE json_object(${WORKTREE_FIELDS.map((field) => `'${field}', ${WORKTREE_COLUMNS[field]}`).join(', ')}) END`;
+
+/** The columns one field is stored in. */
+function columnsOf(field: keyof SessionRecord): string[] {
+  return COLUMNS[field].stored === 'worktree' ? Object.values(WORKTREE_COLUMNS) : [COLUMNS[field].column];
+}
 const FIELDS = Object.keys(COLUMNS) as Array<keyof SessionRecord>;
 /** The fields whose stored form differs from their value. */
 const CONVERTED = FIELDS.filter((field) => COLUMNS[field].stored !== undefined);
@@ -50,11 +73,20 @@ const CONVERTED = FIELDS.filter((field) => COLUMNS[field].stored !== undefined);
  * Every column under its field's name: SQLite hands back rows already shaped as records (fast objects, built
  * natively), and only the converted fields are touched afterwards. A list of 100 sessions is read on every GET.
  */
-const SELECT = `SELECT ${FIELDS.map((field) => `${COLUMNS[field].column} AS "${field}"`).join(', ')} FROM sessions`;
+const SELECT = `SELECT ${FIELDS.map((field) => `${COLUMNS[field].stored === 'worktree' ? WORKTREE_SELECT : COLUMNS[field].column} AS "${field}"`).join(', ')} FROM sessions`;
 
 /** A row of SELECT, its converted fields turned back into values, in place. */
 function fromRow(row: Record<string, unknown>): SessionRecord {
-  for (const field of CONVERTED) row[field] = COLUMNS[field].stored === 'json' ? JSON.parse(row[field] as string) : row[field] === 1;
+  for (const field of CONVERTED) {
+    const stored = COLUMNS[field].stored;
+    if (stored === 'json') row[field] = JSON.parse(row[field] as string);
+    else if (stored === 'flag') row[field] = row[field] === 1;
+    else if (row[field] !== null) {
+      const worktree = JSON.parse(row[field] as string) as Record<string, unknown>;
+      worktree.createdBranch = worktree.createdBranch === 1;
+      row[field] = worktree;
+    }
+  }
   return row as SessionRecord;
 }
 
@@ -62,6 +94,14 @@ function toRow(record: SessionRecord): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const field of FIELDS) {
     const { column, stored } = COLUMNS[field];
+    if (stored === 'worktree') {
+      const worktree = record.worktree;
+      for (const part of WORKTREE_FIELDS) {
+        const value = worktree ? worktree[part] : null;
+        row[WORKTREE_COLUMNS[part]] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+      }
+      continue;
+    }
     row[column] = stored === 'json' ? JSON.stringify(record[field]) : stored === 'flag' ? (record[field] ? 1 : 0) : record[field];
   }
   return row;
@@ -73,8 +113,8 @@ export class SessionStore {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      insert: db.prepare(`INSERT INTO sessions (${FIELDS.map((field) => COLUMNS[field].column).join(', ')})
-        VALUES (${FIELDS.map((field) => `@${COLUMNS[field].column}`).join(', ')})`),
+      insert: db.prepare(`INSERT INTO sessions (${FIELDS.flatMap(columnsOf).join(', ')})
+        VALUES (${FIELDS.flatMap(columnsOf).map((column) => `@${column}`).join(', ')})`),
       get: db.prepare(`${SELECT} WHERE id = ?`),
       all: db.prepare(`${SELECT} ORDER BY created_at, id`),
       byName: db.prepare(`${SELECT} WHERE name = ?`),
@@ -87,6 +127,7 @@ export class SessionStore {
       setSize: db.prepare('UPDATE sessions SET cols = ?, rows = ?, updated_at = ? WHERE id = ?'),
       setAgentId: db.prepare('UPDATE sessions SET agent_session_id = ?, updated_at = ? WHERE id = ?'),
       setTranscript: db.prepare('UPDATE sessions SET transcript_path = ?, updated_at = ? WHERE id = ?'),
+      setWorktreeRemoved: db.prepare('UPDATE sessions SET worktree_removed_at = ?, updated_at = ? WHERE id = ?'),
       setCallerEnv: db.prepare('UPDATE sessions SET caller_env_sealed = ? WHERE id = ?'),
       callerEnv: db.prepare('SELECT caller_env_sealed AS sealed FROM sessions WHERE id = ?'),
       addEvent: db.prepare('INSERT INTO session_events (session_id, at, source, type, data) VALUES (?, ?, ?, ?, ?)'),
@@ -157,6 +198,11 @@ export class SessionStore {
 
   setAgentSessionId(id: string, agentSessionId: string, at: string): void {
     this.statements.setAgentId.run(agentSessionId, at, id);
+  }
+
+  /** The session's worktree is gone (removed by CodePiper); its record of what it was stays. */
+  setWorktreeRemoved(id: string, at: string): void {
+    this.statements.setWorktreeRemoved.run(at, at, id);
   }
 
   addEvent(sessionId: string, at: string, source: string, type: string, data: Record<string, unknown>): SessionEvent {

@@ -6,6 +6,7 @@ import { sessionHandlers } from './sessions';
 import { settingsHandlers } from './settings';
 import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
+import { worktreeHandlers } from './worktrees';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers, ...worktreeHandlers };

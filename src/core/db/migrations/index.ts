@@ -7,7 +7,8 @@ import { migration005 } from './005-transcripts';
 import { migration006 } from './006-library-kept';
 import { migration007 } from './007-session-caller-env';
 import { migration008 } from './008-audit-outcomes';
+import { migration009 } from './009-session-worktrees';
 import { migration010 } from './010-session-turns';
 
 /** Every migration, in order. A migration, once released, is never edited: add the next number instead. */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration010];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];
