@@ -5,6 +5,8 @@ import { Analytics } from './analytics/analytics';
 import type { CodepiperConfig } from './config';
 import { openDatabase } from './db/open';
 import { EventBus, LIBRARY_TOPIC, SESSIONS_TOPIC } from './events/bus';
+import { EnvSetService } from './env-sets/service';
+import { AppError } from './errors';
 import { HookService } from './hooks/service';
 import { Library } from './library/library';
 import { trashPlace } from './library/trash';
@@ -22,12 +24,14 @@ import { SessionJournal } from './sessions/journal';
 import { LaunchPlanner } from './sessions/launch';
 import { LiveSessions } from './sessions/live';
 import { SessionManager } from './sessions/manager';
+import { sealPlainSessionEnvironments } from './sessions/sealed-env';
 import { SessionStore } from './sessions/store';
 import { SessionTerminal } from './sessions/terminal';
 import { StateWatcher } from './sessions/watcher';
 import { loadPrices } from './transcripts/prices';
 import { defaultRoots, TranscriptService } from './transcripts/service';
 import { VERSION } from './version';
+import { WorkspaceService } from './workspaces/service';
 
 export interface CoreOptions {
   paths: Paths;
@@ -61,6 +65,8 @@ export interface Core {
   analytics: Analytics;
   search: Search;
   library: Library;
+  envSets: EnvSetService;
+  workspaces: WorkspaceService;
   /** Starts indexing every transcript on disk in the background, a slice at a time. */
   scanInBackground(): void;
   /** Closes everything it opened, in reverse order; agents keep running in their runner. */
@@ -88,6 +94,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const db = openDatabase(paths.database);
     undo.push(() => db.close());
     const secrets = loadOrCreateSecrets(paths.secrets);
+    // Right after the migrations, which have no key: an inline env an earlier version stored in plain text is sealed.
+    sealPlainSessionEnvironments(db, secrets.envKey, log);
     const bus = new EventBus();
 
     const store = new SessionStore(db);
@@ -95,6 +103,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       defaultAction: () => config.policies?.defaultAction ?? 'ask',
       sessionExists: (id) => store.get(id) !== undefined,
     });
+    const envSets = new EnvSetService(db, () => {
+      if (!secrets.envKey) throw new AppError('CONFIG_INVALID', `env values cannot be kept encrypted: ${secrets.envKeyProblem ?? 'there is no env key'}`);
+      return secrets.envKey;
+    });
+    const workspaces = new WorkspaceService(db, { policySet: (ref) => policies.getSet(ref), envSet: (ref) => envSets.get(ref) });
     const runner = options.runner ?? new LocalTmuxRunner({
         binary: tmuxBinary(env, config),
         socketName: paths.tmuxSocketName,
@@ -108,8 +121,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const watcher = new StateWatcher(runner, journal, lives);
     // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
     const hookEnv = { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home };
-    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets });
-    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id) });
+    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets, envSets, workspaces });
+    const onCreated = (id: string) => {
+      policies.applyDefaultSet(id);
+      // A workspace's policy sets apply to every session started from it, with the default set.
+      const workspaceId = store.get(id)?.workspaceId;
+      if (workspaceId) for (const setId of workspaces.policySetIds(workspaceId)) policies.attachSet(id, setId);
+    };
+    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated });
     undo.push(() => sessions.close());
     const terminal = new SessionTerminal({
       runner,
@@ -147,6 +166,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       analytics: new Analytics(db),
       search: new Search(db),
       library: new Library(db, transcripts.indexer, () => trashPlace(env, paths.home)),
+      envSets,
+      workspaces,
       scanInBackground() {
         if (config.transcripts?.scanOnStart === false) return;
         // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).

@@ -112,12 +112,13 @@ export class SessionManager {
     const id = this.newId();
     const now = new Date().toISOString();
     const plan = planner.plan(chosen, id);
-    const sealedCallerEnv = planner.sealCallerEnv(chosen, id);
+    const sealed = planner.sealEnvironment(chosen, id);
     this.launching.add(id);
-    const { name, billingMode, callerEnv, ...given } = chosen;
+    const { name, billingMode, callerEnv, env, envSetEnv, workspace, ...given } = chosen;
     const record: SessionRecord = {
       ...given,
       id,
+      envKeys: Object.keys(env),
       envFrom: callerEnv ? 'caller' : 'daemon',
       name: name ?? null,
       billingMode: billingMode ?? null,
@@ -134,12 +135,18 @@ export class SessionManager {
     };
     try {
       try {
-        this.journal.store.insert(record, sealedCallerEnv);
+        this.journal.store.insert(record, sealed);
       } catch (error) {
-        if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
+        if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(name!);
         throw error;
       }
-      this.journal.record(id, 'process', 'created', { provider: chosen.provider, cwd: chosen.cwd, argv: plan.argv });
+      this.journal.record(id, 'process', 'created', {
+        provider: chosen.provider,
+        cwd: chosen.cwd,
+        argv: plan.argv,
+        ...(chosen.envSetIds.length ? { envSetIds: chosen.envSetIds } : {}),
+        ...(chosen.workspaceId ? { workspaceId: chosen.workspaceId } : {}),
+      });
       try {
         this.options.onCreated?.(id);
         await this.launch(record, plan, false);
@@ -190,7 +197,7 @@ export class SessionManager {
     if (this.lives.get(record.id) || isLive(record.state)) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; only a stopped or crashed session can be resumed`);
     }
-    const plan = this.options.planner.resumePlan(record, this.journal.store.sealedCallerEnv(record.id));
+    const plan = this.options.planner.resumePlan(record, this.journal.store.sealedEnvironment(record.id));
     // The claim happens before anything is awaited, so a second resume of the same session sees it and is refused.
     if (this.launching.has(record.id) || !this.journal.transition(record.id, 'starting', 'process', { exit: NO_EXIT })) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is already being resumed`);

@@ -3,6 +3,8 @@ import { policyHandlers } from './policies';
 import { sessionHandlers } from './sessions';
 import { systemHandlers } from './system';
 import { transcriptHandlers } from './transcripts';
+import { envSetHandlers } from './env-sets';
+import { workspaceHandlers } from './workspaces';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...envSetHandlers, ...workspaceHandlers };
