@@ -11,6 +11,8 @@ import { policyCommands } from './commands/policies';
 import { searchCommand } from './commands/search';
 import { sessionCommands } from './commands/sessions';
 import { tuiCommand } from './commands/tui';
+import { envSetCommands } from './commands/env-sets';
+import { workspaceCommands } from './commands/workspaces';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -24,7 +26,7 @@ export function buildProgram(): Command {
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
     .addCommand(providersCommand());
-  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand()]) program.addCommand(command);
+  for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand(), ...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.

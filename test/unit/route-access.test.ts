@@ -50,6 +50,8 @@ describe('access levels of the contract', () => {
         'analytics.tokenUsage',
         'analytics.tokensByModel',
         'analytics.toolUsage',
+        'envSets.get',
+        'envSets.list',
         'hooks.status',
         'library.export',
         'library.favourites',
@@ -72,6 +74,8 @@ describe('access levels of the contract', () => {
         'sessions.policy',
         'sessions.policySets',
         'tags.list',
+        'workspaces.get',
+        'workspaces.list',
       ],
       write: [
         'library.addTag',
@@ -94,6 +98,9 @@ describe('access levels of the contract', () => {
         'tags.update',
       ],
       admin: [
+        'envSets.create',
+        'envSets.delete',
+        'envSets.update',
         'policies.create',
         'policies.delete',
         'policies.update',
@@ -107,6 +114,9 @@ describe('access levels of the contract', () => {
         'sessions.removePolicySet',
         'sessions.setPolicy',
         'sessions.validate',
+        'workspaces.create',
+        'workspaces.delete',
+        'workspaces.update',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });
