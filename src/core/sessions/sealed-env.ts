@@ -18,9 +18,10 @@ export const SEALED_PARTS = {
 /**
  * Seals the inline env of sessions stored before it was kept sealed (plain JSON in sessions.env) and empties the
  * plain column: run by the daemon right after the migrations, since a migration is SQL and has no key. Idempotent:
- * a sealed row has '{}' there and is not touched again. The plain bytes are overwritten, not only unlinked
- * (secure_delete for the rewrite, then the write-ahead log folded back and truncated), so the database file does not
- * keep them in freed space. Returns how many sessions were sealed.
+ * a sealed row has '{}' there and is not touched again. The plain bytes must leave the files, not only the rows: every
+ * earlier rewrite of such a row (each state change) left copies in freed space, so once rows were sealed the database
+ * is rebuilt (VACUUM, once, on the upgrade) and the write-ahead log folded back and truncated. Returns how many
+ * sessions were sealed.
  */
 export function sealPlainSessionEnvironments(db: Database.Database, key: SealKey | undefined, log?: Logger): number {
   const rows = db.prepare("SELECT id, env FROM sessions WHERE env != '{}'").all() as Array<{ id: string; env: string }>;
@@ -36,7 +37,8 @@ export function sealPlainSessionEnvironments(db: Database.Database, key: SealKey
     db.transaction(() => {
       for (const row of rows) update.run(seal(key, row.env, SEALED_PARTS.env(row.id)), row.id, row.env);
     })();
-    // The old pages are in the main file until a checkpoint overwrites them; the log then holds the new ones only.
+    // A rebuilt file has no freed space left holding old copies; the checkpoint overwrites the main file with it.
+    db.exec('VACUUM');
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.pragma(`secure_delete = ${secureDelete}`);
