@@ -65,7 +65,7 @@ export const sessionSchema = z.strictObject({
   envFrom: z.enum(['caller', 'daemon']).describe("whose environment the agent started from: its caller's (sent with create) or the daemon's"),
   cleanEnv: z.boolean().describe('whether only the allowlist of that environment was kept'),
   envSetIds: z.array(z.string()).describe('the env sets applied at start, in order; a resume uses the values they had then'),
-  workspaceId: z.string().nullable().describe('the workspace the session was started from'),
+  workspaceId: z.string().nullable().describe('the workspace whose defaults the session started with'),
   dangerousMode: z.boolean(),
   billingMode: z.enum(['subscription', 'api']).nullable(),
   cols: z.number().int(),
