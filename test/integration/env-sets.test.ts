@@ -84,9 +84,10 @@ describe('env sets applied to a session, and their values kept secret everywhere
     expect(session.envKeys).toEqual(['CP_INLINE', 'CP_LAYER']);
   });
 
-  it('resumes with the values the sets had at start, not what they were changed to', async () => {
+  it('resumes with the values the sets had at start, not what they were changed to, even with a set deleted since', async () => {
     const changed = await cli(['env-set', 'set', 'creds', '--stdin'], { input: `CP_SET_SECRET=${CHANGED_VALUE}\n` });
     expect(changed.code, changed.stderr).toBe(0);
+    expect((await cli(['env-set', 'rm', 'over'])).code).toBe(0);
     await untilScreen(id, /reported/);
     await api('POST', `/sessions/${id}/send`, { text: '' });
     await untilState(id, 'stopped');
@@ -121,7 +122,7 @@ describe('env sets applied to a session, and their values kept secret everywhere
       await api('GET', '/env-sets'),
       await api('GET', '/env-sets/creds'),
       await api('GET', '/policy-decisions?limit=1000'),
-      await api('PATCH', '/env-sets/over', { set: { CP_LAYER: 'x' } }),
+      await api('PATCH', '/env-sets/creds', { set: { CP_LAYER: 'x' } }),
     ];
     for (const answer of answers) expect(answer.status).toBe(200);
     const text = JSON.stringify(answers.map((answer) => answer.json));

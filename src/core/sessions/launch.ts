@@ -87,18 +87,18 @@ export class LaunchPlanner {
       if (workspaceIssue) issues.unshift(workspaceIssue);
       // The semantic checks still run on whatever fields are well-formed, so the caller sees everything at once.
       const partial = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
-      issues.push(...this.issues(partial).filter((extra) => !issues.some((issue) => issue.path === extra.path)));
+      issues.push(...[...this.envSetIssues(partial.envSetIds), ...this.issues(partial)].filter((extra) => !issues.some((issue) => issue.path === extra.path)));
       return { valid: false, issues, argv: null };
     }
     let prepared: PreparedInput | undefined;
-    const issues: ValidationIssue[] = workspaceIssue ? [workspaceIssue] : [];
+    const unknownSets = this.envSetIssues(parsed.data.envSetIds);
+    const issues: ValidationIssue[] = [...(workspaceIssue ? [workspaceIssue] : []), ...unknownSets];
     try {
-      // Unknown sets are issues of their own (below); what fails here is opening them (no usable key).
-      if (!workspaceIssue && !this.unknownEnvSets(parsed.data.envSetIds).length) prepared = this.prepare(parsed.data, undefined, false);
+      // What can still fail here is opening the sets (no usable key).
+      if (!workspaceIssue && !unknownSets.length) prepared = this.prepare(parsed.data, undefined, false);
     } catch (error) {
       issues.push({ path: 'envSetIds', message: isAppError(error) ? error.message : String(error) });
     }
-    // Without prepared sets the refs stay as given, so each unknown one is named by the checks below.
     const planned = prepared ?? { ...parsed.data, envSetIds: parsed.data.envSetIds ?? [], envSetEnv: {}, workspaceId: null };
     const chosen = this.chooseProvider(planned);
     issues.push(...('issue' in chosen ? [chosen.issue, ...this.issues(planned)] : this.issues(chosen.input)));
@@ -145,8 +145,12 @@ export class LaunchPlanner {
     return { ids, env: resolved.env };
   }
 
-  private unknownEnvSets(refs: readonly string[] | undefined): string[] {
-    return (refs ?? []).filter((ref) => !this.options.envSets?.find(ref));
+  /** A dry run names each unknown env set (create refuses the first one by itself, resume uses what it kept). */
+  private envSetIssues(refs: unknown): ValidationIssue[] {
+    if (!Array.isArray(refs)) return [];
+    return refs.flatMap((ref, index) =>
+      typeof ref === 'string' && !this.options.envSets?.find(ref) ? [{ path: `envSetIds.${index}`, message: `no env set "${ref}" (see codepiper env-set list)` }] : [],
+    );
   }
 
   /** A raw request (a dry run's) with its workspace's defaults, or the reason the workspace cannot give them. */
@@ -308,11 +312,6 @@ export class LaunchPlanner {
     const issues: ValidationIssue[] = [];
     const provider = typeof input.provider === 'string' ? findProvider(input.provider) : undefined;
     if (input.cwd === undefined) issues.push({ path: 'cwd', message: 'required: the absolute path of the directory to start in (or a workspace, whose directory is used)' });
-    if (Array.isArray(input.envSetIds)) {
-      input.envSetIds.forEach((ref, index) => {
-        if (typeof ref === 'string' && !this.options.envSets?.find(ref)) issues.push({ path: `envSetIds.${index}`, message: `no env set "${ref}" (see codepiper env-set list)` });
-      });
-    }
     if (typeof input.cwd === 'string') {
       if (!path.isAbsolute(input.cwd)) issues.push({ path: 'cwd', message: `must be an absolute path, got "${input.cwd}"` });
       else {
