@@ -13,6 +13,7 @@ import { isAppError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
 import { resolvePaths } from '../../src/core/paths';
 import { PolicyService } from '../../src/core/policies/service';
+import { loadOrCreateSecrets } from '../../src/core/secrets';
 import { newSealKey, parseSealKey, unseal } from '../../src/core/seal';
 import { layerEnvironment } from '../../src/core/sessions/environment';
 import { LaunchPlanner } from '../../src/core/sessions/launch';
@@ -336,6 +337,29 @@ describe('sealing a session environment for its row', () => {
       expect(planner.sealEnvironment({ ...input, env: {}, envSetIds: [], envSetEnv: {} }, 'id2')).toEqual({ callerEnv: null, envSets: null, env: null });
     } finally {
       db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the env key file', () => {
+  it('is created 0600 on first use, and narrowed back to 0600 when found wider', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-key-'));
+    try {
+      const file = path.join(dir, 'secrets.json');
+      const first = loadOrCreateSecrets(file);
+      expect(first.envKey).toHaveLength(32);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      fs.chmodSync(file, 0o644);
+      expect(loadOrCreateSecrets(file).envKey).toEqual(first.envKey);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      // A temporary file a crash left behind, readable by all, does not lend the new file its mode.
+      const stale = path.join(dir, `.secrets.json.${process.pid}.tmp`);
+      fs.rmSync(file);
+      fs.writeFileSync(stale, 'stale', { mode: 0o644 });
+      loadOrCreateSecrets(file);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
