@@ -306,6 +306,19 @@ describe('workspaces', () => {
     expect(errorOf(() => workspaces.applyTo({}, 'api'))).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/directory of workspace "api" is gone: .*codepiper workspace update api --dir/) });
   });
 
+  it('fill a dry run as they fill a create, and a dry run names a missing workspace or set', () => {
+    sets.create({ name: 'ws', variables: { FROM_WS: 'yes' } });
+    workspaces.create({ name: 'api', dir, provider: 'command', args: ['sh', '-c', 'true'], envSetIds: ['ws'], policySetIds: [], worktree: false });
+    const paths = resolvePaths({ env: { CODEPIPER_HOME: path.join(dir, 'home') } });
+    const planner = new LaunchPlanner({ paths, env: { PATH: '/usr/bin:/bin' }, config: {}, store: new SessionStore(db), secrets: { envKey: key }, envSets: sets, workspaces });
+    expect(planner.validate({ workspace: 'api' })).toMatchObject({ valid: true, argv: ['sh', '-c', 'true'] });
+    expect(planner.validate({ workspace: 'nope' }).issues).toEqual(expect.arrayContaining([{ path: 'workspace', message: expect.stringContaining('no workspace "nope"') }]));
+    expect(planner.validate({ workspace: 'api', envSetIds: ['missing'] }).issues).toEqual([{ path: 'envSetIds.1', message: 'no env set "missing" (see codepiper env-set list)' }]);
+    expect(planner.validate({ provider: 'command', args: ['sh'] }).issues).toEqual([{ path: 'cwd', message: expect.stringMatching(/^required/) }]);
+    const checked = planner.check({ workspace: 'api', args: [], env: {}, cleanEnv: false, dangerousMode: false, cols: 80, rows: 24 });
+    expect(checked).toMatchObject({ cwd: dir, provider: 'command', envSetEnv: { FROM_WS: 'yes' }, workspaceId: workspaces.get('api').id });
+  });
+
   it('update only what is given; lists replace', () => {
     sets.create({ name: 'a', variables: {} });
     sets.create({ name: 'b', variables: {} });
