@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
+import { BIN, createHarness, type Harness } from '../helpers/harness';
+import { spawnOnPty } from '../helpers/pty-screen';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
 
@@ -65,6 +66,25 @@ describe('env sets applied to a session, and their values kept secret everywhere
     expect(shown.stdout).toMatch(/CP_SET_SECRET\s+••••••••\s+medium/);
     expect(shown.stdout).toMatch(/CP_SINGLE\s+••••••••\s+medium/);
     expect(shown.stdout).toMatch(/CP_SHARED\s+••••••••\s+medium/);
+  });
+
+  it('at a terminal, a bare KEY asks for its value without echoing it', async () => {
+    const typed = `typed-${crypto.randomBytes(6).toString('hex')}`;
+    const screen = spawnOnPty(process.execPath, [BIN, 'env-set', 'set', 'creds', 'CP_TYPED'], { env: harness.env, cwd: harness.dir, cols: 100, rows: 10 });
+    try {
+      await screen.waitFor(/value for CP_TYPED:/, 'the hidden prompt');
+      screen.press(`${typed}x\u007f\r`);
+      expect((await screen.exited).exitCode).toBe(0);
+      expect(screen.raw()).toContain('creds: set CP_TYPED');
+      expect(screen.raw()).not.toContain(typed);
+    } finally {
+      screen.kill();
+    }
+    const check = path.join(harness.dir, 'typed.txt');
+    const started = await cli(['start', '-p', 'command', '-d', harness.dir, '--env-set', 'creds', '--', ...reporter(check, '$CP_TYPED')]);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await lines(check, 1))[0]).toBe(typed);
+    expect((await cli(['env-set', 'unset', 'creds', 'CP_TYPED'])).code).toBe(0);
   });
 
   it('the agent sees the layers: the shell < the sets in order < --env', async () => {
