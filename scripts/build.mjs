@@ -24,6 +24,8 @@ const LAZY_ENTRIES = {
   'src/daemon/main.ts': 'daemon.cjs',
   'src/core/doctor.ts': 'doctor.cjs',
   'src/tui/main.tsx': 'tui.mjs',
+  // `codepiper config` with no daemon running reads and writes the file through the same code as the daemon.
+  'src/core/config/settings.ts': 'settings.cjs',
 };
 /** hook-forward runs on every hook of every agent: its own bundle, Node built-ins only (checked below). */
 const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };

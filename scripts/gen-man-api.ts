@@ -140,7 +140,9 @@ function routeEntry(route: RouteDef): string[] {
   lines.push(`Access: ${route.access} (${access.short}).`);
   const fields = inputFields(route);
   if (!fields) {
-    lines.push('Input: not a plain object schema; see its definition in', '.IR src/core/api .');
+    // A body that is a value of its own (a merge patch, say) says what it is in its description.
+    if (route.input.description) lines.push(text(`Input (the body): ${route.input.description}.`));
+    else lines.push('Input: not a plain object schema; see its definition in', '.IR src/core/api .');
     return lines;
   }
   if (fields.length === 0) {

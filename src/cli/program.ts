@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../core/version';
 import { analyticsCommand } from './commands/analytics';
 import { completeHelperCommand, completionCommand } from './commands/completion';
+import { configCommand } from './commands/config';
 import { daemonCommand } from './commands/daemon';
 import { doctorCommand } from './commands/doctor';
 import { providersCommand } from './commands/providers';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .addCommand(providersCommand());
   for (const command of [...sessionCommands(), ...policyCommands(), ...hookCommands(), analyticsCommand(), searchCommand(), libraryCommand(), tuiCommand(), ...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
   program.addCommand(completionCommand());
+  program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.
   program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVICE_VARIABLE } from '../core/discovery';
 import { findExecutable } from '../core/providers';
 
 export const SERVICE_NAME = 'codepiper.service';
@@ -17,7 +18,7 @@ export const SERVICE_NAME = 'codepiper.service';
  */
 const CARRIED = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMUX_TMPDIR', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME'];
 /** CodePiper's own variables that concern the command line, not the daemon. */
-const NOT_FOR_THE_DAEMON = new Set(['CODEPIPER_SYSTEMCTL']);
+const NOT_FOR_THE_DAEMON = new Set(['CODEPIPER_SYSTEMCTL', SERVICE_VARIABLE]);
 
 /** `$XDG_CONFIG_HOME/systemd/user/codepiper.service`, with ~/.config when XDG_CONFIG_HOME is unset or not absolute. */
 export function serviceUnitPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -46,6 +47,9 @@ export function renderServiceUnit({ node, cli, env }: UnitOptions): string {
   // The socket's default place depends on XDG_RUNTIME_DIR, which the user manager always sets: a shell without it
   // looks for the socket under the home, so the daemon must too.
   if (!env.XDG_RUNTIME_DIR) variables.push('UnsetEnvironment=XDG_RUNTIME_DIR');
+  // The daemon restarts (POST /settings/daemon/restart) by exiting with a failure status that Restart= acts on, so
+  // that systemd keeps supervising it, rather than by starting a new process of its own.
+  variables.push(`Environment=${quoteWord(`${SERVICE_VARIABLE}=systemd`, false)}`);
   return [
     '# Written by `codepiper daemon install-service`; remove it with `codepiper daemon uninstall-service`.',
     '[Unit]',

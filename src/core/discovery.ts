@@ -71,3 +71,9 @@ export function isProcessAlive(pid: number): boolean {
     return false; // vanished between the two looks
   }
 }
+
+/**
+ * Set to "systemd" in the systemd unit (cli/service.ts): the daemon runs under a service manager, so a restart is an
+ * exit the manager restarts, not a new process the manager would not know about (daemon/main.ts).
+ */
+export const SERVICE_VARIABLE = 'CODEPIPER_SERVICE';

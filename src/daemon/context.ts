@@ -9,6 +9,18 @@ export interface DaemonContext {
   log: Logger;
   /** The one shutdown path, also used by signals and the stop command. */
   requestShutdown(reason: string): void;
+  /**
+   * The same shutdown, after which a new daemon starts with this one's arguments and environment (see runDaemon) and
+   * re-adopts the sessions; says how it will come back.
+   */
+  requestRestart(reason: string): RestartPlan;
+}
+
+export interface RestartPlan {
+  /** What starts the new daemon: this Node and its arguments. */
+  command: string[];
+  /** re-exec: this process starts the new daemon as it exits; service: its service manager restarts it. */
+  how: 're-exec' | 'service';
 }
 
 export interface HandlerContext {

@@ -11,7 +11,7 @@ import { writeHookShim } from '../core/hooks/forward-shim';
 import type { Logger } from '../core/log';
 import { checkSocketPath, ensurePrivateDir, permissionError, type Paths } from '../core/paths';
 import { VERSION } from '../core/version';
-import type { DaemonContext, Transport } from './context';
+import type { DaemonContext, RestartPlan, Transport } from './context';
 import { handlers } from './handlers';
 import { createRequestListener, refuseConnect } from './http';
 import { acquireHomeLock } from './lock';
@@ -24,6 +24,8 @@ export interface DaemonOptions {
   log: Logger;
   /** The umask the daemon was started with (the caller's): agents run with it. */
   agentUmask?: number | undefined;
+  /** How this daemon comes back after `POST /settings/daemon/restart`; without it, it refuses to restart. */
+  relaunch?: RestartPlan | undefined;
 }
 
 export interface RunningDaemon {
@@ -32,6 +34,8 @@ export interface RunningDaemon {
   shutdown(reason: string): Promise<void>;
   /** Settles once shutdown has finished. */
   closed: Promise<void>;
+  /** Set when the shutdown was a restart: whoever runs the daemon starts the next one once `closed` settles. */
+  readonly restart: RestartPlan | undefined;
 }
 
 /** How long open connections get to finish once shutdown starts. */
@@ -68,7 +72,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanup.push(() => core.close());
 
     // `shutdown` is defined once the server exists; a request for it can only arrive after that.
-    const context: DaemonContext = { core, log, requestShutdown: (reason) => setImmediate(() => void shutdown(reason)) };
+    let restart: RestartPlan | undefined;
+    const requestShutdown = (reason: string) => setImmediate(() => void shutdown(reason));
+    const context: DaemonContext = {
+      core,
+      log,
+      requestShutdown,
+      requestRestart: (reason) => {
+        if (!options.relaunch) throw new AppError('DAEMON_UNAVAILABLE', 'this daemon runs inside another program and cannot restart itself; stop it and start it again');
+        // A daemon already on its way out for another reason (a signal, `daemon stop`) is not turned into a restart.
+        if (closing && !restart) throw new AppError('DAEMON_UNAVAILABLE', 'the daemon is shutting down; start it again once it has stopped');
+        restart ??= options.relaunch;
+        requestShutdown(`${reason} (restarting)`);
+        return restart;
+      },
+    };
     const router = createRouter(routes, handlers, (transport: Transport, headers = {}) => ({ daemon: context, transport, headers }));
     const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', context));
     server.on('clientError', (_error, socket) => {
@@ -111,7 +129,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       })();
       return closing;
     };
-    return { context, shutdown, closed };
+    return {
+      context,
+      shutdown,
+      closed,
+      get restart() {
+        return restart;
+      },
+    };
   } catch (error) {
     for (const undo of cleanup.reverse()) runQuietly(undo, log);
     throw error;

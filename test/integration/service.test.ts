@@ -67,6 +67,7 @@ describe('daemon install-service', () => {
     expect(unit.exec).toEqual([process.execPath, BIN, 'daemon', 'start']);
     expect(unit.env).toMatchObject({ CODEPIPER_HOME: harness.home, CODEPIPER_SOCKET: harness.socket, CODEPIPER_TMUX_SOCKET: harness.tmuxSocket, PATH: harness.env.PATH });
     expect(unit.env).not.toHaveProperty('CODEPIPER_SYSTEMCTL');
+    expect(unit.env.CODEPIPER_SERVICE).toBe('systemd'); // a restart is then an exit that systemd restarts
     expect(unit.unset).toEqual(['XDG_RUNTIME_DIR']); // the harness has none: the daemon must look where the CLI does
     expect(text).toMatch(/^Restart=on-failure$/m);
     expect(text).toMatch(/^KillMode=process$/m);

@@ -93,7 +93,7 @@ describe('man/codepiper.1 and the command line', () => {
     const program = buildProgram();
     program.command('frobnicate').option('--wibble <n>', 'undocumented');
     const daemon = program.commands.find((command) => command.name() === 'daemon')!;
-    daemon.command('restart');
+    daemon.command('reload');
     daemon.commands.find((command) => command.name() === 'status')!.option('-w, --watch', 'undocumented');
     program.option('--colour', 'undocumented');
 
@@ -101,7 +101,7 @@ describe('man/codepiper.1 and the command line', () => {
       'global option --colour',
       'option --watch of "daemon status"',
       'option -w of "daemon status"',
-      'command "daemon restart"',
+      'command "daemon reload"',
       'command "frobnicate"',
     ]);
   });

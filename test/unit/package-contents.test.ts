@@ -13,7 +13,7 @@ const DIST = path.join(ROOT, 'dist');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; man?: string[] };
 
 /** Files the tarball must hold; anything else in it fails the test by name. */
-const REQUIRED = ['package.json', 'README.md', 'bin/codepiper', 'man/codepiper.1', 'dist/cli.cjs', 'dist/hook.cjs', 'dist/daemon.cjs', 'dist/doctor.cjs', 'dist/tui.mjs'];
+const REQUIRED = ['package.json', 'README.md', 'bin/codepiper', 'man/codepiper.1', 'dist/cli.cjs', 'dist/hook.cjs', 'dist/daemon.cjs', 'dist/doctor.cjs', 'dist/tui.mjs', 'dist/settings.cjs'];
 const ALLOWED = (file: string) => REQUIRED.includes(file) || file === 'LICENSE' || /^dist\/[\w./-]+$/.test(file);
 /** A bundle of today is about 1 MB; one of several MB means a dependency got in whole (a source map, a binary). */
 const MAX_FILE_BYTES = 2 * 1024 * 1024;

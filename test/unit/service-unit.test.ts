@@ -16,6 +16,9 @@ describe('the systemd user unit', () => {
     expect(unit).not.toContain('UNRELATED');
     // The shell had XDG_RUNTIME_DIR: the user manager's own is the same place, nothing to unset.
     expect(unit).not.toContain('UnsetEnvironment');
+    // A restart of the daemon under systemd is an exit that systemd restarts: the daemon learns it runs there.
+    expect(unit).toContain('Environment="CODEPIPER_SERVICE=systemd"\n');
+    expect(unit).toMatch(/^Restart=on-failure$/m);
   });
 
   it('goes under XDG_CONFIG_HOME when it is absolute, else ~/.config', () => {

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../../core/errors';
 import { commandContext } from '../context';
-import { awaitDaemonExit, daemonAnswers, startDetachedDaemon } from '../../client/daemon-process';
+import { awaitDaemonExit, daemonAnswers, START_DEADLINE_MS, startDetachedDaemon, STOP_DEADLINE_MS, waitForDaemonExit } from '../../client/daemon-process';
+import type { RouteOutput } from '../../core/api';
 import { formatDuration, formatKeyValues, formatStamp } from '../../client/format';
 import { versionDifference } from '../../client/client';
 import { VERSION } from '../../core/version';
@@ -42,7 +43,7 @@ export function daemonCommand(): Command {
   daemon
     .command('stop')
     .description('stop the daemon (agents keep running in tmux and are re-adopted by the next daemon)')
-    .addHelpText('after', examples('codepiper daemon stop', ['restart it (sessions keep running)', 'codepiper daemon stop && codepiper daemon start --detach']))
+    .addHelpText('after', examples('codepiper daemon stop', ['stop it and start it again (sessions keep running)', 'codepiper daemon restart']))
     .action(async (_options: unknown, command: Command) => {
       const context = commandContext(command);
       const client = context.client({ autostart: false });
@@ -58,6 +59,35 @@ export function daemonCommand(): Command {
       }
       await awaitDaemonExit(pid, context.paths.socket);
       print(`codepiper daemon stopped (pid ${pid})`);
+    });
+
+  daemon
+    .command('restart')
+    .description('restart the daemon to apply settings (sessions keep running and are re-adopted); start it when it is not running')
+    .option('--json', 'print JSON: the old and new pid, and what the old daemon said it would do')
+    .addHelpText('after', examples('codepiper daemon restart', ['after changing a setting that needs it', 'codepiper config set tmux.binary /opt/tmux/bin/tmux && codepiper daemon restart']))
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const context = commandContext(command);
+      const client = context.client({ autostart: false });
+      let plan: RouteOutput<'settings.restart'>;
+      try {
+        plan = await client.call('settings.restart');
+      } catch (error) {
+        if (!(isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'ROUTE_NOT_FOUND'))) throw error;
+        // An older daemon cannot restart itself: it is stopped (sessions keep running) and this codepiper starts one.
+        const older = error.code === 'ROUTE_NOT_FOUND' ? await client.call('daemon.shutdown') : undefined;
+        if (older) await awaitDaemonExit(older.pid, context.paths.socket);
+        await startDetachedDaemon(context.paths);
+        const info = await client.call('daemon.info');
+        if (options.json) printJson(older ? { restarted: true, oldPid: older.pid, pid: info.pid, startedAt: info.startedAt } : { restarted: false, started: true, pid: info.pid });
+        else if (older) print(`codepiper daemon restarted (pid ${older.pid} → ${info.pid}, socket ${info.socket}; it was an older version, stopped and started again)`);
+        else print(`codepiper daemon was not running; started it (pid ${info.pid}, socket ${info.socket})`);
+        return;
+      }
+      if (!options.json) print(plan.message);
+      const info = await awaitNewDaemon(plan.pid, context);
+      if (options.json) printJson({ restarted: true, oldPid: plan.pid, pid: info.pid, startedAt: info.startedAt, plan });
+      else print(`codepiper daemon restarted (pid ${plan.pid} → ${info.pid}, socket ${info.socket})`);
     });
 
   daemon
@@ -171,4 +201,26 @@ async function stopRunningDaemon(paths: Paths, client: ReturnType<ReturnType<typ
   const { pid } = await client.call('daemon.shutdown');
   await awaitDaemonExit(pid, paths.socket);
   print(`stopped the running daemon (pid ${pid}) so that the service's takes over; sessions keep running`);
+}
+
+/**
+ * After a restart: the old daemon exits, then a new one (another pid) answers. Nothing is started from here: the old
+ * daemon starts its successor (or its service manager does), and a second starter would only race it.
+ */
+async function awaitNewDaemon(oldPid: number, context: ReturnType<typeof commandContext>): Promise<RouteOutput<'daemon.info'>> {
+  if (!(await waitForDaemonExit(oldPid, undefined, STOP_DEADLINE_MS))) {
+    throw new AppError('DAEMON_UNAVAILABLE', `the daemon (pid ${oldPid}) said it would restart but has not exited within ${STOP_DEADLINE_MS / 1000}s; see ${context.paths.log}`);
+  }
+  const client = context.client({ autostart: false, timeoutMs: 2000 });
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    try {
+      const info = await client.call('daemon.info');
+      if (info.pid !== oldPid) return info;
+    } catch (error) {
+      if (!(isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'DAEMON_UNAVAILABLE'))) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new AppError('DAEMON_START_FAILED', `the old daemon (pid ${oldPid}) exited but no new one answered within ${START_DEADLINE_MS / 1000}s; see ${context.paths.log}`);
 }

@@ -5,12 +5,13 @@ import { policyRoutes } from './policies';
 import type { RouteDef } from './route';
 import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
+import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
 import { envSetRoutes } from './env-sets';
 import { workspaceRoutes } from './workspaces';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...envSetRoutes, ...workspaceRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...envSetRoutes, ...workspaceRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

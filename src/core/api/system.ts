@@ -61,7 +61,8 @@ export const systemRoutes = [
     method: 'GET',
     path: '/daemon/info',
     summary: 'Who is serving: pid, socket, home, version, start time and uptime.',
-    // local: the home, socket and pid are of use only on this machine.
+    // local: the home, socket and pid are of use only on this machine, and the daemon's own environment (PATH, HOME,
+    // the agents' homes and binaries) tells a remote caller how this machine is laid out: never served on the network.
     access: 'local',
     input: empty,
     output: z.strictObject({

@@ -11,13 +11,23 @@ import { lineAndColumn, pathKey, readJsonText } from './json-text';
  */
 const providerSettings = z.strictObject({ binary: z.string().min(1).optional() });
 
+/**
+ * Marks a setting (or a whole group) that the running daemon reads each time it needs it, from the configuration
+ * object it shares (core.config), so that `PUT /settings/daemon` applies a change at once. Only mark what is read at
+ * use time: a key that is read once at start (and copied) needs a restart, which is what unmarked keys say.
+ */
+export function liveSetting<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ appliesAt: 'now' }) as T;
+}
+
 export const configSchema = z.strictObject({
-  providers: z
-    .strictObject({
+  // Read at each launch (LaunchPlanner) and each `providers` answer: new sessions use a changed binary at once.
+  providers: liveSetting(
+    z.strictObject({
       'claude-code': providerSettings.optional(),
       codex: providerSettings.optional(),
-    })
-    .optional(),
+    }),
+  ).optional(),
   tmux: z.strictObject({ binary: z.string().min(1).optional() }).optional(),
   transcripts: z
     .strictObject({
@@ -28,7 +38,8 @@ export const configSchema = z.strictObject({
     .optional(),
   policies: z
     .strictObject({
-      defaultAction: z.enum(['ask', 'deny']).optional().describe('what happens when no rule matches; never allow'),
+      // Read at each decision (PolicyService's defaultAction callback) and each effective-policies answer.
+      defaultAction: liveSetting(z.enum(['ask', 'deny'])).optional().describe('what happens when no rule matches; never allow'),
     })
     .optional(),
 });

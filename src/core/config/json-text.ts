@@ -198,6 +198,7 @@ export function readJsonText(text: string): JsonText {
   skipSpace();
   if (i < text.length) problem(i, `unexpected ${describe(i)} after the end of the JSON value`);
   if (value === BROKEN) value = undefined;
-  if (problems.length === 0) value = JSON.parse(text) as unknown; // exactly JSON's own reading when it can have one
+  // Exactly JSON's own reading when it can have one (after the byte-order mark, which JSON.parse refuses).
+  if (problems.length === 0) value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   return { value, problems, positions, broken };
 }
