@@ -141,7 +141,8 @@ export class WorkspaceService {
     if (request.args === undefined || (Array.isArray(request.args) && request.args.length === 0)) filled.args = [...workspace.args];
     const own = Array.isArray(request.envSetIds) ? request.envSetIds : [];
     if (workspace.envSets.length) filled.envSetIds = [...workspace.envSets.map((set) => set.id), ...own];
-    if (workspace.worktree && CREATE_TAKES_WORKTREE && !(filled as { worktree?: unknown }).worktree) (filled as { worktree?: unknown }).worktree = true;
+    // Only when the request leaves it out: an explicit worktree: false wins over the workspace's default.
+    if (workspace.worktree && CREATE_TAKES_WORKTREE && filled.worktree === undefined) filled.worktree = true;
     return { request: filled as T, workspace };
   }
 
