@@ -313,7 +313,8 @@ describe('workspaces', () => {
     const planner = new LaunchPlanner({ paths, env: { PATH: '/usr/bin:/bin' }, config: {}, store: new SessionStore(db), secrets: { envKey: key }, envSets: sets, workspaces });
     expect(planner.validate({ workspace: 'api' })).toMatchObject({ valid: true, argv: ['sh', '-c', 'true'] });
     expect(planner.validate({ workspace: 'nope' }).issues).toEqual(expect.arrayContaining([{ path: 'workspace', message: expect.stringContaining('no workspace "nope"') }]));
-    expect(planner.validate({ workspace: 'api', envSetIds: ['missing'] }).issues).toEqual([{ path: 'envSetIds.1', message: 'no env set "missing" (see codepiper env-set list)' }]);
+    // Named at its place in the request, though the workspace's sets come before it.
+    expect(planner.validate({ workspace: 'api', envSetIds: ['missing'] }).issues).toEqual([{ path: 'envSetIds.0', message: 'no env set "missing" (see codepiper env-set list)' }]);
     expect(planner.validate({ provider: 'command', args: ['sh'] }).issues).toEqual([{ path: 'cwd', message: expect.stringMatching(/^required/) }]);
     const checked = planner.check({ workspace: 'api', args: [], env: {}, cleanEnv: false, dangerousMode: false, cols: 80, rows: 24 });
     expect(checked).toMatchObject({ cwd: dir, provider: 'command', envSetEnv: { FROM_WS: 'yes' }, workspaceId: workspaces.get('api').id });

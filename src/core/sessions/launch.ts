@@ -80,18 +80,18 @@ export class LaunchPlanner {
   /** Every problem with a create request at once (shape, directory, binary, name), without creating anything. */
   validate(raw: unknown): { valid: boolean; issues: ValidationIssue[]; argv: string[] | null } {
     // The workspace fills in what the request leaves out before anything is checked, as create does.
-    const { request, workspaceIssue } = this.withRawWorkspace(raw);
+    const { request, workspaceIssue, workspaceSets } = this.withRawWorkspace(raw);
     const parsed = createSessionInput.safeParse(request);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue, request, createSessionInput) }));
       if (workspaceIssue) issues.unshift(workspaceIssue);
       // The semantic checks still run on whatever fields are well-formed, so the caller sees everything at once.
       const partial = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
-      issues.push(...[...this.envSetIssues(partial.envSetIds), ...this.issues(partial)].filter((extra) => !issues.some((issue) => issue.path === extra.path)));
+      issues.push(...[...this.envSetIssues(partial.envSetIds, workspaceSets), ...this.issues(partial)].filter((extra) => !issues.some((issue) => issue.path === extra.path)));
       return { valid: false, issues, argv: null };
     }
     let prepared: PreparedInput | undefined;
-    const unknownSets = this.envSetIssues(parsed.data.envSetIds);
+    const unknownSets = this.envSetIssues(parsed.data.envSetIds, workspaceSets);
     const issues: ValidationIssue[] = [...(workspaceIssue ? [workspaceIssue] : []), ...unknownSets];
     try {
       // What can still fail here is opening the sets (no usable key).
@@ -145,21 +145,27 @@ export class LaunchPlanner {
     return { ids, env: resolved.env };
   }
 
-  /** A dry run names each unknown env set (create refuses the first one by itself, resume uses what it kept). */
-  private envSetIssues(refs: unknown): ValidationIssue[] {
+  /**
+   * A dry run names each unknown env set (create refuses the first one by itself, resume uses what it kept), at its
+   * place in the request: the first `workspaceSets` of the list are the workspace's, put before the request's own.
+   */
+  private envSetIssues(refs: unknown, workspaceSets = 0): ValidationIssue[] {
     if (!Array.isArray(refs)) return [];
     return refs.flatMap((ref, index) =>
-      typeof ref === 'string' && !this.options.envSets?.find(ref) ? [{ path: `envSetIds.${index}`, message: `no env set "${ref}" (see codepiper env-set list)` }] : [],
+      typeof ref === 'string' && !this.options.envSets?.find(ref)
+        ? [{ path: index < workspaceSets ? 'workspace' : `envSetIds.${index - workspaceSets}`, message: `no env set "${ref}" (see codepiper env-set list)` }]
+        : [],
     );
   }
 
   /** A raw request (a dry run's) with its workspace's defaults, or the reason the workspace cannot give them. */
-  private withRawWorkspace(raw: unknown): { request: unknown; workspaceIssue?: ValidationIssue } {
+  private withRawWorkspace(raw: unknown): { request: unknown; workspaceIssue?: ValidationIssue; workspaceSets?: number } {
     const ref = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>).workspace : undefined;
     if (typeof ref !== 'string' || ref === '') return { request: raw };
     try {
       if (!this.options.workspaces) throw new AppError('WORKSPACE_NOT_FOUND', `no workspace "${ref}": this daemon keeps none`);
-      return { request: this.options.workspaces.applyTo(raw as Record<string, unknown>, ref).request };
+      const applied = this.options.workspaces.applyTo(raw as Record<string, unknown>, ref);
+      return { request: applied.request, workspaceSets: applied.workspace.envSets.length };
     } catch (error) {
       return { request: raw, workspaceIssue: { path: 'workspace', message: isAppError(error) ? error.message.replace(/^workspace: /, '') : String(error) } };
     }
