@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/core/db/migrate';
+import { migrations } from '../../src/core/db/migrations';
 import { BIN, createHarness, type Harness } from '../helpers/harness';
 import { spawnOnPty } from '../helpers/pty-screen';
 import { daemonApi } from '../helpers/daemon-api';
@@ -236,5 +239,49 @@ describe('workspaces', () => {
     expect(unknown.stderr).toMatch(/no workspace "nowhere"/);
     const notThere = await cli(['workspace', 'create', 'bad', '-d', path.join(harness.dir, 'nope')]);
     expect(notThere.stderr).toMatch(/dir: directory does not exist/);
+  });
+});
+
+describe('a database from the version before, whose sessions kept their env in plain text', () => {
+  const PLAIN_VALUE = `plain-secret-${crypto.randomBytes(9).toString('hex')}`;
+  let old: Harness;
+  let oldClient: Client;
+  const oldApi = daemonApi(() => oldClient);
+
+  afterAll(async () => {
+    await oldClient?.close();
+    await old?.cleanup();
+  });
+
+  it('is sealed by the first daemon start, and the session resumes with that env', async () => {
+    old = createHarness();
+    fs.mkdirSync(old.home, { recursive: true, mode: 0o700 });
+    const report = path.join(old.dir, 'resumed.txt');
+    const db = new Database(path.join(old.home, 'codepiper.db'));
+    db.pragma('journal_mode = WAL');
+    migrate(db, migrations.slice(0, 8));
+    const at = '2024-01-01T00:00:00.000Z';
+    db.prepare(`INSERT INTO sessions (id, provider, cwd, args, env, cols, rows, tmux_session, state, state_source, state_since, created_at, updated_at)
+      VALUES ('0ld5e551', 'command', ?, ?, ?, 80, 24, 'cp-0ld5e551', 'stopped', 'process', ?, ?, ?)`)
+      .run(old.dir, JSON.stringify(reporter(report, '$OLD_SECRET')), JSON.stringify({ OLD_SECRET: PLAIN_VALUE }), at, at, at);
+    db.close();
+    expect(fs.readFileSync(path.join(old.home, 'codepiper.db')).includes(PLAIN_VALUE)).toBe(true);
+
+    const started = await old.run(['daemon', 'start', '--detach']);
+    expect(started.code, started.stderr).toBe(0);
+    oldClient = new Client('http://localhost', { socketPath: old.socket });
+    const session = (await oldApi.api('GET', '/sessions/0ld5e551')).json;
+    expect(session).toMatchObject({ envKeys: ['OLD_SECRET'], envSetIds: [], workspaceId: null });
+    for (const name of ['codepiper.db', 'codepiper.db-wal']) {
+      const full = path.join(old.home, name);
+      if (fs.existsSync(full)) expect(fs.readFileSync(full).includes(PLAIN_VALUE), name).toBe(false);
+    }
+    expect(fs.readFileSync(path.join(old.home, 'daemon.log'), 'utf8')).toMatch(/sealed the env of 1 session/);
+
+    const resumed = await old.run(['resume', '0ld5e551']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await lines(report, 1))[0]).toBe(PLAIN_VALUE);
+    const log = fs.readFileSync(path.join(old.home, 'daemon.log'), 'utf8');
+    expect(log).not.toContain(PLAIN_VALUE);
   });
 });
