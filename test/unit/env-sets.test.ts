@@ -108,6 +108,10 @@ describe('env sets', () => {
     expect(errorOf(() => sets.update('work', { set: { A: 'x' }, unset: ['A'] })).message).toMatch(/A: both set and unset/);
     // A refused change changed nothing.
     expect(sets.resolve(['work']).env).toEqual({ A: '1', B: 'changed', D: '4' });
+    const many = Object.fromEntries(Array.from({ length: 998 }, (_, index) => [`V${index}`, 'v']));
+    expect(errorOf(() => sets.update('work', { set: many })).message).toMatch(/would hold 1001 variables, more than 1000/);
+    expect(sets.update('work', { set: many, unset: ['A'] }).variables).toHaveLength(1000);
+    sets.update('work', { unset: Object.keys(many) });
     sets.update('work', { name: 'renamed', description: 'desc' });
     expect(sets.get('renamed')).toMatchObject({ name: 'renamed', description: 'desc' });
     sets.create({ name: 'other', variables: {} });

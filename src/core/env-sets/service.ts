@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { EnvSet, EnvSetCreate, EnvSetUpdate } from '../api/env-sets';
+import { MAX_ENV_SET_VARIABLES, type EnvSet, type EnvSetCreate, type EnvSetUpdate } from '../api/env-sets';
 import { AppError } from '../errors';
 import { seal, unseal, type SealKey } from '../seal';
 import { lengthClass, maskFor } from './mask';
@@ -87,6 +87,9 @@ export class EnvSetService {
     if (absent.length) {
       throw new AppError('VALIDATION_FAILED', `unset: ${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in env set "${current.name}" (it has ${[...held].join(', ') || 'no variables'})`);
     }
+    const after = new Set([...held, ...Object.keys(set)]);
+    for (const name of unset) after.delete(name);
+    if (after.size > MAX_ENV_SET_VARIABLES) throw new AppError('VALIDATION_FAILED', `set: env set "${current.name}" would hold ${after.size} variables, more than ${MAX_ENV_SET_VARIABLES}`);
     const key = Object.keys(set).length ? this.envKey() : undefined;
     const at = now();
     const name = changes.name ?? current.name;
