@@ -8,6 +8,8 @@ import { EventBus, LIBRARY_TOPIC, SESSIONS_TOPIC } from './events/bus';
 import { GitReview } from './git/review';
 import { WorktreeTops } from './git/tops';
 import { TurnRecorder } from './git/turns';
+import { EnvSetService } from './env-sets/service';
+import { AppError } from './errors';
 import { HookService } from './hooks/service';
 import { Library } from './library/library';
 import { trashPlace } from './library/trash';
@@ -28,6 +30,7 @@ import { SessionManager } from './sessions/manager';
 import { ModelControl } from './sessions/model';
 import { ImageUploads } from './sessions/uploads';
 import { TerminalViewControl } from './sessions/view';
+import { sealPlainSessionEnvironments } from './sessions/sealed-env';
 import { SessionStore } from './sessions/store';
 import { SessionTerminal } from './sessions/terminal';
 import { StateWatcher } from './sessions/watcher';
@@ -36,6 +39,7 @@ import { WorktreeManager } from './git/worktrees';
 import { loadPrices } from './transcripts/prices';
 import { defaultRoots, TranscriptService } from './transcripts/service';
 import { VERSION } from './version';
+import { WorkspaceService } from './workspaces/service';
 
 export interface CoreOptions {
   paths: Paths;
@@ -77,6 +81,8 @@ export interface Core {
   review: GitReview;
   /** Per-turn snapshots of each session's worktree. */
   turns: TurnRecorder;
+  envSets: EnvSetService;
+  workspaces: WorkspaceService;
   /** Starts indexing every transcript on disk in the background, a slice at a time. */
   scanInBackground(): void;
   /** Closes everything it opened, in reverse order; agents keep running in their runner. */
@@ -104,6 +110,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const db = openDatabase(paths.database);
     undo.push(() => db.close());
     const secrets = loadOrCreateSecrets(paths.secrets);
+    // Right after the migrations, which have no key: an inline env an earlier version stored in plain text is sealed.
+    sealPlainSessionEnvironments(db, secrets.envKey, log);
     const bus = new EventBus();
 
     const store = new SessionStore(db);
@@ -111,6 +119,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       defaultAction: () => config.policies?.defaultAction ?? 'ask',
       sessionExists: (id) => store.get(id) !== undefined,
     });
+    const envSets = new EnvSetService(db, () => {
+      if (!secrets.envKey) throw new AppError('CONFIG_INVALID', `env values cannot be kept encrypted: ${secrets.envKeyProblem ?? 'there is no env key'}`);
+      return secrets.envKey;
+    });
+    const workspaces = new WorkspaceService(db, { policySet: (ref) => policies.getSet(ref), envSet: (ref) => envSets.get(ref) });
     const runner = options.runner ?? new LocalTmuxRunner({
         binary: tmuxBinary(env, config),
         socketName: paths.tmuxSocketName,
@@ -124,9 +137,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     const watcher = new StateWatcher(runner, journal, lives);
     // The secret itself stays out of argv and the agent's environment: hook-forward reads it from the home.
     const hookEnv = { CODEPIPER_SOCKET: paths.socket, CODEPIPER_HOME: paths.home };
-    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets });
+    const planner = new LaunchPlanner({ paths, env, config, store, hooks: { command: options.hookCommand, env: hookEnv }, secrets, envSets, workspaces });
+    const onCreated = (id: string) => {
+      policies.applyDefaultSet(id);
+      // A workspace's policy sets apply to every session started from it, with the default set.
+      const workspaceId = store.get(id)?.workspaceId;
+      if (workspaceId) for (const setId of workspaces.policySetIds(workspaceId)) policies.attachSet(id, setId);
+    };
     const gitWorktrees = new WorktreeManager({ root: () => config.worktrees?.root });
-    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated: (id) => policies.applyDefaultSet(id), worktrees: gitWorktrees });
+    const sessions = new SessionManager({ runner, journal, lives, planner, watcher, paths, log, onCreated, worktrees: gitWorktrees });
     const worktrees = new SessionWorktrees(journal, gitWorktrees, log);
     undo.push(() => sessions.close());
     const terminal = new SessionTerminal({
@@ -182,6 +201,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       library: new Library(db, transcripts.indexer, () => trashPlace(env, paths.home)),
       review,
       turns,
+      envSets,
+      workspaces,
       scanInBackground() {
         if (config.transcripts?.scanOnStart === false) return;
         // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).

@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   // workspaces, env sets, settings, per-session controls
   WORKSPACE_NOT_FOUND: { status: 404, family: 'not_found' },
   ENV_SET_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** A set (env set, policy set) a workspace still uses: deleting it is refused; the details list the workspaces. */
+  SET_IN_USE: { status: 409, family: 'conflict' },
   /** The agent is working: a change that types into it (a model switch) waits until it is idle. */
   SESSION_BUSY: { status: 409, family: 'conflict' },
   MODEL_SWITCH_UNSUPPORTED: { status: 409, family: 'conflict' },

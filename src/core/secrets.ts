@@ -29,12 +29,25 @@ interface SecretsFile {
  */
 export function loadOrCreateSecrets(file: string): Secrets {
   const existing = readSecretsFile(file);
-  if (existing && existing.envKey !== undefined) return fromFile(file, existing);
+  if (existing && existing.envKey !== undefined) {
+    keepPrivate(file);
+    return fromFile(file, existing);
+  }
   const written: SecretsFile = { hookSecret: existing?.hookSecret ?? crypto.randomBytes(32).toString('base64url'), envKey: newSealKey() };
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temporary, JSON.stringify(written, null, 2) + '\n', { mode: 0o600 });
+  // A temporary file left by a crash keeps its own mode through writeFileSync: it is made anew, exclusively.
+  fs.rmSync(temporary, { force: true });
+  fs.writeFileSync(temporary, JSON.stringify(written, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   fs.renameSync(temporary, file);
   return fromFile(file, written);
+}
+
+/**
+ * secrets.json is readable by its owner only: one copied in, or restored from a backup with a wider mode, is narrowed
+ * back to 0600 before its key is used (the key opens every sealed value in the database).
+ */
+function keepPrivate(file: string): void {
+  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
 }
 
 export function readSecrets(file: string): Secrets | undefined {

@@ -10,6 +10,8 @@ export function sessionFixture(fields: Pick<Session, 'id' | 'state' | 'createdAt
     envKeys: [],
     envFrom: 'daemon',
     cleanEnv: false,
+    envSetIds: [],
+    workspaceId: null,
     dangerousMode: false,
     billingMode: null,
     cols: 120,

@@ -38,8 +38,7 @@ describe('access levels of the contract', () => {
   // The whole table at a glance: a new route, or a changed level, has to be written here too.
   it('puts each route at the level the table below says', () => {
     expect(byLevel(routes)).toEqual({
-      public: ['health', 'version'],
-      read: [
+      public: [
         'analytics.activityTimeline',
         'analytics.blocks',
         'analytics.monthly',
@@ -50,6 +49,8 @@ describe('access levels of the contract', () => {
         'analytics.tokenUsage',
         'analytics.tokensByModel',
         'analytics.toolUsage',
+        'envSets.get',
+        'envSets.list',
         'git.branches',
         'git.diff',
         'git.diffStat',
@@ -57,6 +58,7 @@ describe('access levels of the contract', () => {
         'git.fileRaw',
         'git.log',
         'git.status',
+        'health',
         'hooks.status',
         'library.export',
         'library.favourites',
@@ -84,6 +86,9 @@ describe('access levels of the contract', () => {
         'sessions.turns',
         'settings.get',
         'tags.list',
+        'version',
+        'workspaces.get',
+        'workspaces.list',
         'worktrees.list',
       ],
       write: [
@@ -118,6 +123,9 @@ describe('access levels of the contract', () => {
         'worktrees.remove',
       ],
       admin: [
+        'envSets.create',
+        'envSets.delete',
+        'envSets.update',
         'policies.create',
         'policies.delete',
         'policies.update',
@@ -134,6 +142,9 @@ describe('access levels of the contract', () => {
         'sessions.validateGit',
         'settings.restart',
         'settings.update',
+        'workspaces.create',
+        'workspaces.delete',
+        'workspaces.update',
       ],
       local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });

@@ -164,7 +164,7 @@ describe('provider binaries are looked up on the PATH the session gets', () => {
   });
 
   it('the environment planned is the caller\'s, the session env over it, and CodePiper\'s own last', () => {
-    const plan = planner.plan({ provider: 'command', cwd: dir, args: ['sh'], env: { FOO: 'given' }, callerEnv: { ...shell(), FOO: 'caller', CODEPIPER_SESSION: 'parent' }, cleanEnv: false, dangerousMode: false, cols: 80, rows: 24 }, 'abcd1234');
+    const plan = planner.plan({ provider: 'command', cwd: dir, args: ['sh'], env: { FOO: 'given' }, callerEnv: { ...shell(), FOO: 'caller', CODEPIPER_SESSION: 'parent' }, cleanEnv: false, dangerousMode: false, cols: 80, rows: 24, envSetIds: [], envSetEnv: {}, workspaceId: null }, 'abcd1234');
     expect(plan.exactEnv).toBe(true);
     expect(plan.env).toMatchObject({ FOO: 'given', HOME: dir, PWD: dir, CODEPIPER_SESSION: 'abcd1234' });
   });

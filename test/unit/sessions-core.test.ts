@@ -348,9 +348,11 @@ describe('SessionStore', () => {
       provider: 'claude-code',
       cwd: '/tmp/project',
       args: ['--model', 'opus'],
-      env: { FOO: 'bar' },
+      envKeys: ['FOO'],
       envFrom: 'daemon',
       cleanEnv: false,
+      envSetIds: [],
+      workspaceId: null,
       dangerousMode: false,
       billingMode: null,
       cols: 120,
@@ -383,7 +385,7 @@ describe('SessionStore', () => {
   });
 
   it('round-trips a record through insert and get', () => {
-    const full = record({ name: 'web', dangerousMode: true, billingMode: 'api', agentSessionId: 'uuid-1', env: {}, args: [] });
+    const full = record({ name: 'web', dangerousMode: true, billingMode: 'api', agentSessionId: 'uuid-1', envKeys: [], args: [] });
     store.insert(full);
     expect(store.get(full.id)).toEqual(full);
     const plain = record({ id: 'ffff0000', tmuxSession: 'cp-ffff0000', createdAt: '2024-01-02T00:00:00.000Z' });

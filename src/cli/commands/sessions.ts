@@ -69,15 +69,23 @@ function startCommand(): Command {
     .addHelpText(
       'after',
       examples(
-        ['Claude Code in a project, named so other commands can use the name', 'codepiper start -p claude-code -d ~/src/app --name app'],
         ['any terminal program: the argv after --', 'codepiper start -p command -- aider --model sonnet'],
         ['Claude Code on its own branch (cp/fix-login, from origin/main) in its own worktree', 'codepiper start -d ~/src/app --name fix-login --worktree --base origin/main'],
+        ["from a workspace's defaults, with one more env set and variable (flags given here win)", 'codepiper start --workspace api --env-set proxy --env DEBUG=1'],
       ),
     )
+    .addHelpText(
+      'after',
+      '\nWith --workspace, what is not given here comes from the workspace: its directory, provider, args and worktree ' +
+        'default; its env sets apply before those of --env-set, its policy sets are applied. Flags given here win.\n' +
+        'Environment layers, each over the one before: this shell\'s (or --clean-env\'s allowlist), the env sets in order, --env.',
+    )
     .addOption(routeChoiceOption('-p, --provider <provider>', `the agent (default: the one provider whose binary is configured, else ${DEFAULT_PROVIDER} when it is found)`, 'sessions.create', 'provider'))
-    .option('-d, --dir <dir>', 'the working directory (default: the current directory)')
+    .option('-d, --dir <dir>', "the working directory (default: the workspace's directory, else the current directory)")
     .option('--name <name>', 'a unique name to refer to the session by')
     .option('--env <KEY=VALUE>', 'an environment variable for the agent, over this shell\'s (repeatable)', collectEnv, {} as Record<string, string>)
+    .option('--env-set <set>', 'an env set (name or id) layered over this shell\'s environment, under --env (repeatable; later sets win)', collectList, [] as string[])
+    .option('--workspace <workspace>', "start from a workspace's defaults (directory, provider, args, env sets, policy sets); flags given here win")
     .option('--clean-env', "start from an allowlist of this shell's environment (PATH, HOME, USER, SHELL, TERM, LANG, LC_*, TZ, TMPDIR, EDITOR, XDG_*) instead of all of it")
     .option('--dangerous', "skip the agent's own permission prompts (claude --dangerously-skip-permissions, codex --dangerously-bypass-approvals-and-sandbox)")
     .addOption(routeChoiceOption('--billing <mode>', 'claude-code only: bill the logged-in subscription or the API key', 'sessions.create', 'billingMode'))
@@ -90,7 +98,7 @@ function startCommand(): Command {
     .option('--checkout <branch>', 'check out this existing branch in the new worktree instead of creating one')
     .option('--json', 'print the session as JSON')
     .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
-    .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; worktree?: boolean; branch?: string; base?: string; checkout?: string; json?: boolean }, command: Command) => {
+    .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; envSet: string[]; workspace?: string; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; worktree?: boolean; branch?: string; base?: string; checkout?: string; json?: boolean }, command: Command) => {
       const inWorktree = Boolean(options.worktree || options.branch || options.base || options.checkout);
       let session: Session;
       try {
@@ -98,7 +106,10 @@ function startCommand(): Command {
           .client()
           .call('sessions.create', {
             ...(options.provider ? { provider: options.provider as 'command' } : {}),
-            cwd: path.resolve(options.dir ?? process.cwd()),
+            // With a workspace, its directory unless -d says otherwise.
+            ...(options.dir !== undefined || !options.workspace ? { cwd: path.resolve(options.dir ?? process.cwd()) } : {}),
+            ...(options.workspace ? { workspace: options.workspace } : {}),
+            ...(options.envSet.length ? { envSetIds: options.envSet } : {}),
             args,
             env: options.env,
             callerEnv: callerEnvironment(),
@@ -389,6 +400,10 @@ function collectEnv(value: string, previous: Record<string, string>): Record<str
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function readStdin(): Promise<string> {

@@ -9,10 +9,12 @@ import { searchRoutes } from './search';
 import { sessionRoutes } from './sessions';
 import { settingsRoutes } from './settings';
 import { systemRoutes } from './system';
+import { envSetRoutes } from './env-sets';
+import { workspaceRoutes } from './workspaces';
 import { worktreeRoutes } from './worktrees';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes, ...envSetRoutes, ...workspaceRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

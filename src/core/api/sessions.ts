@@ -16,10 +16,10 @@ const sessionName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and "_", not starting with a digit');
+export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and "_", not starting with a digit');
 
 /** Text that reaches execve: no NUL byte (it would end the string), and within Linux's limit for one argument. */
-const execString = z
+export const execString = z
   .string()
   .max(100_000, 'must be at most 100000 characters')
   .refine((value) => !value.includes('\0'), 'must not contain a NUL byte');
@@ -35,7 +35,7 @@ export const createSessionInput = z.strictObject({
     .enum(PROVIDER_IDS)
     .optional()
     .describe('the agent; when left out: the one provider whose binary is configured, else claude-code when its binary is found'),
-  cwd: execString.min(1).describe('absolute path of an existing directory'),
+  cwd: execString.min(1).optional().describe('absolute path of an existing directory; may be left out with a workspace (then its directory)'),
   args: z.array(execString).max(256).default([]),
   env: z.record(envName, execString).default({}).describe('variables for the agent, over the caller environment'),
   callerEnv: z
@@ -52,6 +52,8 @@ export const createSessionInput = z.strictObject({
   cols: z.number().int().min(20).max(1000).default(120),
   rows: z.number().int().min(5).max(500).default(40),
   ...worktreeRequestFields,
+  envSetIds: z.array(z.string().min(1)).max(64).optional().describe('env sets (ids or names) layered over the caller environment in this order, under env; their values at start are kept (sealed) for resume'),
+  workspace: z.string().min(1).optional().describe('a workspace (id or name) whose defaults fill what is left out: cwd, provider, args (when empty), worktree; its env sets come before envSetIds, its policy sets are applied'),
 });
 export type CreateSessionInput = z.output<typeof createSessionInput>;
 
@@ -64,6 +66,8 @@ export const sessionSchema = z.strictObject({
   envKeys: z.array(z.string()).describe('names of the variables the session was given; values are not echoed back'),
   envFrom: z.enum(['caller', 'daemon']).describe("whose environment the agent started from: its caller's (sent with create) or the daemon's"),
   cleanEnv: z.boolean().describe('whether only the allowlist of that environment was kept'),
+  envSetIds: z.array(z.string()).describe('the env sets applied at start, in order; a resume uses the values they had then'),
+  workspaceId: z.string().nullable().describe('the workspace whose defaults the session started with'),
   dangerousMode: z.boolean(),
   billingMode: z.enum(['subscription', 'api']).nullable(),
   cols: z.number().int(),

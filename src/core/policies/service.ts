@@ -101,6 +101,7 @@ export class PolicyService {
       sessionSets: db.prepare(`SELECT s.* FROM policy_sets s JOIN session_policy_sets l ON l.set_id = s.id WHERE l.session_id = ? ORDER BY l.added_at, s.name`),
       attachSet: db.prepare('INSERT OR IGNORE INTO session_policy_sets (session_id, set_id, added_at) VALUES (?, ?, ?)'),
       detachSet: db.prepare('DELETE FROM session_policy_sets WHERE session_id = ? AND set_id = ?'),
+      setWorkspaces: db.prepare(`SELECT w.name FROM workspaces w JOIN workspace_policy_sets l ON l.workspace_id = w.id WHERE l.policy_set_id = ? ORDER BY w.name`),
       audit: db.prepare(`INSERT INTO policy_decisions (at, session_id, event, policy_id, policy_name, rule_index, tool, args, decision, reason,
           tool_use_id, asked_at, outcome, outcome_by, outcome_via, outcome_at)
         VALUES (@at, @session_id, @event, @policy_id, @policy_name, @rule_index, @tool, @args, @decision, @reason,
@@ -214,8 +215,21 @@ export class PolicyService {
     return this.getSet(current.id);
   }
 
+  /**
+   * Deletes a set no workspace uses: a workspace that names it would otherwise start sessions without the rules it
+   * was set up to give them, silently. Sessions it is applied to lose it, as before.
+   */
   deleteSet(ref: string): PolicySet {
     const set = this.getSet(ref);
+    const workspaces = (this.sql.setWorkspaces.all(set.id) as Array<{ name: string }>).map((row) => row.name);
+    if (workspaces.length) {
+      throw new AppError(
+        'SET_IN_USE',
+        `policy set "${set.name}" is used by workspace${workspaces.length === 1 ? '' : 's'} ${workspaces.join(', ')}; ` +
+          `remove it from ${workspaces.length === 1 ? 'it' : 'them'} first (codepiper workspace update <name> --policy-set ...)`,
+        { details: { workspaces } },
+      );
+    }
     this.effectiveCache.clear();
     this.sql.deleteSet.run(set.id);
     return set;

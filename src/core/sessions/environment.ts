@@ -2,6 +2,15 @@
  * The environment an agent starts from, as a program started from the caller's shell would have it: the caller's
  * environment (the CLI and the dashboard send theirs with create), or with cleanEnv only the design's allowlist of
  * it. What describes the caller's own terminal or CodePiper's own plumbing does not cross into the session.
+ *
+ * Layers, each over the one before (a later layer wins a name both have):
+ *   1. the caller's environment, or its clean allowlist (or, when the caller sent none, the runner's own);
+ *   2. the env sets, in the order given (a workspace's first, then the session's own envSetIds);
+ *   3. the session's inline `env`;
+ *   4. what CodePiper itself sets: the hook variables, the API key billingMode "api" needs, CODEPIPER_SESSION.
+ * A resume starts from the same layers as they were at the first start: the caller's environment, the sets' values
+ * and the inline env are kept sealed with the session (sealed-env.ts), so a set changed or deleted since does not
+ * change what a resumed agent sees.
  */
 
 /** `--clean-env`: what a session keeps of its caller's environment (DESIGN.md). */
@@ -43,4 +52,9 @@ export function baseEnvironment(callerEnv: Record<string, string> | undefined, c
     base[name] = value;
   }
   return base;
+}
+
+/** Layers 1 to 3 above: the caller's (or clean) environment, then the env sets' values, then the inline env. */
+export function layerEnvironment(caller: Record<string, string>, envSets: Record<string, string>, inline: Record<string, string>): Record<string, string> {
+  return { ...caller, ...envSets, ...inline };
 }

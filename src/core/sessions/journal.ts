@@ -88,11 +88,11 @@ export class SessionJournal {
 const API_FIELDS = Object.keys(sessionSchema.shape) as Array<keyof Session>;
 
 /**
- * The stored record as the API shows it: the environment's names, never its values. A loop rather than a rest
- * spread: it runs for every session of every list.
+ * The stored record as the API shows it (the record holds the environment's names only; its values are sealed
+ * apart). A loop rather than a rest spread: it runs for every session of every list.
  */
 export function toApi(record: SessionRecord): Session {
   const session: Record<string, unknown> = {};
-  for (const field of API_FIELDS) session[field] = field === 'envKeys' ? Object.keys(record.env) : record[field];
+  for (const field of API_FIELDS) session[field] = record[field];
   return session as Session;
 }

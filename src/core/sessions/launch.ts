@@ -9,10 +9,13 @@ import { DEFAULT_PROVIDER, findExecutable, findProvider, PROVIDER_IDS, PROVIDERS
 import { RUNTIMES, type LaunchContext } from '../providers/runtime';
 import { seal, unseal, type SealKey } from '../seal';
 import type { Secrets } from '../secrets';
-import { baseEnvironment } from './environment';
+import type { EnvSetService } from '../env-sets/service';
+import type { WorkspaceService } from '../workspaces/service';
+import { baseEnvironment, layerEnvironment } from './environment';
+import { SEALED_PARTS } from './sealed-env';
 import { describeIssue } from '../validation-issues';
 import { requestIssues } from '../git/validate';
-import type { SessionRecord, SessionStore } from './store';
+import type { SealedEnvironment, SessionRecord, SessionStore } from './store';
 
 export interface ValidationIssue {
   path: string;
@@ -28,8 +31,23 @@ export interface LaunchPlan {
   agentSessionId: string | null;
 }
 
-/** A create request whose provider is chosen (given, or the default). */
-export type LaunchInput = CreateSessionInput & { provider: ProviderId };
+/**
+ * A create request ready to plan: its workspace's defaults filled in, its provider chosen (given, or the default),
+ * its env sets resolved to their ids and their layered values.
+ */
+export type LaunchInput = CreateSessionInput & {
+  provider: ProviderId;
+  cwd: string;
+  envSetIds: string[];
+  envSetEnv: Record<string, string>;
+  workspaceId: string | null;
+};
+
+/** A request between its workspace and its provider: what check fills in before the provider is chosen. */
+type PreparedInput = CreateSessionInput & { envSetIds: string[]; envSetEnv: Record<string, string>; workspaceId: string | null };
+
+/** The sealed parts of a new session's environment, for its row. */
+export type SealedLaunch = Pick<SealedEnvironment, 'callerEnv' | 'envSets' | 'env'>;
 
 type PartialInput = Partial<Record<keyof CreateSessionInput, unknown>>;
 
@@ -47,6 +65,10 @@ export interface LaunchOptions {
   hooks?: { command: string; env: Record<string, string> } | undefined;
   /** The key callers' environments are sealed with (or why there is none). */
   secrets: Pick<Secrets, 'envKey' | 'envKeyProblem'>;
+  /** Where envSetIds are looked up and opened; without it a request naming env sets is refused. */
+  envSets?: Pick<EnvSetService, 'find' | 'resolve'> | undefined;
+  /** Where a request's workspace is looked up; without it a request naming one is refused. */
+  workspaces?: Pick<WorkspaceService, 'applyTo'> | undefined;
 }
 
 /**
@@ -58,27 +80,96 @@ export class LaunchPlanner {
 
   /** Every problem with a create request at once (shape, directory, binary, name), without creating anything. */
   validate(raw: unknown): { valid: boolean; issues: ValidationIssue[]; argv: string[] | null } {
-    const parsed = createSessionInput.safeParse(raw);
+    // The workspace fills in what the request leaves out before anything is checked, as create does.
+    const { request, workspaceIssue, workspaceSets } = this.withRawWorkspace(raw);
+    const parsed = createSessionInput.safeParse(request);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue, raw, createSessionInput) }));
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: describeIssue(issue, request, createSessionInput) }));
+      if (workspaceIssue) issues.unshift(workspaceIssue);
       // The semantic checks still run on whatever fields are well-formed, so the caller sees everything at once.
-      const partial = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-      issues.push(...this.issues(partial).filter((extra) => !issues.some((issue) => issue.path === extra.path)));
+      const partial = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
+      issues.push(...[...this.envSetIssues(partial.envSetIds, workspaceSets), ...this.issues(partial)].filter((extra) => !issues.some((issue) => issue.path === extra.path)));
       return { valid: false, issues, argv: null };
     }
-    const chosen = this.chooseProvider(parsed.data);
-    const issues = 'issue' in chosen ? [chosen.issue, ...this.issues(parsed.data)] : this.issues(chosen.input);
-    if (issues.length || 'issue' in chosen) return { valid: false, issues, argv: null };
+    let prepared: PreparedInput | undefined;
+    const unknownSets = this.envSetIssues(parsed.data.envSetIds, workspaceSets);
+    const issues: ValidationIssue[] = [...(workspaceIssue ? [workspaceIssue] : []), ...unknownSets];
+    try {
+      // What can still fail here is opening the sets (no usable key).
+      if (!workspaceIssue && !unknownSets.length) prepared = this.prepare(parsed.data, undefined, false);
+    } catch (error) {
+      issues.push({ path: 'envSetIds', message: isAppError(error) ? error.message : String(error) });
+    }
+    const planned = prepared ?? { ...parsed.data, envSetIds: parsed.data.envSetIds ?? [], envSetEnv: {}, workspaceId: null };
+    const chosen = this.chooseProvider(planned);
+    issues.push(...('issue' in chosen ? [chosen.issue, ...this.issues(planned)] : this.issues(chosen.input)));
+    if (issues.length || 'issue' in chosen || !prepared) return { valid: false, issues, argv: null };
     return { valid: true, issues: [], argv: this.plan(chosen.input, null).argv };
   }
 
-  /** The input with its provider chosen, or every problem with a well-formed input at once (directory, binary, name, billing). */
-  check(input: CreateSessionInput): LaunchInput {
-    const chosen = this.chooseProvider(input);
-    if ('issue' in chosen) throw issuesError([chosen.issue, ...this.issues(input)], 'VALIDATION_FAILED');
+  /**
+   * The input with its workspace applied, its env sets resolved and its provider chosen, or every problem with a
+   * well-formed input at once (directory, binary, name, billing). An unknown workspace or env set is refused by
+   * itself first (WORKSPACE_NOT_FOUND, ENV_SET_NOT_FOUND, naming it). `resumed`: the env-set values a session
+   * started with, used instead of the sets' current ones.
+   */
+  check(input: CreateSessionInput, resumed?: { envSetEnv: Record<string, string> }): LaunchInput {
+    const prepared = this.prepare(input, resumed, true);
+    const chosen = this.chooseProvider(prepared);
+    if ('issue' in chosen) throw issuesError([chosen.issue, ...this.issues(prepared)], 'VALIDATION_FAILED');
     const issues = this.issues(chosen.input);
     if (issues.length) throw issuesError(issues);
     return chosen.input;
+  }
+
+  /** The workspace's defaults filled in (create) and the env sets resolved, or their values at start (resume). */
+  private prepare(input: CreateSessionInput, resumed: { envSetEnv: Record<string, string> } | undefined, applyWorkspace: boolean): PreparedInput {
+    let request = input;
+    let workspaceId: string | null = null;
+    if (applyWorkspace && input.workspace !== undefined) {
+      if (!this.options.workspaces) throw new AppError('WORKSPACE_NOT_FOUND', `no workspace "${input.workspace}": this daemon keeps none`);
+      const applied = this.options.workspaces.applyTo(input, input.workspace);
+      request = applied.request;
+      workspaceId = applied.workspace.id;
+    }
+    if (resumed) return { ...request, envSetIds: request.envSetIds ?? [], envSetEnv: resumed.envSetEnv, workspaceId };
+    const sets = this.resolveEnvSets(request.envSetIds ?? []);
+    return { ...request, envSetIds: sets.ids, envSetEnv: sets.env, workspaceId };
+  }
+
+  /** The sets' ids (each once, where it last appears: a later set wins) and their values layered in that order. */
+  private resolveEnvSets(refs: readonly string[]): { ids: string[]; env: Record<string, string> } {
+    if (refs.length === 0) return { ids: [], env: {} };
+    if (!this.options.envSets) throw new AppError('ENV_SET_NOT_FOUND', `no env set "${refs[0]}": this daemon keeps none`);
+    const resolved = this.options.envSets.resolve(refs);
+    const ids = resolved.ids.filter((id, index) => resolved.ids.lastIndexOf(id) === index);
+    return { ids, env: resolved.env };
+  }
+
+  /**
+   * A dry run names each unknown env set (create refuses the first one by itself, resume uses what it kept), at its
+   * place in the request: the first `workspaceSets` of the list are the workspace's, put before the request's own.
+   */
+  private envSetIssues(refs: unknown, workspaceSets = 0): ValidationIssue[] {
+    if (!Array.isArray(refs)) return [];
+    return refs.flatMap((ref, index) =>
+      typeof ref === 'string' && !this.options.envSets?.find(ref)
+        ? [{ path: index < workspaceSets ? 'workspace' : `envSetIds.${index - workspaceSets}`, message: `no env set "${ref}" (see codepiper env-set list)` }]
+        : [],
+    );
+  }
+
+  /** A raw request (a dry run's) with its workspace's defaults, or the reason the workspace cannot give them. */
+  private withRawWorkspace(raw: unknown): { request: unknown; workspaceIssue?: ValidationIssue; workspaceSets?: number } {
+    const ref = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>).workspace : undefined;
+    if (typeof ref !== 'string' || ref === '') return { request: raw };
+    try {
+      if (!this.options.workspaces) throw new AppError('WORKSPACE_NOT_FOUND', `no workspace "${ref}": this daemon keeps none`);
+      const applied = this.options.workspaces.applyTo(raw as Record<string, unknown>, ref);
+      return { request: applied.request, workspaceSets: applied.workspace.envSets.length };
+    } catch (error) {
+      return { request: raw, workspaceIssue: { path: 'workspace', message: isAppError(error) ? error.message.replace(/^workspace: /, '') : String(error) } };
+    }
   }
 
   /**
@@ -86,13 +177,13 @@ export class LaunchPlanner {
    * daemon's environment variable, or config.json), else the default when its binary is found where the session
    * will look for it.
    */
-  private chooseProvider(input: CreateSessionInput): { input: LaunchInput } | { issue: ValidationIssue } {
+  private chooseProvider(input: PreparedInput): { input: LaunchInput } | { issue: ValidationIssue } {
     if (input.provider) return { input: input as LaunchInput };
     const env = this.lookupEnv(input);
     const configured = PROVIDERS.filter((provider) => provider.binary && resolveProviderBinary(provider, env, this.options.config)!.source !== 'default');
-    if (configured.length === 1) return { input: { ...input, provider: configured[0]!.id } };
+    if (configured.length === 1) return { input: { ...input, provider: configured[0]!.id } as LaunchInput };
     const fallback = resolveProviderBinary(findProvider(DEFAULT_PROVIDER)!, env, this.options.config)!;
-    if (fallback.path) return { input: { ...input, provider: DEFAULT_PROVIDER } };
+    if (fallback.path) return { input: { ...input, provider: DEFAULT_PROVIDER } as LaunchInput };
     const why = configured.length ? `${configured.map((provider) => provider.id).join(' and ')} are configured` : 'no provider binary is configured';
     return {
       issue: {
@@ -104,10 +195,17 @@ export class LaunchPlanner {
     };
   }
 
-  /** The caller's environment, sealed for the session's row; null when the caller sent none. */
-  sealCallerEnv(input: CreateSessionInput, id: string): string | null {
-    if (!input.callerEnv) return null;
-    return seal(this.envKey(), JSON.stringify(input.callerEnv), callerEnvContext(id));
+  /**
+   * What the session's row keeps of its environment, sealed: the caller's environment, the env sets' values as they
+   * are now (a resume sees these, not what the sets hold later), the inline env; null for a part it has none of.
+   */
+  sealEnvironment(input: LaunchInput, id: string): SealedLaunch {
+    const sealPart = (value: Record<string, string>, context: string) => seal(this.envKey(), JSON.stringify(value), context);
+    return {
+      callerEnv: input.callerEnv ? sealPart(input.callerEnv, SEALED_PARTS.callerEnv(id)) : null,
+      envSets: input.envSetIds.length ? sealPart(input.envSetEnv, SEALED_PARTS.envSets(id)) : null,
+      env: Object.keys(input.env).length ? sealPart(input.env, SEALED_PARTS.env(id)) : null,
+    };
   }
 
   /**
@@ -123,31 +221,34 @@ export class LaunchPlanner {
 
   /**
    * The plan that continues an ended session: the agent's own resume argv where it has one, else a fresh start; in the
-   * environment it started with (`sealedCallerEnv`, its caller's, decrypted), so the agent sees what it saw then.
+   * environment it started with (its caller's, its env sets' values then, its inline env: all decrypted from its
+   * row), so the agent sees what it saw then, whatever became of the sets since.
    */
-  resumePlan(record: SessionRecord, sealedCallerEnv: string | null): LaunchPlan & { continued: boolean } {
-    const callerEnv = sealedCallerEnv === null ? undefined : this.openCallerEnv(record.id, sealedCallerEnv);
-    const input = this.check({ ...recordAsInput(record), ...(callerEnv ? { callerEnv } : {}) });
+  resumePlan(record: SessionRecord, sealed: SealedEnvironment): LaunchPlan & { continued: boolean } {
+    const callerEnv = sealed.callerEnv === null ? undefined : this.openSealed(record.id, sealed.callerEnv, 'callerEnv', "its caller's environment");
+    const envSetEnv = sealed.envSets === null ? {} : this.openSealed(record.id, sealed.envSets, 'envSets', 'the values of its env sets');
+    const env = sealed.env !== null ? this.openSealed(record.id, sealed.env, 'env', 'its env') : (sealed.plainEnv ?? {});
+    const input = this.check({ ...recordAsInput(record), env, ...(callerEnv ? { callerEnv } : {}) }, { envSetEnv });
     const resumeArgv = RUNTIMES[record.provider].resumeArgv(this.context(input, record.agentSessionId, record.id));
     const plan = { ...this.plan(input, record.id), agentSessionId: record.agentSessionId };
     return { ...plan, argv: resumeArgv ?? plan.argv, continued: resumeArgv !== undefined };
   }
 
-  private openCallerEnv(id: string, sealed: string): Record<string, string> {
+  private openSealed(id: string, sealed: string, part: keyof typeof SEALED_PARTS, what: string): Record<string, string> {
     try {
-      return JSON.parse(unseal(this.envKey(), sealed, callerEnvContext(id))) as Record<string, string>;
+      return JSON.parse(unseal(this.envKey(), sealed, SEALED_PARTS[part](id))) as Record<string, string>;
     } catch (error) {
       const why = isAppError(error) ? error.message : 'it is not readable';
       throw new AppError(
         isAppError(error) ? error.code : 'SEALED_VALUE_UNREADABLE',
-        `session ${id} cannot be resumed: it started with its caller's environment, and ${why}; start a new session instead`,
+        `session ${id} cannot be resumed: it started with ${what}, and ${why}; start a new session instead`,
       );
     }
   }
 
   private envKey(): SealKey {
     const { envKey, envKeyProblem } = this.options.secrets;
-    if (!envKey) throw new AppError('CONFIG_INVALID', `the caller's environment cannot be kept encrypted: ${envKeyProblem ?? 'there is no env key'}`);
+    if (!envKey) throw new AppError('CONFIG_INVALID', `the session's environment cannot be kept encrypted: ${envKeyProblem ?? 'there is no env key'}`);
     return envKey;
   }
 
@@ -158,17 +259,18 @@ export class LaunchPlanner {
   }
 
   /**
-   * The agent's environment, in layers: the caller's (or, without one, the runner's own), the session's env, then
-   * what CodePiper sets: the hook variables, the API key billingMode "api" needs, the session's id.
+   * The agent's environment, in the layers environment.ts describes: the caller's (or, without one, the runner's own),
+   * the env sets in order, the session's env, then what CodePiper sets: the hook variables, the API key billingMode
+   * "api" needs, the session's id.
    */
   private environment(input: LaunchInput, id: string | null): { env: Record<string, string>; exactEnv: boolean } {
     const base = baseEnvironment(input.callerEnv, input.cleanEnv, this.options.env);
-    const env: Record<string, string> = { ...base };
+    const caller: Record<string, string> = { ...base };
     // A subscription session bills the logged-in plan: a key the caller happens to export must not switch it to the API.
-    if (input.billingMode === 'subscription') delete env.ANTHROPIC_API_KEY;
+    if (input.billingMode === 'subscription') delete caller.ANTHROPIC_API_KEY;
     // What a program started from the caller's shell would have as PWD: the directory it starts in.
-    if (base) env.PWD = input.cwd;
-    Object.assign(env, input.env);
+    if (base) caller.PWD = input.cwd;
+    const env = layerEnvironment(caller, input.envSetEnv, input.env);
     // A CodePiper CLI or hook inside the session reaches the daemon that runs it (the caller's own settings were dropped).
     const nativeHooks = findProvider(input.provider)!.capabilities.nativeHooks;
     if (id && this.options.hooks && (nativeHooks || base)) Object.assign(env, this.options.hooks.env);
@@ -190,7 +292,8 @@ export class LaunchPlanner {
       const value = provider.binary && callerEnv?.[provider.binary.envVar];
       if (value) settings[provider.binary!.envVar] = value;
     }
-    return { ...daemonEnv, ...settings, PATH: stringRecord(input.env)?.PATH ?? base?.PATH ?? daemonEnv.PATH };
+    const setPath = stringRecord((input as { envSetEnv?: unknown }).envSetEnv)?.PATH;
+    return { ...daemonEnv, ...settings, PATH: stringRecord(input.env)?.PATH ?? setPath ?? base?.PATH ?? daemonEnv.PATH };
   }
 
   private context(input: LaunchInput, agentSessionId: string | null, id: string | null): LaunchContext {
@@ -210,11 +313,12 @@ export class LaunchPlanner {
     return file;
   }
 
-  private issues(input: Partial<Record<keyof CreateSessionInput, unknown>>): ValidationIssue[] {
+  private issues(input: Partial<Record<keyof CreateSessionInput | 'envSetEnv', unknown>>): ValidationIssue[] {
     const { env: daemonEnv, config, store } = this.options;
     const lookupEnv = this.lookupEnv(input);
     const issues: ValidationIssue[] = [];
     const provider = typeof input.provider === 'string' ? findProvider(input.provider) : undefined;
+    if (input.cwd === undefined) issues.push({ path: 'cwd', message: 'required: the absolute path of the directory to start in (or a workspace, whose directory is used)' });
     if (typeof input.cwd === 'string') {
       if (!path.isAbsolute(input.cwd)) issues.push({ path: 'cwd', message: `must be an absolute path, got "${input.cwd}"` });
       else {
@@ -251,8 +355,12 @@ export class LaunchPlanner {
     if (input.billingMode === 'subscription' && typeof env.ANTHROPIC_API_KEY === 'string') {
       issues.push({ path: 'env.ANTHROPIC_API_KEY', message: 'billingMode "subscription" bills the logged-in plan; remove ANTHROPIC_API_KEY or use billingMode "api"' });
     }
+    const setKey = stringRecord(input.envSetEnv)?.ANTHROPIC_API_KEY;
+    if (input.billingMode === 'subscription' && typeof setKey === 'string') {
+      issues.push({ path: 'envSetIds', message: 'billingMode "subscription" bills the logged-in plan, and an env set gives ANTHROPIC_API_KEY; leave that set out or use billingMode "api"' });
+    }
     const callerKey = stringRecord(input.callerEnv)?.ANTHROPIC_API_KEY;
-    if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !callerKey && !daemonEnv.ANTHROPIC_API_KEY) {
+    if (input.billingMode === 'api' && typeof env.ANTHROPIC_API_KEY !== 'string' && !setKey && !callerKey && !daemonEnv.ANTHROPIC_API_KEY) {
       issues.push({ path: 'billingMode', message: 'billingMode "api" needs ANTHROPIC_API_KEY in env (or in the caller\'s or the daemon\'s environment)' });
     }
     // Worktree fields that go together or exclude each other (what git says of them is checked by the session engine).
@@ -266,17 +374,15 @@ export class LaunchPlanner {
   }
 }
 
-/** The create request a stored session came from (without its name: a session never clashes with itself). */
+/**
+ * The create request a stored session came from (without its name: a session never clashes with itself; without its
+ * workspace: what it gave is in the record already; without its env, which is sealed apart).
+ */
 function recordAsInput(record: SessionRecord): CreateSessionInput {
   // Nor its worktree request: the record's cwd is already inside the worktree it made.
   const fields = Object.keys(createSessionInput.shape).filter((field) => !['name', 'worktree', 'createBranch', 'baseRef', 'branch'].includes(field)) as Array<keyof CreateSessionInput & keyof SessionRecord>;
   // A field the record holds as null was not given at creation.
-  return Object.fromEntries(fields.map((field) => [field, record[field] ?? undefined])) as CreateSessionInput;
-}
-
-/** What a session's sealed caller environment is authenticated as: it opens for that session's row only. */
-function callerEnvContext(id: string): string {
-  return `session:${id}:caller-env`;
+  return Object.fromEntries(fields.map((field) => [field, record[field] ?? undefined])) as unknown as CreateSessionInput;
 }
 
 /** The string-valued entries of a field that should be a record of strings (it may be anything before parsing). */

@@ -144,8 +144,9 @@ export class SessionManager {
     try {
       let chosen = checked;
       let worktree: SessionWorktree | null = null;
-      if (input.worktree) {
-        const made = await this.makeWorktree(input, id);
+      // From the checked input: a workspace may have supplied the directory and asked for a worktree.
+      if (checked.worktree) {
+        const made = await this.makeWorktree(checked, id);
         undo.push(made.undo);
         chosen = { ...checked, cwd: made.plan.cwd };
         worktree = made.worktree;
@@ -198,13 +199,14 @@ export class SessionManager {
     const input = chosen;
     const now = new Date().toISOString();
     const plan = planner.plan(chosen, id);
-    const sealedCallerEnv = planner.sealCallerEnv(chosen, id);
+    const sealed = planner.sealEnvironment(chosen, id);
     this.launching.add(id);
-    const { name, billingMode, callerEnv, worktree: _asked, createBranch: _createBranch, baseRef: _baseRef, branch: _branch, ...given } = chosen;
+    const { name, billingMode, callerEnv, env, envSetEnv, workspace, worktree: _asked, createBranch: _createBranch, baseRef: _baseRef, branch: _branch, ...given } = chosen;
     const record: SessionRecord = {
       ...given,
       worktree,
       id,
+      envKeys: Object.keys(env),
       envFrom: callerEnv ? 'caller' : 'daemon',
       name: name ?? null,
       billingMode: billingMode ?? null,
@@ -221,14 +223,21 @@ export class SessionManager {
     };
     try {
       try {
-        this.journal.store.insert(record, sealedCallerEnv);
+        this.journal.store.insert(record, sealed);
       } catch (error) {
-        if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(input.name!);
+        if (/UNIQUE constraint failed: sessions.name/.test((error as Error).message)) throw nameTaken(name!);
         throw error;
       }
       // Nothing ran: the session never existed, so it leaves no row behind.
       undo.push(() => this.journal.store.delete(id));
-      this.journal.record(id, 'process', 'created', { provider: chosen.provider, cwd: chosen.cwd, argv: plan.argv, ...(worktree ? { worktree: { path: worktree.path, branch: worktree.branch, baseCommit: worktree.baseCommit } } : {}) });
+      this.journal.record(id, 'process', 'created', {
+        provider: chosen.provider,
+        cwd: chosen.cwd,
+        argv: plan.argv,
+        ...(worktree ? { worktree: { path: worktree.path, branch: worktree.branch, baseCommit: worktree.baseCommit } } : {}),
+        ...(chosen.envSetIds.length ? { envSetIds: chosen.envSetIds } : {}),
+        ...(chosen.workspaceId ? { workspaceId: chosen.workspaceId } : {}),
+      });
       this.options.onCreated?.(id);
       await this.launch(record, plan, false);
     } finally {
@@ -274,7 +283,7 @@ export class SessionManager {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is ${record.state.replace('_', ' ')}; only a stopped or crashed session can be resumed`);
     }
     if (record.worktree) assertWorktreeThere(record.id, record.worktree);
-    const plan = this.options.planner.resumePlan(record, this.journal.store.sealedCallerEnv(record.id));
+    const plan = this.options.planner.resumePlan(record, this.journal.store.sealedEnvironment(record.id));
     // The claim happens before anything is awaited, so a second resume of the same session sees it and is refused.
     if (this.launching.has(record.id) || !this.journal.transition(record.id, 'starting', 'process', { exit: NO_EXIT })) {
       throw new AppError('SESSION_ALREADY_RUNNING', `session ${record.id} is already being resumed`);

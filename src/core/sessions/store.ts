@@ -3,8 +3,23 @@ import type { Session } from '../api/sessions';
 import type { SessionWorktree } from '../api/worktrees';
 import type { SessionState, StateSource } from './state';
 
-/** A session as stored: what the API shows, with the environment's values instead of only its names. */
-export type SessionRecord = Omit<Session, 'envKeys'> & { env: Record<string, string> };
+/**
+ * A session as stored: what the API shows. The values of its environment are not part of it: they are sealed in
+ * columns of their own (SealedEnvironment), read only to resume the session.
+ */
+export type SessionRecord = Session;
+
+/**
+ * The sealed parts of a session's environment (core/seal.ts), each authenticated for its session and purpose
+ * (sealed-env.ts): its caller's environment, the values of its env sets at start, its inline env. `plainEnv` is an
+ * inline env from before it was sealed, still there only when the daemon had no usable key to seal it with.
+ */
+export interface SealedEnvironment {
+  callerEnv: string | null;
+  envSets: string | null;
+  env: string | null;
+  plainEnv?: Record<string, string> | null;
+}
 
 export interface SessionEvent {
   id: number;
@@ -26,7 +41,9 @@ const COLUMNS: { [K in keyof SessionRecord]-?: { column: string; stored?: 'json'
   provider: { column: 'provider' },
   cwd: { column: 'cwd' },
   args: { column: 'args', stored: 'json' },
-  env: { column: 'env', stored: 'json' },
+  envKeys: { column: 'env_keys', stored: 'json' },
+  envSetIds: { column: 'env_set_ids', stored: 'json' },
+  workspaceId: { column: 'workspace_id' },
   envFrom: { column: 'env_from' },
   cleanEnv: { column: 'clean_env', stored: 'flag' },
   dangerousMode: { column: 'dangerous_mode', stored: 'flag' },
@@ -128,8 +145,8 @@ export class SessionStore {
       setAgentId: db.prepare('UPDATE sessions SET agent_session_id = ?, updated_at = ? WHERE id = ?'),
       setTranscript: db.prepare('UPDATE sessions SET transcript_path = ?, updated_at = ? WHERE id = ?'),
       setWorktreeRemoved: db.prepare('UPDATE sessions SET worktree_removed_at = ?, updated_at = ? WHERE id = ?'),
-      setCallerEnv: db.prepare('UPDATE sessions SET caller_env_sealed = ? WHERE id = ?'),
-      callerEnv: db.prepare('SELECT caller_env_sealed AS sealed FROM sessions WHERE id = ?'),
+      setSealed: db.prepare('UPDATE sessions SET caller_env_sealed = @callerEnv, env_sets_sealed = @envSets, env_sealed = @env WHERE id = @id'),
+      sealed: db.prepare('SELECT caller_env_sealed AS callerEnv, env_sets_sealed AS envSets, env_sealed AS env, env AS plainEnv FROM sessions WHERE id = ?'),
       addEvent: db.prepare('INSERT INTO session_events (session_id, at, source, type, data) VALUES (?, ?, ?, ?, ?)'),
       events: db.prepare(`SELECT * FROM session_events WHERE session_id = @id AND (@source IS NULL OR source = @source)
         ORDER BY id LIMIT @limit OFFSET @offset`),
@@ -138,19 +155,23 @@ export class SessionStore {
   }
 
   /**
-   * A new session; `sealedCallerEnv` is its caller's environment, sealed (kept apart from the record: it is read only
-   * to resume, never to list or show a session).
+   * A new session, with the sealed parts of its environment (kept apart from the record: they are read only to
+   * resume, never to list or show a session).
    */
-  insert(record: SessionRecord, sealedCallerEnv: string | null = null): void {
+  insert(record: SessionRecord, sealed: Partial<SealedEnvironment> = {}): void {
     this.db.transaction(() => {
       this.statements.insert.run(toRow(record));
-      if (sealedCallerEnv !== null) this.statements.setCallerEnv.run(sealedCallerEnv, record.id);
+      const { callerEnv = null, envSets = null, env = null } = sealed;
+      if (callerEnv !== null || envSets !== null || env !== null) this.statements.setSealed.run({ id: record.id, callerEnv, envSets, env });
     })();
   }
 
-  /** The sealed caller environment a session started with, or null when it started from the daemon's. */
-  sealedCallerEnv(id: string): string | null {
-    return (this.statements.callerEnv.get(id) as { sealed: string | null } | undefined)?.sealed ?? null;
+  /** The sealed parts of the environment a session started with (null where it had none). */
+  sealedEnvironment(id: string): SealedEnvironment {
+    const row = this.statements.sealed.get(id) as { callerEnv: string | null; envSets: string | null; env: string | null; plainEnv: string } | undefined;
+    if (!row) return { callerEnv: null, envSets: null, env: null, plainEnv: null };
+    const plainEnv = JSON.parse(row.plainEnv) as Record<string, string>;
+    return { callerEnv: row.callerEnv, envSets: row.envSets, env: row.env, plainEnv: Object.keys(plainEnv).length ? plainEnv : null };
   }
 
   get(id: string): SessionRecord | undefined {
