@@ -177,7 +177,7 @@ describe('the HTTP edges', () => {
   it('answers CONNECT with 405 and the methods it takes, instead of hanging up', async () => {
     const reply = await raw('CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n', { halfClose: false });
     expect(reply).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
-    expect(reply).toMatch(/\r\nallow: (?:GET|POST|PUT|DELETE)(?:, (?:GET|POST|PUT|DELETE))*\r\n/);
+    expect(reply).toMatch(/\r\nallow: (?:GET|POST|PUT|DELETE|PATCH)(?:, (?:GET|POST|PUT|DELETE|PATCH))*\r\n/);
     const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
     expect(body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining('CONNECT') });
     expect((await api('GET', '/health')).status).toBe(200);

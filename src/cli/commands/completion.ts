@@ -32,7 +32,7 @@ const COMPLETE_TIMEOUT_MS = 1500;
 export function completionCommand(): Command {
   return new Command('completion')
     .description('print a completion script for bash, zsh or fish: commands, options, provider names, session names and ids')
-    .summary('print a shell completion script (bash, zsh, fish)')
+    .summary('print a completion script: bash, zsh, fish')
     .argument('<shell>', `the shell: ${SHELLS.join(', ')}`)
     .addHelpText(
       'after',

@@ -92,6 +92,7 @@ function requireReadable(state: SettingsState): SettingsObject {
 export function configCommand(): Command {
   const config = new Command('config')
     .description("read and change the daemon's settings (config.json), through the daemon when it runs")
+    .summary("read and change the daemon's settings")
     .helpGroup(HELP_GROUPS.setup)
     .addHelpText(
       'after',

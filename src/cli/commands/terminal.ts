@@ -16,7 +16,7 @@ const ENDS = routeChoices('sessions.terminalScroll', 'to');
 export function terminalCommand(): Command {
   const terminal = new Command('terminal')
     .description("look at a session's terminal: its mode and scrollback, copy mode in and out, scrolling, a search of the scrollback")
-    .summary("copy mode, scrolling and search in a session's terminal")
+    .summary("scroll, search or copy a session's terminal")
     .addHelpText('after', examples('codepiper terminal info app', ['rows of the scrollback that mention an error', 'codepiper terminal search app error']))
     .helpGroup(HELP_GROUPS.sessions);
 
