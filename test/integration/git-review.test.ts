@@ -78,6 +78,7 @@ describe('review routes on a real repository', () => {
     fs.symlinkSync(path.join(harness.dir, 'outside'), path.join(repo, 'escape'));
     fs.symlinkSync(path.join(harness.dir, 'outside', 'secret.txt'), path.join(repo, 'leak.txt'));
     fs.symlinkSync(path.join(harness.dir, 'outside', 'nothing-yet.txt'), path.join(repo, 'dangling.txt'));
+    fs.symlinkSync('.git', path.join(repo, 'gitlink'));
     id = await startSession(repo);
   });
 
@@ -226,7 +227,7 @@ describe('review routes on a real repository', () => {
   });
 
   describe('every path that leaves the worktree is refused, and nothing is read', () => {
-    const bad = ['../outside/secret.txt', '/etc/passwd', `${'x/'}../../outside/secret.txt`, 'escape/secret.txt', 'leak.txt', 'dangling.txt', 'a.txt\0', '.git/config', 'sub/../../outside/secret.txt'];
+    const bad = ['../outside/secret.txt', '/etc/passwd', `${'x/'}../../outside/secret.txt`, 'escape/secret.txt', 'leak.txt', 'dangling.txt', 'a.txt\0', '.git/config', 'gitlink/config', 'sub/../../outside/secret.txt'];
     const routes: Array<{ method: 'GET' | 'POST'; route: string; request: (p: string) => { url: string; body?: unknown } }> = [
       { method: 'GET', route: 'git.diff', request: (p) => ({ url: `git/diff?path=${q(p)}` }) },
       { method: 'GET', route: 'git.log', request: (p) => ({ url: `git/log?path=${q(p)}` }) },
@@ -271,6 +272,32 @@ describe('review routes on a real repository', () => {
       expect(git(repo, 'diff', '--cached', '--name-only')).toBe('');
       fs.rmSync(path.join(repo, '--cached'));
     });
+  });
+
+  it("never runs commands the repository's own config names (fsmonitor, filter drivers, textconv), on reads or snapshots", async () => {
+    const evil = makeRepo('evil');
+    const ran = path.join(harness.dir, 'evil-ran');
+    fs.writeFileSync(path.join(evil, '.gitattributes'), 'a.txt filter=evil diff=evil\n');
+    git(evil, 'add', '.gitattributes');
+    git(evil, 'commit', '-q', '-m', 'attributes');
+    for (const [key, what] of [['core.fsmonitor', 'fsmonitor'], ['filter.evil.clean', 'clean'], ['filter.evil.process', 'process'], ['diff.evil.textconv', 'textconv'], ['diff.evil.command', 'command']]) {
+      git(evil, 'config', key!, `touch ${ran}-${what}; cat`);
+    }
+    fs.writeFileSync(path.join(evil, 'a.txt'), 'changed by the agent\n');
+    // An old mtime makes git hash the file again (through its clean filter, were it on).
+    fs.utimesSync(path.join(evil, 'a.txt'), new Date('2020-01-01'), new Date('2020-01-01'));
+    const evilId = await startSession(evil, { provider: 'command', args: ['bash', '--norc', '--noprofile'] });
+    expect((await api('GET', `/sessions/${evilId}/git/status`)).json.files.map((f: { path: string }) => f.path)).toContain('a.txt');
+    expect((await api('GET', `/sessions/${evilId}/git/diff`)).json.text).toContain('+changed by the agent');
+    expect((await api('GET', `/sessions/${evilId}/git/diff-stat`)).status).toBe(200);
+    expect((await api('GET', `/sessions/${evilId}/git/diff?path=a.txt`)).status).toBe(200);
+    // A turn: the snapshot hashes the worktree with git add -A.
+    await untilState(evilId, 'idle');
+    await api('POST', `/sessions/${evilId}/send`, { text: 'echo more >> sub/b.txt' });
+    await waitFor(async () => (await api('GET', `/sessions/${evilId}/turns`)).json.turns.length >= 1, { timeoutMs: 20_000, what: 'a turn of the evil repository' });
+    const leftovers = fs.readdirSync(harness.dir).filter((name) => name.startsWith('evil-ran'));
+    expect(leftovers).toEqual([]);
+    await api('POST', `/sessions/${evilId}/kill`);
   });
 
   it('a session outside any repository: NOT_A_GIT_REPOSITORY on every route', async () => {

@@ -47,6 +47,10 @@ export function safeWorktreePath(top: string, input: string): SafePath {
   if (rel.split('/').some((part) => part.toLowerCase() === '.git')) throw outside(input, "is inside the repository's own .git");
   const real = resolveExisting(lexical, input, 0);
   if (!isWithin(top, real)) throw outside(input, 'resolves through a symbolic link to a place outside the worktree');
+  // A link inside the tree to .git (committed, or made by the agent) must not open what the name check refused.
+  if (path.relative(top, real).split(path.sep).some((part) => part.toLowerCase() === '.git')) {
+    throw outside(input, "resolves through a symbolic link into the repository's own .git");
+  }
   return { rel, real };
 }
 

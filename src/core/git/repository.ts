@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { AppError } from '../errors';
+import { neutralizingEnv, OVERRIDE_ENV_NAMES, overriddenKeys } from './neutralize';
 
 /**
  * Looking at a repository and its worktrees through simple-git: every command an argv array, never a shell string
@@ -16,7 +17,21 @@ export function gitIn(dir: string): SimpleGit | undefined {
   } catch {
     return undefined;
   }
-  return simpleGit({ baseDir: dir, trimmed: false });
+  const env: Record<string, string> = {};
+  // No editor, pager or password prompt: nothing here is interactive (and simple-git refuses them unless allowed).
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || /^GIT_CONFIG_(COUNT|KEY_|VALUE_)/.test(key) || ['EDITOR', 'VISUAL', 'PAGER', 'GIT_PAGER', 'SSH_ASKPASS', 'GIT_ASKPASS', 'GIT_EDITOR'].includes(key.toUpperCase())) continue;
+    env[key] = value;
+  }
+  // A hung git (a lock held, a hook waiting) is stopped rather than left to hold a route.
+  const neutral = neutralizingEnv(dir);
+  return simpleGit({
+    baseDir: dir,
+    trimmed: false,
+    allowEnvironment: [...OVERRIDE_ENV_NAMES, ...Object.keys(env).filter((key) => key.startsWith('GIT_')), 'HOME', 'XDG_CONFIG_HOME', 'PREFIX'],
+    allowConfig: overriddenKeys(neutral),
+    timeout: { block: 60_000 },
+  }).env({ ...env, ...neutral });
 }
 
 /** What a directory is, as far as a new worktree is concerned. */

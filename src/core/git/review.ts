@@ -34,7 +34,7 @@ interface WhichChange {
 }
 
 const STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all'];
-const DIFF_BASE = ['-c', 'core.quotePath=false', 'diff', '--no-color', '--no-ext-diff', '-M'];
+const DIFF_BASE = ['-c', 'core.quotePath=false', 'diff', '--no-color', '--no-ext-diff', '--no-textconv', '-M'];
 const LOG_FORMAT = '%H%x00%h%x00%an%x00%ae%x00%aI%x00%s%x1e';
 
 /**
@@ -137,7 +137,7 @@ export class GitReview {
     if (text === '' && safe && options.turn === undefined && !options.staged) {
       const untracked = await this.run(git, ['ls-files', '--others', '--exclude-standard', '-z', '--', safe.rel]);
       if (untracked.split('\0').includes(safe.rel)) {
-        text = await this.run(git, ['-c', 'core.quotePath=false', 'diff', '--no-color', '--no-ext-diff', '--no-index', '--', '/dev/null', safe.rel]);
+        text = await this.run(git, ['-c', 'core.quotePath=false', 'diff', '--no-color', '--no-ext-diff', '--no-textconv', '--no-index', '--', '/dev/null', safe.rel]);
         comparedNow = 'untracked file against nothing';
         untrackedShown = true;
       }

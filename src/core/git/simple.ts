@@ -1,4 +1,5 @@
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { neutralizingEnv, OVERRIDE_ENV_NAMES, overriddenKeys } from './neutralize';
 
 /**
  * The git variables a review route may pass on to git: who commits (the daemon's environment, as a shell would give
@@ -55,9 +56,10 @@ export function gitAt(dir: string, baseEnv: NodeJS.ProcessEnv, options: GitEnvOp
   env.LC_ALL = 'C';
   if (options.readOnly) env.GIT_OPTIONAL_LOCKS = '0';
   if (options.indexFile) env.GIT_INDEX_FILE = options.indexFile;
-  Object.assign(env, options.extra ?? {});
+  const neutral = neutralizingEnv(dir);
+  Object.assign(env, neutral, options.extra ?? {});
   // A git that prints nothing for a minute (a lock held, a hook that hangs) is stopped rather than left to hold a request.
-  return simpleGit({ baseDir: dir, allowEnvironment: [...ALLOWED_GIT_ENV, ...CONFIG_PLACES], maxConcurrentProcesses: 8, trimmed: false, timeout: { block: 60_000 } }).env(env);
+  return simpleGit({ baseDir: dir, allowEnvironment: [...ALLOWED_GIT_ENV, ...CONFIG_PLACES, ...OVERRIDE_ENV_NAMES], allowConfig: ['core.quotePath', ...overriddenKeys(neutral)], maxConcurrentProcesses: 8, trimmed: false, timeout: { block: 60_000 } }).env(env);
 }
 
 /** The words git printed when it failed (simple-git's GitError message), for matching and for the user. */

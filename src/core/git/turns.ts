@@ -144,7 +144,7 @@ export class TurnRecorder {
       const commit = (await git.raw(['commit-tree', tree, ...(parent ? ['-p', parent.commit_hash] : []), '-m', message])).trim();
       await plain.raw(['update-ref', turnRef(sessionId, turn), commit]);
       const stat: DiffStat = parent
-        ? parseNumstat(await plain.raw(['-c', 'core.quotePath=false', 'diff', '--numstat', '-z', '-M', parent.commit_hash, commit, '--']))
+        ? parseNumstat(await plain.raw(['-c', 'core.quotePath=false', 'diff', '--no-ext-diff', '--no-textconv', '--numstat', '-z', '-M', parent.commit_hash, commit, '--']))
         : { files: [], additions: 0, deletions: 0 };
       const row: TurnRow = {
         session_id: sessionId,
