@@ -285,3 +285,46 @@ describe('a database from the version before, whose sessions kept their env in p
     expect(log).not.toContain(PLAIN_VALUE);
   });
 });
+
+describe("a session's variables never travel on tmux's command line", () => {
+  let own: Harness;
+  let ownClient: Client;
+
+  afterAll(async () => {
+    await ownClient?.close();
+    await own?.cleanup();
+  });
+
+  it('env set and inline values reach the agent of an API caller (no caller environment) without appearing in any tmux argv', async () => {
+    own = createHarness();
+    // A tmux that writes down every argv it is given (NUL-separated), then is the real one.
+    const argvLog = path.join(own.dir, 'tmux-argv.log');
+    const wrapper = path.join(own.dir, 'tmux-recording');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\0' "$@" >> '${argvLog}'\nprintf '\\n' >> '${argvLog}'\nexec tmux "$@"\n`, { mode: 0o755 });
+    own.env.CODEPIPER_TMUX_BIN = wrapper;
+    const started = await own.run(['daemon', 'start', '--detach']);
+    expect(started.code, started.stderr).toBe(0);
+    ownClient = new Client('http://localhost', { socketPath: own.socket });
+    const ownApi = daemonApi(() => ownClient).api;
+    const setValue = `argv-set-${crypto.randomBytes(9).toString('hex')}`;
+    const inlineValue = `argv-inline-${crypto.randomBytes(9).toString('hex')}`;
+    expect((await ownApi('POST', '/env-sets', { name: 'argv', variables: { CP_ARGV_SET: setValue } })).status).toBe(200);
+    const seen = path.join(own.dir, 'seen-argv.txt');
+    const created = await ownApi('POST', '/sessions', {
+      provider: 'command',
+      cwd: own.dir,
+      envSetIds: ['argv'],
+      env: { CP_ARGV_INLINE: inlineValue },
+      args: ['bash', '--norc', '--noprofile', '-c', 'printf "%s|%s\\n" "$CP_ARGV_SET" "$CP_ARGV_INLINE" >> "$0"; read line', seen],
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    expect(created.json.envFrom).toBe('daemon');
+    const [line] = await lines(seen, 1);
+    expect(line).toBe(`${setValue}|${inlineValue}`);
+    const argv = fs.readFileSync(argvLog, 'utf8');
+    expect(argv).toContain('new-session');
+    expect(argv).not.toContain(setValue);
+    expect(argv).not.toContain(inlineValue);
+    await ownApi('POST', `/sessions/${created.json.id}/kill`);
+  });
+});

@@ -183,9 +183,13 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     return this.remember(ids);
   }
 
-  /** A whole environment is staged in a file for the launcher (see launch-env.ts); other specs need nothing staged. */
+  /**
+   * The spec's variables are staged in a 0600 file the launcher sources (see launch-env.ts), never put on tmux's
+   * command line: `-e KEY=VALUE` would show an env set's secret in the tmux client's argv (/proc/<pid>/cmdline is
+   * readable by every user of the machine).
+   */
   private stage(spec: TerminalSpec): StagedEnvironment | undefined {
-    return spec.exactEnv ? stageEnvironment(this.stagingDir, spec.place, spec.env) : undefined;
+    return Object.keys(spec.env).length ? stageEnvironment(this.stagingDir, spec.place, spec.env) : undefined;
   }
 
   private command(spec: TerminalSpec, staged: StagedEnvironment | undefined): string[] {
