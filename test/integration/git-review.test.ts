@@ -176,6 +176,23 @@ describe('review routes on a real repository', () => {
     expect(await html.body.text()).toContain('<script>');
   });
 
+  it('file and file-raw refuse a file git ignores (a .env is no change to review), and still serve tracked and untracked ones', async () => {
+    const secret = `ignored-secret-${Date.now()}`;
+    fs.writeFileSync(path.join(repo, '.gitignore'), 'local.env\n');
+    fs.writeFileSync(path.join(repo, 'local.env'), `TOKEN=${secret}\n`);
+    for (const url of [`git/file?path=local.env`, `git/file-raw?path=local.env`]) {
+      const response = await client.request({ method: 'GET', path: `/sessions/${id}/${url}` });
+      const text = await response.body.text();
+      expect(response.statusCode, text).toBe(403);
+      expect(JSON.parse(text).error.code).toBe('PERMISSION_DENIED');
+      expect(text).not.toContain(secret);
+    }
+    expect((await api('GET', `/sessions/${id}/git/file?path=.gitignore`)).json).toMatchObject({ exists: true, text: 'local.env\n' });
+    expect((await api('GET', `/sessions/${id}/git/file?path=a.txt`)).status).toBe(200);
+    fs.rmSync(path.join(repo, 'local.env'));
+    fs.rmSync(path.join(repo, '.gitignore'));
+  });
+
   it('log and branches', async () => {
     const log = (await api('GET', `/sessions/${id}/git/log?limit=5`)).json;
     expect(log.commits).toHaveLength(1);

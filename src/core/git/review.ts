@@ -160,9 +160,27 @@ export class GitReview {
     return parseNumstat(await this.run(this.git(top, true), [...DIFF_BASE, '--numstat', '-z', ...args, '--']));
   }
 
+  /**
+   * Review shows what git tracks or would add. An ignored file (.env, credentials, build output) is none of that, and a
+   * read-scope caller has no business reading it through review: it is refused (git check-ignore; a tracked file is
+   * never reported ignored).
+   */
+  private async refuseIgnored(top: string, safe: SafePath, input: string): Promise<void> {
+    // check-ignore takes path names, not pathspecs (literal pathspecs make it refuse); it prints the ones ignored. A
+    // failure of git itself is an error, never taken as "not ignored".
+    const git = gitAt(top, this.env, { readOnly: true, extra: { GIT_LITERAL_PATHSPECS: '0' } });
+    const printed = await this.run(git, ['check-ignore', '--', safe.rel]);
+    if (printed.trim() !== '') {
+      throw new AppError('PERMISSION_DENIED', `${input} is ignored by git (.gitignore or info/exclude): review serves only what git tracks or would add`, {
+        details: { path: safe.rel },
+      });
+    }
+  }
+
   /** A file's bytes at HEAD, in the index, or in the worktree; null when it does not exist there. */
   private async readAt(top: string, safe: SafePath, input: string, at: FileAt, limit: number): Promise<{ size: number; bytes: Buffer | null } | null> {
     if (at === 'worktree') {
+      await this.refuseIgnored(top, safe, input);
       const fd = openInside(top, safe, input);
       if (fd === null) return null;
       // Read through the descriptor that was checked (not the path again), off the event loop.
