@@ -409,6 +409,30 @@ describe('worktrees removed by hand, resume, prune', () => {
     expect(listed).not.toContain('gone');
   });
 
+  it('an ignored file (a .env copied in) is work that prune and rm keep; an ignored directory (build output) is not', async () => {
+    const ignoring = makeRepo('ignoring');
+    fs.writeFileSync(path.join(ignoring, '.gitignore'), '.env\nbuild/\n');
+    git(ignoring, 'add', '.gitignore');
+    git(ignoring, 'commit', '-q', '-m', 'ignores');
+    const session = await create({ cwd: ignoring, name: 'ignoring', worktree: true });
+    fs.writeFileSync(path.join(session.worktree.path, '.env'), 'TOKEN=only-copy\n');
+    fs.mkdirSync(path.join(session.worktree.path, 'build'));
+    fs.writeFileSync(path.join(session.worktree.path, 'build', 'out.o'), 'made again by a build\n');
+    await cli('kill', 'ignoring');
+    const pruned = JSON.parse((await cli('worktree', 'prune', '--json')).stdout);
+    const kept = Object.fromEntries(pruned.kept.map((entry: any) => [entry.path, entry.reason]));
+    expect(kept[session.worktree.path]).toContain('.env');
+    expect(kept[session.worktree.path]).not.toContain('build');
+    expect(fs.readFileSync(path.join(session.worktree.path, '.env'), 'utf8')).toBe('TOKEN=only-copy\n');
+    const refused = await cli('worktree', 'rm', 'ignoring');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('.env');
+    fs.rmSync(path.join(session.worktree.path, '.env'));
+    const removed = await cli('worktree', 'rm', 'ignoring');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(fs.existsSync(session.worktree.path)).toBe(false);
+  });
+
   it('a worktree whose .git link is gone is missing; rm refuses without --force and deletes the stray directory with it', async () => {
     const stray = await create({ cwd: repo, name: 'stray', worktree: true });
     await cli('kill', 'stray');

@@ -12,6 +12,7 @@ import {
   listWorktrees,
   localBranchExists,
   resolveCommit,
+  parsePorcelainStatus,
   statusEntries,
   validBranchName,
   type CommitLine,
@@ -27,7 +28,7 @@ export interface ChangedFile {
 
 /** What removing a worktree would lose, and what it would keep. */
 export interface WorktreeWork {
-  /** Uncommitted changes (tracked and untracked; ignored files are not counted, as git worktree remove ignores them). */
+  /** Uncommitted changes: tracked, untracked, and ignored files (not ignored directories, which builds make again). */
   files: ChangedFile[];
   /** Commits at the worktree's HEAD that neither its base, nor any other branch, nor a remote-tracking branch has. */
   commits: CommitLine[];
@@ -200,7 +201,11 @@ export class WorktreeManager {
     }
     const git = gitIn(worktree.path)!;
     try {
-      work.files = (await statusEntries(git)).map((entry) => ({ path: entry.path, status: entry.code }));
+      // Ignored files count too, but not ignored directories: a .env or a local database copied into the worktree is
+      // nobody's build output, while node_modules/ or dist/ (listed as a directory under --ignored=matching) can be
+      // made again. `git worktree remove --force` would delete both without a word.
+      const entries = parsePorcelainStatus(await git.raw(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching']));
+      work.files = entries.filter((entry) => entry.code !== '!!' || !entry.path.endsWith('/')).map((entry) => ({ path: entry.path, status: entry.code }));
       work.currentBranch = where.entry?.branch ?? null;
       const tip = where.entry?.head ?? (await resolveCommit(git, 'HEAD'));
       if (tip) work.commits = await commitsOnlyOn(repoGit, tip, work.currentBranch, also);
