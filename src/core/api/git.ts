@@ -180,7 +180,7 @@ export const gitRoutes = [
     name: 'git.file',
     method: 'GET',
     path: '/sessions/:id/git/file',
-    summary: `A file's content at HEAD, in the index or in the worktree, as text (binary or over ${MAX_FILE_TEXT_BYTES} bytes: text is null and says why).`,
+    summary: `A file's content at HEAD, in the index or in the worktree, as text (binary or over ${MAX_FILE_TEXT_BYTES} bytes: text is null and says why); a file git ignores is refused (403).`,
     access: 'read',
     input: idParam.extend({ path: worktreePath, at: z.enum(['head', 'index', 'worktree']).default('worktree') }),
     output: z.strictObject({
