@@ -62,7 +62,8 @@ describe('the diff view in a terminal', () => {
     expect(created.id, JSON.stringify(created)).toBeTruthy();
     await untilState(created.id, 'idle');
 
-    tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color' }, cwd: harness.dir, cols: 80, rows: 24 });
+    // FORCE_COLOR: colour detection turns colour off when CI is set, and the colours are part of what is checked.
+    tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color', FORCE_COLOR: '1' }, cwd: harness.dir, cols: 80, rows: 24 });
     await tui.waitFor(/idle +shell/, 'the session in the list');
 
     // D opens the diff view: the changed files at the left, the first one's diff at the right.
@@ -152,7 +153,7 @@ describe('the diff view in a terminal', () => {
 
   it('fits a 50-column terminal: the files above the diff, no row running over', async () => {
     expect(sessionName, 'the session of the test before').toBe('shell');
-    tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color' }, cwd: harness.dir, cols: 50, rows: 20 });
+    tui = spawnOnPty(process.execPath, [BIN], { env: { ...harness.env, TERM: 'xterm-256color', FORCE_COLOR: '1' }, cwd: harness.dir, cols: 50, rows: 20 });
     await tui.waitFor(/shell/, 'the session in the list');
     tui.press('D');
     const screen = await tui.waitFor(/\+alpha TWO changed/, "alpha.txt's diff");
