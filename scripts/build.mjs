@@ -30,7 +30,7 @@ const LAZY_ENTRIES = {
 /** hook-forward runs on every hook of every agent: its own bundle, Node built-ins only (checked below). */
 const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };
 /** Native addons cannot be bundled. */
-const EXTERNAL = ['better-sqlite3'];
+const EXTERNAL = ['better-sqlite3', '@node-rs/argon2', 'node-pty'];
 /** What each bundle must never contain, and why: the build fails, naming what got in. */
 const FORBIDDEN = {
   // each costs tens of milliseconds on every command
@@ -170,10 +170,17 @@ const noDevtools = stubModule('ink-devtools', /^\.\/devtools\.js$/, "throw new E
  */
 const debugWithoutSupportsColor = stubModule('supports-color', /^supports-color$/, 'module.exports = {};');
 
+/**
+ * ws tries two optional native helpers (bufferutil, utf-8-validate) in a try and falls back to its own JavaScript;
+ * they are not installed, so the build answers the require with the same failure instead of leaving it external.
+ */
+const wsWithoutNativeHelpers = stubModule('ws-native-helpers', /^(bufferutil|utf-8-validate)$/, "throw new Error('not part of this build of CodePiper');");
+
 for (const [source, out] of Object.entries(ENTRIES)) {
   const esm = out.endsWith('.mjs');
   const plugins = [lazyEntryPlugin(source), ...(out === 'cli.cjs' || out === 'hook.cjs' || esm ? [inlineManifest] : []), ...(esm ? [noDevtools, inkNeverInCi, yogaWithoutFetch, stringWidthFastEmoji] : [])];
   if (out === 'daemon.cjs') plugins.push(debugWithoutSupportsColor);
+  plugins.push(wsWithoutNativeHelpers);
   const result = await build({ ...common, ...(esm ? esmEntry : {}), entryPoints: [path.join(root, source)], outfile: path.join(dist, out), plugins });
   const rule = FORBIDDEN[out];
   const leaks = rule ? Object.keys(result.metafile.inputs).filter((input) => rule.inputs.some((forbidden) => input.includes(forbidden))) : [];

@@ -77,6 +77,28 @@ export const ERROR_CODES = {
   MODEL_SWITCH_UNSUPPORTED: { status: 409, family: 'conflict' },
   /** An upload whose bytes are not an image type we accept (PNG, JPEG, GIF, WebP), whatever its name says. */
   UNSUPPORTED_MEDIA_TYPE: { status: 415, family: 'usage' },
+  // authentication and the network listener (--web)
+  /** A route that needs a login or a token was called over TCP without one, or with one that is unknown, expired or revoked. */
+  AUTH_REQUIRED: { status: 401, family: 'permission' },
+  /** The caller's token has a scope below what the route needs (read < write < admin). */
+  SCOPE_INSUFFICIENT: { status: 403, family: 'permission' },
+  /** A wrong password, TOTP code, recovery code or bootstrap password. */
+  AUTH_FAILED: { status: 401, family: 'permission' },
+  /** Too many failed logins: refused until the lockout ends (details.retryAfterSeconds). */
+  LOGIN_LOCKED: { status: 429, family: 'permission' },
+  /** Too many requests from one address: retry after the Retry-After header's seconds. */
+  RATE_LIMITED: { status: 429, family: 'unavailable' },
+  /** The Host header names no name the listener serves (a DNS-rebinding page, or a wrong allowedHosts). */
+  HOST_NOT_ALLOWED: { status: 421, family: 'permission' },
+  /** A state-changing request or a WebSocket upgrade from a page of another origin (CSRF). */
+  ORIGIN_NOT_ALLOWED: { status: 403, family: 'permission' },
+  /** Web login is not set up yet: `POST /auth/setup` with the bootstrap password first. */
+  AUTH_SETUP_REQUIRED: { status: 409, family: 'conflict' },
+  /** Web login is already set up: the bootstrap password is dead; reset over the socket if the password is lost. */
+  AUTH_ALREADY_SET_UP: { status: 409, family: 'conflict' },
+  TOKEN_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** --web was asked to listen somewhere unsafe (a non-loopback address without TLS), or its TLS files are unusable. */
+  WEB_INSECURE: { status: 400, family: 'usage' },
   // storage
   DATABASE_TOO_NEW: { status: 500, family: 'internal' },
   MIGRATION_FAILED: { status: 500, family: 'internal' },

@@ -1,4 +1,5 @@
 import type { Core } from '../core/app';
+import type { Grant } from '../core/auth/types';
 import type { Logger } from '../core/log';
 
 export type Transport = 'unix' | 'tcp';
@@ -28,4 +29,12 @@ export interface HandlerContext {
   transport: Transport;
   /** The request's headers (lower-case names). */
   headers: Record<string, string | string[] | undefined>;
+  /** Over TCP, who is calling (a login or a token) and with what scope; undefined on the socket and for anonymous calls. */
+  grant?: Grant | undefined;
+  /** Over TCP, the client's address (after trustProxy); undefined on the socket. */
+  remoteAddress?: string | undefined;
+  /** Over TCP, whether the client came over TLS (a login cookie is then marked Secure). */
+  secure: boolean;
+  /** Headers added to a successful answer (a login's Set-Cookie). */
+  responseHeaders: Record<string, string | string[]>;
 }

@@ -87,7 +87,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return restart;
       },
     };
-    const router = createRouter(routes, handlers, (transport: Transport, headers = {}) => ({ daemon: context, transport, headers }));
+    const router = createRouter(routes, handlers, (request, responseHeaders) => ({
+      daemon: context,
+      transport: request.transport,
+      headers: request.headers ?? {},
+      grant: request.grant,
+      remoteAddress: request.remoteAddress,
+      secure: request.secure === true,
+      responseHeaders,
+    }));
     const server = http.createServer({ requestTimeout: 60_000 }, createRequestListener(router, 'unix', context));
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

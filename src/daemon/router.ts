@@ -3,6 +3,7 @@ import type { RouteByName, RouteName, RouteParsedInput } from '../core/api';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/api/json';
 import { inputInQuery, isRouteAccess, type RouteDef } from '../core/api/route';
 import { storageError } from '../core/db/storage-error';
+import { scopeIncludes, type Grant } from '../core/auth/types';
 import { AppError, isAppError } from '../core/errors';
 import { describeIssue } from '../core/validation-issues';
 import type { HandlerContext, Transport } from './context';
@@ -21,12 +22,18 @@ export interface DispatchRequest {
   body?: Buffer | undefined;
   transport: Transport;
   headers?: Record<string, string | string[] | undefined>;
+  /** Over TCP: what the request's credentials grant (the listener authenticates), undefined when it sent none. */
+  grant?: Grant | undefined;
+  /** Over TCP: the client's address (after trustProxy), for lockouts and the audit log. */
+  remoteAddress?: string | undefined;
+  /** Over TCP: whether the client reached the daemon over TLS (its own, or a trusted proxy's). */
+  secure?: boolean | undefined;
 }
 
 export interface DispatchResult {
   status: number;
   body: unknown;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
 }
 
 interface CompiledRoute {
@@ -49,7 +56,7 @@ export interface Router {
 export function createRouter(
   routes: readonly RouteDef[],
   handlers: Record<string, unknown>,
-  context: (transport: Transport, headers?: DispatchRequest['headers']) => HandlerContext,
+  context: (request: DispatchRequest, responseHeaders: Record<string, string | string[]>) => HandlerContext,
 ): Router {
   const compiled: CompiledRoute[] = routes.map((route) => {
     const handler = handlers[route.name];
@@ -63,7 +70,7 @@ export function createRouter(
     try {
       return await dispatchOrThrow(request);
     } catch (error) {
-      return errorResult(error, context(request.transport));
+      return errorResult(error, context(request, {}));
     }
   }
 
@@ -93,19 +100,21 @@ export function createRouter(
     }
 
     const { route, handler } = match.entry;
+    if (request.transport === 'tcp') checkAccess(route, request.grant);
     const type = contentType(request.headers);
     const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
     const parsed = route.input.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error, raw, route.input);
 
-    const ctx = context(request.transport, request.headers);
+    const responseHeaders: Record<string, string | string[]> = {};
+    const ctx = context(request, responseHeaders);
     const result = await handler(parsed.data, ctx);
     const checked = route.output.safeParse(result);
     if (!checked.success) {
       ctx.daemon.log.error(`route ${route.name} answered outside its contract: ${describeIssues(checked.error)}`);
       throw new AppError('INTERNAL', `internal error: ${route.name} produced an invalid answer`);
     }
-    return { status: 200, body: checked.data };
+    return { status: 200, body: checked.data, headers: responseHeaders };
   }
 
   function bodyLimit(method: string, url: string, fallback: number): number {
@@ -121,6 +130,21 @@ export function createRouter(
   }
 
   return { dispatch, bodyLimit };
+}
+
+/**
+ * Over TCP the route's access level decides (route.ts): public answers anyone, read/write/admin need a grant of at
+ * least that scope. A 'local' route never gets here: it is not even matched over TCP (a 404, as if absent).
+ */
+function checkAccess(route: RouteDef, grant: Grant | undefined): void {
+  if (route.access === 'public') return;
+  if (route.access === 'local') throw new AppError('ROUTE_NOT_FOUND', `no route for ${route.method} ${route.path}`);
+  if (!grant) throw new AppError('AUTH_REQUIRED', 'log in (POST /api/auth/login) or send an API token (Authorization: Bearer cpt_…)');
+  if (!scopeIncludes(grant.scope, route.access)) {
+    throw new AppError('SCOPE_INSUFFICIENT', `${route.name} needs the ${route.access} scope; this token has ${grant.scope}`, {
+      details: { needed: route.access, held: grant.scope },
+    });
+  }
 }
 
 /** The media type of a request's body, lower case, without its parameters. */

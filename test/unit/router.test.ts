@@ -5,11 +5,12 @@ import { defineRoute, type RouteDef } from '../../src/core/api/route';
 import { AppError } from '../../src/core/errors';
 import type { DaemonContext, HandlerContext, Transport } from '../../src/daemon/context';
 import { handlers } from '../../src/daemon/handlers';
-import { createRouter } from '../../src/daemon/router';
+import type { Grant } from '../../src/core/auth/types';
+import { createRouter, type DispatchRequest } from '../../src/daemon/router';
 
 const logged: string[] = [];
 const fakeDaemon = { log: { info: () => {}, warn: () => {}, error: (message: string) => logged.push(message) } } as unknown as DaemonContext;
-const context = (transport: Transport): HandlerContext => ({ daemon: fakeDaemon, transport, headers: {} });
+const context = (request: DispatchRequest): HandlerContext => ({ daemon: fakeDaemon, transport: request.transport, headers: {}, grant: request.grant, secure: false, responseHeaders: {} });
 
 const testRoutes = [
   defineRoute({
@@ -57,14 +58,15 @@ const router = createRouter(testRoutes as unknown as RouteDef[], {
   liar: () => ({ n: 'not a number' }),
 }, context);
 
-const call = (method: string, url: string, body?: string, transport: Transport = 'unix') =>
-  router.dispatch({ method, url, body: body === undefined ? undefined : Buffer.from(body), transport });
+const call = (method: string, url: string, body?: string, transport: Transport = 'unix', grant?: Grant) =>
+  router.dispatch({ method, url, body: body === undefined ? undefined : Buffer.from(body), transport, grant });
+const token = (scope: Grant['scope']): Grant => ({ scope, principal: { kind: 'token', tokenId: 't1', name: 'ci' } });
 
 describe('router built from the route table', () => {
   it('routes by path and method, with path parameters and coerced query values', async () => {
-    expect(await call('GET', '/items/a%2Fb?limit=5')).toEqual({ status: 200, body: { id: 'a/b', limit: 5 } });
-    expect(await call('POST', '/items', '{"name":"x"}')).toEqual({ status: 200, body: { name: 'x', tags: [] } });
-    expect(await call('PUT', '/items/7', '{"name":"y"}')).toEqual({ status: 200, body: { id: '7', name: 'y' } });
+    expect(await call('GET', '/items/a%2Fb?limit=5')).toEqual({ status: 200, headers: {}, body: { id: 'a/b', limit: 5 } });
+    expect(await call('POST', '/items', '{"name":"x"}')).toEqual({ status: 200, headers: {}, body: { name: 'x', tags: [] } });
+    expect(await call('PUT', '/items/7', '{"name":"y"}')).toEqual({ status: 200, headers: {}, body: { id: '7', name: 'y' } });
   });
 
   it('a path parameter wins over a body field of the same name', async () => {
@@ -112,8 +114,20 @@ describe('router built from the route table', () => {
   });
 
   it('hides local routes from the TCP listener', async () => {
-    expect((await call('PUT', '/items/7', '{"name":"y"}', 'tcp')).status).toBe(405);
-    expect((await call('GET', '/items/7', undefined, 'tcp')).status).toBe(200);
+    expect((await call('PUT', '/items/7', '{"name":"y"}', 'tcp', token('admin'))).status).toBe(405);
+    expect((await call('GET', '/items/7', undefined, 'tcp', token('read'))).status).toBe(200);
+  });
+
+  it('over TCP, asks for credentials, then for a scope as high as the route needs; the socket needs neither', async () => {
+    expect(await call('GET', '/items/7', undefined, 'tcp')).toMatchObject({ status: 401, body: { error: { code: 'AUTH_REQUIRED' } } });
+    expect(await call('POST', '/items', '{"name":"x"}', 'tcp', token('read'))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'SCOPE_INSUFFICIENT', details: { needed: 'write', held: 'read' } } },
+    });
+    expect((await call('POST', '/items', '{"name":"x"}', 'tcp', token('write'))).status).toBe(200);
+    expect((await call('POST', '/items', '{"name":"x"}', 'tcp', token('admin'))).status).toBe(200);
+    expect((await call('GET', '/conflict', undefined, 'tcp')).status).toBe(409); // public: no credentials needed
+    expect((await call('POST', '/items', '{"name":"x"}')).status).toBe(200);
   });
 
   it('never throws: handler errors become envelopes, a broken contract a logged 500', async () => {

@@ -103,7 +103,7 @@ describe('the router and request bodies', () => {
   const fakeDaemon = { log: { info: () => {}, warn: () => {}, error: () => {} }, core: undefined, requestShutdown: () => {} } as unknown as HandlerContext['daemon'];
   const received: unknown[] = [];
   const handlers = Object.fromEntries(routes.map((route) => [route.name, (input: unknown) => received.push(input)]));
-  const router = createRouter(routes as unknown as RouteDef[], handlers, (transport): HandlerContext => ({ daemon: fakeDaemon, transport, headers: {} }));
+  const router = createRouter(routes as unknown as RouteDef[], handlers, (request): HandlerContext => ({ daemon: fakeDaemon, transport: request.transport, headers: {}, secure: false, responseHeaders: {} }));
 
   it('gives the upload route its own body limit and every other route the default', () => {
     expect(router.bodyLimit('POST', '/sessions/abc/upload-image', 1024)).toBe(16 * 1024 * 1024);

@@ -75,6 +75,8 @@ describe('storage failures while the daemon serves', () => {
     daemon: { log: { info: () => {}, warn: () => {}, error: () => {} }, core: { paths: { database: database() } } } as unknown as DaemonContext,
     transport: 'unix',
     headers: {},
+    secure: false,
+    responseHeaders: {},
   });
   const route = (name: string) =>
     defineRoute({ name, method: 'POST', path: `/${name}`, summary: '', access: 'write', input: z.strictObject({}), output: z.strictObject({}) });

@@ -8,7 +8,7 @@ import { createRouter } from '../../src/daemon/router';
 import { LaunchPlanner } from '../../src/core/sessions/launch';
 
 const fakeDaemon = { log: { info: () => {}, warn: () => {}, error: () => {} } } as unknown as DaemonContext;
-const router = createRouter(routes as unknown as RouteDef[], handlers, (transport): HandlerContext => ({ daemon: fakeDaemon, transport, headers: {} }));
+const router = createRouter(routes as unknown as RouteDef[], handlers, (request): HandlerContext => ({ daemon: fakeDaemon, transport: request.transport, headers: {}, secure: false, responseHeaders: {} }));
 
 type ErrorBody = { error: { code: string; message: string; details: { issues: Array<{ path: string; message: string }> } } };
 
