@@ -22,12 +22,17 @@ import { workspaceCommands } from './commands/workspaces';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
+import { commandContext } from './context';
+import { refuseRemotely } from './remote-commands';
 
 export function buildProgram(): Command {
   const program = new Command('codepiper')
     .description('Run many AI coding agents at once: a background daemon keeps them in a private tmux server.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
+    .option('--remote <url>', "run the command against a daemon's --web listener, e.g. https://host:4321 (default: $CODEPIPER_REMOTE)")
+    .option('--token <token>', 'the API token (cpt_…) for --remote, from codepiper token create on its host (default: $CODEPIPER_TOKEN)')
+    .option('--insecure-http', 'allow --remote http:// to another machine (the token and input cross the network unencrypted)')
     .showSuggestionAfterError()
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
@@ -51,6 +56,8 @@ export function buildProgram(): Command {
     ),
   );
   applyEverywhere(program);
+  // A command that acts on this machine says so before anything runs, when the commands go to a remote daemon.
+  program.hook('preAction', (_program, action) => refuseRemotely(action, commandContext(action)));
   return program;
 }
 
