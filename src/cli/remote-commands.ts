@@ -47,7 +47,7 @@ export function refuseRemotely(command: Command, context: Pick<CommandContext, '
   if (!remote) return;
   const name = commandPathOf(command);
   const why = REMOTE_REFUSALS[name];
-  if (why) throw new AppError('USAGE', `codepiper ${name} does not work against a remote daemon (--remote / CODEPIPER_REMOTE: ${remote.label}): ${why}`, { details: { command: name } });
+  if (why) throw new AppError('USAGE', `${name} does not work against a remote daemon (--remote / CODEPIPER_REMOTE: ${remote.label}): ${why}`, { details: { command: name } });
   const options = command.opts<Record<string, unknown>>();
   for (const [key, flag] of Object.entries(DIRECTORY_OPTIONS)) {
     const value = options[key];
@@ -57,7 +57,7 @@ export function refuseRemotely(command: Command, context: Pick<CommandContext, '
   if (needs && options[needs.option] === undefined && !(needs.unless && options[needs.unless] !== undefined)) {
     throw new AppError(
       'USAGE',
-      `codepiper ${name} against a remote daemon needs ${DIRECTORY_OPTIONS[needs.option]} with an absolute path on its host (${remote.label}): this shell's directory is this machine's`,
+      `${name} against a remote daemon needs ${DIRECTORY_OPTIONS[needs.option]} with an absolute path on its host (${remote.label}): this shell's directory is this machine's`,
     );
   }
 }
