@@ -69,9 +69,17 @@ export async function runTui(options: TuiOptions): Promise<void> {
       let status: number | null;
       try {
         if (tmux.remote) {
-          // The terminal bridge's client is its own bundle (ws in it): loaded at the first remote attach only.
+          // The terminal bridge's client is its own bundle (ws in it): loaded at the first remote attach only. Unlike
+          // tmux attach, it runs while the dashboard's event loop does: the dashboard's reader of the keyboard (Ink's
+          // 'readable' listener) is taken off meanwhile, or every key would also reach the dashboard.
           const { attachRemote } = await import('../client/remote-attach');
-          status = await attachRemote({ remote: tmux.remote, session: sessionId ?? target, label: target, stdin, stdout });
+          const readers = stdin.listeners('readable') as Array<(...args: unknown[]) => void>;
+          for (const reader of readers) stdin.off('readable', reader);
+          try {
+            status = await attachRemote({ remote: tmux.remote, session: sessionId ?? target, label: target, stdin, stdout });
+          } finally {
+            for (const reader of readers) stdin.on('readable', reader);
+          }
         } else status = attachTerminal(tmux, target, env);
       } finally {
         stdout.write(`${ENTER_ALT_SCREEN}${HIDE_CURSOR}`);

@@ -160,10 +160,17 @@ describe('codepiper --remote with a token, over loopback', () => {
     await untilRemoteScreen(shell.id, /^bridged-72$/m);
   });
 
-  it('shows the sessions in the dashboard from CODEPIPER_REMOTE and CODEPIPER_TOKEN', async () => {
+  it('works in the dashboard from CODEPIPER_REMOTE and CODEPIPER_TOKEN, attach included', async () => {
     screen = spawnOnPty(process.execPath, [BIN], { env: { ...remoteEnv, CODEPIPER_REMOTE: url, CODEPIPER_TOKEN: token }, cwd: harness.dir, cols: 100, rows: 30 });
-    await screen.waitFor(/shell/, 'the remote session in the list');
-    await screen.waitFor(/agent/, 'the other one');
+    const list = await screen.waitFor(/shell[\s\S]*agent|agent[\s\S]*shell/, 'both remote sessions in the list');
+    // The list's first row is selected: go down to the shell when the agent comes first.
+    if (list.indexOf('agent') < list.indexOf('shell')) screen.press('j');
+    screen.press('a');
+    await screen.waitFor(/bridged-72/, "the shell's window through the bridge");
+    screen.press('echo dashboard-$((9*9))\r');
+    await screen.waitFor(/^dashboard-81$/m, 'the typed command answered');
+    screen.press('\u001c');
+    await screen.waitFor(/back from shell/, 'the dashboard again');
     screen.press('q');
     expect((await screen.exited).exitCode).toBe(0);
     screen = undefined;
