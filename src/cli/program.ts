@@ -19,6 +19,8 @@ import { modelCommand } from './commands/model';
 import { terminalCommand } from './commands/terminal';
 import { worktreeCommand } from './commands/worktree';
 import { workspaceCommands } from './commands/workspaces';
+import { authCommand } from './commands/auth';
+import { tokenCommand } from './commands/token';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
   for (const command of gitCommands()) program.addCommand(command);
   for (const command of [worktreeCommand()]) program.addCommand(command);
   for (const command of [...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
+  for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
