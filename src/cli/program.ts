@@ -20,6 +20,8 @@ import { terminalCommand } from './commands/terminal';
 import { worktreeCommand } from './commands/worktree';
 import { webCommand } from './commands/web';
 import { workspaceCommands } from './commands/workspaces';
+import { authCommand } from './commands/auth';
+import { tokenCommand } from './commands/token';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
   for (const command of [worktreeCommand()]) program.addCommand(command);
   program.addCommand(webCommand());
   for (const command of [...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
+  for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });

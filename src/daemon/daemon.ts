@@ -125,7 +125,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       web = await startWebListener(webOptions, { daemon: context, router, authenticator: core.auth });
       const listener = web;
       cleanup.push(() => void listener.close());
-      log.info(`serving the API at ${web.url}/api${webOptions.tls ? '' : ' (plain HTTP)'}${core.auth.status().setupDone ? '' : '; web login is not set up yet (codepiper auth bootstrap)'}`);
+      log.info(`serving the API at ${web.url}/api${webOptions.tls ? '' : ' (plain HTTP)'}${core.auth.status({ local: true }).setupDone ? '' : '; web login is not set up yet (codepiper auth bootstrap)'}`);
     }
 
     writeDiscovery(paths.discovery, {

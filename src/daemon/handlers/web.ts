@@ -4,7 +4,7 @@ import type { Handlers } from '../router';
 export const webHandlers = {
   'web.status': (_input, { daemon }) => {
     const web = daemon.web();
-    const auth = daemon.core.auth.status();
+    const auth = daemon.core.auth.status({ local: true });
     return {
       enabled: web !== undefined,
       url: web?.url ?? null,
