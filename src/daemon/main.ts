@@ -48,6 +48,7 @@ export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.e
     await awaitPredecessor(env, log);
     daemon = await startDaemon({ paths, env, log, agentUmask, relaunch: relaunchPlan(env), web });
     if (pendingSignal) void daemon.shutdown(`received ${pendingSignal}`);
+    showBootstrap(daemon);
     await daemon.closed;
     if (daemon.restart) relaunch(daemon.restart, paths, env, log);
   } finally {
@@ -55,6 +56,19 @@ export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.e
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUncaught);
   }
+}
+
+/**
+ * A daemon started with --web in the foreground, on a terminal, while web login is not set up: the bootstrap
+ * password goes to that terminal, once, never to the log (a detached start's CLI prints its own, see daemon start).
+ */
+function showBootstrap(daemon: RunningDaemon): void {
+  const web = daemon.context.web();
+  if (!web || !process.stdout.isTTY) return;
+  const auth = daemon.context.core.auth;
+  if (auth.status({ local: true }).setupDone) return;
+  const password = auth.newBootstrap({ local: true });
+  process.stdout.write(`\nweb login is not set up. Bootstrap password (shown once; needed by POST ${web.url}/api/auth/setup): ${password}\n\n`);
 }
 
 /** The same Node, its flags, and the same arguments (`codepiper daemon start --socket ...`). */

@@ -101,6 +101,7 @@ describe('malformed input over TCP', () => {
 
   beforeAll(async () => {
     harness = createHarness();
+    fs.mkdirSync(harness.home, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(harness.home, 'config.json'), JSON.stringify({ web: { rateLimit: { burst: 1_000_000, perSecond: 1_000_000 } } }));
     client = new Client('http://localhost', { socketPath: harness.socket });
     url = await startWebDaemon(harness, () => client);

@@ -24,6 +24,7 @@ describe('the TCP listener', () => {
   beforeAll(async () => {
     harness = createHarness();
     // The sweep makes hundreds of requests at once: a rate limit that never bites here (its own test has another).
+    fs.mkdirSync(harness.home, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(harness.home, 'config.json'), JSON.stringify({ web: { rateLimit: { burst: 100000, perSecond: 100000 } } }));
     client = new Client('http://localhost', { socketPath: harness.socket });
     url = await startWebDaemon(harness, () => client);
@@ -152,6 +153,7 @@ describe('the TCP listener with TLS and a rate limit', () => {
     const key = path.join(harness.dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
     ca = fs.readFileSync(cert);
+    fs.mkdirSync(harness.home, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(harness.home, 'config.json'), JSON.stringify({ web: { rateLimit: { burst: 5, perSecond: 0.5 } } }));
     client = new Client('http://localhost', { socketPath: harness.socket });
     url = await startWebDaemon(harness, () => client, ['--tls-cert', cert, '--tls-key', key]);
