@@ -20,7 +20,7 @@ export interface DaemonChoice {
   socket?: string;
   remote?: string;
   token?: string;
-  insecureHttp?: boolean;
+  allowHttp?: boolean;
 }
 
 export function commandContext(command: Command): CommandContext {

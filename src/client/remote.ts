@@ -23,8 +23,8 @@ export interface RemoteOptions {
   remote?: string;
   /** --token, else CODEPIPER_TOKEN. */
   token?: string;
-  /** --insecure-http, else CODEPIPER_INSECURE_HTTP=1: plain http to a host that is not this machine. */
-  insecureHttp?: boolean;
+  /** --allow-http, else CODEPIPER_ALLOW_HTTP=1: plain http to a host that is not this machine. */
+  allowHttp?: boolean;
   /** --socket: with a remote daemon too it is a contradiction, refused. */
   socket?: string;
   env?: NodeJS.ProcessEnv;
@@ -36,7 +36,7 @@ export const API_PREFIX = '/api';
 /** What a token looks like: `cpt_` and printable characters, nothing a header could be broken with. */
 const TOKEN_SHAPE = /^cpt_[\x21-\x7e]+$/;
 
-/** The hosts plain http may go to without --insecure-http: this machine's loopback. */
+/** The hosts plain http may go to without --allow-http: this machine's loopback. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host) || host === '::ffff:127.0.0.1';
@@ -75,12 +75,12 @@ export function resolveRemote(options: RemoteOptions): RemoteTarget | undefined 
     throw new AppError('USAGE', `${from}: give the daemon's address without ${API_PREFIX} (codepiper adds it): ${url.origin}${prefix.slice(0, -API_PREFIX.length)}`);
   }
   const base = `${url.origin}${prefix}`;
-  const insecureHttp = options.insecureHttp ?? env.CODEPIPER_INSECURE_HTTP === '1';
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !insecureHttp) {
+  const allowHttp = options.allowHttp ?? env.CODEPIPER_ALLOW_HTTP === '1';
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowHttp) {
     throw new AppError(
       'WEB_INSECURE',
       `${from}: ${base} is plain http to another machine: the token and everything sent to sessions would cross the network unencrypted. ` +
-        'Serve the daemon with TLS (daemon start --web --tls-cert/--tls-key, or a reverse proxy) and use https://; or, on a network you trust, add --insecure-http',
+        'Serve the daemon with TLS (daemon start --web --tls-cert/--tls-key, or a reverse proxy) and use https://; or, on a network you trust, add --allow-http',
     );
   }
   if (token !== undefined && !TOKEN_SHAPE.test(token)) {
@@ -198,8 +198,11 @@ export function remoteErrorInWords(error: AppError, target: RemoteTarget): AppEr
               "or create another on the daemon's host with codepiper token create --name <name> --scope write",
           )
         : again(`the remote daemon at ${at} needs a token: give one with --token or CODEPIPER_TOKEN (on its host: codepiper token create --name <name> --scope write)`);
-    case 'SCOPE_INSUFFICIENT':
-      return again(`${error.message} (remote daemon at ${at}): this needs a token of a higher scope; create one with codepiper token create --scope write (or admin)`);
+    case 'SCOPE_INSUFFICIENT': {
+      const needed = (error.details as { needed?: unknown } | undefined)?.needed;
+      const scope = typeof needed === 'string' && /^[a-z]+$/.test(needed) ? needed : 'write';
+      return again(`${error.message} (remote daemon at ${at}): use a token of that scope, made on its host with codepiper token create --name <name> --scope ${scope}`);
+    }
     case 'HOST_NOT_ALLOWED':
       return again(`${error.message} (remote daemon at ${at}): reach it by the name it serves, or add this name to its allowed hosts`);
     case 'ROUTE_NOT_FOUND':

@@ -18,6 +18,7 @@ let harness: Harness;
 let url: string;
 let token: string;
 let readToken: string;
+let adminToken: string;
 let remoteEnv: NodeJS.ProcessEnv;
 let screen: PtyScreen | undefined;
 
@@ -91,6 +92,8 @@ beforeAll(async () => {
   await waitFor(async () => (await fetch(`${url}/api/health`)).ok, { what: 'the --web listener', timeoutMs: 15_000 });
   token = createdToken(await ok(harness.run(['token', 'create', '--name', 'remote-cli', '--scope', 'write'])));
   readToken = createdToken(await ok(harness.run(['token', 'create', '--name', 'remote-read', '--scope', 'read'])));
+  // Starting a session starts a program of one's choosing on the daemon's host: that takes the admin scope.
+  adminToken = createdToken(await ok(harness.run(['token', 'create', '--name', 'remote-admin', '--scope', 'admin'])));
   // The remote commands' own socket leads nowhere: whatever they reach, they reach over TCP.
   remoteEnv = { ...harness.env, CODEPIPER_SOCKET: path.join(harness.dir, 'nowhere.sock'), TERM: 'xterm-256color' };
 }, 60_000);
@@ -103,9 +106,14 @@ afterAll(async () => {
 describe('codepiper --remote with a token, over loopback', () => {
   let shell: Session;
 
-  it('lists sessions as JSON, and starts one on the daemon host', async () => {
+  it('lists sessions as JSON, and starts one on the daemon host with an admin token', async () => {
     expect(await sessions()).toEqual([]);
-    const created = JSON.parse(await ok(remote(['start', '-p', 'command', '-d', harness.dir, '--name', 'shell', '--json', '--', 'bash', '--norc', '--noprofile']))) as Session;
+    const refused = await remote(['start', '-p', 'command', '-d', harness.dir, '--', 'bash']);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/sessions.create needs the admin scope; this token has write .*--scope admin/);
+    const created = JSON.parse(
+      await ok(remote(['start', '-p', 'command', '-d', harness.dir, '--name', 'shell', '--json', '--', 'bash', '--norc', '--noprofile'], { token: adminToken })),
+    ) as Session;
     expect(created.name).toBe('shell');
     shell = created;
     expect((await sessions()).map((s) => s.name)).toEqual(['shell']);
@@ -138,7 +146,7 @@ describe('codepiper --remote with a token, over loopback', () => {
   });
 
   it('approves a real pending permission question', async () => {
-    const agent = JSON.parse(await ok(remote(['start', '-p', 'claude-code', '-d', harness.dir, '--name', 'agent', '--json']))) as Session;
+    const agent = JSON.parse(await ok(remote(['start', '-p', 'claude-code', '-d', harness.dir, '--name', 'agent', '--json'], { token: adminToken }))) as Session;
     await untilRemoteState(agent.id, 'idle');
     await ok(remote(['send', 'agent', 'ask Bash rm -rf build']));
     await untilRemoteState(agent.id, 'needs_permission');
@@ -186,7 +194,7 @@ describe('codepiper --remote with a token, over loopback', () => {
     expect(none.stderr).toMatch(/needs a token: give one with --token or CODEPIPER_TOKEN/);
     const low = await remote(['send', 'shell', 'echo no'], { token: readToken });
     expect(low.code).toBe(6);
-    expect(low.stderr).toMatch(/higher scope/);
+    expect(low.stderr).toMatch(/sessions.send needs the write scope; this token has read .*--scope write/);
     expect((await remote(['sessions', '--json'], { token: readToken })).code).toBe(0);
     const stop = await remote(['daemon', 'stop']);
     expect(stop.code).toBe(2);

@@ -87,7 +87,7 @@ describe('resolveRemote: the address and token of --remote / CODEPIPER_REMOTE', 
     expect(() => resolveRemote({ env: { CODEPIPER_REMOTE: 'nope://' } })).toThrow(/^CODEPIPER_REMOTE: /);
   });
 
-  it('refuses plain http to another machine unless --insecure-http, and allows it on loopback', () => {
+  it('refuses plain http to another machine unless --allow-http, and allows it on loopback', () => {
     const error = (() => {
       try {
         resolveRemote({ remote: 'http://10.1.2.3:4321', token: TOKEN, env: {} });
@@ -97,9 +97,9 @@ describe('resolveRemote: the address and token of --remote / CODEPIPER_REMOTE', 
       return undefined;
     })();
     expect(error?.code).toBe('WEB_INSECURE');
-    expect(error?.message).toMatch(/unencrypted.*https:\/\/.*--insecure-http/);
-    expect(resolveRemote({ remote: 'http://10.1.2.3:4321', insecureHttp: true, env: {} })?.secure).toBe(false);
-    expect(resolveRemote({ remote: 'http://10.1.2.3:4321', env: { CODEPIPER_INSECURE_HTTP: '1' } })?.secure).toBe(false);
+    expect(error?.message).toMatch(/unencrypted.*https:\/\/.*--allow-http/);
+    expect(resolveRemote({ remote: 'http://10.1.2.3:4321', allowHttp: true, env: {} })?.secure).toBe(false);
+    expect(resolveRemote({ remote: 'http://10.1.2.3:4321', env: { CODEPIPER_ALLOW_HTTP: '1' } })?.secure).toBe(false);
     for (const host of ['127.0.0.1', '127.3.4.5', 'localhost', '[::1]']) expect(resolveRemote({ remote: `http://${host}:4321`, env: {} })?.secure).toBe(false);
     expect(isLoopbackHost('127.example.com')).toBe(false);
     expect(isLoopbackHost('10.0.0.1')).toBe(false);
@@ -160,10 +160,10 @@ describe('the client against a remote daemon', () => {
   });
 
   it('names the scope a read token lacks', async () => {
-    const remote = await fakeDaemon((_req, res) => json(res, 403, { error: { code: 'SCOPE_INSUFFICIENT', message: 'sessions.send needs write; the token has read' } }));
+    const remote = await fakeDaemon((_req, res) => json(res, 403, { error: { code: 'SCOPE_INSUFFICIENT', message: 'sessions.send needs the write scope; this token has read', details: { needed: 'write', held: 'read' } } }));
     const error = await failure(createClient({ paths, autostart: true, remote }).call('sessions.send', { id: 'a', text: 'x' }));
     expect(error.code).toBe('SCOPE_INSUFFICIENT');
-    expect(error.message).toMatch(/needs write.*higher scope/);
+    expect(error.message).toMatch(/needs the write scope.*use a token of that scope, made on its host with codepiper token create --name <name> --scope write$/);
   });
 
   it('refuses a socket-only route before sending it', async () => {
