@@ -27,10 +27,22 @@ export interface RemoteAttachOptions {
   connectTimeoutMs?: number;
 }
 
-/** The bridge's address for a session: ws(s)://host:port[/prefix]/api/sessions/<id>/terminal[?readonly=1]. */
-export function terminalUrl(remote: RemoteTarget, session: string, readonly: boolean): string {
+/**
+ * The bridge's address for a session: ws(s)://host:port[/prefix]/api/sessions/<id>/terminal, with `readonly=1` and
+ * the terminal's size (what the bridge's pseudo-terminal starts with, within the 2–1000 it takes) when known.
+ */
+export function terminalUrl(remote: RemoteTarget, session: string, readonly: boolean, size?: { columns?: number | undefined; rows?: number | undefined }): string {
   const base = remote.base.replace(/^http/, 'ws');
-  return `${base}${API_PREFIX}/sessions/${encodeURIComponent(session)}/terminal${readonly ? '?readonly=1' : ''}`;
+  const query = new URLSearchParams();
+  if (readonly) query.set('readonly', '1');
+  const fit = (n: number | undefined) => (n && Number.isInteger(n) && n > 0 ? String(Math.min(1000, Math.max(2, n))) : undefined);
+  const [cols, rows] = [fit(size?.columns), fit(size?.rows)];
+  if (cols && rows) {
+    query.set('cols', cols);
+    query.set('rows', rows);
+  }
+  const text = query.toString();
+  return `${base}${API_PREFIX}/sessions/${encodeURIComponent(session)}/terminal${text ? `?${text}` : ''}`;
 }
 
 /** The resize frame the bridge takes: a JSON text frame. */
@@ -56,7 +68,7 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   const { remote } = options;
-  const socket = new WebSocket(terminalUrl(remote, options.session, options.readonly === true), {
+  const socket = new WebSocket(terminalUrl(remote, options.session, options.readonly === true, { columns: stdout.columns, rows: stdout.rows }), {
     headers: remoteHeaders(remote),
     handshakeTimeout: options.connectTimeoutMs ?? 15_000,
     perMessageDeflate: false,
@@ -123,9 +135,10 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
       stdout.write(`\r\n[detached from ${options.label}: ${remote.label}]\r\n`);
       return 0;
     }
-    // 1000: tmux's client ended (C-b d, or the session went away); anything else is the bridge's or the network's.
+    // 1000: tmux's client ended (C-b d, or the session went away); 1001: the daemon is shutting down; anything else
+    // is the bridge's or the network's.
     if (code === 1000 || code === 1001) {
-      stdout.write(`\r\n[detached (${reason || 'the session ended or tmux detached'})]\r\n`);
+      stdout.write(`\r\n[detached from ${options.label}${reason && reason !== 'detached' ? ` (${reason})` : ''}]\r\n`);
       return 0;
     }
     throw new AppError('DAEMON_UNAVAILABLE', `the terminal bridge of ${remote.label} closed the connection (${code}${reason ? `: ${reason}` : ''})`);
@@ -137,12 +150,14 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
 
-/** A text frame from the bridge: control, not screen bytes. An error it names is shown on its own line. */
+/**
+ * A text frame from the bridge: a notice, not screen bytes (`attached`, `readonly`, `error`). What a person should
+ * know (an error, keys dropped by a read-only attach) is shown on its own line.
+ */
 function controlFrame(text: string, stdout: NodeJS.WriteStream): void {
   try {
-    const frame = JSON.parse(text) as { type?: unknown; message?: unknown; error?: { message?: unknown } };
-    const message = typeof frame.message === 'string' ? frame.message : typeof frame.error?.message === 'string' ? frame.error.message : undefined;
-    if (frame.type === 'error' && message) stdout.write(`\r\n[codepiper: ${message}]\r\n`);
+    const frame = JSON.parse(text) as { type?: unknown; message?: unknown };
+    if ((frame.type === 'error' || frame.type === 'readonly') && typeof frame.message === 'string') stdout.write(`\r\n[codepiper: ${frame.message}]\r\n`);
   } catch {
     // not JSON: nothing we were told to show
   }

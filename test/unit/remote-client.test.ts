@@ -263,6 +263,7 @@ describe('remote attach: the terminal bridge client', () => {
     const remote = resolveRemote({ remote: 'https://h.example:4321/cp', env: {} })!;
     expect(terminalUrl(remote, 'my app', false)).toBe('wss://h.example:4321/cp/api/sessions/my%20app/terminal');
     expect(terminalUrl({ ...remote, base: 'http://127.0.0.1:9' }, 'a', true)).toBe('ws://127.0.0.1:9/api/sessions/a/terminal?readonly=1');
+    expect(terminalUrl({ ...remote, base: 'http://127.0.0.1:9' }, 'a', false, { columns: 5000, rows: 40 })).toBe('ws://127.0.0.1:9/api/sessions/a/terminal?cols=1000&rows=40');
     expect(JSON.parse(resizeFrame(120, 40))).toEqual({ type: 'resize', cols: 120, rows: 40 });
     expect(splitAtDetach(Buffer.from('ls\r'))).toEqual({ send: Buffer.from('ls\r'), detach: false });
     expect(splitAtDetach(Buffer.from([0x61, DETACH_BYTE, 0x62]))).toEqual({ send: Buffer.from('a'), detach: true });
@@ -311,7 +312,7 @@ describe('remote attach: the terminal bridge client', () => {
     await waitFor(() => tty.screen().includes('echo:ls\r'), { what: 'the echoed bytes' });
     (tty.stdin as unknown as PassThrough).write(Buffer.from([0x71, DETACH_BYTE]));
     expect(await attached).toBe(0);
-    expect(bridge.upgrades).toEqual([{ url: '/api/sessions/app/terminal', auth: `Bearer ${TOKEN}` }]);
+    expect(bridge.upgrades).toEqual([{ url: '/api/sessions/app/terminal?cols=100&rows=30', auth: `Bearer ${TOKEN}` }]);
     expect(bridge.frames).toEqual([
       { binary: false, text: resizeFrame(100, 30) },
       { binary: true, text: 'ls\r' },
@@ -326,9 +327,9 @@ describe('remote attach: the terminal bridge client', () => {
     const attached = attachRemote({ remote: bridge.remote, session: 'app', label: 'app', readonly: true, stdin: tty.stdin, stdout: tty.stdout });
     (tty.stdin as unknown as PassThrough).write('typed');
     expect(await attached).toBe(0);
-    expect(bridge.upgrades[0]!.url).toBe('/api/sessions/app/terminal?readonly=1');
+    expect(bridge.upgrades[0]!.url).toBe('/api/sessions/app/terminal?readonly=1&cols=100&rows=30');
     expect(bridge.frames.filter((frame) => frame.binary)).toEqual([]);
-    expect(tty.screen()).toContain('[detached (tmux detached)]');
+    expect(tty.screen()).toContain('[detached from app (tmux detached)]');
   });
 
   it('fails with the refusal in words when the token is refused, leaving the terminal alone', async () => {
