@@ -25,6 +25,13 @@ export interface RemoteAttachOptions {
   stdout?: NodeJS.WriteStream;
   /** How long the connection and upgrade may take. */
   connectTimeoutMs?: number;
+  /** Where the session's screen bytes and this module's own lines go: `stdout.write` unless told otherwise. */
+  write?: (data: Buffer | string) => void;
+  /**
+   * Pause stdin when done (the default), so that a command can end. The dashboard says false: it reads stdin again
+   * with its own 'readable' listener, which a paused stream never serves.
+   */
+  pauseInput?: boolean;
 }
 
 /**
@@ -67,6 +74,7 @@ export function splitAtDetach(chunk: Buffer): { send: Buffer; detach: boolean } 
 export async function attachRemote(options: RemoteAttachOptions): Promise<number> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
+  const write = options.write ?? ((data: Buffer | string) => void stdout.write(data));
   const { remote } = options;
   const socket = new WebSocket(terminalUrl(remote, options.session, options.readonly === true, { columns: stdout.columns, rows: stdout.rows }), {
     headers: remoteHeaders(remote),
@@ -93,11 +101,12 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
     for (const signal of SIGNALS) process.off(signal, onSignal);
     process.off('exit', restore);
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
-    stdin.pause();
+    if (options.pauseInput !== false) stdin.pause();
   };
   let detached = false;
-  const onInput = (chunk: Buffer) => {
-    const { send, detach } = splitAtDetach(chunk);
+  // A stream given an encoding (the dashboard's, by Ink) hands over text: the bridge takes bytes.
+  const onInput = (chunk: Buffer | string) => {
+    const { send, detach } = splitAtDetach(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     if (send.length && !options.readonly && socket.readyState === WebSocket.OPEN) socket.send(send, { binary: true });
     if (detach) {
       detached = true;
@@ -116,8 +125,8 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
     const ended = new Promise<{ code: number; reason: string }>((resolve, reject) => {
       socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
         const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        if (isBinary) stdout.write(bytes);
-        else controlFrame(bytes.toString('utf8'), stdout);
+        if (isBinary) write(bytes);
+        else controlFrame(bytes.toString('utf8'), write);
       });
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
       socket.on('error', (error: NodeJS.ErrnoException) => reject(remoteConnectionError(error, remote)));
@@ -132,13 +141,13 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
     const { code, reason } = await ended;
     restore();
     if (detached) {
-      stdout.write(`\r\n[detached from ${options.label}: ${remote.label}]\r\n`);
+      write(`\r\n[detached from ${options.label}: ${remote.label}]\r\n`);
       return 0;
     }
     // 1000: tmux's client ended (C-b d, or the session went away); 1001: the daemon is shutting down; anything else
     // is the bridge's or the network's.
     if (code === 1000 || code === 1001) {
-      stdout.write(`\r\n[detached from ${options.label}${reason && reason !== 'detached' ? ` (${reason})` : ''}]\r\n`);
+      write(`\r\n[detached from ${options.label}${reason && reason !== 'detached' ? ` (${reason})` : ''}]\r\n`);
       return 0;
     }
     throw new AppError('DAEMON_UNAVAILABLE', `the terminal bridge of ${remote.label} closed the connection (${code}${reason ? `: ${reason}` : ''})`);
@@ -154,10 +163,10 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
  * A text frame from the bridge: a notice, not screen bytes (`attached`, `readonly`, `error`). What a person should
  * know (an error, keys dropped by a read-only attach) is shown on its own line.
  */
-function controlFrame(text: string, stdout: NodeJS.WriteStream): void {
+function controlFrame(text: string, write: (data: string) => void): void {
   try {
     const frame = JSON.parse(text) as { type?: unknown; message?: unknown };
-    if ((frame.type === 'error' || frame.type === 'readonly') && typeof frame.message === 'string') stdout.write(`\r\n[codepiper: ${frame.message}]\r\n`);
+    if ((frame.type === 'error' || frame.type === 'readonly') && typeof frame.message === 'string') write(`\r\n[codepiper: ${frame.message}]\r\n`);
   } catch {
     // not JSON: nothing we were told to show
   }

@@ -73,11 +73,17 @@ export async function runTui(options: TuiOptions): Promise<void> {
           // tmux attach, it runs while the dashboard's event loop does: the dashboard's reader of the keyboard (Ink's
           // 'readable' listener) is taken off meanwhile, or every key would also reach the dashboard.
           const { attachRemote } = await import('../client/remote-attach');
+          // Its frames are held back likewise: the dashboard still renders (a timer, a resize), and would draw over
+          // the session's screen.
           const readers = stdin.listeners('readable') as Array<(...args: unknown[]) => void>;
           for (const reader of readers) stdin.off('readable', reader);
+          const inkWrite = stdout.write;
+          const write = inkWrite.bind(stdout);
+          stdout.write = (() => true) as typeof stdout.write;
           try {
-            status = await attachRemote({ remote: tmux.remote, session: sessionId ?? target, label: target, stdin, stdout });
+            status = await attachRemote({ remote: tmux.remote, session: sessionId ?? target, label: target, stdin, stdout, write: (data) => void write(data), pauseInput: false });
           } finally {
+            stdout.write = inkWrite;
             for (const reader of readers) stdin.on('readable', reader);
           }
         } else status = attachTerminal(tmux, target, env);

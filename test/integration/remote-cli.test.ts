@@ -168,19 +168,36 @@ describe('codepiper --remote with a token, over loopback', () => {
     await untilRemoteScreen(shell.id, /^bridged-72$/m);
   });
 
-  it('works in the dashboard from CODEPIPER_REMOTE and CODEPIPER_TOKEN, attach included', async () => {
+  it('works in the dashboard from CODEPIPER_REMOTE and CODEPIPER_TOKEN, attach included', { timeout: 60_000 }, async () => {
     screen = spawnOnPty(process.execPath, [BIN], { env: { ...remoteEnv, CODEPIPER_REMOTE: url, CODEPIPER_TOKEN: token }, cwd: harness.dir, cols: 100, rows: 30 });
     const list = await screen.waitFor(/shell[\s\S]*agent|agent[\s\S]*shell/, 'both remote sessions in the list');
-    // The list's first row is selected: go down to the shell when the agent comes first.
-    if (list.indexOf('agent') < list.indexOf('shell')) screen.press('j');
+    // The list's first row is selected: go down to the shell when the agent comes first (pressed again until the
+    // dashboard, still starting, has read it).
+    if (list.indexOf('agent') < list.indexOf('shell')) {
+      await waitFor(
+        async () => {
+          if (/› ○ idle +shell/.test(screen!.text())) return true;
+          screen!.press('j');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return /› ○ idle +shell/.test(screen!.text());
+        },
+        { what: 'the shell selected' },
+      );
+    }
+    await screen.waitFor(/› ○ idle +shell/, 'the shell selected');
     screen.press('a');
-    await screen.waitFor(/bridged-72/, "the shell's window through the bridge");
-    screen.press('echo dashboard-$((9*9))\r');
-    await screen.waitFor(/^dashboard-81$/m, 'the typed command answered');
+    // The dashboard's own output pane shows the same lines: attached is when its tab bar is gone.
+    await screen.waitFor((text) => /bridged-72/.test(text) && !/1 Sessions/.test(text), "the shell's window through the bridge");
+    // Keys go to the session only while attached: a "q" the dashboard read would quit it.
+    screen.press('echo quit-$((9*9))\r');
+    await screen.waitFor(/^quit-81$/m, 'the typed command answered');
     screen.press('\u001c');
-    await screen.waitFor(/back from shell/, 'the dashboard again');
+    await screen.waitFor(/1 Sessions[\s\S]*› ○ idle +shell[\s\S]*○ 2 idle/, 'the dashboard again, with its list');
+    await untilRemoteScreen(shell.id, /^quit-81$/m);
     screen.press('q');
-    expect((await screen.exited).exitCode).toBe(0);
+    const quit = await Promise.race([screen.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+    expect(quit, `the dashboard did not quit on q; the screen was:\n${screen.text()}`).toBeDefined();
+    expect(quit!.exitCode).toBe(0);
     screen = undefined;
   });
 
