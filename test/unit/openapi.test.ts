@@ -24,7 +24,7 @@ function operationsOf(doc: OpenApiDocument): Array<{ path: string; method: strin
 }
 
 async function validate(doc: unknown): Promise<{ valid: boolean; errors: unknown }> {
-  const result = await new Validator().validate(doc as object);
+  const result = await new Validator().validate(doc as Record<string, unknown>);
   return { valid: result.valid, errors: result.errors };
 }
 
