@@ -211,16 +211,16 @@ function tagOf(name: string): string {
 /** The event stream, declared in events.ts like a route: documented as what it is, a GET answered with text/event-stream. */
 function streamOperation(): Json {
   const events = { ...Object.fromEntries(Object.values(TOPICS).map((topic) => [topic.event, topic])), ...STREAM_MESSAGES };
-  const lines = Object.entries(events).map(([event, { summary }]) => `- \`${event}\`: ${summary}`);
   const topics = Object.values(TOPICS).map((topic) => `- \`${topic.pattern}\` (event \`${topic.event}\`): ${topic.summary}`);
+  const own = Object.entries(STREAM_MESSAGES).map(([event, { summary }]) => `- \`${event}\`: ${summary}`);
   return {
-    operationId: 'events',
+    operationId: 'events.stream',
     summary: 'Server-sent events: the topics named in the query string, each message under its event name with a JSON payload.',
     description: [
       'Topics (`<id>` is a session id, prefix or name):',
       topics.join('\n'),
-      'Events:',
-      lines.join('\n'),
+      'And, whatever the topics:',
+      own.join('\n'),
       'The payload schema of each event is in `x-codepiper-events`.',
       accessText(STREAM_ACCESS),
     ].join('\n\n'),
