@@ -86,7 +86,7 @@ export function authCommand(): Command {
       ),
     )
     .option('--code <code>', 'verify this code against the secret an earlier `auth mfa` showed, without making a new one')
-    .option('--json', 'print JSON (the secret, URI and recovery codes)')
+    .option('--json', 'print JSON (the secret, URI and recovery codes; with stdin not a terminal, the secret and URI first, as a JSON document of their own, so a script can answer)')
     .action(async (options: { code?: string; json?: boolean }, command: Command) => {
       const client = commandContext(command).client();
       let shown: RouteOutput<'auth.mfaSetup'> | undefined;
