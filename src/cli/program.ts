@@ -18,6 +18,7 @@ import { imageCommand } from './commands/image';
 import { modelCommand } from './commands/model';
 import { terminalCommand } from './commands/terminal';
 import { worktreeCommand } from './commands/worktree';
+import { webCommand } from './commands/web';
 import { workspaceCommands } from './commands/workspaces';
 import { authCommand } from './commands/auth';
 import { tokenCommand } from './commands/token';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
   for (const command of gitCommands()) program.addCommand(command);
   for (const command of [worktreeCommand()]) program.addCommand(command);
+  program.addCommand(webCommand());
   for (const command of [...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
   for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());

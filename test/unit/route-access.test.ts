@@ -87,6 +87,7 @@ describe('access levels of the contract', () => {
         'sessions.turns',
         'settings.get',
         'tags.list',
+        'web.status',
         'workspaces.get',
         'workspaces.list',
         'worktrees.list',

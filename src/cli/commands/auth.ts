@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import QRCode from 'qrcode';
 import type { RouteOutput } from '../../core/api';
 import { AppError, isAppError } from '../../core/errors';
 import { formatKeyValues, formatStamp, formatTable, formatWhen } from '../../client/format';
@@ -94,7 +93,8 @@ export function authCommand(): Command {
       if (code === undefined) {
         shown = await client.call('auth.mfaSetup');
         if (!options.json) {
-          print(await QRCode.toString(shown.uri, { type: 'utf8', errorCorrectionLevel: 'M' }));
+          const { qrText } = await import('../qr');
+          print(await qrText(shown.uri));
           print(`secret: ${shown.secret}`);
           print(`uri:    ${shown.uri}`);
           print('');
