@@ -4,6 +4,7 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
+import { spawnOnPty } from '../helpers/pty-screen';
 import { waitFor } from '../helpers/wait';
 
 const PASSWORD = 'the first long password';
@@ -151,6 +152,35 @@ describe('codepiper auth and token over the socket', () => {
     expect((await api('GET', '/auth/sessions')).json.sessions).toEqual([]);
     expect((await api('POST', '/auth/login', { password: PASSWORD })).json.error.code).toBe('AUTH_FAILED');
     expect((await api('POST', '/auth/login', { password: NEW_PASSWORD })).json.loggedIn).toBe(true);
+  });
+
+  it('at a terminal, auth reset-password asks twice without echo and refuses two different answers', async () => {
+    const typed = 'typed at a hidden prompt';
+    const differ = spawnOnPty(process.execPath, [BIN, 'auth', 'reset-password'], { env: harness.env, cwd: harness.dir, cols: 100, rows: 10 });
+    try {
+      await differ.waitFor(/new password \(at least 12 characters\):/, 'the first prompt');
+      differ.press(`${typed}\r`);
+      await differ.waitFor(/again:/, 'the second prompt');
+      differ.press(`${typed}!\r`);
+      expect((await differ.exited).exitCode).toBe(2);
+      expect(differ.raw()).toContain('the two passwords differ');
+    } finally {
+      differ.kill();
+    }
+    const same = spawnOnPty(process.execPath, [BIN, 'auth', 'reset-password'], { env: harness.env, cwd: harness.dir, cols: 100, rows: 10 });
+    try {
+      await same.waitFor(/new password/, 'the first prompt');
+      same.press(`${typed}\r`);
+      await same.waitFor(/again:/, 'the second prompt');
+      same.press(`${typed}\r`);
+      expect((await same.exited).exitCode).toBe(0);
+      expect(same.raw()).toContain('password reset');
+      expect(same.raw()).not.toContain(typed);
+    } finally {
+      same.kill();
+    }
+    expect((await api('POST', '/auth/login', { password: typed })).json.loggedIn).toBe(true);
+    secrets.push(typed);
   });
 
   it('auth log lists what happened, newest first, with no secret in it', async () => {
