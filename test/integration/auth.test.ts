@@ -181,6 +181,9 @@ describe('codepiper auth and token over the socket', () => {
     }
     expect((await api('POST', '/auth/login', { password: typed })).json.loggedIn).toBe(true);
     secrets.push(typed);
+    const revoked = await cli(['auth', 'revoke-sessions']);
+    expect(revoked.stdout).toMatch(/^1 login session ended/);
+    expect((await api('GET', '/auth/sessions')).json.sessions).toEqual([]);
   });
 
   it('auth log lists what happened, newest first, with no secret in it', async () => {
@@ -191,7 +194,7 @@ describe('codepiper auth and token over the socket', () => {
     for (const expected of ['bootstrap:ok', 'setup:failed', 'setup:ok', 'bootstrap:refused', 'token-create:ok', 'token-revoke:ok', 'mfa-enable:ok', 'login:ok', 'login:failed', 'mfa-reset:ok', 'password-reset:ok']) {
       expect(seen, expected).toContain(expected);
     }
-    expect(entries[0]).toMatchObject({ event: 'login', outcome: 'ok' });
+    expect(entries[0]).toMatchObject({ event: 'sessions-revoke', outcome: 'ok', principal: 'socket' });
     expect(entries.find((entry) => entry.event === 'token-create')?.principal).toBe('socket');
     for (const secret of secrets) expect(log.stdout).not.toContain(secret);
 

@@ -142,6 +142,17 @@ export function authCommand(): Command {
     });
 
   auth
+    .command('revoke-sessions')
+    .description('end every web login session (a lost laptop, a shared browser): each must log in again; API tokens are not touched')
+    .addHelpText('after', examples('codepiper auth revoke-sessions', 'codepiper auth revoke-sessions --json'))
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const result = await commandContext(command).client().call('auth.revokeSessions', {});
+      if (options.json) return printJson(result);
+      print(`${result.revoked} login session${result.revoked === 1 ? '' : 's'} ended`);
+    });
+
+  auth
     .command('log')
     .description('the auth audit log, newest first: logins, failures, lockouts, setup, resets, MFA and token changes')
     .addHelpText('after', examples('codepiper auth log', ['failed and locked logins only', 'codepiper auth log --event login --json'], 'codepiper auth log --limit 500'))
