@@ -17,6 +17,9 @@ import { createRequestListener, refuseConnect } from './http';
 import { acquireHomeLock } from './lock';
 import { createRouter } from './router';
 import { endAllStreams } from './stream';
+import { routeUpgrade } from './web/upgrade';
+import { createTerminalBridge } from './web/terminal-bridge';
+import { createWebSocketHub } from './web/ws';
 
 export interface DaemonOptions {
   paths: Paths;
@@ -105,6 +108,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A client that half-closes after its request (shutdown(SHUT_WR), `end()`) still gets the answer; by default node
     // drops the request when the client's side ends, although the action may already have happened.
     (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // WebSocket upgrades: the stream at /ws and each session's terminal (the socket is the user: no grant needed).
+    const hub = createWebSocketHub(context);
+    const bridge = createTerminalBridge(context);
+    cleanup.push(() => hub.close(), () => bridge.close());
+    server.on('upgrade', (req, socket, head) => routeUpgrade(req, socket, head, { hub, bridge, access: { transport: 'unix' }, version: VERSION }));
     await listenPrivately(server, paths.socket);
     const socketInode = fs.statSync(paths.socket).ino;
     cleanup.push(() => unlinkIfSame(paths.socket, socketInode));
@@ -129,6 +137,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       closing ??= (async () => {
         log.info(`shutting down: ${reason}`);
         endAllStreams();
+        hub.close();
+        bridge.close();
         await closeServer(server);
         removeDiscovery(paths.discovery, process.pid);
         for (const undo of cleanup.reverse()) runQuietly(undo, log);
