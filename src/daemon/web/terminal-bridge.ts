@@ -31,9 +31,11 @@ const DEFAULT_SIZE = { cols: 80, rows: 24 };
  *
  * - Read-only: a `read` grant, or `?readonly=1` with any grant, attaches with tmux's read-only flag; input frames are
  *   dropped and the client is told once. On the Unix socket (no grant) the attach may type.
- * - Size: every attach passes `-f ignore-size`: a viewer's terminal never resizes the agent's window for everyone (the
- *   control client does the same). `{type: "resize"}` frames resize the viewer's pty, so tmux draws the window within
- *   it; the agent's window keeps the size the session has (POST /sessions/:id/resize changes that, with write scope).
+ * - Size: a viewer's terminal never resizes the agent's window for everyone. Every attach passes `-f ignore-size`
+ *   (as the control client does), and since tmux still sizes a window by ignore-size clients when they are its only
+ *   ones, the window is first pinned to the session's recorded size (resize-window, which makes its size manual).
+ *   `{type: "resize"}` frames resize the viewer's pty, so tmux draws the window within it; the agent's window keeps
+ *   the size the session has (POST /sessions/:id/resize changes that, with write scope).
  * - Lifetime: the attach ends when the socket closes; when the session ends tmux detaches its viewers, the attach
  *   exits and the socket is closed.
  */
@@ -53,6 +55,9 @@ export function createTerminalBridge(daemon: DaemonContext): TerminalBridge {
     const session = daemon.core.sessions.get(sessionRef);
     const terminal = await daemon.core.runner.find(session.tmuxSession);
     if (!terminal) throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} has no terminal to attach to (it ended and was cleaned up); resume it first`);
+    // tmux counts ignore-size clients when no other client is attached, so the flag alone would let the first viewer
+    // size the window: it is pinned to the session's recorded size first (resize-window makes a window's size manual).
+    if (!terminal.ended) await daemon.core.runner.resize(terminal.terminal, session.cols, session.rows).catch(() => undefined);
     // node-pty is a native addon, loaded only when someone attaches.
     const pty = (await import('node-pty')) as typeof import('node-pty');
     if (closed || socket.destroyed) return socket.destroy();
