@@ -5,9 +5,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_MAX_FRAME_BYTES, WS_MAX_QUEUED_BYTES, terminalControlSchema, type TerminalNotice } from '../../core/api/ws';
 import { scopeIncludes } from '../../core/auth/types';
 import { AppError, isAppError } from '../../core/errors';
-import { allowlistedEnv } from '../../core/runner/tmux/exec';
 import type { DaemonContext } from '../context';
-import { refuseUpgrade } from './upgrade';
+import { refuseUpgrade } from './refuse';
 import type { UpgradeAccess } from './ws';
 
 export interface TerminalBridge {
@@ -31,9 +30,9 @@ const DEFAULT_SIZE = { cols: 80, rows: 24 };
  *
  * - Read-only: a `read` grant, or `?readonly=1` with any grant, attaches with tmux's read-only flag; input frames are
  *   dropped and the client is told once. On the Unix socket (no grant) the attach may type.
- * - Size: a viewer's terminal never resizes the agent's window for everyone. Every attach passes `-f ignore-size`
- *   (as the control client does), and since tmux still sizes a window by ignore-size clients when they are its only
- *   ones, the window is first pinned to the session's recorded size (resize-window, which makes its size manual).
+ * - Size: a viewer's terminal never resizes the agent's window for everyone. The attach ignores the viewer's size
+ *   (as the control client does), and since tmux still sizes a window by such clients when they are its only ones,
+ *   the window is first pinned to the session's recorded size (the runner's resize makes it manual).
  *   `{type: "resize"}` frames resize the viewer's pty, so tmux draws the window within it; the agent's window keeps
  *   the size the session has (POST /sessions/:id/resize changes that, with write scope).
  * - Lifetime: the attach ends when the socket closes; when the session ends tmux detaches its viewers, the attach
@@ -55,25 +54,23 @@ export function createTerminalBridge(daemon: DaemonContext): TerminalBridge {
     const session = daemon.core.sessions.get(sessionRef);
     const terminal = await daemon.core.runner.find(session.tmuxSession);
     if (!terminal) throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} has no terminal to attach to (it ended and was cleaned up); resume it first`);
-    // tmux counts ignore-size clients when no other client is attached, so the flag alone would let the first viewer
-    // size the window: it is pinned to the session's recorded size first (resize-window makes a window's size manual).
-    if (!terminal.ended) await daemon.core.runner.resize(terminal.terminal, session.cols, session.rows).catch(() => undefined);
+    const runner = daemon.core.runner;
+    if (!runner.attachCommand) throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} runs where it cannot be attached to from here`);
+    // A viewer must not size the agent's window (see attachCommand): the window is pinned to the session's size first.
+    if (!terminal.ended) await runner.resize(terminal.terminal, session.cols, session.rows).catch(() => undefined);
+    const command = runner.attachCommand(session.tmuxSession, { readOnly });
     // node-pty is a native addon, loaded only when someone attaches.
     const pty = (await import('node-pty')) as typeof import('node-pty');
     if (closed || socket.destroyed) return socket.destroy();
-    const { binary, socket: tmuxSocket } = daemon.core.runner.description.tmux;
-    const env = allowlistedEnv(daemon.core.env);
-    env.TERM = 'xterm-256color';
-    const argv = ['-L', tmuxSocket, '-f', '/dev/null', 'attach-session', '-f', readOnly ? 'ignore-size,read-only' : 'ignore-size', '-t', `=${session.tmuxSession}`];
     // The attach starts once the handshake succeeded: a refused handshake leaves no process behind.
     server.handleUpgrade(req, socket, head, (ws) => {
       if (closed) return ws.terminate();
       let child: IPty;
       try {
-        child = pty.spawn(binary, argv, { name: 'xterm-256color', cols: size.cols, rows: size.rows, cwd: '/', env, encoding: null });
+        child = pty.spawn(command.file, command.args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, cwd: '/', env: command.env, encoding: null });
       } catch (error) {
-        daemon.log.error('could not start tmux attach in a pseudo-terminal', error);
-        ws.send(JSON.stringify({ type: 'error', code: 'TMUX_FAILED', message: 'could not start tmux attach' } satisfies TerminalNotice));
+        daemon.log.error('could not start the attach in a pseudo-terminal', error);
+        ws.send(JSON.stringify({ type: 'error', code: 'TMUX_FAILED', message: 'could not start the attach' } satisfies TerminalNotice));
         return ws.close(1011, 'attach failed');
       }
       const attach = new Attach(ws, child, { readOnly, session: session.id, size }, () => {

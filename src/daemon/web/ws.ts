@@ -21,7 +21,7 @@ import type { DaemonContext, Transport } from '../context';
 import { followTopic, resolveTopic, type Following } from '../follow';
 import { handlers } from '../handlers';
 import { createRouter, type Router } from '../router';
-import { refuseUpgrade } from './upgrade';
+import { refuseUpgrade } from './refuse';
 
 /** Who is upgrading: on the socket nobody (the user); over TCP the grant the listener authenticated. */
 export interface UpgradeAccess {
