@@ -174,6 +174,39 @@ describe('the WebSocket stream', () => {
     expect((await upgradeStatus(harness.socket, '/nowhere')).status).toBe(404);
   });
 
+  it('survives 10,000 malformed frames: each answered with an error frame, the daemon still serving', async () => {
+    let state = 15;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(items: T[]) => items[Math.floor(random() * items.length)]!;
+    const junk = () => Array.from({ length: Math.floor(random() * 40) }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
+    const makers: Array<() => string | Buffer> = [
+      () => junk(),
+      () => JSON.stringify({ type: 'subscribe', topics: [junk()] }).slice(0, Math.floor(random() * 30)),
+      () => JSON.stringify({ type: junk() }),
+      () => JSON.stringify({ type: pick(['subscribe', 'send', 'keys', 'paste', 'unsubscribe']), topics: pick([7, null, [], [{}]]), session: pick([3, '', null]), text: pick([1, {}]), keys: pick(['x', [1]]) }),
+      () => JSON.stringify(pick([[], 1, 'text', null, true])),
+      () => Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
+      () => JSON.stringify({ type: 'ping', ref: { deep: [1] } }),
+    ];
+    const socket = await ws();
+    await socket.next((f) => f.type === 'hello', 'hello');
+    const count = 10_000;
+    for (let i = 0; i < count; i++) {
+      const frame = pick(makers)();
+      if (Buffer.isBuffer(frame)) socket.ws.send(frame, { binary: true });
+      else socket.ws.send(frame);
+    }
+    // Every one is malformed (a ping whose ref is an object too), so every answer is an error frame, one per frame.
+    await waitFor(() => socket.frames.filter((f) => f.json?.type === 'error').length >= count, { what: 'an answer to every frame', timeoutMs: 60_000 });
+    socket.sendJson({ type: 'ping', ref: 'last' });
+    await socket.next((f) => f.type === 'pong', 'the pong after them');
+    expect(socket.frames.filter((f) => f.json?.type === 'error')).toHaveLength(count);
+    expect(new Set(socket.frames.filter((f) => f.json?.type === 'error').map((f) => f.json.code))).toEqual(new Set(['INVALID_JSON', 'VALIDATION_FAILED', 'UNSUPPORTED_MEDIA_TYPE']));
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    await socket.close();
+    expect((await api('GET', '/health')).status).toBe(200);
+  }, 90_000);
+
   it("cuts off a client that stops reading, and the daemon's memory stays flat", async () => {
     const flooder = await bashSession();
     const flood = 32 * 1024 * 1024;
@@ -262,3 +295,22 @@ describe('the terminal bridge', () => {
 function decodeSse(text: string): string {
   return [...text.matchAll(/event: output\ndata: (.*)\n/g)].map((m) => Buffer.from(JSON.parse(m[1]!).data, 'base64').toString('utf8')).join('');
 }
+
+describe('shutdown', () => {
+  it('closes every stream and attach (1001) and stops promptly', async () => {
+    const id = await bashSession();
+    const stream = await ws();
+    const term = await ws(`/sessions/${id}/terminal`);
+    await term.next((f) => f.type === 'attached', 'attached');
+    const started = Date.now();
+    const stopped = await harness.run(['daemon', 'stop']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((await stream.closed).code).toBe(1001);
+    expect((await term.closed).code).toBe(1001);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The session itself lives on in tmux, without the viewer's attach.
+    const clients = spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-clients', '-t', `=cp-${id}`, '-F', '#{client_pid}'], { encoding: 'utf8' });
+    expect(clients.status).toBe(0);
+    await waitFor(() => spawnSync('tmux', ['-L', harness.tmuxSocket, 'list-clients', '-t', `=cp-${id}`, '-F', '#{client_pid}'], { encoding: 'utf8' }).stdout.trim() === '', { what: 'the attach to end' });
+  });
+});

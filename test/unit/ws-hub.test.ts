@@ -78,7 +78,7 @@ describe('the WebSocket hub over TCP', () => {
     access = { transport: 'tcp', grant: read };
     const client = await openSocket(socketPath, '/api/ws');
     const hello = await client.next((f) => f.type === 'hello', 'hello');
-    expect(hello).toMatchObject({ version: '9.9.9-test', protocol: 1, scope: 'read', topics: expect.arrayContaining(['sessions', 'session:<id>:output']) });
+    expect(hello).toMatchObject({ version: '9.9.9-test', protocol: 1, scope: 'read', limits: { heartbeatMs: 150, maxQueuedBytes: 64 * 1024 }, topics: expect.arrayContaining(['sessions', 'session:<id>:output']) });
     client.sendJson({ type: 'subscribe', topics: ['sessions'], ref: 's' });
     expect(await client.next((f) => f.type === 'ready', 'ready')).toMatchObject({ ref: 's', topics: ['sessions'] });
     bus.publish('sessions', { id: 'x1' } as never);

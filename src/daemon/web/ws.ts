@@ -90,7 +90,7 @@ export function createWebSocketHub(daemon: DaemonContext, options: WebSocketHubO
         return;
       }
       server.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new Connection(ws, daemon, router, { ...access, scope }, maxQueued, () => connections.delete(connection));
+        const connection = new Connection(ws, daemon, router, { ...access, scope }, { maxQueued, heartbeatMs }, () => connections.delete(connection));
         connections.add(connection);
       });
     },
@@ -119,7 +119,7 @@ class Connection {
     private readonly daemon: DaemonContext,
     private readonly router: Router,
     private readonly access: UpgradeAccess & { scope: Scope },
-    private readonly maxQueued: number,
+    private readonly limits: { maxQueued: number; heartbeatMs: number },
     private readonly onGone: () => void,
   ) {
     // ws reports protocol violations (a frame over maxPayload: 1009, bad UTF-8, …) here, closing the connection itself.
@@ -135,7 +135,7 @@ class Connection {
       protocol: WS_PROTOCOL,
       topics: Object.values(TOPIC_KINDS).map((kind) => kind.pattern),
       scope: access.scope,
-      limits: { maxFrameBytes: WS_MAX_FRAME_BYTES, maxQueuedBytes: maxQueued, heartbeatMs: WS_HEARTBEAT_MS },
+      limits: { maxFrameBytes: WS_MAX_FRAME_BYTES, maxQueuedBytes: limits.maxQueued, heartbeatMs: limits.heartbeatMs },
     });
   }
 
@@ -180,8 +180,8 @@ class Connection {
   private send(frame: WsServerFrame): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     const text = JSON.stringify(frame);
-    if (this.ws.bufferedAmount + text.length > this.maxQueued) {
-      this.ws.send(JSON.stringify({ type: 'overflow', message: `client too slow: over ${this.maxQueued} bytes waiting to be read; disconnected` } satisfies WsServerFrame));
+    if (this.ws.bufferedAmount + text.length > this.limits.maxQueued) {
+      this.ws.send(JSON.stringify({ type: 'overflow', message: `client too slow: over ${this.limits.maxQueued} bytes waiting to be read; disconnected` } satisfies WsServerFrame));
       this.dispose();
       this.ws.close(WS_CLOSE_OVERFLOW, 'overflow: client too slow');
       setTimeout(() => this.ws.terminate(), OVERFLOW_GRACE_MS).unref();
