@@ -155,3 +155,30 @@ describe('the WebSocket hub over TCP', () => {
     await waitFor(() => !bus.hasSubscribers('sessions'), { what: 'the subscription to be dropped' });
   });
 });
+
+describe('revoked credentials', () => {
+  it('closes a connection whose credentials no longer hold, before its next input frame is typed', async () => {
+    let valid = true;
+    access = { transport: 'tcp', grant: write, revalidate: () => (valid ? write : undefined) };
+    const client = await openSocket(socketPath, '/api/ws');
+    typed.length = 0;
+    client.sendJson({ type: 'send', session: 'known', text: 'before', ref: 1 });
+    await client.next((f) => f.ref === 1, 'the answer');
+    valid = false;
+    client.sendJson({ type: 'send', session: 'known', text: 'after', ref: 2 });
+    expect(await client.closed).toEqual({ code: 1008, reason: 'credentials revoked or expired' });
+    expect(typed).toEqual(['before']);
+  });
+
+  it('closes an idle connection at the next heartbeat once its token is revoked', async () => {
+    let valid = true;
+    access = { transport: 'tcp', grant: read, revalidate: () => {
+      if (!valid) throw new AppError('AUTH_REQUIRED', 'token revoked');
+      return read;
+    } };
+    const client = await openSocket(socketPath, '/api/ws');
+    await client.next((f) => f.type === 'hello', 'hello');
+    valid = false;
+    expect(await client.closed).toMatchObject({ code: 1008 });
+  });
+});

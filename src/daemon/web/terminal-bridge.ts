@@ -7,7 +7,7 @@ import { scopeIncludes } from '../../core/auth/types';
 import { AppError, isAppError } from '../../core/errors';
 import type { DaemonContext } from '../context';
 import { refuseUpgrade } from './refuse';
-import type { UpgradeAccess } from './ws';
+import { CLOSE_REVOKED, stillAuthorized, type UpgradeAccess } from './ws';
 
 export interface TerminalBridge {
   /** Upgrades to a WebSocket carrying a `tmux attach` of the session `sessionRef` (id, prefix or name). */
@@ -73,7 +73,7 @@ export function createTerminalBridge(daemon: DaemonContext): TerminalBridge {
         ws.send(JSON.stringify({ type: 'error', code: 'TMUX_FAILED', message: 'could not start the attach' } satisfies TerminalNotice));
         return ws.close(1011, 'attach failed');
       }
-      const attach = new Attach(ws, child, { readOnly, session: session.id, size }, () => {
+      const attach = new Attach(ws, child, { readOnly, session: session.id, size, access }, () => {
         attaches.delete(attach);
         recordQuietly('detach', {});
       });
@@ -130,7 +130,7 @@ class Attach {
   constructor(
     private readonly ws: WebSocket,
     private readonly child: IPty,
-    private readonly options: { readOnly: boolean; session: string; size: { cols: number; rows: number } },
+    private readonly options: { readOnly: boolean; session: string; size: { cols: number; rows: number }; access: UpgradeAccess },
     private readonly onGone: () => void,
   ) {
     ws.on('error', () => {
@@ -193,6 +193,8 @@ class Attach {
         return;
       }
     }
+    // Keystrokes go only as long as the credentials hold (a revoked token stops typing at once).
+    if (!this.options.readOnly && !stillAuthorized(this.options.access)) return this.end(CLOSE_REVOKED, 'credentials revoked or expired');
     if (this.options.readOnly) {
       if (!this.told) this.notice({ type: 'readonly', message: 'this attach is read-only: keystrokes are not sent to the session' });
       this.told = true;

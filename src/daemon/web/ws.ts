@@ -30,7 +30,26 @@ export interface UpgradeAccess {
   /** Over TCP, the client's address (after trustProxy), for the handlers the input frames reach. */
   remoteAddress?: string | undefined;
   secure?: boolean | undefined;
+  /**
+   * Over TCP, authenticates the connection's credentials again (a revoked token, a logged-out session): called at every
+   * heartbeat and before each input frame; a connection whose credentials no longer hold (undefined, or it throws)
+   * is closed with 1008. Without it, a connection keeps the grant it was opened with.
+   */
+  revalidate?: (() => Grant | undefined) | undefined;
 }
+
+/** Whether the connection's credentials still hold (see UpgradeAccess.revalidate). */
+export function stillAuthorized(access: UpgradeAccess): boolean {
+  if (access.transport === 'unix' || !access.revalidate) return true;
+  try {
+    return access.revalidate() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** The close code for a connection whose credentials were revoked. */
+export const CLOSE_REVOKED = 1008;
 
 export interface WebSocketHub {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, access: UpgradeAccess): void;
@@ -141,6 +160,7 @@ class Connection {
 
   /** Called every heartbeat interval: a client that did not answer the last ping is gone. */
   beat(): void {
+    if (!stillAuthorized(this.access)) return this.end(CLOSE_REVOKED, 'credentials revoked or expired');
     if (!this.alive) {
       this.ws.terminate();
       this.dispose();
@@ -256,6 +276,7 @@ class Connection {
    * schema, and the handler applies the input policy and writes its audit row.
    */
   private input(frame: Extract<WsClientFrame, { type: 'send' | 'paste' | 'keys' }>): void {
+    if (!stillAuthorized(this.access)) return this.end(CLOSE_REVOKED, 'credentials revoked or expired');
     if (this.inFlight >= MAX_INPUT_IN_FLIGHT) {
       return this.send({ type: 'error', ...withRef(frame), code: 'RATE_LIMITED', message: `more than ${MAX_INPUT_IN_FLIGHT} input frames are waiting to be typed; wait for their answers` });
     }
