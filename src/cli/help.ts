@@ -16,6 +16,7 @@ export const HELP_GROUPS = {
   policies: 'Policies and hooks:',
   transcripts: 'Transcripts and analytics:',
   setup: 'Daemon and setup:',
+  remote: 'Remote access (--web):',
 } as const;
 
 /** Where commands without a group go: after the named groups, never lost. */

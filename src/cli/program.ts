@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version';
 import { analyticsCommand } from './commands/analytics';
+import { apiCommand } from './commands/api';
 import { completeHelperCommand, completionCommand } from './commands/completion';
 import { configCommand } from './commands/config';
 import { daemonCommand } from './commands/daemon';
@@ -18,7 +19,10 @@ import { imageCommand } from './commands/image';
 import { modelCommand } from './commands/model';
 import { terminalCommand } from './commands/terminal';
 import { worktreeCommand } from './commands/worktree';
+import { webCommand } from './commands/web';
 import { workspaceCommands } from './commands/workspaces';
+import { authCommand } from './commands/auth';
+import { tokenCommand } from './commands/token';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -36,9 +40,12 @@ export function buildProgram(): Command {
   for (const command of [modelCommand(), terminalCommand(), imageCommand()]) program.addCommand(command);
   for (const command of gitCommands()) program.addCommand(command);
   for (const command of [worktreeCommand()]) program.addCommand(command);
+  program.addCommand(webCommand());
   for (const command of [...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
+  for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
+  program.addCommand(apiCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.
   program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');

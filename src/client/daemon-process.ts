@@ -44,7 +44,7 @@ async function startedDaemonAnswers(socket: string, timeoutMs: number): Promise<
  * Starts `codepiper daemon start` in the background (its own session, output to daemon.log) and waits, with a
  * deadline, until it answers. A starter that lost a race to another starter is fine: somebody answers either way.
  */
-export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number | undefined }> {
+export async function startDetachedDaemon(paths: Paths, extraArgs: readonly string[] = []): Promise<{ pid: number | undefined }> {
   ensurePrivateDir(paths.home);
   // The daemon checks it too; checked here, a directory it would refuse is named at once rather than through its log.
   if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
@@ -58,7 +58,7 @@ export async function startDetachedDaemon(paths: Paths): Promise<{ pid: number |
   }
   const logOffset = fs.fstatSync(logFd).size;
   const entry = path.resolve(process.argv[1] ?? '');
-  const child = spawn(process.execPath, [...process.execArgv, entry, 'daemon', 'start', '--socket', paths.socket], {
+  const child = spawn(process.execPath, [...process.execArgv, entry, 'daemon', 'start', '--socket', paths.socket, ...extraArgs], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     cwd: paths.home,

@@ -40,6 +40,7 @@ import { loadPrices } from './transcripts/prices';
 import { defaultRoots, TranscriptService } from './transcripts/service';
 import { VERSION } from './version';
 import { WorkspaceService } from './workspaces/service';
+import { AuthService } from './auth/service';
 
 export interface CoreOptions {
   paths: Paths;
@@ -83,6 +84,8 @@ export interface Core {
   turns: TurnRecorder;
   envSets: EnvSetService;
   workspaces: WorkspaceService;
+  /** Web login, login sessions, API tokens and the auth audit log (used by the --web listener). */
+  auth: AuthService;
   /** Starts indexing every transcript on disk in the background, a slice at a time. */
   scanInBackground(): void;
   /** Closes everything it opened, in reverse order; agents keep running in their runner. */
@@ -178,6 +181,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     );
     undo.push(bus.subscribe(SESSIONS_TOPIC, (session) => turns.observe(session)));
     const review = new GitReview(journal, env, tops, turns);
+    // The TOTP secret is sealed with the env key, like env values: a damaged key stops MFA setup and MFA logins only.
+    const auth = new AuthService({
+      db,
+      sealKey: () => {
+        if (!secrets.envKey) throw new AppError('CONFIG_INVALID', `the MFA secret cannot be kept encrypted: ${secrets.envKeyProblem ?? 'there is no env key'}`);
+        return secrets.envKey;
+      },
+    });
 
     return {
       version: VERSION,
@@ -203,6 +214,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       turns,
       envSets,
       workspaces,
+      auth,
       scanInBackground() {
         if (config.transcripts?.scanOnStart === false) return;
         // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).

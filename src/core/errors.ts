@@ -97,6 +97,8 @@ export const ERROR_CODES = {
   /** Web login is already set up: the bootstrap password is dead; reset over the socket if the password is lost. */
   AUTH_ALREADY_SET_UP: { status: 409, family: 'conflict' },
   TOKEN_NOT_FOUND: { status: 404, family: 'not_found' },
+  /** MFA is already on: setting up another secret is refused; turn it off over the socket first (codepiper auth reset-mfa). */
+  MFA_ALREADY_ENABLED: { status: 409, family: 'conflict' },
   /** --web was asked to listen somewhere unsafe (a non-loopback address without TLS), or its TLS files are unusable. */
   WEB_INSECURE: { status: 400, family: 'usage' },
   // storage

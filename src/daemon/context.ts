@@ -1,5 +1,6 @@
 import type { Core } from '../core/app';
 import type { Grant } from '../core/auth/types';
+import type { WebFlags, WebOptions } from './web/options';
 import type { Logger } from '../core/log';
 
 export type Transport = 'unix' | 'tcp';
@@ -15,6 +16,10 @@ export interface DaemonContext {
    * re-adopts the sessions; says how it will come back.
    */
   requestRestart(reason: string): RestartPlan;
+  /** --web and its flags as given on the command line (a restart starts with the same). */
+  webFlags: WebFlags;
+  /** The TCP listener when --web is on: its URL and settings. */
+  web(): { url: string; port: number; options: WebOptions } | undefined;
 }
 
 export interface RestartPlan {

@@ -17,7 +17,9 @@ import { createRequestListener, refuseConnect } from './http';
 import { acquireHomeLock } from './lock';
 import { createRouter } from './router';
 import { endAllStreams } from './stream';
-import { routeUpgrade } from './web/upgrade';
+import { startWebListener, type WebListener } from './web/listener';
+import { resolveWebOptions, type WebFlags } from './web/options';
+import { routeUpgrade, webUpgrades } from './web/upgrade';
 import { createTerminalBridge } from './web/terminal-bridge';
 import { createWebSocketHub } from './web/ws';
 
@@ -29,6 +31,8 @@ export interface DaemonOptions {
   agentUmask?: number | undefined;
   /** How this daemon comes back after `POST /settings/daemon/restart`; without it, it refuses to restart. */
   relaunch?: RestartPlan | undefined;
+  /** --web and its flags from the command line (config.json's `web` fills in the rest). */
+  web?: WebFlags | undefined;
 }
 
 export interface RunningDaemon {
@@ -55,6 +59,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   if (paths.socketDirIsOwn) ensurePrivateDir(paths.socketDir);
   else ensureSocketParent(paths.socketDir);
   const config = loadConfig(paths.config);
+  // Checked before anything is taken: an unsafe or unusable listener setting refuses the start, naming the fix.
+  const webOptions = resolveWebOptions(config.web, options.web);
 
   const locked = await acquireHomeLock(paths.home);
   if (!locked.acquired) {
@@ -77,9 +83,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // `shutdown` is defined once the server exists; a request for it can only arrive after that.
     let restart: RestartPlan | undefined;
     const requestShutdown = (reason: string) => setImmediate(() => void shutdown(reason));
+    let web: WebListener | undefined;
     const context: DaemonContext = {
       core,
       log,
+      web: () => web,
+      webFlags: options.web ?? {},
       requestShutdown,
       requestRestart: (reason) => {
         if (!options.relaunch) throw new AppError('DAEMON_UNAVAILABLE', 'this daemon runs inside another program and cannot restart itself; stop it and start it again');
@@ -120,6 +129,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (server.listening) server.close();
     });
 
+    if (webOptions) {
+      web = await startWebListener(webOptions, { daemon: context, router, authenticator: core.auth, upgrades: webUpgrades(hub, bridge) });
+      const listener = web;
+      cleanup.push(() => void listener.close());
+      log.info(`serving the API at ${web.url}/api${webOptions.tls ? '' : ' (plain HTTP)'}${core.auth.status({ local: true }).setupDone ? '' : '; web login is not set up yet (codepiper auth bootstrap)'}`);
+    }
+
     writeDiscovery(paths.discovery, {
       pid: process.pid,
       socket: paths.socket,
@@ -139,7 +155,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         endAllStreams();
         hub.close();
         bridge.close();
-        await closeServer(server);
+        await Promise.all([closeServer(server), web?.close()]);
         removeDiscovery(paths.discovery, process.pid);
         for (const undo of cleanup.reverse()) runQuietly(undo, log);
         log.info('stopped; agents in tmux keep running');

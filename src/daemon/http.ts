@@ -4,7 +4,7 @@ import { VERSION_HEADER } from '../core/api/headers';
 import { isRawBody, rawBodyHeaders } from '../core/api/raw';
 import { AppError } from '../core/errors';
 import type { DaemonContext, Transport } from './context';
-import type { DispatchResult, Router } from './router';
+import type { DispatchRequest, DispatchResult, Router } from './router';
 import { STREAM_PATH, serveStream } from './stream';
 
 /** Largest request body accepted, unless the route declares its own limit (RouteDef.body). */
@@ -12,9 +12,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Past the limit the rest of an oversized body is read and dropped so the client sees the 413; past this, it is cut. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
-/** Adapts node:http to the router: reads the body within the limit, dispatches, writes JSON. */
+/** Adapts node:http to the router on the Unix socket: the event stream, else a route. */
 export function createRequestListener(router: Router, transport: Transport, daemon: DaemonContext): http.RequestListener {
-  const log = daemon.log;
   return (req, res) => {
     // Every answer says who gave it, event streams and errors included: clients compare it with their own version.
     res.setHeader(VERSION_HEADER, daemon.core.version);
@@ -24,40 +23,54 @@ export function createRequestListener(router: Router, transport: Transport, daem
       serveStream(req, res, daemon);
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    const limit = router.bodyLimit(method, url, MAX_BODY_BYTES);
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let tooLarge = Number.isFinite(declared) && declared > limit;
-
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-      else chunks.length = 0;
-      if (received > MAX_DRAIN_BYTES) {
-        send(res, tooLargeResult(limit), true);
-        req.destroy();
-      }
-    });
-    req.on('error', () => {
-      /* the client went away; nothing to answer */
-    });
-    req.on('end', () => {
-      if (tooLarge) {
-        send(res, tooLargeResult(limit), true);
-        return;
-      }
-      router
-        .dispatch({ method, url, body: received > 0 ? Buffer.concat(chunks) : undefined, transport, headers: req.headers })
-        .then((result) => send(res, result, false))
-        .catch((error: unknown) => {
-          // dispatch turns every error into a result; reaching here is a bug in the router itself
-          log.error('router failed', error);
-          send(res, { status: 500, body: new AppError('INTERNAL', 'internal error').toJSON() }, true);
-        });
-    });
+    serveRoute(req, res, router, daemon, { url, transport });
   };
+}
+
+/** How a listener dispatches one request: where it goes (the path without any prefix) and what is known of its caller. */
+export type RouteRequest = Omit<DispatchRequest, 'method' | 'body' | 'headers'> & {
+  /** Rewrites an answer before it is sent (the TCP listener hides internal details). */
+  present?: (result: DispatchResult) => DispatchResult;
+};
+
+/** Reads the body within the route's limit, dispatches, writes the answer. */
+export function serveRoute(req: http.IncomingMessage, res: http.ServerResponse, router: Router, daemon: DaemonContext, request: RouteRequest): void {
+  const log = daemon.log;
+  const method = req.method ?? 'GET';
+  const { present = (result: DispatchResult) => result, ...dispatchRequest } = request;
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const limit = router.bodyLimit(method, request.url, MAX_BODY_BYTES);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let tooLarge = Number.isFinite(declared) && declared > limit;
+
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+    else chunks.length = 0;
+    if (received > MAX_DRAIN_BYTES) {
+      send(res, tooLargeResult(limit), true);
+      req.destroy();
+    }
+  });
+  req.on('error', () => {
+    /* the client went away; nothing to answer */
+  });
+  req.on('end', () => {
+    if (tooLarge) {
+      send(res, present(tooLargeResult(limit)), true);
+      return;
+    }
+    router
+      .dispatch({ ...dispatchRequest, method, body: received > 0 ? Buffer.concat(chunks) : undefined, headers: req.headers })
+      .then((result) => send(res, present(result), false))
+      .catch((error: unknown) => {
+        // dispatch turns every error into a result; reaching here is a bug in the router itself
+        log.error('router failed', error);
+        send(res, { status: 500, body: new AppError('INTERNAL', 'internal error').toJSON() }, true);
+      });
+  });
 }
 
 function tooLargeResult(limit: number): DispatchResult {
@@ -69,7 +82,7 @@ function tooLargeResult(limit: number): DispatchResult {
   };
 }
 
-function send(res: http.ServerResponse, result: DispatchResult, closeAfter: boolean): void {
+export function send(res: http.ServerResponse, result: DispatchResult, closeAfter: boolean): void {
   if (res.headersSent || res.destroyed) return;
   if (isRawBody(result.body)) {
     // A file's bytes (git.fileRaw): its own content type, never sniffed into something a browser would run.

@@ -5,6 +5,7 @@ import { isProcessAlive, SERVICE_VARIABLE } from '../core/discovery';
 import { createLogger, type Logger } from '../core/log';
 import type { RestartPlan } from './context';
 import { startDaemon, type RunningDaemon } from './daemon';
+import type { WebFlags } from './web/options';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
@@ -22,7 +23,7 @@ export const RESTART_EXIT_CODE = 75;
  * Runs the daemon in this process until it is stopped. Signals, the stop command and the shutdown route all end in
  * the same `shutdown`. Resolves when the daemon has closed; rejects if it could not start.
  */
-export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.env, web: WebFlags = {}): Promise<void> {
   const log = createLogger();
   // Everything the daemon creates (database, logs, secrets) is private to the user unless made otherwise on purpose.
   // Agents are the user's programs, not the daemon's: they get the umask of whoever started the daemon (the CLI that
@@ -45,8 +46,9 @@ export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.e
 
   try {
     await awaitPredecessor(env, log);
-    daemon = await startDaemon({ paths, env, log, agentUmask, relaunch: relaunchPlan(env) });
+    daemon = await startDaemon({ paths, env, log, agentUmask, relaunch: relaunchPlan(env), web });
     if (pendingSignal) void daemon.shutdown(`received ${pendingSignal}`);
+    showBootstrap(daemon);
     await daemon.closed;
     if (daemon.restart) relaunch(daemon.restart, paths, env, log);
   } finally {
@@ -54,6 +56,19 @@ export async function runDaemon(paths: Paths, env: NodeJS.ProcessEnv = process.e
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUncaught);
   }
+}
+
+/**
+ * A daemon started with --web in the foreground, on a terminal, while web login is not set up: the bootstrap
+ * password goes to that terminal, once, never to the log (a detached start's CLI prints its own, see daemon start).
+ */
+function showBootstrap(daemon: RunningDaemon): void {
+  const web = daemon.context.web();
+  if (!web || !process.stdout.isTTY) return;
+  const auth = daemon.context.core.auth;
+  if (auth.status({ local: true }).setupDone) return;
+  const password = auth.newBootstrap({ local: true });
+  process.stdout.write(`\nweb login is not set up. Bootstrap password (shown once; needed by POST ${web.url}/api/auth/setup): ${password}\n\n`);
 }
 
 /** The same Node, its flags, and the same arguments (`codepiper daemon start --socket ...`). */

@@ -24,6 +24,11 @@ export interface DispatchRequest {
   headers?: Record<string, string | string[] | undefined>;
   /** Over TCP: what the request's credentials grant (the listener authenticates), undefined when it sent none. */
   grant?: Grant | undefined;
+  /**
+   * Over TCP: the credentials sent were refused (unknown, expired, revoked). Answered on every route that needs a
+   * grant; a public route (a login) still answers, as to anyone.
+   */
+  authFailure?: AppError | undefined;
   /** Over TCP: the client's address (after trustProxy), for lockouts and the audit log. */
   remoteAddress?: string | undefined;
   /** Over TCP: whether the client reached the daemon over TLS (its own, or a trusted proxy's). */
@@ -100,7 +105,7 @@ export function createRouter(
     }
 
     const { route, handler } = match.entry;
-    if (request.transport === 'tcp') checkAccess(route, request.grant);
+    if (request.transport === 'tcp') checkAccess(route, request.grant, request.authFailure);
     const type = contentType(request.headers);
     const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
     const parsed = route.input.safeParse(raw);
@@ -136,9 +141,10 @@ export function createRouter(
  * Over TCP the route's access level decides (route.ts): public answers anyone, read/write/admin need a grant of at
  * least that scope. A 'local' route never gets here: it is not even matched over TCP (a 404, as if absent).
  */
-function checkAccess(route: RouteDef, grant: Grant | undefined): void {
+function checkAccess(route: RouteDef, grant: Grant | undefined, authFailure: AppError | undefined): void {
   if (route.access === 'public') return;
   if (route.access === 'local') throw new AppError('ROUTE_NOT_FOUND', `no route for ${route.method} ${route.path}`);
+  if (authFailure) throw authFailure;
   if (!grant) throw new AppError('AUTH_REQUIRED', 'log in (POST /api/auth/login) or send an API token (Authorization: Bearer cpt_…)');
   if (!scopeIncludes(grant.scope, route.access)) {
     throw new AppError('SCOPE_INSUFFICIENT', `${route.name} needs the ${route.access} scope; this token has ${grant.scope}`, {
@@ -191,6 +197,9 @@ function errorResult(error: unknown, ctx: HandlerContext): DispatchResult {
     const headers: Record<string, string> = {};
     const allowed = (error.details as { allowed?: string[] } | undefined)?.allowed;
     if (error.code === 'METHOD_NOT_ALLOWED' && allowed) headers.allow = allowed.join(', ');
+    // A refusal for now (a login lockout, a rate limit) says when to come back, as HTTP clients expect to read it.
+    const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (error.status === 429 && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
     if (error.status >= 500) ctx.daemon.log.error(`${error.code}: ${error.message}`, error.cause);
     return { status: error.status, body: error.toJSON(), headers };
   }

@@ -52,6 +52,8 @@ describe('the npm package', () => {
       // (a "from" right after a quote is a string's end, as in a bundled enum { from: 6, to: 7 }, not an import)
       for (const match of text.matchAll(/(?:\brequire\(|\bimport\(|(?<!")\bfrom ?)"([^".][^"]*)"/g)) {
         const specifier = match[1]!;
+        // Only what can name a package: the words "from" and a quote also meet inside bundled strings.
+        if (!/^(@[a-z0-9][\w.~-]*\/)?[a-z0-9][\w.~-]*(\/[\w.~/-]*)?$/i.test(specifier)) continue;
         if (builtins.has(specifier) || builtins.has(specifier.split('/')[0]!)) continue;
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
         external.set(name, [...new Set([...(external.get(name) ?? []), file])]);

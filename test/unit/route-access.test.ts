@@ -38,7 +38,7 @@ describe('access levels of the contract', () => {
   // The whole table at a glance: a new route, or a changed level, has to be written here too.
   it('puts each route at the level the table below says', () => {
     expect(byLevel(routes)).toEqual({
-      public: ['health', 'version'],
+      public: ['auth.login', 'auth.setup', 'auth.status', 'health', 'version'],
       read: [
         'analytics.activityTimeline',
         'analytics.blocks',
@@ -50,6 +50,8 @@ describe('access levels of the contract', () => {
         'analytics.tokenUsage',
         'analytics.tokensByModel',
         'analytics.toolUsage',
+        'api.openapi',
+        'auth.logout',
         'envSets.get',
         'envSets.list',
         'git.branches',
@@ -86,6 +88,7 @@ describe('access levels of the contract', () => {
         'sessions.turns',
         'settings.get',
         'tags.list',
+        'web.status',
         'workspaces.get',
         'workspaces.list',
         'worktrees.list',
@@ -122,6 +125,12 @@ describe('access levels of the contract', () => {
         'worktrees.remove',
       ],
       admin: [
+        'auth.log',
+        'auth.mfaSetup',
+        'auth.mfaVerify',
+        'auth.password',
+        'auth.revokeSessions',
+        'auth.sessions',
         'envSets.create',
         'envSets.delete',
         'envSets.update',
@@ -141,11 +150,14 @@ describe('access levels of the contract', () => {
         'sessions.validateGit',
         'settings.restart',
         'settings.update',
+        'tokens.create',
+        'tokens.list',
+        'tokens.revoke',
         'workspaces.create',
         'workspaces.delete',
         'workspaces.update',
       ],
-      local: ['daemon.info', 'daemon.shutdown', 'hooks.claude'],
+      local: ['auth.bootstrap', 'auth.resetMfa', 'auth.resetPassword', 'daemon.info', 'daemon.shutdown', 'hooks.claude'],
     });
   });
 

@@ -11,7 +11,10 @@ import { VERSION } from '../../core/version';
 import { print, printJson } from '../output';
 import { renderServiceUnit, SERVICE_NAME, serviceUnitPath, userSystemctl } from '../service';
 import type { Paths } from '../../core/paths';
+import type { WebFlags } from '../../daemon/web/options';
 import { examples, HELP_GROUPS } from '../help';
+import type { Client } from '../../client/client';
+import { describeWebStatus } from './web';
 
 export function daemonCommand(): Command {
   const daemon = new Command('daemon')
@@ -24,20 +27,32 @@ export function daemonCommand(): Command {
     .description('run the daemon in the foreground (Ctrl-C stops it), or in the background with --detach')
     .addHelpText('after', examples(['in the background (any command starts it this way when needed)', 'codepiper daemon start --detach'], ['in the foreground, logging to the terminal', 'codepiper daemon start']))
     .option('--detach', 'start it in the background, wait until it answers, and return')
-    .action(async (options: { detach?: boolean }, command: Command) => {
+    .option('--web', 'also serve the API over HTTP and WebSocket under /api, behind a login or a token (see web.* in config.json)')
+    .option('--host <address>', 'with --web: the address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'with --web: the TCP port (default 4321; 0 picks a free one)', parsePort)
+    .option('--tls-cert <file>', 'with --web: serve HTTPS with this PEM certificate chain')
+    .option('--tls-key <file>', 'with --web: the private key of --tls-cert')
+    .option('--insecure-http', 'with --web: allow plain HTTP on an address other machines reach (passwords cross the network readable)')
+    .action(async (options: DaemonStartOptions, command: Command) => {
       const { paths } = commandContext(command);
+      const web: WebFlags = { web: options.web, host: options.host, port: options.port, tlsCert: options.tlsCert, tlsKey: options.tlsKey, insecureHttp: options.insecureHttp };
+      if (!options.web && (options.host !== undefined || options.port !== undefined || options.tlsCert !== undefined || options.tlsKey !== undefined || options.insecureHttp)) {
+        throw new AppError('USAGE', '--host, --port, --tls-cert, --tls-key and --insecure-http go with --web (or set web.enabled in config.json)');
+      }
       if (options.detach) {
         if (await daemonAnswers(paths.socket)) {
           const info = await commandContext(command).client({ autostart: false }).call('daemon.info');
           throw new AppError('DAEMON_ALREADY_RUNNING', `a codepiper daemon is already running (pid ${info.pid}, socket ${info.socket})`);
         }
-        await startDetachedDaemon(paths);
-        const info = await commandContext(command).client({ autostart: false }).call('daemon.info');
+        await startDetachedDaemon(paths, webFlagArgs(web));
+        const client = commandContext(command).client({ autostart: false });
+        const info = await client.call('daemon.info');
         print(`codepiper daemon started (pid ${info.pid}, socket ${info.socket}, log ${paths.log})`);
+        await announceWeb(client);
         return;
       }
       const { runDaemon } = await import('../../daemon/main');
-      await runDaemon(paths);
+      await runDaemon(paths, process.env, web);
     });
 
   daemon
@@ -223,4 +238,45 @@ async function awaitNewDaemon(oldPid: number, context: ReturnType<typeof command
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new AppError('DAEMON_START_FAILED', `the old daemon (pid ${oldPid}) exited but no new one answered within ${START_DEADLINE_MS / 1000}s; see ${context.paths.log}`);
+}
+
+interface DaemonStartOptions {
+  detach?: boolean;
+  web?: boolean;
+  host?: string;
+  port?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureHttp?: boolean;
+}
+
+/** The --web flags as the daemon's own command line, for a daemon started in the background (and its restarts). */
+function webFlagArgs(flags: WebFlags): string[] {
+  const args: string[] = [];
+  if (flags.web) args.push('--web');
+  if (flags.host !== undefined) args.push('--host', flags.host);
+  if (flags.port !== undefined) args.push('--port', String(flags.port));
+  if (flags.tlsCert !== undefined) args.push('--tls-cert', path.resolve(flags.tlsCert));
+  if (flags.tlsKey !== undefined) args.push('--tls-key', path.resolve(flags.tlsKey));
+  if (flags.insecureHttp) args.push('--insecure-http');
+  return args;
+}
+
+/**
+ * After a background start: where --web serves, and, while web login is not set up, a fresh bootstrap password,
+ * shown on this terminal only (the daemon keeps its hash; `codepiper auth bootstrap` makes another).
+ */
+async function announceWeb(client: Client): Promise<void> {
+  const status = await client.call('web.status');
+  if (!status.enabled) return;
+  print(describeWebStatus(status));
+  if (status.setupDone) return;
+  const { bootstrapPassword } = await client.call('auth.bootstrap');
+  print(`\nbootstrap password (shown once; needed by POST /api/auth/setup): ${bootstrapPassword}`);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d{1,5}$/.test(value) || port > 65535) throw new AppError('USAGE', `--port must be a whole number from 0 to 65535, got "${value}"`);
+  return port;
 }

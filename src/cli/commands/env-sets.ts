@@ -7,6 +7,7 @@ import { commandContext } from '../context';
 import { parseDotenv } from '../dotenv';
 import { examples, HELP_GROUPS } from '../help';
 import { print, printJson } from '../output';
+import { hiddenPrompt, readStdin } from '../prompt';
 
 type EnvSet = RouteOutput<'envSets.get'>;
 
@@ -184,43 +185,6 @@ async function gatherVariables(args: string[], options: ValueOptions, how: { pro
   const key = bare[0];
   if (key !== undefined) variables[key] = process.stdin.isTTY ? await hiddenPrompt(`value for ${key}: `) : (await readStdin()).replace(/\r?\n$/, '');
   return variables;
-}
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
-  });
-}
-
-/** A line typed at the terminal without echo (as a password prompt does); Ctrl-C cancels. */
-function hiddenPrompt(question: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const input = process.stdin;
-    process.stderr.write(question);
-    input.setRawMode(true);
-    input.resume();
-    let value = '';
-    const finish = (error?: Error) => {
-      input.setRawMode(false);
-      input.pause();
-      input.removeListener('data', onData);
-      process.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      for (const char of chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n') return finish();
-        if (char === '\u0003') return finish(new AppError('USAGE', 'cancelled'));
-        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
-        else value += char;
-      }
-    };
-    input.on('data', onData);
-  });
 }
 
 function printEnvSet(set: EnvSet): void {

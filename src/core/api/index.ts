@@ -12,9 +12,12 @@ import { systemRoutes } from './system';
 import { envSetRoutes } from './env-sets';
 import { workspaceRoutes } from './workspaces';
 import { worktreeRoutes } from './worktrees';
+import { webRoutes } from './web';
+import { authRoutes } from './auth';
+import { tokenRoutes } from './tokens';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes, ...envSetRoutes, ...workspaceRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes, ...envSetRoutes, ...workspaceRoutes, ...webRoutes, ...authRoutes, ...tokenRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

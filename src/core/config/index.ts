@@ -52,6 +52,31 @@ export const configSchema = z.strictObject({
         .describe("where sessions' worktrees go, as <root>/<repo>/<name-or-id> (default beside the repository: <repo-parent>/<repo>.worktrees/<name-or-id>)"),
     })
     .optional(),
+  // Read when the daemon starts: a change needs `codepiper daemon restart`.
+  web: z
+    .strictObject({
+      enabled: z.boolean().optional().describe('serve the routes over HTTP and WebSocket under /api (as --web); off by default'),
+      host: z.string().min(1).optional().describe('address to listen on (default 127.0.0.1); anything but loopback needs TLS or insecureHttp'),
+      port: z.number().int().min(0).max(65535).optional().describe('TCP port (default 4321; 0 picks a free one)'),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).describe('PEM certificate chain file'),
+          key: z.string().min(1).describe('PEM private key file'),
+        })
+        .optional()
+        .describe('serve HTTPS with these files (as --tls-cert/--tls-key)'),
+      allowedOrigins: z.array(z.string().min(1)).optional().describe('other origins (scheme://host[:port]) whose pages may call the API, beside its own'),
+      allowedHosts: z.array(z.string().min(1)).optional().describe('host names the listener answers to, beside localhost, IP addresses and the bound name'),
+      trustProxy: z.boolean().optional().describe('believe X-Forwarded-For/-Proto/-Host from a reverse proxy on loopback (default false)'),
+      insecureHttp: z.boolean().optional().describe('allow plain HTTP on a non-loopback address (as --insecure-http); passwords and tokens then cross the network readable'),
+      rateLimit: z
+        .strictObject({
+          burst: z.number().int().min(1).optional().describe('requests one address may make at once (default 120)'),
+          perSecond: z.number().positive().optional().describe('requests per second one address may sustain (default 20)'),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type CodepiperConfig = z.infer<typeof configSchema>;

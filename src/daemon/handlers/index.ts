@@ -9,6 +9,8 @@ import { transcriptHandlers } from './transcripts';
 import { envSetHandlers } from './env-sets';
 import { workspaceHandlers } from './workspaces';
 import { worktreeHandlers } from './worktrees';
+import { webHandlers } from './web';
+import { authHandlers, tokenHandlers } from './auth';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers, ...worktreeHandlers, ...envSetHandlers, ...workspaceHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers, ...worktreeHandlers, ...envSetHandlers, ...workspaceHandlers, ...webHandlers, ...authHandlers, ...tokenHandlers };

@@ -3,6 +3,7 @@ import { loadConfig } from '../../core/config';
 import { readSettings, updateSettings, type SettingsObject } from '../../core/config/settings';
 import { AppError, isAppError } from '../../core/errors';
 import type { DaemonContext } from '../context';
+import { resolveWebOptions } from '../web/options';
 import type { Handlers } from '../router';
 
 /** The configuration object the services share and read: keys that apply at once are changed in it, in place. */
@@ -28,7 +29,8 @@ export const settingsHandlers = {
   'settings.restart': (_input, { daemon }) => {
     // The new daemon reads the file as it starts: one it would refuse is refused here, while this one still runs.
     try {
-      loadConfig(daemon.core.paths.config);
+      const config = loadConfig(daemon.core.paths.config);
+      resolveWebOptions(config.web, daemon.webFlags);
     } catch (error) {
       if (!isAppError(error)) throw error;
       throw new AppError('CONFIG_INVALID', `not restarting: the new daemon would refuse its configuration: ${error.message}`, { details: error.details });

@@ -28,3 +28,14 @@ export function routeUpgrade(
   if (session !== undefined) return target.bridge.handleUpgrade(req, socket, head, target.access, session);
   refuseUpgrade(socket, new AppError('ROUTE_NOT_FOUND', `no WebSocket at ${pathname}; upgrade ${WS_PATH} or /sessions/<id>/terminal`), target.version);
 }
+
+/** The upgrade targets of the network listener (paths without its /api prefix): the same hub and bridge as the socket's. */
+export function webUpgrades(hub: WebSocketHub, bridge: TerminalBridge): { resolve(path: string): { target: WebSocketHub | TerminalBridge; params: string[] } | undefined } {
+  return {
+    resolve(path) {
+      if (path === WS_PATH) return { target: hub, params: [] };
+      const session = terminalSessionRef(path);
+      return session === undefined ? undefined : { target: bridge, params: [session] };
+    },
+  };
+}
