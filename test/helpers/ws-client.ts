@@ -17,8 +17,13 @@ export interface TestSocket {
 }
 
 /** Opens a WebSocket on a daemon's Unix socket (`ws+unix://<socket>:<path>`) and records what arrives. */
-export async function openSocket(socketPath: string, path: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
-  const ws = new WebSocket(`ws+unix://${socketPath}:${path}`, options);
+export function openSocket(socketPath: string, path: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
+  return openUrl(`ws+unix://${socketPath}:${path}`, options);
+}
+
+/** Opens a WebSocket at `url` (a TCP listener's `ws://host:port/api/...`) and records what arrives. */
+export async function openUrl(url: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
+  const ws = new WebSocket(url, options);
   const frames: Received[] = [];
   ws.on('message', (data: Buffer, isBinary) => frames.push(isBinary ? { binary: data } : { json: JSON.parse(data.toString('utf8')) }));
   ws.on('error', () => undefined);
