@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WS_CLIENT_FRAME_TYPES, WS_RESUME, parseClientFrame, terminalControlSchema, terminalSessionRef, wsServerFrameSchema } from '../../src/core/api/ws';
+import { WS_CLIENT_FRAME_TYPES, WS_RESUME, parseClientFrame, terminalControlSchema, terminalPath, terminalSessionRef, wsServerFrameSchema } from '../../src/core/api/ws';
 import { TOPIC_KINDS } from '../../src/core/api/topics';
 
 const parse = (value: unknown) => parseClientFrame(typeof value === 'string' ? value : JSON.stringify(value), false);
@@ -64,6 +64,8 @@ describe('terminal bridge frames and paths', () => {
   it('finds the session in a terminal path', () => {
     expect(terminalSessionRef('/sessions/ab12/terminal')).toBe('ab12');
     expect(terminalSessionRef('/sessions/my%20name/terminal')).toBe('my name');
+    expect(terminalPath('my name/x', { readOnly: true, cols: 80, rows: 24 })).toBe('/sessions/my%20name%2Fx/terminal?readonly=1&cols=80&rows=24');
+    expect(terminalSessionRef(terminalPath('my name/x').split('?')[0]!)).toBe('my name/x');
     for (const bad of ['/sessions//terminal', '/sessions/a/b/terminal', '/sessions/a/terminal/', '/ws', '/sessions/%E0%A4%A/terminal']) expect(terminalSessionRef(bad), bad).toBeUndefined();
   });
 });

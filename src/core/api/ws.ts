@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { SCOPES } from '../auth/types';
 import { TOPIC_KINDS } from './topics';
 
+export * from './ws-protocol';
+
 /**
  * The WebSocket stream, declared once like the routes and the event stream (events.ts): the frames a client may send
  * and the frames the daemon answers with, each a JSON text frame with a `type`. The topics are the event stream's
@@ -11,18 +13,6 @@ import { TOPIC_KINDS } from './topics';
  * Input frames (send, keys, paste) are the routes sessions.send and sessions.keys: the same input schema, the same
  * access level, the same policy check and audit row, the same answer (in an `ok` frame) or error (in an `error` frame).
  */
-export const WS_PATH = '/ws';
-/** Bumped when a frame changes in a way an older client would misread; `hello` says which one the daemon speaks. */
-export const WS_PROTOCOL = 1;
-/** The largest frame a client may send; a larger one closes the connection with 1009 (message too big). */
-export const WS_MAX_FRAME_BYTES = 1024 * 1024;
-/** What may wait for a client that reads slowly before it is sent `overflow` and disconnected. */
-export const WS_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-/** How often the daemon pings; a client that has not answered the previous ping by then is disconnected. */
-export const WS_HEARTBEAT_MS = 30_000;
-/** The close code after `overflow` (1013: try again later). */
-export const WS_CLOSE_OVERFLOW = 1013;
-
 /** Set by a client on any frame, echoed on the `ok`, `ready`, `pong` or `error` that answers it. */
 const ref = z.union([z.string().max(200), z.number().int()]).optional().describe('echoed on the answer to this frame');
 const topicList = z.array(z.string().min(1).max(300)).min(1).max(64);
@@ -131,19 +121,6 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
   return fail('VALIDATION_FAILED', `${type} frame: ${where}${issue.message}`, refValue);
 }
 
-/** The terminal bridge: a session's terminal as a WebSocket (see TERMINAL_PATH). */
-export const TERMINAL_PATH = '/sessions/:id/terminal';
-/** `/sessions/<ref>/terminal` → `<ref>`; undefined for any other path. */
-export function terminalSessionRef(pathname: string): string | undefined {
-  const match = /^\/sessions\/([^/]+)\/terminal$/.exec(pathname);
-  if (!match) return undefined;
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Client → bridge: binary frames (or text frames that are not a control frame) are keystrokes, as bytes; a text frame
  * holding this JSON resizes the pseudo-terminal the attach runs in (the viewer's size, not the agent's window).
@@ -153,10 +130,3 @@ export const terminalControlSchema = z.strictObject({
   cols: z.number().int().min(2).max(1000),
   rows: z.number().int().min(2).max(1000),
 });
-export type TerminalControl = z.output<typeof terminalControlSchema>;
-
-/** Bridge → client: binary frames are the terminal's bytes; these JSON text frames say what happens around them. */
-export type TerminalNotice =
-  | { type: 'attached'; session: string; readOnly: boolean; cols: number; rows: number }
-  | { type: 'readonly'; message: string }
-  | { type: 'error'; code: string; message: string };
