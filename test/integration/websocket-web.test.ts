@@ -62,6 +62,22 @@ describe('the WebSocket stream over TCP', () => {
     await typist.close();
   });
 
+  it('ends an open stream and an open attach once their token is revoked, at their next keystroke', async () => {
+    const doomed = await createToken(() => client, 'doomed', 'write');
+    const stream = await open('/ws', doomed);
+    await stream.next((f) => f.type === 'hello', 'hello');
+    const attach = await open(`/sessions/${id}/terminal`, doomed);
+    await attach.next((f) => f.type === 'attached', 'attached');
+    const closes = [stream, attach].map((socket) => new Promise<number>((resolve) => socket.ws.once('close', (code) => resolve(code))));
+    expect((await api('DELETE', '/tokens/doomed')).status).toBe(200);
+    stream.sendJson({ type: 'send', session: id, text: 'echo revoked-$((3+3))', ref: 'r' });
+    attach.ws.send(Buffer.from('echo revoked-bridge-$((3+4))\r'), { binary: true });
+    expect(await Promise.all(closes)).toEqual([1008, 1008]);
+    const text = await screen(id);
+    expect(text).not.toContain('revoked-6');
+    expect(text).not.toContain('revoked-bridge-7');
+  });
+
   it('refuses an upgrade without a token', async () => {
     await expect(openUrl(`${url.replace(/^http/, 'ws')}/api/ws`)).rejects.toMatchObject({ status: 401 });
   });
@@ -87,7 +103,7 @@ describe('the terminal bridge over TCP', () => {
     const text = await screen(id);
     expect(text).not.toContain('from-read-');
     expect(text).not.toContain('from-polite-');
-    const attaches = (await api('GET', `/sessions/${id}/events?limit=1000`)).json.events.filter((e: any) => e.type === 'attach');
+    const attaches = (await api('GET', `/sessions/${id}/events?limit=1000`)).json.events.filter((e: any) => e.type === 'attach' && !String(e.data.by).includes('doomed'));
     expect(attaches.map((e: any) => `${e.data.transport} ${e.data.by} ${e.data.readOnly}`)).toEqual(['tcp token viewer true', 'tcp token typist true', 'tcp token typist false']);
     for (const socket of [viewer, polite, typist]) await socket.close();
   });

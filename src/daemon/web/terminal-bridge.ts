@@ -122,10 +122,14 @@ function dimension(value: string | null, name: string): number | undefined {
   return n;
 }
 
+/** How often an attach checks that its credentials still hold, for a viewer that sends nothing. */
+const REVALIDATE_MS = 30_000;
+
 class Attach {
   private told = false;
   private ended = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly authTimer: NodeJS.Timeout;
 
   constructor(
     private readonly ws: WebSocket,
@@ -154,6 +158,11 @@ class Attach {
       }
     });
     child.onExit(() => this.end(1000, 'detached'));
+    // A viewer that never types still loses the screen once its credentials are revoked or expire.
+    this.authTimer = setInterval(() => {
+      if (!stillAuthorized(options.access)) this.end(CLOSE_REVOKED, 'credentials revoked or expired');
+    }, REVALIDATE_MS);
+    this.authTimer.unref();
   }
 
   end(code: number, reason: string): void {
@@ -170,6 +179,7 @@ class Attach {
     if (this.ended) return;
     this.ended = true;
     if (this.drainTimer) clearInterval(this.drainTimer);
+    clearInterval(this.authTimer);
     try {
       this.child.kill('SIGHUP'); // tmux's client detaches on hangup, as when a terminal window closes
     } catch {
