@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version';
 import { analyticsCommand } from './commands/analytics';
+import { apiCommand } from './commands/api';
 import { completeHelperCommand, completionCommand } from './commands/completion';
 import { configCommand } from './commands/config';
 import { daemonCommand } from './commands/daemon';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
+  program.addCommand(apiCommand());
   program.addCommand(completeHelperCommand(), { hidden: true });
   // The help command joins the setup group; commands added later keep to their own groups.
   program.commandsGroup(HELP_GROUPS.setup).helpCommand(true).commandsGroup('');

@@ -19,6 +19,9 @@ import { createRouter } from './router';
 import { endAllStreams } from './stream';
 import { startWebListener, type WebListener } from './web/listener';
 import { resolveWebOptions, type WebFlags } from './web/options';
+import { routeUpgrade, webUpgrades } from './web/upgrade';
+import { createTerminalBridge } from './web/terminal-bridge';
+import { createWebSocketHub } from './web/ws';
 
 export interface DaemonOptions {
   paths: Paths;
@@ -114,6 +117,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A client that half-closes after its request (shutdown(SHUT_WR), `end()`) still gets the answer; by default node
     // drops the request when the client's side ends, although the action may already have happened.
     (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // WebSocket upgrades: the stream at /ws and each session's terminal (the socket is the user: no grant needed).
+    const hub = createWebSocketHub(context);
+    const bridge = createTerminalBridge(context);
+    cleanup.push(() => hub.close(), () => bridge.close());
+    server.on('upgrade', (req, socket, head) => routeUpgrade(req, socket, head, { hub, bridge, access: { transport: 'unix' }, version: VERSION }));
     await listenPrivately(server, paths.socket);
     const socketInode = fs.statSync(paths.socket).ino;
     cleanup.push(() => unlinkIfSame(paths.socket, socketInode));
@@ -122,7 +130,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
 
     if (webOptions) {
-      web = await startWebListener(webOptions, { daemon: context, router, authenticator: core.auth });
+      web = await startWebListener(webOptions, { daemon: context, router, authenticator: core.auth, upgrades: webUpgrades(hub, bridge) });
       const listener = web;
       cleanup.push(() => void listener.close());
       log.info(`serving the API at ${web.url}/api${webOptions.tls ? '' : ' (plain HTTP)'}${core.auth.status({ local: true }).setupDone ? '' : '; web login is not set up yet (codepiper auth bootstrap)'}`);
@@ -145,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       closing ??= (async () => {
         log.info(`shutting down: ${reason}`);
         endAllStreams();
+        hub.close();
+        bridge.close();
         await Promise.all([closeServer(server), web?.close()]);
         removeDiscovery(paths.discovery, process.pid);
         for (const undo of cleanup.reverse()) runQuietly(undo, log);

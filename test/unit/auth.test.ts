@@ -200,6 +200,13 @@ describe('lockout', () => {
     await login(anonymous('192.0.2.9'));
   });
 
+  it('counts a burst of guesses sent at once one by one: 5 are checked, the rest are refused unread', async () => {
+    await setUp();
+    const codes = await Promise.all(Array.from({ length: 12 }, (_, i) => errorOf(() => auth.login({ password: `burst guess ${i}!` }, anonymous()))));
+    expect(codes.map((error) => error.code)).toEqual([...Array(4).fill('AUTH_FAILED'), ...Array(8).fill('LOGIN_LOCKED')]);
+    expect(auth.log(100, 'login').filter((entry) => entry.outcome === 'failed')).toHaveLength(5);
+  });
+
   it('forgets failures older than the window', async () => {
     await setUp();
     for (let i = 0; i < 4; i++) await errorOf(() => auth.login({ password: 'wrong password!' }, anonymous()));

@@ -50,6 +50,7 @@ describe('access levels of the contract', () => {
         'analytics.tokenUsage',
         'analytics.tokensByModel',
         'analytics.toolUsage',
+        'api.openapi',
         'auth.logout',
         'envSets.get',
         'envSets.list',

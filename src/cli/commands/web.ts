@@ -46,8 +46,14 @@ export function describeWebStatus(status: WebStatus): string {
     ]).trimEnd(),
   ];
   if (!status.setupDone) {
-    lines.push('', 'to set up web login: `codepiper auth bootstrap` prints a one-time bootstrap password; POST /api/auth/setup {password, bootstrapPassword} with it');
+    lines.push(
+      '',
+      'to set up web login:',
+      '  on this machine: codepiper auth reset-password',
+      '  from a browser or a remote tool: POST /api/auth/setup {password, bootstrapPassword},',
+      '  with the one-time bootstrap password that `codepiper auth bootstrap` prints',
+    );
   }
-  lines.push('for tools: `codepiper token create --name NAME --scope read|write|admin`, sent as Authorization: Bearer');
+  lines.push('for tools: codepiper token create --name NAME --scope read|write|admin (sent as Authorization: Bearer)');
   return lines.join('\n');
 }

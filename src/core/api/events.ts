@@ -51,7 +51,7 @@ export const TOPICS = {
   },
   events: {
     ...TOPIC_KINDS.events,
-    summary: 'the session event log as it grows',
+    summary: 'the session event log as it grows; since=<event id> replays the log after that event (its newest 1000)',
     payload: sessionEventSchema,
   },
 } as const satisfies Record<TopicKind, { pattern: string; event: string; summary: string; payload: z.ZodType }>;

@@ -89,4 +89,15 @@ export const systemRoutes = [
     input: empty,
     output: z.strictObject({ ok: z.literal(true), pid: z.number().int() }),
   }),
+  defineRoute({
+    name: 'api.openapi',
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'The OpenAPI 3.1 document of the routes the network listener serves (under /api), with the access level of each.',
+    // read: any token may learn what it can call; the document names routes and schemas, nothing of this machine.
+    access: 'read',
+    input: empty,
+    // Generated from this table (core/api/openapi.ts), not written by hand: checked as an object, no further.
+    output: z.record(z.string(), z.unknown()),
+  }),
 ] as const;

@@ -82,6 +82,8 @@ export class AuthService implements Authenticator {
   private readonly sealKey: () => SealKey;
   private readonly db: Database.Database;
   private readonly sql;
+  /** The end of the queue of password checks (see serial). */
+  private checks: Promise<unknown> = Promise.resolve();
 
   constructor(options: AuthServiceOptions) {
     const { db } = options;
@@ -166,7 +168,11 @@ export class AuthService implements Authenticator {
   // --- setup, login, logout -------------------------------------------------------------------------------------
 
   /** Sets the password with the bootstrap password, which then dies, and logs the caller in. */
-  async setup(input: { password: string; bootstrapPassword: string }, caller: AuthCaller): Promise<NewLogin> {
+  setup(input: { password: string; bootstrapPassword: string }, caller: AuthCaller): Promise<NewLogin> {
+    return this.serial(() => this.setupNow(input, caller));
+  }
+
+  private async setupNow(input: { password: string; bootstrapPassword: string }, caller: AuthCaller): Promise<NewLogin> {
     const who = this.who(caller);
     const account = this.account();
     if (account.password_hash !== null) {
@@ -199,7 +205,11 @@ export class AuthService implements Authenticator {
    * Logs in with the password and, when MFA is on, a TOTP code or a recovery code. Refused while the account or the
    * caller's address is locked out, even with the right password.
    */
-  async login(input: { password: string; totpCode?: string | undefined }, caller: AuthCaller): Promise<NewLogin & { recoveryCodesLeft?: number }> {
+  login(input: { password: string; totpCode?: string | undefined }, caller: AuthCaller): Promise<NewLogin & { recoveryCodesLeft?: number }> {
+    return this.serial(() => this.loginNow(input, caller));
+  }
+
+  private async loginNow(input: { password: string; totpCode?: string | undefined }, caller: AuthCaller): Promise<NewLogin & { recoveryCodesLeft?: number }> {
     const account = this.account();
     if (account.password_hash === null) throw new AppError('AUTH_SETUP_REQUIRED', 'web login is not set up yet: POST /auth/setup with the bootstrap password first');
     this.refuseWhileLocked('login', caller);
@@ -248,7 +258,11 @@ export class AuthService implements Authenticator {
   // --- the password -------------------------------------------------------------------------------------------
 
   /** Changes the password (the current one is needed) and ends every other login session. A person only. */
-  async changePassword(input: { currentPassword: string; newPassword: string }, caller: AuthCaller): Promise<number> {
+  changePassword(input: { currentPassword: string; newPassword: string }, caller: AuthCaller): Promise<number> {
+    return this.serial(() => this.changePasswordNow(input, caller));
+  }
+
+  private async changePasswordNow(input: { currentPassword: string; newPassword: string }, caller: AuthCaller): Promise<number> {
     this.requirePerson(caller, 'changing the password');
     const account = this.account();
     if (account.password_hash === null) throw new AppError('AUTH_SETUP_REQUIRED', 'web login is not set up yet: there is no password to change');
@@ -381,6 +395,16 @@ export class AuthService implements Authenticator {
   }
 
   // --- the rest -------------------------------------------------------------------------------------------------
+
+  /**
+   * Password checks run one at a time. A check awaits argon2, so without this, a burst of guesses sent at once would
+   * all pass the lockout check before the first failure was counted: the limit of 5 would be a limit per round trip.
+   */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.checks.then(run);
+    this.checks = result.catch(() => undefined);
+    return result;
+  }
 
   private authenticateCookie(cookie: string): Grant {
     const row = /^[A-Za-z0-9_-]{43}$/.test(cookie) ? this.sql.sessionByHash.get(sha256(cookie)) : undefined;

@@ -58,6 +58,18 @@ export interface Runner extends EventEmitter<RunnerEvents> {
   kill(terminal: TerminalId): Promise<void>;
   /** Stops reporting; the terminals and their programs keep running. */
   close(): void;
+  /**
+   * The command that shows the terminal in `place` to a person, in a pseudo-terminal of their own (the terminal
+   * bridge): it never sizes the terminal by the viewer's, and with `readOnly` it passes on no keystrokes. Runners that
+   * cannot be attached to from here leave it out.
+   */
+  attachCommand?(place: string, options: { readOnly: boolean }): AttachCommand;
+}
+
+export interface AttachCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
 }
 
 /** A terminal as the runner names it; opaque to everyone else. */

@@ -105,6 +105,24 @@ export class SessionManager {
     return this.journal.events(ref, options);
   }
 
+  /** For a follower resuming its event log: the newest `limit` events after the event id `after`, oldest first. */
+  eventsAfter(ref: string, after: number, limit: number): SessionEvent[] {
+    return this.journal.store.eventsAfter(this.journal.resolve(ref).id, after, limit);
+  }
+
+  /** The id of the session's latest event (0 when none): where a follower starting now would resume from. */
+  lastEventId(ref: string): number {
+    return this.journal.store.lastEventId(this.journal.resolve(ref).id);
+  }
+
+  /**
+   * Records in the session's event log who attached to its terminal and how (the terminal bridge): keystrokes typed
+   * there go to the terminal as they would from a local attach, so the log says who could type.
+   */
+  recordAttach(ref: string, type: 'attach' | 'detach', data: Record<string, unknown>): void {
+    this.journal.record(this.journal.resolve(ref).id, 'user', type, data);
+  }
+
   /** Dry run of create; with worktree: true, git's problems too (errors as issues, uncommitted changes as warnings). */
   async validate(raw: unknown): Promise<{ valid: boolean; issues: ValidationIssue[]; argv: string[] | null; warnings?: ValidationIssue[] }> {
     const result = this.options.planner.validate(raw);

@@ -151,6 +151,9 @@ export class SessionStore {
       events: db.prepare(`SELECT * FROM session_events WHERE session_id = @id AND (@source IS NULL OR source = @source)
         ORDER BY id LIMIT @limit OFFSET @offset`),
       countEvents: db.prepare('SELECT count(*) AS n FROM session_events WHERE session_id = @id AND (@source IS NULL OR source = @source)'),
+      // The newest `limit` events after `after`, oldest first: what a follower that fell behind replays.
+      eventsAfter: db.prepare(`SELECT * FROM (SELECT * FROM session_events WHERE session_id = @id AND id > @after ORDER BY id DESC LIMIT @limit) ORDER BY id`),
+      lastEventId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM session_events WHERE session_id = ?'),
     };
   }
 
@@ -233,11 +236,31 @@ export class SessionStore {
 
   events(id: string, options: { source?: string | undefined; limit: number; offset: number }): { events: SessionEvent[]; total: number } {
     const params = { id, source: options.source ?? null, limit: options.limit, offset: options.offset };
-    const rows = this.statements.events.all(params) as Array<{ id: number; session_id: string; at: string; source: string; type: string; data: string }>;
+    const rows = this.statements.events.all(params) as EventRow[];
     const total = (this.statements.countEvents.get(params) as { n: number }).n;
-    return {
-      total,
-      events: rows.map((row) => ({ id: row.id, sessionId: row.session_id, at: row.at, source: row.source, type: row.type, data: JSON.parse(row.data) })),
-    };
+    return { total, events: rows.map(eventFromRow) };
   }
+
+  /** The newest `limit` events with an id above `after`, oldest first (event ids grow with time). */
+  eventsAfter(id: string, after: number, limit: number): SessionEvent[] {
+    return (this.statements.eventsAfter.all({ id, after, limit }) as EventRow[]).map(eventFromRow);
+  }
+
+  /** The id of the session's latest event; 0 when it has none. */
+  lastEventId(id: string): number {
+    return (this.statements.lastEventId.get(id) as { id: number }).id;
+  }
+}
+
+interface EventRow {
+  id: number;
+  session_id: string;
+  at: string;
+  source: string;
+  type: string;
+  data: string;
+}
+
+function eventFromRow(row: EventRow): SessionEvent {
+  return { id: row.id, sessionId: row.session_id, at: row.at, source: row.source, type: row.type, data: JSON.parse(row.data) };
 }

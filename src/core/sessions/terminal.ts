@@ -158,6 +158,11 @@ export class SessionTerminal {
     return live ? live.output.since(seq) : [];
   }
 
+  /** The sequence number the session's next output byte will carry, while it runs; undefined once it has ended. */
+  outputSeq(ref: string): number | undefined {
+    return this.lives.get(this.journal.resolve(ref).id)?.output.seq;
+  }
+
   async resize(ref: string, cols: number, rows: number): Promise<Session> {
     const record = this.journal.resolve(ref);
     const live = this.lives.require(record);

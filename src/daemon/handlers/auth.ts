@@ -1,6 +1,5 @@
 import { SESSION_COOKIE } from '../../core/auth/types';
 import type { AuthCaller } from '../../core/auth/service';
-import { isAppError } from '../../core/errors';
 import type { HandlerContext } from '../context';
 import type { Handlers } from '../router';
 
@@ -19,41 +18,28 @@ function setSessionCookie(ctx: HandlerContext, value: string, maxAge: number): v
   ctx.responseHeaders['set-cookie'] = `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${ctx.secure ? '; Secure' : ''}`;
 }
 
-/** A lockout's answer carries Retry-After as well as details.retryAfterSeconds. */
-async function withRetryAfter<T>(ctx: HandlerContext, run: () => Promise<T> | T): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isAppError(error) && error.code === 'LOGIN_LOCKED') {
-      const seconds = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-      if (seconds !== undefined) ctx.responseHeaders['retry-after'] = String(seconds);
-    }
-    throw error;
-  }
-}
-
-/** Web login: thin adapters to the auth service, plus the cookie, which is HTTP's business and so lives here. */
+/**
+ * Web login: thin adapters to the auth service, plus the cookie, which is HTTP's business and so lives here. A
+ * lockout (LOGIN_LOCKED) carries details.retryAfterSeconds, which the listener turns into Retry-After.
+ */
 export const authHandlers = {
   'auth.status': (_input, ctx) => ctx.daemon.core.auth.status(caller(ctx)),
-  'auth.setup': (input, ctx) =>
-    withRetryAfter(ctx, async () => {
-      const login = await ctx.daemon.core.auth.setup(input, caller(ctx));
-      setSessionCookie(ctx, login.sessionId, COOKIE_MAX_AGE_SECONDS);
-      return { setupDone: true as const, expiresAt: login.expiresAt };
-    }),
-  'auth.login': (input, ctx) =>
-    withRetryAfter(ctx, async () => {
-      const login = await ctx.daemon.core.auth.login(input, caller(ctx));
-      setSessionCookie(ctx, login.sessionId, COOKIE_MAX_AGE_SECONDS);
-      return { loggedIn: true as const, expiresAt: login.expiresAt, ...(login.recoveryCodesLeft !== undefined ? { recoveryCodesLeft: login.recoveryCodesLeft } : {}) };
-    }),
+  'auth.setup': async (input, ctx) => {
+    const login = await ctx.daemon.core.auth.setup(input, caller(ctx));
+    setSessionCookie(ctx, login.sessionId, COOKIE_MAX_AGE_SECONDS);
+    return { setupDone: true as const, expiresAt: login.expiresAt };
+  },
+  'auth.login': async (input, ctx) => {
+    const login = await ctx.daemon.core.auth.login(input, caller(ctx));
+    setSessionCookie(ctx, login.sessionId, COOKIE_MAX_AGE_SECONDS);
+    return { loggedIn: true as const, expiresAt: login.expiresAt, ...(login.recoveryCodesLeft !== undefined ? { recoveryCodesLeft: login.recoveryCodesLeft } : {}) };
+  },
   'auth.logout': (_input, ctx) => {
     const loggedOut = ctx.daemon.core.auth.logout(caller(ctx));
     if (loggedOut) setSessionCookie(ctx, '', 0);
     return { loggedOut };
   },
-  'auth.password': (input, ctx) =>
-    withRetryAfter(ctx, async () => ({ changed: true as const, sessionsRevoked: await ctx.daemon.core.auth.changePassword(input, caller(ctx)) })),
+  'auth.password': async (input, ctx) => ({ changed: true as const, sessionsRevoked: await ctx.daemon.core.auth.changePassword(input, caller(ctx)) }),
   'auth.mfaSetup': (_input, ctx) => ctx.daemon.core.auth.mfaSetup(caller(ctx)),
   'auth.mfaVerify': ({ code }, ctx) => ({ mfaEnabled: true as const, recoveryCodes: ctx.daemon.core.auth.mfaVerify(code, caller(ctx)) }),
   'auth.sessions': (_input, ctx) => ({ sessions: ctx.daemon.core.auth.sessions(caller(ctx)) }),

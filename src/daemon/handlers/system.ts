@@ -1,10 +1,15 @@
 import process from 'node:process';
+import { routes } from '../../core/api';
+import { buildOpenApiDocument, type OpenApiDocument } from '../../core/api/openapi';
 import { COMPARED_ENV } from '../../core/doctor-env';
 import { PROVIDERS, resolveProviderBinary } from '../../core/providers';
 import type { Handlers } from '../router';
 import type { DaemonContext } from '../context';
 
 export const API_VERSION = 1;
+
+/** The document depends only on the route table and the version: built on first request, once per daemon process. */
+let openApiDocument: OpenApiDocument | undefined;
 
 function uptimeSeconds(daemon: DaemonContext): number {
   return Math.max(0, (Date.now() - daemon.core.startedAt.getTime()) / 1000);
@@ -41,4 +46,6 @@ export const systemHandlers = {
     daemon.requestShutdown('shutdown route');
     return { ok: true as const, pid: process.pid };
   },
-} satisfies Pick<Handlers, 'health' | 'version' | 'providers.list' | 'daemon.info' | 'daemon.shutdown'>;
+
+  'api.openapi': (_input, { daemon }) => (openApiDocument ??= buildOpenApiDocument(routes, { version: daemon.core.version })) as unknown as Record<string, unknown>,
+} satisfies Pick<Handlers, 'health' | 'version' | 'providers.list' | 'daemon.info' | 'daemon.shutdown' | 'api.openapi'>;

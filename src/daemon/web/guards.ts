@@ -1,7 +1,6 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { AppError } from '../../core/errors';
-import type { DispatchResult } from '../router';
 
 /**
  * The checks every request to the TCP listener passes before any route sees it, as small functions of what the
@@ -185,11 +184,18 @@ export function securityHeaders(secure: boolean): Record<string, string> {
   };
 }
 
+/** An answer about to be sent: the router's result, or a refusal of the listener's own. */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string | string[]> | undefined;
+}
+
 /**
  * An answer as the network may see it: an internal failure says what kind (its code) and that the daemon's log has
  * the rest, never the message, whose text may hold paths, SQL or a stack; a 401 names the scheme it wants.
  */
-export function presentOverTcp(result: DispatchResult): DispatchResult {
+export function presentOverTcp(result: Answer): Answer & { headers: Record<string, string | string[]> } {
   const headers = { ...result.headers };
   if (result.status === 401) headers['www-authenticate'] = 'Bearer realm="codepiper"';
   if (result.status < 500) return { ...result, headers };

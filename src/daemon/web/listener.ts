@@ -12,6 +12,7 @@ import type { Router } from '../router';
 import { serveStream } from '../stream';
 import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, presentOverTcp, RateLimiter, securityHeaders, type ClientView } from './guards';
 import type { WebOptions } from './options';
+import type { UpgradeAccess } from './ws';
 
 /** Every route of the table is served under this prefix; the socket serves the same routes without it. */
 export const API_PREFIX = '/api';
@@ -21,7 +22,7 @@ export const API_PREFIX = '/api';
  * `/api/sessions/:id/terminal` (the terminal bridge). `rest` holds the path's parameters (the session).
  */
 export interface UpgradeTarget {
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, access: { grant?: Grant | undefined; transport: 'tcp' }, ...rest: string[]): void;
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, access: UpgradeAccess, ...rest: string[]): void;
 }
 
 export interface WebUpgrades {
@@ -137,7 +138,10 @@ export async function startWebListener(
       if (!resolved) throw new AppError('ROUTE_NOT_FOUND', `nothing upgrades to a WebSocket at ${(req.url ?? '/').split('?')[0]}`);
       if (authFailure) throw authFailure;
       if (!grant || !scopeIncludes(grant.scope, 'read')) throw new AppError('AUTH_REQUIRED', 'a WebSocket needs a login or an API token');
-      resolved.target.handleUpgrade(req, socket, head, { grant, transport: 'tcp' }, ...resolved.params);
+      // An open connection keeps checking its credentials: a revoked token or login ends it (UpgradeAccess.revalidate).
+      const credentials = { cookie: cookieValue(headerOf(req, 'cookie'), SESSION_COOKIE), bearer: bearerToken(headerOf(req, 'authorization')) };
+      const revalidate = () => authenticator.authenticate(credentials);
+      resolved.target.handleUpgrade(req, socket, head, { grant, transport: 'tcp', remoteAddress: view.address, secure: view.secure, revalidate }, ...resolved.params);
     } catch (error) {
       refuseUpgrade(socket, presentOverTcp(errorResult(error)), daemon.core.version, view.secure);
     }

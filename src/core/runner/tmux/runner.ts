@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isProcessAlive } from '../../discovery';
 import { AppError } from '../../errors';
 import type { Logger } from '../../log';
-import type { Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalScroll, TerminalSpec, TerminalStatus, TerminalView } from '../runner';
+import type { AttachCommand, Runner, RunnerDescription, RunnerEvents, TerminalExit, TerminalId, TerminalInput, TerminalScroll, TerminalSpec, TerminalStatus, TerminalView } from '../runner';
 import { CONTROL_SESSION, ControlClient, quoteTmux, type PaneDeath } from './control';
 import { DEATH_HOOK, DeathWaiter } from './deaths';
 import { THEN, Tmux, TmuxError, allowlistedEnv, escapeTmuxArg } from './exec';
@@ -250,6 +250,21 @@ export class LocalTmuxRunner extends EventEmitter<RunnerEvents> implements Runne
     const command = `capture-pane -p${flags} -t ${terminal}`;
     const lines = this.control.running ? await this.control.command(command) : (await this.tmux.run(command.split(' '))).split('\n');
     return trimTrailingBlank(lines).join('\n');
+  }
+
+  /**
+   * `tmux attach` of the terminal's session, for a viewer in a pseudo-terminal: `ignore-size` so that the viewer does
+   * not size the window for everyone (tmux still sizes a window by such clients when they are its only ones: the
+   * caller pins the window's size first with resize, which makes it manual), `read-only` when it may not type.
+   */
+  attachCommand(place: string, options: { readOnly: boolean }): AttachCommand {
+    const flags = options.readOnly ? 'ignore-size,read-only' : 'ignore-size';
+    return {
+      file: this.tmux.options.binary,
+      args: [...this.tmux.baseArgs, 'attach-session', '-f', flags, '-t', `=${place}`],
+      // The viewer's terminal is what a browser terminal emulates; TMUX is never in the allowlisted environment.
+      env: { ...this.tmux.options.env, TERM: 'xterm-256color' },
+    };
   }
 
   async resize(terminal: TerminalId, cols: number, rows: number): Promise<void> {
