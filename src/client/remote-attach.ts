@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
+import { terminalPath, type TerminalControl, type TerminalNotice } from '../core/api/ws-protocol';
 import { AppError, isAppError } from '../core/errors';
 import { API_PREFIX, remoteConnectionError, remoteErrorInWords, remoteHeaders, type RemoteTarget } from './remote';
 
@@ -40,21 +41,14 @@ export interface RemoteAttachOptions {
  */
 export function terminalUrl(remote: RemoteTarget, session: string, readonly: boolean, size?: { columns?: number | undefined; rows?: number | undefined }): string {
   const base = remote.base.replace(/^http/, 'ws');
-  const query = new URLSearchParams();
-  if (readonly) query.set('readonly', '1');
-  const fit = (n: number | undefined) => (n && Number.isInteger(n) && n > 0 ? String(Math.min(1000, Math.max(2, n))) : undefined);
+  const fit = (n: number | undefined) => (n && Number.isInteger(n) && n > 0 ? Math.min(1000, Math.max(2, n)) : undefined);
   const [cols, rows] = [fit(size?.columns), fit(size?.rows)];
-  if (cols && rows) {
-    query.set('cols', cols);
-    query.set('rows', rows);
-  }
-  const text = query.toString();
-  return `${base}${API_PREFIX}/sessions/${encodeURIComponent(session)}/terminal${text ? `?${text}` : ''}`;
+  return `${base}${API_PREFIX}${terminalPath(session, { readOnly: readonly, ...(cols && rows ? { cols, rows } : {}) })}`;
 }
 
 /** The resize frame the bridge takes: a JSON text frame. */
 export function resizeFrame(columns: number, rows: number): string {
-  return JSON.stringify({ type: 'resize', cols: columns, rows });
+  return JSON.stringify({ type: 'resize', cols: columns, rows } satisfies TerminalControl);
 }
 
 /**
@@ -80,6 +74,7 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
     headers: remoteHeaders(remote),
     handshakeTimeout: options.connectTimeoutMs ?? 15_000,
     perMessageDeflate: false,
+    // The bridge's frames are pseudo-terminal reads (kilobytes); a frame past this is a bridge gone wrong.
     maxPayload: 16 * 1024 * 1024,
   });
   // Until the upgrade is through nothing of the terminal changes: a refused token leaves it as it was.
@@ -150,6 +145,8 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
       write(`\r\n[detached from ${options.label}${reason && reason !== 'detached' ? ` (${reason})` : ''}]\r\n`);
       return 0;
     }
+    // 1008: the daemon re-checks the token of an open attach, and a revoked or expired one ends it.
+    if (code === 1008) throw remoteErrorInWords(new AppError('AUTH_REQUIRED', reason || 'the token is no longer valid'), remote);
     throw new AppError('DAEMON_UNAVAILABLE', `the terminal bridge of ${remote.label} closed the connection (${code}${reason ? `: ${reason}` : ''})`);
   } finally {
     restore();
@@ -165,7 +162,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
  */
 function controlFrame(text: string, write: (data: string) => void): void {
   try {
-    const frame = JSON.parse(text) as { type?: unknown; message?: unknown };
+    const frame = JSON.parse(text) as Partial<TerminalNotice> & { message?: unknown };
     if ((frame.type === 'error' || frame.type === 'readonly') && typeof frame.message === 'string') write(`\r\n[codepiper: ${frame.message}]\r\n`);
   } catch {
     // not JSON: nothing we were told to show
