@@ -168,6 +168,17 @@ describe('codepiper --remote with a token, over loopback', () => {
     await untilRemoteScreen(shell.id, /^bridged-72$/m);
   });
 
+  it('attaches read-only with a read token: the keys do not reach the session, and it says so', async () => {
+    screen = spawnOnPty(process.execPath, [BIN, '--remote', url, '--token', readToken, 'attach', 'shell'], { env: remoteEnv, cwd: harness.dir, cols: 100, rows: 30 });
+    await screen.waitFor(/bridged-72/, 'the session on the screen');
+    screen.press('echo refused-$((2*3))\r');
+    await screen.waitFor(/\[codepiper: this attach is read-only/, 'the read-only notice');
+    screen.press('\u001c');
+    expect((await screen.exited).exitCode).toBe(0);
+    screen = undefined;
+    expect(await ok(remote(['tail', 'shell']))).not.toMatch(/refused-/);
+  });
+
   it('works in the dashboard from CODEPIPER_REMOTE and CODEPIPER_TOKEN, attach included', { timeout: 60_000 }, async () => {
     screen = spawnOnPty(process.execPath, [BIN], { env: { ...remoteEnv, CODEPIPER_REMOTE: url, CODEPIPER_TOKEN: token }, cwd: harness.dir, cols: 100, rows: 30 });
     const list = await screen.waitFor(/shell[\s\S]*agent|agent[\s\S]*shell/, 'both remote sessions in the list');

@@ -340,6 +340,26 @@ describe('remote attach: the terminal bridge client', () => {
     expect(tty.screen()).toBe('');
   });
 
+  it('names the token when the daemon ends the attach for it (1008)', async () => {
+    const bridge = await fakeBridge((ws) => setTimeout(() => ws.close(1008, 'the token was revoked'), 50));
+    const tty = terminal();
+    const error = await failure(attachRemote({ remote: bridge.remote, session: 'app', label: 'app', stdin: tty.stdin, stdout: tty.stdout }));
+    expect(error.code).toBe('AUTH_REQUIRED');
+    expect(error.message).toMatch(/refused the token \(the token was revoked\).*codepiper token create/);
+  });
+
+  it('takes keys as text from a stream with an encoding (the dashboard sets one), Ctrl-\\ included', async () => {
+    const bridge = await fakeBridge();
+    const tty = terminal();
+    (tty.stdin as unknown as PassThrough).setEncoding('utf8');
+    const attached = attachRemote({ remote: bridge.remote, session: 'app', label: 'app', stdin: tty.stdin, stdout: tty.stdout });
+    await waitFor(() => bridge.frames.length >= 1, { what: 'the resize frame' });
+    (tty.stdin as unknown as PassThrough).write('é\r');
+    await waitFor(() => tty.screen().includes('echo:é\r'), { what: 'the echoed text' });
+    (tty.stdin as unknown as PassThrough).write('\u001c');
+    expect(await attached).toBe(0);
+  });
+
   it('says so when the bridge drops the connection', async () => {
     const bridge = await fakeBridge((ws) => setTimeout(() => ws.close(1011, 'tmux failed'), 50));
     const tty = terminal();
