@@ -17,6 +17,10 @@ export const REMOTE_REFUSALS: Record<string, string> = {
   'daemon uninstall-service': "it removes a systemd unit of this machine; run it on the daemon's host",
   doctor: "it checks this machine's tmux, providers, home and database; run it on the daemon's host",
   'hook-forward': "agents' hooks run it on the daemon's host, over its socket",
+  // Their routes are socket-only (the client would refuse them too): said before a password is asked for.
+  'auth bootstrap': "the bootstrap password is shown only on the daemon's host (its socket); run it there",
+  'auth reset-password': "resetting the password without the old one is for the daemon's own user on its host; with the old one, log in to the web page and change it there",
+  'auth reset-mfa': "turning MFA off without a code is for the daemon's own user on its host",
 };
 
 /** The command's path below `codepiper`: "daemon start", "doctor". */

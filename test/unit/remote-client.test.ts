@@ -16,6 +16,8 @@ import { isAppError, type AppError } from '../../src/core/errors';
 import { resolvePaths } from '../../src/core/paths';
 import { VERSION } from '../../src/core/version';
 import { waitFor } from '../helpers/wait';
+import { buildProgram } from '../../src/cli/program';
+import { hostPath, REMOTE_REFUSALS, refuseRemotely } from '../../src/cli/remote-commands';
 
 const TOKEN = 'cpt_s3cretS3cretS3cret';
 
@@ -365,5 +367,45 @@ describe('remote attach: the terminal bridge client', () => {
     const tty = terminal();
     const error = await failure(attachRemote({ remote: bridge.remote, session: 'app', label: 'app', stdin: tty.stdin, stdout: tty.stdout }));
     expect(error.message).toMatch(/terminal bridge of http:\/\/127.0.0.1:\d+ closed the connection \(1011: tmux failed\)/);
+  });
+});
+
+describe('commands that act on this machine, against a remote daemon', () => {
+  const remote = resolveRemote({ remote: 'https://h.example:4321', token: TOKEN, env: {} })!;
+
+  function refusal(argv: string[]): string | undefined {
+    const program = buildProgram();
+    let command = program;
+    for (const name of argv) command = command.commands.find((sub) => sub.name() === name) ?? command;
+    try {
+      refuseRemotely(command, { remote });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return undefined;
+  }
+
+  it('refuses each one, naming it and why; every name in the table is a real command', () => {
+    for (const name of Object.keys(REMOTE_REFUSALS)) {
+      const message = refusal(name.split(' '));
+      expect(message, name).toMatch(new RegExp(`^${name} does not work against a remote daemon \\(--remote / CODEPIPER_REMOTE: https://h.example:4321\\): .+`));
+    }
+    expect(refusal(['sessions'])).toBeUndefined();
+    expect(refusal(['daemon', 'status'])).toBeUndefined();
+    expect(refusal(['config', 'get'])).toBeUndefined();
+  });
+
+  it('refuses nothing without a remote daemon', () => {
+    const program = buildProgram();
+    const start = program.commands.find((sub) => sub.name() === 'daemon')!.commands.find((sub) => sub.name() === 'start')!;
+    expect(() => refuseRemotely(start, {})).not.toThrow();
+  });
+
+  it('takes directories only as absolute paths on the daemon host', () => {
+    expect(hostPath({ remote }, '/srv/app/', '-d')).toBe('/srv/app/');
+    expect(hostPath({ remote }, '/srv/../srv/app', '-d')).toBe('/srv/app');
+    expect(() => hostPath({ remote }, 'app', '-d')).toThrow(/-d "app" is relative to this machine's directory; with --remote give an absolute path on the daemon's host/);
+    expect(() => hostPath({ remote }, '~/app', '--cwd')).toThrow(/--cwd "~\/app" is relative/);
+    expect(hostPath({}, 'app', '-d')).toBe(path.resolve('app'));
   });
 });
