@@ -3,7 +3,7 @@
 // (and tail -f), approve of a real permission question (fake Claude Code), attach through the terminal bridge in a
 // pseudo-terminal, and the dashboard. The remote commands run with a socket that leads nowhere, so nothing they do
 // can have gone through the daemon's socket.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -229,5 +229,44 @@ describe('codepiper --remote with a token, over loopback', () => {
     expect(stop.stderr).toMatch(/daemon stop does not work against a remote daemon/);
     const status = await remote(['daemon', 'status', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, remote: url, sameVersion: true });
+  });
+});
+
+describe('codepiper --remote https:// to a daemon with a self-signed certificate', () => {
+  let tls: Harness;
+  let tlsUrl: string;
+  let tlsToken: string;
+  let certFile: string;
+
+  beforeAll(async () => {
+    tls = createHarness();
+    delete tls.env.TMUX;
+    certFile = path.join(tls.dir, 'cert.pem');
+    const keyFile = path.join(tls.dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const port = await freePort();
+    fs.mkdirSync(tls.home, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(tls.home, 'config.json'), JSON.stringify({ web: { enabled: true, host: '127.0.0.1', port, tls: { cert: certFile, key: keyFile } } }));
+    const started = await tls.run(['daemon', 'start', '--detach']);
+    expect(started.code, started.stderr).toBe(0);
+    tlsUrl = `https://127.0.0.1:${port}`;
+    tlsToken = createdToken(await ok(tls.run(['token', 'create', '--name', 'tls', '--scope', 'write'])));
+  }, 60_000);
+
+  afterAll(async () => {
+    await tls?.cleanup();
+  });
+
+  it('says how to trust the certificate, and works once Node is given it with NODE_EXTRA_CA_CERTS', async () => {
+    const env = { ...tls.env, CODEPIPER_SOCKET: path.join(tls.dir, 'nowhere.sock') };
+    const untrusted = await tls.run(['--remote', tlsUrl, '--token', tlsToken, 'sessions', '--json'], { env });
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toMatch(/TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\).*NODE_EXTRA_CA_CERTS=/);
+    expect(untrusted.stderr).not.toContain(tlsToken);
+    const trusted = await tls.run(['--remote', tlsUrl, '--token', tlsToken, 'sessions', '--json'], { env: { ...env, NODE_EXTRA_CA_CERTS: certFile } });
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toEqual([]);
+    const status = await tls.run(['--remote', tlsUrl, 'daemon', 'status'], { env: { ...env, NODE_EXTRA_CA_CERTS: certFile } });
+    expect(status.stdout).toMatch(/status +running/);
   });
 });
