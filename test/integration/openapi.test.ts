@@ -71,7 +71,10 @@ describe('codepiper api openapi (built CLI, real daemon)', () => {
       for (const [method, op] of Object.entries(item)) {
         const concrete = `${prefix}${template.replace(/\{[^}]+\}/g, 'nosuch')}${op.operationId === 'events.stream' ? '?topic=sessions' : ''}`;
         const query = method === 'get' || method === 'delete';
-        const answer = await webRequest(url, method.toUpperCase(), concrete, query ? {} : { body: '{}' });
+        // The WebSocket operations answer only an upgrade.
+        const upgrade = op.operationId === 'ws.stream' || op.operationId === 'sessions.terminal';
+        const headers = upgrade ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {};
+        const answer = await webRequest(url, method.toUpperCase(), concrete, query ? { headers } : { headers, body: '{}' });
         const protectedOp = op.security.length > 0;
         if (answer.json?.error?.code === 'ROUTE_NOT_FOUND') wrong.push(`${op.operationId}: ${method} ${concrete} is not served`);
         else if ((answer.status === 401) !== protectedOp) wrong.push(`${op.operationId}: ${answer.status} without credentials, security ${JSON.stringify(op.security)}`);

@@ -35,7 +35,7 @@ const HTTP_CASES = 8000;
 const WS_FRAMES = 4000;
 
 /** Sends raw bytes on a new connection and reads whatever comes back until the server closes or goes quiet. */
-function raw(port: number, bytes: Buffer, quietMs = 400): Promise<string> {
+function raw(port: number, bytes: Buffer, quietMs = 150): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -154,7 +154,7 @@ describe('malformed input over TCP', () => {
         routeCases++;
       }
       pending.push(task);
-      if (pending.length >= 16) await Promise.all(pending.splice(0));
+      if (pending.length >= 32) await Promise.all(pending.splice(0));
     }
     await Promise.all(pending);
     expect(fiveHundreds).toEqual([]);

@@ -128,7 +128,7 @@ describe('the OpenAPI document of the route table', () => {
     expect(op.responses['200']).toBeDefined();
   });
 
-  it('leaves out every local route, and holds nothing but the table and the event stream', () => {
+  it('leaves out every local route, and holds nothing but the table and the streams (events, WebSocket, terminal)', () => {
     const ids = operations.map(({ op }) => op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const route of local) {
@@ -136,7 +136,8 @@ describe('the OpenAPI document of the route table', () => {
       expect(doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeUndefined();
       expect(doc.info.description).toContain(route.name);
     }
-    expect(ids.filter((id) => id !== 'events.stream').sort()).toEqual(served.map((route) => route.name).sort());
+    const streams = ['events.stream', 'ws.stream', 'sessions.terminal'];
+    expect(ids.filter((id) => !streams.includes(id)).sort()).toEqual(served.map((route) => route.name).sort());
     expect(doc.info.description).toMatch(/local.*left out/);
   });
 
@@ -226,7 +227,7 @@ describe('schemas that JSON Schema cannot carry', () => {
     const small = buildOpenApiDocument(odd as unknown as RouteDef[], { version: '0' });
     expect(await validate(small)).toEqual({ valid: true, errors: undefined });
     const ops = operationsOf(small);
-    expect(ops.map(({ op }) => op.operationId).sort()).toEqual(['events.stream', 'odd.get', 'odd.post', 'odd.union']);
+    expect(ops.map(({ op }) => op.operationId).sort()).toEqual(['events.stream', 'odd.get', 'odd.post', 'odd.union', 'sessions.terminal', 'ws.stream']);
 
     const get = ops.find(({ op }) => op.operationId === 'odd.get')!.op;
     expect(get.parameters!.map((p) => [p.name, p.in, p.required])).toEqual([

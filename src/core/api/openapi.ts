@@ -3,6 +3,8 @@ import { SESSION_COOKIE } from '../auth/types';
 import { ERROR_CODES } from '../errors';
 import { STREAM_ACCESS, STREAM_MESSAGES, STREAM_PATH, TOPICS } from './events';
 import { rawBodySchema } from './raw';
+import { wsClientFrameSchema, wsServerFrameSchema } from './ws';
+import { TERMINAL_PATH, WS_CLOSE_OVERFLOW, WS_HEARTBEAT_MS, WS_MAX_FRAME_BYTES, WS_MAX_QUEUED_BYTES, WS_PATH, WS_PROTOCOL } from './ws-protocol';
 import { inputInQuery, pathParamNames, type RouteAccess, type RouteDef } from './route';
 
 /**
@@ -245,6 +247,58 @@ function streamOperation(): Json {
   };
 }
 
+/** The refusals an upgrade can meet before it becomes a WebSocket. */
+const UPGRADE_REFUSALS = {
+  '401': { $ref: '#/components/responses/Error401' },
+  '403': { $ref: '#/components/responses/Error403' },
+  '404': { $ref: '#/components/responses/Error404' },
+  '429': { $ref: '#/components/responses/Error429' },
+  '4XX': { $ref: '#/components/responses/Error' },
+};
+
+/**
+ * OpenAPI has no WebSocket operation: the stream is a GET that upgrades (101), its frames described in
+ * `x-codepiper-frames` as JSON Schema, from the same zod schemas the daemon checks them with (api/ws.ts).
+ */
+function webSocketOperation(): Json {
+  return {
+    operationId: 'ws.stream',
+    summary: 'WebSocket: the event stream\'s topics with resume, and input (send, keys, paste) through the same routes, policy and audit.',
+    description: [
+      `Upgrade with \`Connection: Upgrade\`, \`Upgrade: websocket\`. The daemon greets with \`hello\` (its version, protocol ${WS_PROTOCOL}, the topic patterns, the connection's scope, the limits).`,
+      'Every frame is a JSON text frame with a `type`. `subscribe {topics, since?}` follows topics as the event stream names them and answers `ready`; each message arrives as `event {topic, event, seq?, data}`, and `seq` is where to resume. `send`, `paste` and `keys` are the routes sessions.send and sessions.keys (write scope), answered `ok {result}` or `error {code, message}`; a `ref` on any frame is echoed on its answer.',
+      `Limits: a frame over ${WS_MAX_FRAME_BYTES} bytes closes the connection (1009); a client that falls ${WS_MAX_QUEUED_BYTES} bytes behind is sent \`overflow\` and closed (${WS_CLOSE_OVERFLOW}); the daemon pings every ${WS_HEARTBEAT_MS / 1000} s and drops a client that missed the last ping; revoked credentials close it (1008).`,
+      'Browsers must open it from an allowed origin (the Origin is checked).',
+      accessText(STREAM_ACCESS),
+    ].join('\n\n'),
+    tags: ['events'],
+    'x-codepiper-access': STREAM_ACCESS,
+    security: PROTECTED_SECURITY,
+    'x-codepiper-frames': { client: jsonSchemaOf(wsClientFrameSchema, 'input'), server: jsonSchemaOf(wsServerFrameSchema, 'output') },
+    responses: { '101': { description: 'Switching protocols: the WebSocket is open.' }, ...UPGRADE_REFUSALS },
+  };
+}
+
+function terminalOperation(): Json {
+  return {
+    operationId: 'sessions.terminal',
+    summary: "The terminal bridge: a real tmux attach of the session in a pseudo-terminal, as a WebSocket.",
+    description: [
+      'Binary frames carry the terminal\'s bytes both ways; a JSON text frame `{"type":"resize","cols":N,"rows":N}` resizes the viewer, and the daemon\'s own notices (`attached`, `readonly`, `error`) are JSON text frames.',
+      'A read grant, or `?readonly=1` with any grant, attaches read-only (tmux attach -r): keystrokes are dropped and the viewer is told once. A write grant may type; keystrokes through the bridge are what a person types after attach, not input preflight.',
+      accessText(STREAM_ACCESS),
+    ].join('\n\n'),
+    tags: ['sessions'],
+    'x-codepiper-access': STREAM_ACCESS,
+    security: PROTECTED_SECURITY,
+    parameters: [
+      { name: 'id', in: 'path', required: true, description: 'the session: id, prefix or name', schema: { type: 'string' } },
+      { name: 'readonly', in: 'query', required: false, description: 'attach read-only even with a write grant', schema: { type: 'string', enum: ['1', 'true', 'yes'] } },
+    ],
+    responses: { '101': { description: 'Switching protocols: the attach is open.' }, ...UPGRADE_REFUSALS },
+  };
+}
+
 function errorComponents(): { schemas: Record<string, JsonSchema>; responses: Record<string, Json> } {
   const codes = Object.keys(ERROR_CODES);
   const schemas: Record<string, JsonSchema> = {
@@ -294,6 +348,8 @@ export function buildOpenApiDocument(table: readonly RouteDef[], options: { vers
     item[method] = operation(route);
   }
   if (!paths[STREAM_PATH]?.get) (paths[STREAM_PATH] ??= {}).get = streamOperation();
+  if (!paths[WS_PATH]?.get) (paths[WS_PATH] ??= {}).get = webSocketOperation();
+  if (!paths[openApiPath(TERMINAL_PATH)]?.get) (paths[openApiPath(TERMINAL_PATH)] ??= {}).get = terminalOperation();
   const left = table.filter((route) => route.access === 'local').map((route) => route.name);
   const errors = errorComponents();
   return {
