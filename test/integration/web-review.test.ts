@@ -64,4 +64,22 @@ describe('the TCP listener under attack', () => {
     );
     expect(answer).toBe('HTTP/1.1 404 Not Found');
   });
+
+  it('ends an open event stream within seconds of its token being revoked, as it ends any request after that', async () => {
+    const token = await createToken(() => client, 'review-stream', 'read');
+    const { api } = daemonApi(() => client);
+    const stream = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get(`${url}/api/events?topic=sessions`, { headers: { authorization: `Bearer ${token}` }, agent: false }, resolve);
+      req.on('error', reject);
+    });
+    expect(stream.statusCode).toBe(200);
+    stream.resume();
+    const ended = new Promise<number>((resolve) => stream.once('close', () => resolve(Date.now())));
+    const revoked = await api('DELETE', '/tokens/review-stream');
+    expect(revoked.status).toBe(200);
+    const at = Date.now();
+    const outcome = await Promise.race([ended.then((time) => time - at), new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 8000))]);
+    stream.destroy();
+    expect(outcome).not.toBe('still open');
+  });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { VERSION_HEADER } from '../../core/api/headers';
 import { STREAM_PATH } from '../../core/api/topics';
-import { SESSION_COOKIE, scopeIncludes, type Authenticator, type Grant } from '../../core/auth/types';
+import { SESSION_COOKIE, scopeIncludes, type Authenticator, type Credentials, type Grant } from '../../core/auth/types';
 import { AppError, isAppError } from '../../core/errors';
 import type { DaemonContext } from '../context';
 import { send, serveRoute } from '../http';
@@ -39,6 +39,11 @@ export interface WebListener {
 
 /** How long open connections get to finish once the listener closes. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * How often the credentials of a long-lived connection (an event stream, a WebSocket) are checked again: a revoked
+ * token, a logout or a password change ends it within this time, not whenever the client happens to go away.
+ */
+export const RECHECK_CREDENTIALS_MS = 2000;
 
 /**
  * The daemon over TCP (--web): the same router as the socket, under /api, behind the guards of guards.ts and
@@ -59,8 +64,31 @@ export async function startWebListener(
     : http.createServer(serverOptions);
   server.maxRequestsPerSocket = 1000;
 
+  /** Long-lived connections and the credentials that opened them, checked again every RECHECK_CREDENTIALS_MS. */
+  const longLived = new Set<{ credentials: Credentials; end: () => void }>();
+  const keepAlive = (credentials: Credentials, end: () => void, closed: NodeJS.EventEmitter) => {
+    const entry = { credentials, end };
+    longLived.add(entry);
+    closed.once('close', () => longLived.delete(entry));
+  };
+  const recheck = setInterval(() => {
+    for (const entry of longLived) {
+      let live = false;
+      try {
+        live = authenticator.authenticate(entry.credentials) !== undefined;
+      } catch {
+        live = false;
+      }
+      if (live) continue;
+      longLived.delete(entry);
+      entry.end();
+    }
+  }, RECHECK_CREDENTIALS_MS);
+  recheck.unref();
+  server.on('close', () => clearInterval(recheck));
+
   /** The checks shared by requests and upgrades; throws the AppError to answer with. */
-  const admit = (req: http.IncomingMessage, view: ClientView, upgrade: boolean): { grant: Grant | undefined; authFailure: AppError | undefined } => {
+  const admit = (req: http.IncomingMessage, view: ClientView, upgrade: boolean): { grant: Grant | undefined; authFailure: AppError | undefined; credentials: Credentials } => {
     checkHost(view.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
     // The Host header itself must name us too when a proxy forwarded another one.
     if (view.host !== req.headers.host) checkHost(req.headers.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
@@ -79,10 +107,11 @@ export async function startWebListener(
       },
       { ownOrigin: `${view.secure ? 'https' : 'http'}://${view.host ?? ''}`, allowedOrigins: options.allowedOrigins },
     );
+    const credentials = { cookie, bearer };
     try {
-      return { grant: authenticator.authenticate({ cookie, bearer }), authFailure: undefined };
+      return { grant: authenticator.authenticate(credentials), authFailure: undefined, credentials };
     } catch (error) {
-      if (isAppError(error) && error.status === 401) return { grant: undefined, authFailure: error };
+      if (isAppError(error) && error.status === 401) return { grant: undefined, authFailure: error, credentials };
       throw error;
     }
   };
@@ -112,6 +141,7 @@ export async function startWebListener(
       if (admitted.authFailure) return answer(admitted.authFailure);
       if (!admitted.grant) return answer(new AppError('AUTH_REQUIRED', 'log in (POST /api/auth/login) or send an API token (Authorization: Bearer cpt_…)'));
       serveStream(req, res, daemon);
+      if (!res.writableEnded) keepAlive(admitted.credentials, () => res.end(), res);
       return;
     }
     serveRoute(req, res, deps.router, daemon, {
@@ -131,12 +161,13 @@ export async function startWebListener(
     });
     const view = clientView(req, tls, options.trustProxy);
     try {
-      const { grant, authFailure } = admit(req, view, true);
+      const { grant, authFailure, credentials } = admit(req, view, true);
       const inner = stripPrefix(req.url ?? '/');
       const resolved = inner === undefined ? undefined : deps.upgrades?.resolve(inner.split('?')[0]!);
       if (!resolved) throw new AppError('ROUTE_NOT_FOUND', `nothing upgrades to a WebSocket at ${(req.url ?? '/').split('?')[0]}`);
       if (authFailure) throw authFailure;
       if (!grant || !scopeIncludes(grant.scope, 'read')) throw new AppError('AUTH_REQUIRED', 'a WebSocket needs a login or an API token');
+      keepAlive(credentials, () => socket.destroy(), socket);
       resolved.target.handleUpgrade(req, socket, head, { grant, transport: 'tcp' }, ...resolved.params);
     } catch (error) {
       refuseUpgrade(socket, presentOverTcp(errorResult(error)), daemon.core.version, view.secure);
