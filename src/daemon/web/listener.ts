@@ -10,7 +10,7 @@ import type { DaemonContext } from '../context';
 import { send, serveRoute } from '../http';
 import type { Router } from '../router';
 import { serveStream } from '../stream';
-import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, presentOverTcp, RateLimiter, securityHeaders, type ClientView } from './guards';
+import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
 import type { WebOptions } from './options';
 
 /** Every route of the table is served under this prefix; the socket serves the same routes without it. */
@@ -92,7 +92,7 @@ export async function startWebListener(
     checkHost(view.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
     // The Host header itself must name us too when a proxy forwarded another one.
     if (view.host !== req.headers.host) checkHost(req.headers.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
-    const wait = limiter.take(view.address);
+    const wait = limiter.take(rateLimitKey(view.address));
     if (wait > 0) throw new AppError('RATE_LIMITED', `too many requests from ${view.address}; retry in ${wait}s`, { details: { retryAfterSeconds: wait } });
     const cookie = cookieValue(headerOf(req, 'cookie'), SESSION_COOKIE);
     const bearer = bearerToken(headerOf(req, 'authorization'));
