@@ -6,6 +6,7 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daemonApi } from '../helpers/daemon-api';
 import { createHarness, type Harness } from '../helpers/harness';
+import { MAX_CONNECTIONS_PER_CLIENT } from '../../src/daemon/web/listener';
 import { createToken, startWebDaemon } from '../helpers/web';
 
 /** Sends `head` on a fresh connection and resolves the first line of the answer, or 'none' after `timeoutMs`. */
@@ -81,5 +82,36 @@ describe('the TCP listener under attack', () => {
     const outcome = await Promise.race([ended.then((time) => time - at), new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 8000))]);
     stream.destroy();
     expect(outcome).not.toBe('still open');
+  });
+
+  it('cuts off a client that opens more connections than one client may hold, instead of keeping each until its headers time out', async () => {
+    const { hostname, port } = new URL(url);
+    const sockets: net.Socket[] = [];
+    let closedEarly = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: MAX_CONNECTIONS_PER_CLIENT + 20 }, () => {
+          const socket = net.connect(Number(port), hostname);
+          sockets.push(socket);
+          socket.on('error', () => {});
+          socket.on('close', () => closedEarly++);
+          return new Promise<void>((resolve) => {
+            socket.once('connect', () => resolve());
+            socket.once('close', () => resolve());
+          });
+        }),
+      );
+      // None of them sent a byte; the listener would otherwise hold each for its 20 s headers timeout and more.
+      const deadline = Date.now() + 5000;
+      while (closedEarly < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closedEarly).toBe(20);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // Once they are gone, the same client is served again.
+    const deadline = Date.now() + 5000;
+    let health = 'none';
+    while (health !== 'HTTP/1.1 200 OK' && Date.now() < deadline) health = await firstLine(url, `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 2000);
+    expect(health).toBe('HTTP/1.1 200 OK');
   });
 });

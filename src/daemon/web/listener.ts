@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { VERSION_HEADER } from '../../core/api/headers';
 import { STREAM_PATH } from '../../core/api/topics';
@@ -10,7 +10,7 @@ import type { DaemonContext } from '../context';
 import { send, serveRoute } from '../http';
 import type { Router } from '../router';
 import { serveStream } from '../stream';
-import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
+import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, isLoopback, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
 import type { WebOptions } from './options';
 
 /** Every route of the table is served under this prefix; the socket serves the same routes without it. */
@@ -44,6 +44,13 @@ const CLOSE_GRACE_MS = 2000;
  * token, a logout or a password change ends it within this time, not whenever the client happens to go away.
  */
 export const RECHECK_CREDENTIALS_MS = 2000;
+/**
+ * Open connections one client (an address, an IPv6 /64) may hold at once, and all clients together. The rate limit
+ * counts requests; a connection that never finishes its request costs the daemon a descriptor and memory for up to
+ * the headers timeout, so a client opening thousands of them is cut off here instead.
+ */
+export const MAX_CONNECTIONS_PER_CLIENT = 256;
+export const MAX_CONNECTIONS = 8192;
 
 /**
  * The daemon over TCP (--web): the same router as the socket, under /api, behind the guards of guards.ts and
@@ -63,6 +70,22 @@ export async function startWebListener(
     ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' })
     : http.createServer(serverOptions);
   server.maxRequestsPerSocket = 1000;
+  server.maxConnections = MAX_CONNECTIONS;
+  const connections = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress ?? 'unknown';
+    // A trusted proxy on this machine carries every client's requests: its connections are not one client's.
+    if (options.trustProxy && isLoopback(peer)) return;
+    const key = rateLimitKey(peer);
+    const open = (connections.get(key) ?? 0) + 1;
+    if (open > MAX_CONNECTIONS_PER_CLIENT) return void socket.destroy();
+    connections.set(key, open);
+    socket.once('close', () => {
+      const left = (connections.get(key) ?? 1) - 1;
+      if (left > 0) connections.set(key, left);
+      else connections.delete(key);
+    });
+  });
 
   /** Long-lived connections and the credentials that opened them, checked again every RECHECK_CREDENTIALS_MS. */
   const longLived = new Set<{ credentials: Credentials; end: () => void }>();
