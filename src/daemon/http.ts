@@ -38,6 +38,15 @@ export function serveRoute(req: http.IncomingMessage, res: http.ServerResponse, 
   const log = daemon.log;
   const method = req.method ?? 'GET';
   const { present = (result: DispatchResult) => result, ...dispatchRequest } = request;
+  // Over TCP, a caller without the right to the route is answered before its body is read: an anonymous client must
+  // not make the daemon hold bodies of the largest route's size (16 MiB uploads) in memory, a hundred at a time.
+  const refused = request.transport === 'tcp' ? router.refusal({ ...dispatchRequest, method }) : undefined;
+  if (refused) {
+    req.on('error', () => {});
+    req.resume(); // dropped as it arrives, never kept
+    send(res, present(refused), true);
+    return;
+  }
   const declared = Number(req.headers['content-length'] ?? NaN);
   const limit = router.bodyLimit(method, request.url, MAX_BODY_BYTES);
   const chunks: Buffer[] = [];

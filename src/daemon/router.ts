@@ -51,6 +51,12 @@ export interface Router {
   dispatch(request: DispatchRequest): Promise<DispatchResult>;
   /** The largest body the route `method url` takes (its own limit, else `fallback`), read before the body is. */
   bodyLimit(method: string, url: string, fallback: number): number;
+  /**
+   * The refusal a request gets whatever its body says (no such route, a method it does not take, missing or too low
+   * credentials over TCP), or undefined when the body is worth reading. Asked before the body is read, so that nobody
+   * without the right to call a route can make the daemon hold a body of that route's size in memory.
+   */
+  refusal(request: Omit<DispatchRequest, 'body' | 'headers'>): DispatchResult | undefined;
 }
 
 /**
@@ -79,7 +85,38 @@ export function createRouter(
     }
   }
 
+  function refusal(request: Omit<DispatchRequest, 'body' | 'headers'>): DispatchResult | undefined {
+    try {
+      const { match } = matchRoute(request);
+      if (request.transport === 'tcp') checkAccess(match.entry.route, request.grant, request.authFailure);
+      return undefined;
+    } catch (error) {
+      return errorResult(error, context(request, {}));
+    }
+  }
+
   async function dispatchOrThrow(request: DispatchRequest): Promise<DispatchResult> {
+    const { url, match } = matchRoute(request);
+    const { route, handler } = match.entry;
+    if (request.transport === 'tcp') checkAccess(route, request.grant, request.authFailure);
+    const type = contentType(request.headers);
+    const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
+    const parsed = route.input.safeParse(raw);
+    if (!parsed.success) throw validationError(parsed.error, raw, route.input);
+
+    const responseHeaders: Record<string, string | string[]> = {};
+    const ctx = context(request, responseHeaders);
+    const result = await handler(parsed.data, ctx);
+    const checked = route.output.safeParse(result);
+    if (!checked.success) {
+      ctx.daemon.log.error(`route ${route.name} answered outside its contract: ${describeIssues(checked.error)}`);
+      throw new AppError('INTERNAL', `internal error: ${route.name} produced an invalid answer`);
+    }
+    return { status: 200, body: checked.data, headers: responseHeaders };
+  }
+
+  /** The route a request's method and path name (a 'local' one only on the socket); throws the 404 or 405. */
+  function matchRoute(request: Pick<DispatchRequest, 'method' | 'url' | 'transport'>): { url: URL; match: { entry: CompiledRoute; params: Record<string, string> } } {
     let url: URL;
     try {
       url = new URL(request.url, 'http://codepiper.invalid');
@@ -103,23 +140,7 @@ export function createRouter(
         details: { allowed },
       });
     }
-
-    const { route, handler } = match.entry;
-    if (request.transport === 'tcp') checkAccess(route, request.grant, request.authFailure);
-    const type = contentType(request.headers);
-    const raw = type === 'multipart/form-data' && !inputInQuery(route.method) ? await multipartInput(route, request.body, request.headers!, match.params) : rawInput(route, url, request.body, match.params);
-    const parsed = route.input.safeParse(raw);
-    if (!parsed.success) throw validationError(parsed.error, raw, route.input);
-
-    const responseHeaders: Record<string, string | string[]> = {};
-    const ctx = context(request, responseHeaders);
-    const result = await handler(parsed.data, ctx);
-    const checked = route.output.safeParse(result);
-    if (!checked.success) {
-      ctx.daemon.log.error(`route ${route.name} answered outside its contract: ${describeIssues(checked.error)}`);
-      throw new AppError('INTERNAL', `internal error: ${route.name} produced an invalid answer`);
-    }
-    return { status: 200, body: checked.data, headers: responseHeaders };
+    return { url, match };
   }
 
   function bodyLimit(method: string, url: string, fallback: number): number {
@@ -134,7 +155,7 @@ export function createRouter(
     return entry?.route.body?.maxBytes ?? fallback;
   }
 
-  return { dispatch, bodyLimit };
+  return { dispatch, bodyLimit, refusal };
 }
 
 /**

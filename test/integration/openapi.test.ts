@@ -73,7 +73,7 @@ describe('codepiper api openapi (built CLI, real daemon)', () => {
         const query = method === 'get' || method === 'delete';
         // The WebSocket operations answer only an upgrade.
         const upgrade = op.operationId === 'ws.stream' || op.operationId === 'sessions.terminal';
-        const headers = upgrade ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {};
+        const headers: Record<string, string> = upgrade ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {};
         const answer = await webRequest(url, method.toUpperCase(), concrete, query ? { headers } : { headers, body: '{}' });
         const protectedOp = op.security.length > 0;
         if (answer.json?.error?.code === 'ROUTE_NOT_FOUND') wrong.push(`${op.operationId}: ${method} ${concrete} is not served`);

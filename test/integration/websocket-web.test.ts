@@ -72,7 +72,9 @@ describe('the WebSocket stream over TCP', () => {
     expect((await api('DELETE', '/tokens/doomed')).status).toBe(200);
     stream.sendJson({ type: 'send', session: id, text: 'echo revoked-$((3+3))', ref: 'r' });
     attach.ws.send(Buffer.from('echo revoked-bridge-$((3+4))\r'), { binary: true });
-    expect(await Promise.all(closes)).toEqual([1008, 1008]);
+    // 1008 when the frame finds the credentials gone; 1006 when the listener's own periodic check cut the connection
+    // first (it re-checks every open connection every few seconds). Either way it is closed and typed nothing.
+    for (const code of await Promise.all(closes)) expect([1008, 1006]).toContain(code);
     const text = await screen(id);
     expect(text).not.toContain('revoked-6');
     expect(text).not.toContain('revoked-bridge-7');

@@ -188,6 +188,24 @@ describe('lockout', () => {
     expect(JSON.stringify(auth.log(100))).not.toContain(PASSWORD);
   });
 
+  it('does not let an anonymous caller grow the audit log without bound: a refusal repeated from one address is logged once a minute', async () => {
+    await setUp();
+    for (let i = 0; i < 5; i++) await errorOf(() => auth.login({ password: `wrong guess ${i}!` }, anonymous()));
+    for (let i = 0; i < 200; i++) {
+      expect((await errorOf(() => auth.login({ password: PASSWORD }, anonymous()))).code).toBe('LOGIN_LOCKED');
+      expect((await errorOf(() => auth.setup({ password: PASSWORD, bootstrapPassword: 'guess' }, anonymous()))).code).toBe('AUTH_ALREADY_SET_UP');
+    }
+    const count = (event: string, outcome: string) => auth.log(10_000).filter((entry) => entry.event === event && entry.outcome === outcome).length;
+    expect(count('login', 'locked')).toBe(1);
+    expect(count('setup', 'refused')).toBe(1);
+    // Another address is its own line; a minute later the same address is logged again.
+    await errorOf(() => auth.login({ password: PASSWORD }, anonymous('198.51.100.1')));
+    expect(count('login', 'locked')).toBe(2);
+    advance(60_000);
+    await errorOf(() => auth.login({ password: PASSWORD }, anonymous()));
+    expect(count('login', 'locked')).toBe(3);
+  });
+
   it('locks one address after 5 failures from it while the account is not locked', async () => {
     await setUp();
     // 4 failures from one address, then a success from elsewhere resets the account's count only.

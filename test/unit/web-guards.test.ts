@@ -13,6 +13,7 @@ import {
   normalizeOrigin,
   presentOverTcp,
   RateLimiter,
+  rateLimitKey,
 } from '../../src/daemon/web/guards';
 import { resolveWebOptions } from '../../src/daemon/web/options';
 
@@ -89,6 +90,18 @@ describe('the rate limiter', () => {
     now += 1000;
     expect(limiter.take('a')).toBe(0);
     expect(limiter.take('a')).toBeGreaterThan(0);
+  });
+  it('counts an IPv6 client by its /64, so stepping through its own addresses gains nothing', () => {
+    expect(rateLimitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:DB8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateLimitKey('2001:db8:1:3::1')).not.toBe(rateLimitKey('2001:db8:1:2::1'));
+    expect(rateLimitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(rateLimitKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(rateLimitKey('192.0.2.7')).toBe('192.0.2.7');
+    const limiter = new RateLimiter(3, 1, () => 0);
+    const waits = Array.from({ length: 6 }, (_, i) => limiter.take(rateLimitKey(`2001:db8:1:2::${(i + 1).toString(16)}`)));
+    expect(waits.filter((wait) => wait > 0)).toHaveLength(3);
   });
   it('tracks a bounded number of addresses', () => {
     const limiter = new RateLimiter(1, 1, () => 0);

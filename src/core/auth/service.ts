@@ -24,6 +24,11 @@ export const RECOVERY_CODES = 10;
 /** Revoked and expired login sessions are forgotten this long after they ended. */
 const FORGET_ENDED_MS = 30 * 86_400_000;
 const TOTP_CONTEXT = 'auth:totp';
+/**
+ * A refusal anyone may provoke without credentials (a login while locked out, a setup once set up) is logged once per
+ * caller address and kind within this time: the first says what happened, the next thousand would only fill the disk.
+ */
+export const REPEATED_REFUSAL_QUIET_MS = 60_000;
 
 /** Who is calling, as auth needs to know it: the grant over TCP, the address for lockouts and the log. */
 export interface AuthCaller {
@@ -84,6 +89,8 @@ export class AuthService implements Authenticator {
   private readonly sql;
   /** The end of the queue of password checks (see serial). */
   private checks: Promise<unknown> = Promise.resolve();
+  /** When each repeated refusal (event, outcome, address) was last logged: see REPEATED_REFUSAL_QUIET_MS. */
+  private readonly refusalsLogged = new Map<string, number>();
 
   constructor(options: AuthServiceOptions) {
     const { db } = options;
@@ -176,7 +183,7 @@ export class AuthService implements Authenticator {
     const who = this.who(caller);
     const account = this.account();
     if (account.password_hash !== null) {
-      this.audit.record('setup', 'refused', { ...who, detail: 'already set up' });
+      this.recordRepeated('setup', 'refused', { ...who, detail: 'already set up' });
       throw alreadySetUp();
     }
     this.refuseWhileLocked('setup', caller);
@@ -459,7 +466,7 @@ export class AuthService implements Authenticator {
     }
     if (until <= now) return;
     const retryAfterSeconds = Math.ceil((until - now) / 1000);
-    this.audit.record(event, 'locked', { ...this.who(caller), detail: `locked for ${retryAfterSeconds} s more` });
+    this.recordRepeated(event, 'locked', { ...this.who(caller), detail: `locked for ${retryAfterSeconds} s more` });
     throw locked(retryAfterSeconds);
   }
 
@@ -479,6 +486,20 @@ export class AuthService implements Authenticator {
       lockedNow = true;
     }
     if (lockedNow) throw locked(LOCKOUT_MS / 1000);
+  }
+
+  /** Logs a refusal unless the same one (event, outcome, address) was logged within REPEATED_REFUSAL_QUIET_MS. */
+  private recordRepeated(event: AuthLogEntry['event'], outcome: AuthLogEntry['outcome'], fields: AuditFields): void {
+    const now = this.now().getTime();
+    const key = `${event}|${outcome}|${fields.ip ?? ''}`;
+    const last = this.refusalsLogged.get(key);
+    if (last !== undefined && now - last < REPEATED_REFUSAL_QUIET_MS) return;
+    if (this.refusalsLogged.size >= 10_000) {
+      for (const [seen, at] of this.refusalsLogged) if (now - at >= REPEATED_REFUSAL_QUIET_MS) this.refusalsLogged.delete(seen);
+      if (this.refusalsLogged.size >= 10_000) this.refusalsLogged.clear();
+    }
+    this.refusalsLogged.set(key, now);
+    this.audit.record(event, outcome, { ...fields, detail: `${fields.detail ?? outcome}; the same from this address is logged at most once a minute` });
   }
 
   private clearFailures(caller: AuthCaller): void {

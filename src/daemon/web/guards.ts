@@ -140,6 +140,27 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Whom the rate limiter counts an address as. An IPv4 address is one client; an IPv6 address counts as its /64, the
+ * block a single host or site is handed: one client holds 2^64 addresses, and stepping through them would give it a
+ * fresh bucket per request (and push real clients out of the bounded map).
+ */
+export function rateLimitKey(address: string): string {
+  const bare = address.split('%')[0]!.toLowerCase();
+  if (!net.isIPv6(bare)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  if (mapped) return mapped[1]!;
+  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])));
+  const [head = '', tail] = bare.split('::');
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const full = tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${full
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /** What a request says of its client once trustProxy is applied. */
 export interface ClientView {
   address: string;

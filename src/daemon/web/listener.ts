@@ -1,16 +1,16 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { VERSION_HEADER } from '../../core/api/headers';
 import { STREAM_PATH } from '../../core/api/topics';
-import { SESSION_COOKIE, scopeIncludes, type Authenticator, type Grant } from '../../core/auth/types';
+import { SESSION_COOKIE, scopeIncludes, type Authenticator, type Credentials, type Grant } from '../../core/auth/types';
 import { AppError, isAppError } from '../../core/errors';
 import type { DaemonContext } from '../context';
 import { send, serveRoute } from '../http';
 import type { Router } from '../router';
 import { serveStream } from '../stream';
-import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, presentOverTcp, RateLimiter, securityHeaders, type ClientView } from './guards';
+import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, isLoopback, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
 import type { WebOptions } from './options';
 import type { UpgradeAccess } from './ws';
 
@@ -40,6 +40,18 @@ export interface WebListener {
 
 /** How long open connections get to finish once the listener closes. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * How often the credentials of a long-lived connection (an event stream, a WebSocket) are checked again: a revoked
+ * token, a logout or a password change ends it within this time, not whenever the client happens to go away.
+ */
+export const RECHECK_CREDENTIALS_MS = 2000;
+/**
+ * Open connections one client (an address, an IPv6 /64) may hold at once, and all clients together. The rate limit
+ * counts requests; a connection that never finishes its request costs the daemon a descriptor and memory for up to
+ * the headers timeout, so a client opening thousands of them is cut off here instead.
+ */
+export const MAX_CONNECTIONS_PER_CLIENT = 256;
+export const MAX_CONNECTIONS = 8192;
 
 /**
  * The daemon over TCP (--web): the same router as the socket, under /api, behind the guards of guards.ts and
@@ -59,13 +71,52 @@ export async function startWebListener(
     ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' })
     : http.createServer(serverOptions);
   server.maxRequestsPerSocket = 1000;
+  server.maxConnections = MAX_CONNECTIONS;
+  const connections = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress ?? 'unknown';
+    // A trusted proxy on this machine carries every client's requests: its connections are not one client's.
+    if (options.trustProxy && isLoopback(peer)) return;
+    const key = rateLimitKey(peer);
+    const open = (connections.get(key) ?? 0) + 1;
+    if (open > MAX_CONNECTIONS_PER_CLIENT) return void socket.destroy();
+    connections.set(key, open);
+    socket.once('close', () => {
+      const left = (connections.get(key) ?? 1) - 1;
+      if (left > 0) connections.set(key, left);
+      else connections.delete(key);
+    });
+  });
+
+  /** Long-lived connections and the credentials that opened them, checked again every RECHECK_CREDENTIALS_MS. */
+  const longLived = new Set<{ credentials: Credentials; end: () => void }>();
+  const keepAlive = (credentials: Credentials, end: () => void, closed: NodeJS.EventEmitter) => {
+    const entry = { credentials, end };
+    longLived.add(entry);
+    closed.once('close', () => longLived.delete(entry));
+  };
+  const recheck = setInterval(() => {
+    for (const entry of longLived) {
+      let live = false;
+      try {
+        live = authenticator.authenticate(entry.credentials) !== undefined;
+      } catch {
+        live = false;
+      }
+      if (live) continue;
+      longLived.delete(entry);
+      entry.end();
+    }
+  }, RECHECK_CREDENTIALS_MS);
+  recheck.unref();
+  server.on('close', () => clearInterval(recheck));
 
   /** The checks shared by requests and upgrades; throws the AppError to answer with. */
-  const admit = (req: http.IncomingMessage, view: ClientView, upgrade: boolean): { grant: Grant | undefined; authFailure: AppError | undefined } => {
+  const admit = (req: http.IncomingMessage, view: ClientView, upgrade: boolean): { grant: Grant | undefined; authFailure: AppError | undefined; credentials: Credentials } => {
     checkHost(view.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
     // The Host header itself must name us too when a proxy forwarded another one.
     if (view.host !== req.headers.host) checkHost(req.headers.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
-    const wait = limiter.take(view.address);
+    const wait = limiter.take(rateLimitKey(view.address));
     if (wait > 0) throw new AppError('RATE_LIMITED', `too many requests from ${view.address}; retry in ${wait}s`, { details: { retryAfterSeconds: wait } });
     const cookie = cookieValue(headerOf(req, 'cookie'), SESSION_COOKIE);
     const bearer = bearerToken(headerOf(req, 'authorization'));
@@ -80,10 +131,11 @@ export async function startWebListener(
       },
       { ownOrigin: `${view.secure ? 'https' : 'http'}://${view.host ?? ''}`, allowedOrigins: options.allowedOrigins },
     );
+    const credentials = { cookie, bearer };
     try {
-      return { grant: authenticator.authenticate({ cookie, bearer }), authFailure: undefined };
+      return { grant: authenticator.authenticate(credentials), authFailure: undefined, credentials };
     } catch (error) {
-      if (isAppError(error) && error.status === 401) return { grant: undefined, authFailure: error };
+      if (isAppError(error) && error.status === 401) return { grant: undefined, authFailure: error, credentials };
       throw error;
     }
   };
@@ -113,6 +165,7 @@ export async function startWebListener(
       if (admitted.authFailure) return answer(admitted.authFailure);
       if (!admitted.grant) return answer(new AppError('AUTH_REQUIRED', 'log in (POST /api/auth/login) or send an API token (Authorization: Bearer cpt_…)'));
       serveStream(req, res, daemon);
+      if (!res.writableEnded) keepAlive(admitted.credentials, () => res.end(), res);
       return;
     }
     serveRoute(req, res, deps.router, daemon, {
@@ -132,15 +185,16 @@ export async function startWebListener(
     });
     const view = clientView(req, tls, options.trustProxy);
     try {
-      const { grant, authFailure } = admit(req, view, true);
+      const { grant, authFailure, credentials } = admit(req, view, true);
       const inner = stripPrefix(req.url ?? '/');
       const resolved = inner === undefined ? undefined : deps.upgrades?.resolve(inner.split('?')[0]!);
       if (!resolved) throw new AppError('ROUTE_NOT_FOUND', `nothing upgrades to a WebSocket at ${(req.url ?? '/').split('?')[0]}`);
       if (authFailure) throw authFailure;
       if (!grant || !scopeIncludes(grant.scope, 'read')) throw new AppError('AUTH_REQUIRED', 'a WebSocket needs a login or an API token');
-      // An open connection keeps checking its credentials: a revoked token or login ends it (UpgradeAccess.revalidate).
-      const credentials = { cookie: cookieValue(headerOf(req, 'cookie'), SESSION_COOKIE), bearer: bearerToken(headerOf(req, 'authorization')) };
+      // An open connection keeps checking its credentials: a revoked token or login ends it, politely (1008) at its
+      // next frame through UpgradeAccess.revalidate, and in any case within RECHECK_CREDENTIALS_MS (keepAlive).
       const revalidate = () => authenticator.authenticate(credentials);
+      keepAlive(credentials, () => socket.destroy(), socket);
       resolved.target.handleUpgrade(req, socket, head, { grant, transport: 'tcp', remoteAddress: view.address, secure: view.secure, revalidate }, ...resolved.params);
     } catch (error) {
       refuseUpgrade(socket, presentOverTcp(errorResult(error)), daemon.core.version, view.secure);
