@@ -36,6 +36,7 @@ export function contextFor(globals: DaemonChoice, env: NodeJS.ProcessEnv = proce
     ...(remote ? { remote } : {}),
     client: (options = {}) =>
       createClient({ paths, autostart: options.autostart ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(remote ? { remote } : {}) }),
-    stream: (path, onEvent) => (remote ? streamOverHttp(remote, path, onEvent) : streamOverSocket(paths.socket, path, onEvent)),
+    // A command that follows a remote stream follows it again where it was when the network drops it.
+    stream: (path, onEvent) => (remote ? streamOverHttp(remote, path, onEvent, { resume: true }) : streamOverSocket(paths.socket, path, onEvent)),
   };
 }

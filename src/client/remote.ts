@@ -125,19 +125,83 @@ export function requestOverHttp(target: RemoteTarget, request: RawRequest): Prom
   });
 }
 
+/** How often, and after how long, a followed remote stream that lost its connection is opened again. */
+export const STREAM_RESUME_DELAYS_MS = [250, 1000, 2000, 4000, 8000];
+
+export interface RemoteStreamOptions {
+  maxEventChars?: number;
+  /**
+   * Open the stream again when the connection is lost (a network stays less reliable than a socket), from the last
+   * `id:` read (Last-Event-ID), so that nothing is missed or repeated; at most STREAM_RESUME_DELAYS_MS.length times in
+   * a row. An error answer (a revoked token) is never retried.
+   */
+  resume?: boolean;
+  /** Where a reconnect is said (stderr by default). */
+  note?: (text: string) => void;
+  delaysMs?: readonly number[];
+}
+
 /** Follows `GET <base>/api/events?topic=…` (server-sent events), as streamOverSocket follows the socket's. */
-export function streamOverHttp(target: RemoteTarget, path: string, onEvent: (...message: StreamArgs) => void, options: { maxEventChars?: number } = {}): StreamHandle {
+export function streamOverHttp(target: RemoteTarget, path: string, onEvent: (...message: StreamArgs) => void, options: RemoteStreamOptions = {}): StreamHandle {
   const url = new URL(`${target.base}${API_PREFIX}${path}`);
-  return followEventStream(
-    (onResponse) => httpModule(target).request(url, { method: 'GET', headers: { accept: 'text/event-stream', ...remoteHeaders(target) }, ...REMOTE_REQUEST_OPTIONS }, onResponse),
-    path,
-    onEvent,
-    {
-      maxEventChars: options.maxEventChars ?? MAX_EVENT_CHARS,
-      connectionError: (error) => remoteConnectionError(error, target),
-      answerError: (error) => remoteErrorInWords(error, target),
+  let lastId: string | undefined;
+  let current: StreamHandle | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const delays = options.delaysMs ?? STREAM_RESUME_DELAYS_MS;
+  const note = options.note ?? ((text: string) => void process.stderr.write(text));
+  const open = (onOpen?: () => void) =>
+    followEventStream(
+      (onResponse) =>
+        httpModule(target).request(
+          url,
+          { method: 'GET', headers: { accept: 'text/event-stream', ...remoteHeaders(target), ...(lastId !== undefined ? { 'last-event-id': lastId } : {}) }, ...REMOTE_REQUEST_OPTIONS },
+          onResponse,
+        ),
+      path,
+      onEvent,
+      {
+        maxEventChars: options.maxEventChars ?? MAX_EVENT_CHARS,
+        connectionError: (error, answered) =>
+          answered
+            ? new AppError('DAEMON_UNAVAILABLE', `lost the event stream of ${target.label} (${error.code ?? error.message})`, { details: { errno: error.code ?? 'ECONNRESET', remote: target.label }, cause: error })
+            : remoteConnectionError(error, target),
+        answerError: (error) => remoteErrorInWords(error, target),
+        onId: (id) => (lastId = id),
+        ...(onOpen ? { onOpen } : {}),
+      },
+    );
+  const done = (async () => {
+    let failures = 0;
+    for (;;) {
+      current = open(() => (failures = 0));
+      try {
+        return await current.done;
+      } catch (error) {
+        // Only a lost connection is retried: not an answer (a refused token), not a stream that ran over its limit.
+        const lost = isAppError(error) && error.code === 'DAEMON_UNAVAILABLE' && (error.details as { errno?: unknown } | undefined)?.errno !== undefined;
+        if (closed) return;
+        if (!options.resume || !lost || failures >= delays.length) throw error;
+        const wait = delays[failures++]!;
+        note(`codepiper: ${(error as Error).message}; following again in ${wait / 1000}s\n`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, wait);
+        });
+        if (closed) return;
+      }
+    }
+  })();
+  return {
+    done,
+    close: () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      current?.close();
     },
-  );
+  };
 }
 
 /** TLS verification failures Node reports by code: the certificate is not one Node trusts, or not for this name. */

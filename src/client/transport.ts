@@ -217,10 +217,14 @@ export function streamOverSocket(
 
 export interface EventStreamOptions {
   maxEventChars: number;
-  /** A connection that failed, in the words of the transport (a socket, a remote address). */
-  connectionError(error: NodeJS.ErrnoException): Error;
+  /** A connection that failed, in the words of the transport (a socket, a remote address); `answered` once it streamed. */
+  connectionError(error: NodeJS.ErrnoException, answered?: boolean): Error;
   /** An error answer (not 200), as the daemon described it, in the words of the transport. */
   answerError?(error: AppError): Error;
+  /** Each event's `id:` (the stream's cursor, to resume from with Last-Event-ID), as it is read. */
+  onId?(id: string): void;
+  /** Told once the daemon accepted the stream (200), before any event. */
+  onOpen?(): void;
 }
 
 /**
@@ -252,6 +256,7 @@ export function followEventStream(
         }, reject);
         return;
       }
+      options.onOpen?.();
       res.setEncoding('utf8');
       let pending = '';
       /** Where to look for the end of the unfinished event: the text before it was searched already. */
@@ -263,10 +268,13 @@ export function followEventStream(
           pending = pending.slice(end + 2);
           let event: string | undefined;
           let data: string | undefined;
+          let id: string | undefined;
           for (const line of block.split('\n')) {
             if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data = (data ?? '') + line.slice(6);
+            else if (line.startsWith('id: ')) id = line.slice(4);
           }
+          if (id !== undefined) options.onId?.(id);
           if (event === undefined && data === undefined) continue; // comments only: a keep-alive
           try {
             // The daemon writes messages of the contract (api/events.ts); like answers, they are not checked again here.
@@ -286,7 +294,7 @@ export function followEventStream(
         }
       });
       res.on('end', () => resolve());
-      res.on('error', (error) => (closed ? resolve() : reject(error)));
+      res.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(options.connectionError(error, true))));
     });
     req.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(options.connectionError(error))));
     req.end();

@@ -198,7 +198,9 @@ describe('codepiper --remote with a token, over loopback', () => {
     await screen.waitFor(/› ○ idle +shell/, 'the shell selected');
     screen.press('a');
     // The dashboard's own output pane shows the same lines: attached is when its tab bar is gone.
-    await screen.waitFor((text) => /bridged-72/.test(text) && !/1 Sessions/.test(text), "the shell's window through the bridge");
+    await screen.waitFor((text) => /bridged-72/.test(text) && !/1 Sessions/.test(text), "the shell's window through the bridge").catch((error: Error) => {
+      throw new Error(`${error.message}\n--- the last bytes: ${JSON.stringify(screen!.raw().slice(-1500))}`);
+    });
     // Keys go to the session only while attached: a "q" the dashboard read would quit it.
     screen.press('echo quit-$((9*9))\r');
     await screen.waitFor(/^quit-81$/m, 'the typed command answered');

@@ -253,6 +253,48 @@ describe('streamOverHttp: /api/events as server-sent events', () => {
     ]);
   });
 
+  it('follows again from the last id when the connection drops, and never retries a refusal', async () => {
+    const asked: Array<string | undefined> = [];
+    const remote = await fakeDaemon((req, res) => {
+      asked.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'text/event-stream', [VERSION_HEADER]: VERSION });
+      if (asked.length === 1) {
+        res.write('event: output\ndata: {"session":"a","seq":0,"data":"YQ=="}\nid: session:a:output=1\n\n');
+        setTimeout(() => res.socket?.destroy(), 50); // the network drops it
+        return;
+      }
+      res.write('event: output\ndata: {"session":"a","seq":1,"data":"Yg=="}\nid: session:a:output=2\n\n');
+      res.end();
+    });
+    const notes: string[] = [];
+    const events: unknown[] = [];
+    const stream = streamOverHttp(remote, '/events?topic=session%3Aa%3Aoutput', (event, data) => events.push([event, data]), { resume: true, delaysMs: [10], note: (text) => notes.push(text) });
+    await stream.done;
+    expect(asked).toEqual([undefined, 'session:a:output=1']);
+    expect(events.map((event) => (event as [string, { data: string }])[1].data)).toEqual(['YQ==', 'Yg==']);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^codepiper: lost the event stream of http:\/\/127.0.0.1:\d+ \(\w+\); following again in 0.01s\n$/);
+
+    let refusals = 0;
+    const refusing = await fakeDaemon((_req, res) => (refusals++, json(res, 401, { error: { code: 'AUTH_REQUIRED', message: 'revoked' } })));
+    await failure(streamOverHttp(refusing, '/events?topic=sessions', () => undefined, { resume: true, delaysMs: [10, 10] }).done);
+    expect(refusals).toBe(1);
+  });
+
+  it('gives up after its retries, and a close while waiting ends it at once', async () => {
+    const port = await listen(http.createServer());
+    servers.pop()!.close();
+    const gone = resolveRemote({ remote: `http://127.0.0.1:${port}`, token: TOKEN, env: {} })!;
+    const notes: string[] = [];
+    const error = await failure(streamOverHttp(gone, '/events?topic=sessions', () => undefined, { resume: true, delaysMs: [5, 5], note: (text) => notes.push(text) }).done);
+    expect(error.message).toMatch(/nothing answers at/);
+    expect(notes).toHaveLength(2);
+    const waiting = streamOverHttp(gone, '/events?topic=sessions', () => undefined, { resume: true, delaysMs: [60_000], note: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    waiting.close();
+    await waiting.done;
+  });
+
   it('rejects with the daemon refusal in words', async () => {
     const remote = await fakeDaemon((_req, res) => json(res, 401, { error: { code: 'AUTH_REQUIRED', message: 'revoked' } }));
     const error = await failure(streamOverHttp(remote, '/events?topic=sessions', () => undefined).done);
