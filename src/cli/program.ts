@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
     .option('--remote <url>', "run the command against a daemon's --web listener, e.g. https://host:4321 (default: $CODEPIPER_REMOTE)")
-    .option('--token <token>', 'the API token (cpt_…) for --remote, from codepiper token create on its host (default: $CODEPIPER_TOKEN)')
+    .option('--token <token>', 'the API token (cpt_…) for --remote, from codepiper token create on its host; other users of this machine can read a command line: prefer $CODEPIPER_TOKEN')
     // Not --insecure-http: that is daemon start's (listen without TLS), and a program option would take it from there.
     .option('--allow-http', 'allow --remote http:// to another machine (the token and input cross the network unencrypted)')
     .showSuggestionAfterError()
