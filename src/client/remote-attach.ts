@@ -77,6 +77,14 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
     // The bridge's frames are pseudo-terminal reads (kilobytes); a frame past this is a bridge gone wrong.
     maxPayload: 16 * 1024 * 1024,
   });
+  // Listening from the start: the bridge's first frames (the notice, tmux's first drawing of the screen) can come in
+  // the same read as the upgrade's answer, and ws hands them out before an await after 'open' would resume. A frame
+  // nobody listens for is dropped, and an idle session would then stay blank.
+  socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) write(bytes);
+    else controlFrame(bytes.toString('utf8'), write);
+  });
   // Until the upgrade is through nothing of the terminal changes: a refused token leaves it as it was.
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -118,11 +126,6 @@ export async function attachRemote(options: RemoteAttachOptions): Promise<number
 
   try {
     const ended = new Promise<{ code: number; reason: string }>((resolve, reject) => {
-      socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        if (isBinary) write(bytes);
-        else controlFrame(bytes.toString('utf8'), write);
-      });
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
       socket.on('error', (error: NodeJS.ErrnoException) => reject(remoteConnectionError(error, remote)));
     });

@@ -49,6 +49,8 @@ interface LockEntry {
   engines?: Record<string, string>;
   os?: string[];
   cpu?: string[];
+  libc?: string[];
+  optional?: boolean;
   hasInstallScript?: boolean;
 }
 
@@ -105,11 +107,13 @@ async function loopbackRegistry(prebuilt: string | undefined): Promise<string> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   for (const entry of runtimeClosure().values()) {
     const file = cachedTarball(cache, entry.integrity!);
-    if (!fs.existsSync(file)) throw new Error(`${entry.name}@${entry.version} is not in npm's cache (${cache}): run npm ci first`);
     const tarball = `/-/tarball/${entry.name}-${entry.version}.tgz`;
-    tarballs.set(tarball, file);
-    const { name, version, integrity, dependencies, optionalDependencies, peerDependencies, bin, engines, os: platforms, cpu, hasInstallScript } = entry;
-    const manifest = { name, version, dependencies, optionalDependencies, peerDependencies, bin, engines, os: platforms, cpu, hasInstallScript, dist: { tarball: base + tarball, integrity } };
+    // An optional package for another platform (argon2's prebuilt binaries for each os, cpu and libc) is never
+    // downloaded: npm reads its os/cpu/libc from the packument and skips it, so only its manifest is served.
+    if (fs.existsSync(file)) tarballs.set(tarball, file);
+    else if (!entry.optional) throw new Error(`${entry.name}@${entry.version} is not in npm's cache (${cache}): run npm ci first`);
+    const { name, version, integrity, dependencies, optionalDependencies, peerDependencies, bin, engines, os: platforms, cpu, libc, hasInstallScript } = entry;
+    const manifest = { name, version, dependencies, optionalDependencies, peerDependencies, bin, engines, os: platforms, cpu, libc, hasInstallScript, dist: { tarball: base + tarball, integrity } };
     const packument = packuments.get(name) ?? { name, 'dist-tags': { latest: version }, versions: {} };
     packument.versions[version] = manifest;
     packuments.set(name, packument);

@@ -172,7 +172,8 @@ describe('codepiper --remote with a token, over loopback', () => {
     screen = spawnOnPty(process.execPath, [BIN, '--remote', url, '--token', readToken, 'attach', 'shell'], { env: remoteEnv, cwd: harness.dir, cols: 100, rows: 30 });
     await screen.waitFor(/bridged-72/, 'the session on the screen');
     screen.press('echo refused-$((2*3))\r');
-    await screen.waitFor(/\[codepiper: this attach is read-only/, 'the read-only notice');
+    // In the bytes received, not on the screen: tmux may redraw over the notice's line at any moment.
+    await waitFor(() => screen!.raw().includes('[codepiper: this attach is read-only'), { what: 'the read-only notice', timeoutMs: 15_000 });
     screen.press('\u001c');
     expect((await screen.exited).exitCode).toBe(0);
     screen = undefined;
