@@ -59,6 +59,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
     cwd: process.cwd(),
     env: callerEnvironment(),
     exit: () => instance?.unmount(),
+    bell: () => stdout.write('\x07'),
     async attach(tmux, target) {
       // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.
       stdin.setRawMode?.(false);
