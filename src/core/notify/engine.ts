@@ -6,7 +6,7 @@ import type { Delivery } from '../api/notify';
 import { AppError } from '../errors';
 import { EventBus, NOTIFICATIONS_TOPIC, SESSIONS_TOPIC } from '../events/bus';
 import type { Logger } from '../log';
-import { redact, redactText } from '../policies/redact';
+import { redact } from '../policies/redact';
 import type { SessionState } from '../sessions/state';
 import { createChannel, type ChannelDeps } from './channels';
 import type { DeliveryLog } from './log';
@@ -262,12 +262,12 @@ function resolvedMessage(kind: QuestionKind, now: SessionState): string {
 
 const MAX_SUMMARY = 200;
 
-/** A tool's arguments in one short line: the command or the file when it has one, else compact JSON; secrets redacted. */
+/** A tool's arguments in one short line: the command or the file when it has one, else compact JSON; secrets redacted (the audit log's redaction). */
 export function summarizeArgs(args: Record<string, unknown>): string {
   const safe = redact(args);
   const main = ['command', 'file_path', 'path', 'url', 'pattern', 'query'].map((key) => safe[key]).find((value) => typeof value === 'string');
   const text = typeof main === 'string' ? main : JSON.stringify(safe);
-  return oneLine(redactText(text), MAX_SUMMARY);
+  return oneLine(text, MAX_SUMMARY);
 }
 
 function oneLine(text: string, max = 500): string {
