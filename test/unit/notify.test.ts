@@ -77,6 +77,7 @@ describe('quiet hours', () => {
     expect(inQuietHours({ start: '12:00', end: '13:00', timezone: 'UTC' }, at('2026-12-05T13:30:00Z'))).toBe(false);
     expect(inQuietHours({ start: '12:00', end: '12:00', timezone: 'UTC' }, at('2026-12-05T12:00:00Z'))).toBe(false);
     expect(inQuietHours(undefined, at('2026-12-05T12:00:00Z'))).toBe(false);
+    expect(inQuietHours({ timezone: 'UTC' }, at('2026-12-05T12:00:00Z'))).toBe(false);
   });
 });
 

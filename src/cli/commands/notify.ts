@@ -32,10 +32,11 @@ export function notifyCommand(): Command {
       const answer = await commandContext(command)
         .client()
         .call('notify.test', options.channel !== undefined ? { channel: options.channel } : {});
+      // A channel that failed makes the command fail, so that a script can check its channels.
+      if (answer.results.some((result) => result.outcome === 'failed')) process.exitCode = 1;
       if (options.json) return printJson(answer);
       if (answer.results.length === 0) return print('no channel is enabled (see notifications.channels in config.json)');
       print(deliveryTable(answer.results, false));
-      if (answer.results.some((result) => result.outcome === 'failed')) process.exitCode = 1;
     });
 
   notify

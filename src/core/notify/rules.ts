@@ -28,8 +28,9 @@ export function globMatcher(pattern: string): (text: string) => boolean {
  * Whether `now` falls in the quiet hours, read on the wall clock of their time zone (the daemon's when none is
  * given). start > end spans midnight (22:00-07:00); start = end is never quiet.
  */
-export function inQuietHours(quiet: QuietHours | undefined, now: Date): boolean {
-  if (!quiet) return false;
+export function inQuietHours(quiet: Partial<QuietHours> | undefined, now: Date): boolean {
+  // A setting removed while the daemon runs can leave an emptied object behind in the live configuration.
+  if (!quiet?.start || !quiet.end) return false;
   const minutes = minutesOfDay(now, quiet.timezone);
   const start = parseClock(quiet.start);
   const end = parseClock(quiet.end);
