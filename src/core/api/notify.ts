@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../providers';
+import { NOTIFY_KINDS } from '../notify/kinds';
 import { defineRoute } from './route';
 
-/**
- * What a notification is about. Session kinds come from the session engine's own state changes; `resolved` follows
- * a question once it is answered (anywhere); the workflow kinds are declared for the workflow engine, which emits them
- * through NotifyEngine.emitWorkflow; `test` is what `codepiper notify test` sends.
- */
-export const NOTIFY_KINDS = ['needs_permission', 'needs_input', 'turn_finished', 'crashed', 'resolved', 'workflow_needs_approval', 'workflow_ended', 'test'] as const;
-export type NotifyKind = (typeof NOTIFY_KINDS)[number];
-
-/** The kinds a channel gets when its rule names none: everything that asks for the person, not the follow-ups. */
-export const DEFAULT_NOTIFY_KINDS: readonly NotifyKind[] = ['needs_permission', 'needs_input', 'turn_finished', 'crashed', 'workflow_needs_approval', 'workflow_ended'];
+export { DEFAULT_NOTIFY_KINDS, NOTIFY_KINDS, type NotifyKind } from '../notify/kinds';
 
 export const NOTIFY_CHANNEL_TYPES = ['desktop', 'terminal', 'command', 'webhook'] as const;
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { NOTIFY_KINDS } from '../api/notify';
+import { NOTIFY_KINDS } from '../notify/kinds';
 import { AppError } from '../errors';
 import { describeIssue } from '../validation-issues';
 import { lineAndColumn, pathKey, readJsonText } from './json-text';
