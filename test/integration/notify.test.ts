@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, createHarness, type Harness } from '../helpers/harness';
 import { daemonApi } from '../helpers/daemon-api';
 import { waitFor } from '../helpers/wait';
+import { startWebDaemon } from '../helpers/web';
 
 /**
  * Notifications against a real daemon and the fake Claude Code (which raises real permission questions through its
@@ -241,5 +242,33 @@ describe('notifications from a real daemon', () => {
     for (const events of [hook, web]) {
       expect(events.slice(hookBefore).map((event) => [event.kind, event.message])).toEqual([['crashed', 'the agent ended unexpectedly (exit code 3)']]);
     }
+  }, 30_000);
+});
+
+describe('with --web', () => {
+  let web: Harness;
+  let webClient: Client;
+
+  afterAll(async () => {
+    await webClient?.close();
+    await web?.cleanup();
+  });
+
+  it('links each event to the session in the dashboard', async () => {
+    web = createHarness();
+    const file = path.join(web.dir, 'events.jsonl');
+    const script = path.join(web.dir, 'append-stdin.cjs');
+    fs.writeFileSync(script, "const fs = require('node:fs'); const chunks = []; process.stdin.on('data', (c) => chunks.push(c)); process.stdin.on('end', () => fs.appendFileSync(process.argv[2], Buffer.concat(chunks)));\n");
+    fs.mkdirSync(web.home, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(web.home, 'config.json'), JSON.stringify({ notifications: { channels: [{ name: 'hook', type: 'command', argv: [process.execPath, script, file], events: ['crashed'] }] } }));
+    webClient = new Client('http://localhost', { socketPath: web.socket });
+    const url = await startWebDaemon(web, () => webClient);
+    const created = await daemonApi(() => webClient).api('POST', '/sessions', { provider: 'command', cwd: web.dir, args: ['sh', '-c', 'sleep 0.3; exit 5'] });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    const [event] = await waitFor(() => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)) : undefined), {
+      what: 'the crash on the command hook',
+      timeoutMs: 15_000,
+    });
+    expect(event).toMatchObject({ kind: 'crashed', session: { id: created.json.id, provider: 'command' }, link: `${url}/#/sessions/${created.json.id}` });
   }, 30_000);
 });
