@@ -272,3 +272,58 @@ describe('the engine', () => {
     await expect(engine.test('nope')).rejects.toThrow('no notification channel "nope" (channels: tty, off)');
   });
 });
+
+describe('the default channels', () => {
+  it('are the terminal, and the desktop only where a session bus and notify-send or gdbus are found', async () => {
+    const { defaultChannels } = await import('../../src/core/notify/engine');
+    const { desktopReach } = await import('../../src/core/notify/channels/desktop');
+    expect(defaultChannels(false).map((c) => c.type)).toEqual(['terminal']);
+    expect(defaultChannels(true).map((c) => c.type)).toEqual(['terminal', 'desktop']);
+    expect(desktopReach({ PATH: '/usr/bin:/bin' })).toEqual({ via: null, reason: 'no session bus (DBUS_SESSION_BUS_ADDRESS is not set)' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpn-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'notify-send'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      expect(desktopReach({ PATH: dir, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' })).toEqual({ via: 'notify-send', binary: path.join(dir, 'notify-send') });
+      expect(desktopReach({ PATH: path.join(dir, 'none'), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' })).toMatchObject({ via: null, reason: 'neither notify-send nor gdbus is on PATH' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the desktop and command channels', () => {
+  const deps = (env: NodeJS.ProcessEnv) => ({
+    env,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    defaultWebhookSecret: () => 'x'.repeat(32),
+    publishToTerminals: () => 0,
+    sleep: async () => undefined,
+  });
+
+  it('calls notify-send with the title and message, and is unavailable without a session bus', async () => {
+    const { createChannel } = await import('../../src/core/notify/channels');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpn-'));
+    try {
+      const out = path.join(dir, 'argv.txt');
+      fs.writeFileSync(path.join(dir, 'notify-send'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${out}\n`, { mode: 0o755 });
+      const desktop = createChannel({ name: 'd', type: 'desktop' }, deps({ PATH: `${dir}:/usr/bin:/bin`, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' }));
+      const done = await desktop.deliver(event({ title: 'api needs permission', message: 'Bash: ls', link: 'http://127.0.0.1:1/#/sessions/s' }), () => undefined);
+      expect(done).toMatchObject({ outcome: 'delivered', attempts: 1 });
+      expect(fs.readFileSync(out, 'utf8').split('\n')).toEqual(['--app-name=CodePiper', '--urgency=critical', '--', 'api needs permission', 'Bash: ls', 'http://127.0.0.1:1/#/sessions/s', '']);
+      const absent = createChannel({ name: 'd', type: 'desktop' }, deps({ PATH: dir }));
+      expect(await absent.deliver(event(), () => undefined)).toMatchObject({ outcome: 'unavailable', attempts: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('records a command that fails, with its exit status and stderr, and kills one that runs past its timeout', async () => {
+    const { createChannel } = await import('../../src/core/notify/channels');
+    const failing = createChannel({ name: 'c', type: 'command', argv: [process.execPath, '-e', 'process.stderr.write("no route to pager\\n"); process.exit(4)'] }, deps(process.env));
+    expect(await failing.deliver(event(), () => undefined)).toMatchObject({ outcome: 'failed', error: `${process.execPath} exited with 4: no route to pager`, detail: { exitCode: 4, stderr: 'no route to pager\n' } });
+    const slow = createChannel({ name: 'c', type: 'command', argv: [process.execPath, '-e', 'setTimeout(() => {}, 10000)'], timeoutMs: 200 }, deps(process.env));
+    expect(await slow.deliver(event(), () => undefined)).toMatchObject({ outcome: 'failed', error: `${process.execPath} ran past 200 ms and was killed` });
+    const missing = createChannel({ name: 'c', type: 'command', argv: ['/nonexistent/program'] }, deps(process.env));
+    expect(await missing.deliver(event(), () => undefined)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^cannot run \/nonexistent\/program: .*ENOENT/) });
+  });
+});

@@ -9,14 +9,17 @@ import type { Logger } from '../log';
 import { redact } from '../policies/redact';
 import type { SessionState } from '../sessions/state';
 import { createChannel, type ChannelDeps } from './channels';
+import { desktopReach } from './channels/desktop';
 import type { DeliveryLog } from './log';
 import { channelWants, inQuietHours } from './rules';
 
-/** The channels when config.json names none: the TUI's banner, and the desktop where there is one. */
-export const DEFAULT_CHANNELS: NotifyChannelConfig[] = [
-  { name: 'terminal', type: 'terminal' },
-  { name: 'desktop', type: 'desktop' },
-];
+/**
+ * The channels when config.json names none: the TUI's banner, and the desktop where one can be reached (else it is
+ * left out, not logged as unavailable at every event: a headless machine has no desktop to miss).
+ */
+export function defaultChannels(desktopReachable: boolean): NotifyChannelConfig[] {
+  return [{ name: 'terminal', type: 'terminal' }, ...(desktopReachable ? [{ name: 'desktop', type: 'desktop' } as const] : [])];
+}
 
 /** A permission question still open, as the audit log holds it (its arguments already redacted there). */
 export interface OpenQuestion {
@@ -189,7 +192,7 @@ export class NotifyEngine {
   }
 
   private channels(): NotifyChannelConfig[] {
-    return this.options.settings()?.channels ?? DEFAULT_CHANNELS;
+    return this.options.settings()?.channels ?? defaultChannels(desktopReach(this.options.channelDeps.env).via !== null);
   }
 
   /** Gives the event to each channel that wants it; the delivery log row id of each delivery started. */
