@@ -327,3 +327,31 @@ describe('the desktop and command channels', () => {
     expect(await missing.deliver(event(), () => undefined)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^cannot run \/nonexistent\/program: .*ENOENT/) });
   });
 });
+
+describe('the webhook channel', () => {
+  it('retries network errors with backoff, reporting each attempt, and fails after maxAttempts', async () => {
+    const http = await import('node:http');
+    const { createChannel } = await import('../../src/core/notify/channels');
+    // A port that was free a moment ago: nothing listens there now, so each attempt is refused.
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    const waits: number[] = [];
+    const progress: string[] = [];
+    const channel = createChannel(
+      { name: 'w', type: 'webhook', url: `http://127.0.0.1:${port}/x`, maxAttempts: 3 },
+      {
+        env: {},
+        log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        defaultWebhookSecret: () => 'x'.repeat(32),
+        publishToTerminals: () => 0,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    const done = await channel.deliver(event(), (report) => progress.push(`${report.outcome} ${report.attempts}`));
+    expect(done).toMatchObject({ outcome: 'failed', attempts: 3, error: 'network error: ECONNREFUSED' });
+    expect(waits).toEqual([500, 1000]);
+    expect(progress).toEqual(['pending 1', 'pending 2']);
+  });
+});

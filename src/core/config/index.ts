@@ -113,7 +113,7 @@ export const configSchema = z.strictObject({
         .array(notifyChannelSchema)
         .refine((channels) => new Set(channels.map((c) => c.name)).size === channels.length, 'channel names must be unique')
         .optional()
-        .describe('default: a terminal and a desktop channel'),
+        .describe('default: a terminal channel, and a desktop channel where a desktop can be reached'),
       quietHours: z
         .strictObject({
           start: clockTime,
