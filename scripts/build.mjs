@@ -28,6 +28,8 @@ const LAZY_ENTRIES = {
   'src/core/config/settings.ts': 'settings.cjs',
   // The QR code encoder, for `codepiper auth mfa` alone.
   'src/cli/qr.ts': 'qr.cjs',
+  // `codepiper attach` against a remote daemon: the terminal bridge's WebSocket client (ws) loads only then.
+  'src/client/remote-attach.ts': 'remote-attach.cjs',
 };
 /** hook-forward runs on every hook of every agent: its own bundle, Node built-ins only (checked below). */
 const ENTRIES = { 'src/cli/main.ts': 'cli.cjs', 'src/hook/forward.ts': 'hook.cjs', ...LAZY_ENTRIES };
@@ -36,8 +38,9 @@ const EXTERNAL = ['better-sqlite3', '@node-rs/argon2', 'node-pty'];
 /** What each bundle must never contain, and why: the build fails, naming what got in. */
 const FORBIDDEN = {
   // each costs tens of milliseconds on every command
-  'cli.cjs': { why: 'the CLI bundle must stay lean', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'node_modules/undici/', 'node_modules/qrcode/', 'src/daemon/'] },
+  'cli.cjs': { why: 'the CLI bundle must stay lean', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'node_modules/undici/', 'node_modules/qrcode/', 'src/daemon/', 'node_modules/ws/'] },
   'hook.cjs': { why: 'hook-forward must use Node built-ins only', inputs: ['node_modules/'] },
+  'remote-attach.cjs': { why: 'remote attach is a client: the contract (zod) and the daemon stay out', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'] },
   'tui.mjs': { why: 'the dashboard bundle must stay a client', inputs: ['node_modules/zod/', 'node_modules/better-sqlite3/', 'src/daemon/'] },
 };
 

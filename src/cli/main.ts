@@ -3,7 +3,7 @@ import { exitCodeFor, EXIT_CODES, isAppError } from '../core/errors';
 import { printError } from './output';
 import { buildProgram } from './program';
 import { openDashboard } from './commands/tui';
-import { resolvePaths } from '../core/paths';
+import { contextFor } from './context';
 
 /** The `codepiper` executable: one top-level catch turns every error into one line and an exit code per family. */
 export async function main(argv: string[] = process.argv): Promise<void> {
@@ -18,7 +18,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const program = dashboard ? undefined : buildProgram();
   if (!program) {
     try {
-      await openDashboard(resolvePaths());
+      // No options here: a remote daemon is named by CODEPIPER_REMOTE / CODEPIPER_TOKEN.
+      await openDashboard(contextFor({}));
     } catch (error) {
       printError(isAppError(error) || error instanceof Error ? error.message : String(error));
       process.exitCode = exitCodeFor(error);

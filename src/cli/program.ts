@@ -27,12 +27,18 @@ import { notifyCommand } from './commands/notify';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
+import { commandContext } from './context';
+import { refuseRemotely } from './remote-commands';
 
 export function buildProgram(): Command {
   const program = new Command('codepiper')
     .description('Run many AI coding agents at once: a background daemon keeps them in a private tmux server.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('--socket <path>', "the daemon's Unix socket (default: $CODEPIPER_SOCKET, else under $XDG_RUNTIME_DIR or $CODEPIPER_HOME)")
+    .option('--remote <url>', "run the command against a daemon's --web listener, e.g. https://host:4321 (default: $CODEPIPER_REMOTE)")
+    .option('--token <token>', 'the API token (cpt_…) for --remote, from codepiper token create on its host; other users of this machine can read a command line: prefer $CODEPIPER_TOKEN')
+    // Not --insecure-http: that is daemon start's (listen without TLS), and a program option would take it from there.
+    .option('--allow-http', 'allow --remote http:// to another machine (the token and input cross the network unencrypted)')
     .showSuggestionAfterError()
     .addCommand(daemonCommand())
     .addCommand(doctorCommand())
@@ -60,6 +66,8 @@ export function buildProgram(): Command {
     ),
   );
   applyEverywhere(program);
+  // A command that acts on this machine says so before anything runs, when the commands go to a remote daemon.
+  program.hook('preAction', (_program, action) => refuseRemotely(action, commandContext(action)));
   return program;
 }
 

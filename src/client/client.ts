@@ -9,6 +9,7 @@ import { VERSION } from '../core/version';
 import { awaitDaemonExit, daemonAnswers, startDetachedDaemon, waitForDaemonExit } from './daemon-process';
 import type { RawBody } from '../core/api/raw';
 import { requestOverSocket, type RawRequest, type RawResponse } from './transport';
+import { checkRemoteAnswer, remoteErrorInWords, requestOverHttp, type RemoteTarget } from './remote';
 
 export interface ClientOptions {
   paths: Paths;
@@ -18,6 +19,11 @@ export interface ClientOptions {
    */
   autostart: boolean;
   timeoutMs?: number;
+  /**
+   * A daemon on another machine, over its --web listener (--remote / CODEPIPER_REMOTE): routes under /api with a
+   * token; never started or restarted from here (autostart is ignored), a version difference is only said.
+   */
+  remote?: RemoteTarget;
 }
 
 type InputArgs<N extends RouteName> = {} extends RouteInput<N> ? [input?: RouteInput<N>] : [input: RouteInput<N>];
@@ -41,6 +47,7 @@ export function createClient(options: ClientOptions): Client {
 
   async function call<N extends RouteName>(name: N, ...args: InputArgs<N>): Promise<RouteOutput<N>> {
     const request = buildRequest(name, (args[0] ?? {}) as Record<string, unknown>);
+    if (options.remote) return callRemote(options.remote, name, request, timeoutMs) as Promise<RouteOutput<N>>;
     const state = versionCheck();
     // A restart under way in this process: this call goes to the daemon it brings up.
     await state.restarting;
@@ -71,6 +78,28 @@ export function createClient(options: ClientOptions): Client {
   }
 
   return { call };
+}
+
+/**
+ * A call to a remote daemon. A route the contract serves only on the socket (`local`) is refused before it is sent:
+ * the daemon would answer 404, which says less than why.
+ */
+async function callRemote(remote: RemoteTarget, name: string, request: Omit<RawRequest, 'timeoutMs'>, timeoutMs: number): Promise<unknown> {
+  if (routeManifest[name]?.access === 'local') {
+    throw new AppError('USAGE', `${name} is served only on the daemon's own Unix socket, never over the network: run this on the daemon's host, without --remote`, {
+      details: { route: name, remote: remote.label },
+    });
+  }
+  const response = await requestOverHttp(remote, { ...request, timeoutMs });
+  checkRemoteAnswer(response, remote, name);
+  noteRemoteVersion(response, remote);
+  const raw = rawAnswer(response);
+  if (raw) return raw;
+  try {
+    return decodeResponse(response.status, response.body);
+  } catch (error) {
+    throw isAppError(error) ? remoteErrorInWords(error, remote) : error;
+  }
 }
 
 interface VersionCheck {
@@ -250,4 +279,22 @@ function rawAnswer(response: RawResponse): RawBody | undefined {
     // keep the plain name
   }
   return { raw: true, contentType: type, bytes: response.bytes, fileName, disposition: disposition.startsWith('attachment') ? 'attachment' : 'inline' };
+}
+
+const REMOTE_VERSION_SAID = Symbol.for('codepiper.client.remoteVersionSaid');
+
+/**
+ * A remote daemon of another version is never restarted from here (that is for its own user, on its host): the
+ * difference is said once per process on stderr, and the command goes on.
+ */
+export function noteRemoteVersion(response: RawResponse, target: RemoteTarget, write: (text: string) => void = (text) => process.stderr.write(text)): void {
+  const holder = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (holder[REMOTE_VERSION_SAID]) return;
+  const running = response.headers[VERSION_HEADER];
+  if (typeof running !== 'string') return;
+  holder[REMOTE_VERSION_SAID] = true;
+  if (running === VERSION) return;
+  const order = compareVersions(running, VERSION);
+  const which = order === undefined ? 'another version' : order < 0 ? 'older' : 'newer';
+  write(`codepiper: the remote daemon at ${target.label} runs version ${running} (${which}), this codepiper is ${VERSION}; a route one of them lacks fails\n`);
 }

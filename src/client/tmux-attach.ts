@@ -6,10 +6,16 @@ import { AppError } from '../core/errors';
  * dashboard alike; returns tmux's exit status. Inside the user's own tmux, TMUX would make tmux refuse to nest: the
  * private server is a different one, so it is left out of tmux's environment.
  */
-export function attachTerminal(tmux: { binary: string; socket: string }, tmuxSession: string, env: NodeJS.ProcessEnv = process.env): number | null {
+export function attachTerminal(
+  tmux: { binary: string; socket: string },
+  tmuxSession: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly?: boolean } = {},
+): number | null {
   const childEnv = { ...env };
   delete childEnv.TMUX;
-  const result = spawnSync(tmux.binary, ['-L', tmux.socket, 'attach-session', '-t', `=${tmuxSession}`], { stdio: 'inherit', env: childEnv });
+  const argv = ['-L', tmux.socket, 'attach-session', ...(options.readonly ? ['-r'] : []), '-t', `=${tmuxSession}`];
+  const result = spawnSync(tmux.binary, argv, { stdio: 'inherit', env: childEnv });
   if (result.error) throw new AppError('TMUX_FAILED', `could not run ${tmux.binary}: ${result.error.message}`);
   return result.status;
 }

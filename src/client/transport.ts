@@ -148,7 +148,7 @@ export function checkSocketFile(socket: string): void {
 }
 
 /** The whole body of an answer, within `limit` bytes: past it, the request is destroyed and the read fails. */
-function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: string, limit: number): Promise<Buffer> {
+export function readBody(req: http.ClientRequest, res: http.IncomingMessage, what: string, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -207,21 +207,56 @@ export function streamOverSocket(
   { maxEventChars = MAX_EVENT_CHARS }: { maxEventChars?: number } = {},
 ): StreamHandle {
   checkSocketPath(socket);
+  return followEventStream(
+    (onResponse) => http.request({ socketPath: socket, method: 'GET', path, headers: { accept: 'text/event-stream' }, ...UNIX_SOCKET_OPTIONS }, onResponse),
+    path,
+    onEvent,
+    { maxEventChars, connectionError: (error) => connectionError(error, socket) },
+  );
+}
+
+export interface EventStreamOptions {
+  maxEventChars: number;
+  /** A connection that failed, in the words of the transport (a socket, a remote address); `answered` once it streamed. */
+  connectionError(error: NodeJS.ErrnoException, answered?: boolean): Error;
+  /** An error answer (not 200), as the daemon described it, in the words of the transport. */
+  answerError?(error: AppError): Error;
+  /** Each event's `id:` (the stream's cursor, to resume from with Last-Event-ID), as it is read. */
+  onId?(id: string): void;
+  /** Told once the daemon accepted the stream (200), before any event. */
+  onOpen?(): void;
+}
+
+/**
+ * Reads a server-sent event stream from the request `open` makes, whatever carries it (the socket, or a remote
+ * daemon's TCP listener): each complete event goes to `onEvent` with its name and parsed JSON data. Comment lines
+ * (`: keep-alive`) and `id:` lines are read past.
+ */
+export function followEventStream(
+  open: (onResponse: (res: http.IncomingMessage) => void) => http.ClientRequest,
+  path: string,
+  onEvent: (...message: StreamArgs) => void,
+  options: EventStreamOptions,
+): StreamHandle {
+  const { maxEventChars } = options;
   let req: http.ClientRequest | undefined;
   let closed = false;
   const done = new Promise<void>((resolve, reject) => {
-    req = http.request({ socketPath: socket, method: 'GET', path, headers: { accept: 'text/event-stream' }, ...UNIX_SOCKET_OPTIONS }, (res) => {
+    req = open((res) => {
       if (res.statusCode !== 200) {
         readBody(req!, res, path, MAX_RESPONSE_BYTES).then((body) => {
+          let error: AppError;
           try {
-            const envelope = JSON.parse(body.toString('utf8')) as { error: { code: string; message: string } };
-            reject(new AppError(envelope.error.code, envelope.error.message, { status: res.statusCode }));
+            const envelope = JSON.parse(body.toString('utf8')) as { error: { code: string; message: string; details?: unknown } };
+            error = new AppError(envelope.error.code, envelope.error.message, { status: res.statusCode, details: envelope.error.details });
           } catch {
-            reject(new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${res.statusCode} to ${path}`));
+            error = new AppError('DAEMON_UNAVAILABLE', `the daemon answered ${res.statusCode} to ${path}`);
           }
+          reject(options.answerError ? options.answerError(error) : error);
         }, reject);
         return;
       }
+      options.onOpen?.();
       res.setEncoding('utf8');
       let pending = '';
       /** Where to look for the end of the unfinished event: the text before it was searched already. */
@@ -231,15 +266,19 @@ export function streamOverSocket(
         for (let end = pending.indexOf('\n\n', searched); end >= 0; end = pending.indexOf('\n\n')) {
           const block = pending.slice(0, end);
           pending = pending.slice(end + 2);
-          let event = 'message';
-          let data = '';
+          let event: string | undefined;
+          let data: string | undefined;
+          let id: string | undefined;
           for (const line of block.split('\n')) {
             if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
+            else if (line.startsWith('data: ')) data = (data ?? '') + line.slice(6);
+            else if (line.startsWith('id: ')) id = line.slice(4);
           }
+          if (id !== undefined) options.onId?.(id);
+          if (event === undefined && data === undefined) continue; // comments only: a keep-alive
           try {
             // The daemon writes messages of the contract (api/events.ts); like answers, they are not checked again here.
-            onEvent(...([event, data ? JSON.parse(data) : undefined] as StreamArgs));
+            onEvent(...([event ?? 'message', data ? JSON.parse(data) : undefined] as StreamArgs));
           } catch (error) {
             req?.destroy(error as Error);
           }
@@ -255,9 +294,9 @@ export function streamOverSocket(
         }
       });
       res.on('end', () => resolve());
-      res.on('error', (error) => (closed ? resolve() : reject(error)));
+      res.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(options.connectionError(error, true))));
     });
-    req.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(connectionError(error, socket))));
+    req.on('error', (error: NodeJS.ErrnoException) => (closed ? resolve() : reject(options.connectionError(error))));
     req.end();
   });
   return {

@@ -18,13 +18,19 @@ import type { Store } from './store';
 
 /** What the controller needs from the terminal it runs in. */
 export interface Host {
-  /** Hands the terminal to `tmux attach` and resolves when the user detached. */
-  attach(tmux: { binary: string; socket: string }, target: string): Promise<void>;
+  /**
+   * Hands the terminal to `tmux attach` and resolves when the user detached. `tmux.remote` set: the daemon is remote,
+   * and the terminal goes to its terminal bridge for the session `sessionId`.
+   */
+  attach(tmux: Awaited<ReturnType<DaemonLink['tmux']>>, target: string, sessionId?: string): Promise<void>;
   exit(): void;
   /** The directory a relative path in the new-session form starts from. */
   cwd: string;
-  /** The environment a new session's agent starts from, as it would from the shell the dashboard runs in. */
-  env: Record<string, string>;
+  /**
+   * The environment a new session's agent starts from, as it would from the shell the dashboard runs in; undefined
+   * for a remote daemon, whose agents start from its own environment (this machine's is not sent away).
+   */
+  env: Record<string, string> | undefined;
   /** Rings the terminal's bell (a notification arrived); absent where there is no terminal to ring. */
   bell?(): void;
 }
@@ -793,7 +799,7 @@ export class Controller {
         provider: form.provider,
         cwd,
         args,
-        callerEnv: this.host.env,
+        ...(this.host.env ? { callerEnv: this.host.env } : {}),
         ...(form.name.trim() ? { name: form.name.trim() } : {}),
         cols: Math.max(20, this.state.size.columns),
         rows: Math.max(5, this.state.size.rows),
@@ -823,7 +829,7 @@ export class Controller {
       const tmux = await this.link.tmux();
       this.closeStreams();
       try {
-        await this.host.attach(tmux, session.tmuxSession);
+        await this.host.attach(tmux, session.tmuxSession, session.id);
         this.notice(`back from ${label(session)}`);
       } finally {
         await this.connect(false);

@@ -8,6 +8,7 @@ import { AppError } from '../core/errors';
 import type { Paths } from '../core/paths';
 import { callerEnvironment } from '../client/caller-env';
 import { attachTerminal } from '../client/tmux-attach';
+import type { RemoteTarget } from '../client/remote';
 import { App } from './App';
 import { Controller, type Host } from './controller';
 import { socketLink, type DaemonLink } from './link';
@@ -30,6 +31,8 @@ export interface TuiOptions {
   link?: DaemonLink;
   /** The session list, already requested while this module loaded (see commands/tui.ts). */
   initialSessions?: Promise<Session[]>;
+  /** A daemon's --web listener to work with instead of this machine's socket (--remote / CODEPIPER_REMOTE). */
+  remote?: RemoteTarget;
 }
 
 /** Runs the dashboard until the user quits; the terminal is restored however it ends (q, a signal, an error). */
@@ -46,7 +49,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
     const early = await Promise.race([options.initialSessions.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), FIRST_LIST_WAIT_MS).unref())]);
     if (early) store.dispatch({ type: 'sessions/loaded', sessions: early });
   }
-  const link = options.link ?? socketLink(options.paths);
+  const link = options.link ?? socketLink(options.paths, options.remote);
   let instance: ReturnType<typeof render> | undefined;
   let restored = false;
   const restore = () => {
@@ -57,16 +60,34 @@ export async function runTui(options: TuiOptions): Promise<void> {
 
   const host: Host = {
     cwd: process.cwd(),
-    env: callerEnvironment(),
+    env: options.remote ? undefined : callerEnvironment(),
     exit: () => instance?.unmount(),
     bell: () => stdout.write('\x07'),
-    async attach(tmux, target) {
+    async attach(tmux, target, sessionId) {
       // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.
       stdin.setRawMode?.(false);
       stdout.write(`${SHOW_CURSOR}${LEAVE_ALT_SCREEN}`);
       let status: number | null;
       try {
-        status = attachTerminal(tmux, target, env);
+        if (tmux.remote) {
+          // The terminal bridge's client is its own bundle (ws in it): loaded at the first remote attach only. Unlike
+          // tmux attach, it runs while the dashboard's event loop does: the dashboard's reader of the keyboard (Ink's
+          // 'readable' listener) is taken off meanwhile, or every key would also reach the dashboard.
+          const { attachRemote } = await import('../client/remote-attach');
+          // Its frames are held back likewise: the dashboard still renders (a timer, a resize), and would draw over
+          // the session's screen.
+          const readers = stdin.listeners('readable') as Array<(...args: unknown[]) => void>;
+          for (const reader of readers) stdin.off('readable', reader);
+          const inkWrite = stdout.write;
+          const write = inkWrite.bind(stdout);
+          stdout.write = (() => true) as typeof stdout.write;
+          try {
+            status = await attachRemote({ remote: tmux.remote, session: sessionId ?? target, label: target, stdin, stdout, write: (data) => void write(data), pauseInput: false });
+          } finally {
+            stdout.write = inkWrite;
+            for (const reader of readers) stdin.on('readable', reader);
+          }
+        } else status = attachTerminal(tmux, target, env);
       } finally {
         stdout.write(`${ENTER_ALT_SCREEN}${HIDE_CURSOR}`);
         stdin.setRawMode?.(true);

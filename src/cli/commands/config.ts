@@ -31,6 +31,8 @@ async function openStore(context: CommandContext): Promise<SettingsStore> {
     const state = await client.call('settings.get');
     return { daemon: true, state, update: (patch) => client.call('settings.update', patch) };
   } catch (error) {
+    // A remote daemon's settings are changed through it or not at all: this machine's file is not its file.
+    if (context.remote) throw error;
     if (!(isAppError(error) && (error.code === 'DAEMON_NOT_RUNNING' || error.code === 'ROUTE_NOT_FOUND'))) throw error;
     if (error.code === 'ROUTE_NOT_FOUND') note = 'the running daemon is older and takes no settings; it reads the file when it restarts: codepiper daemon restart';
   }

@@ -112,6 +112,7 @@ export function daemonCommand(): Command {
     .option('--json', 'print JSON (cliVersion and sameVersion beside the daemon\'s own version)')
     .action(async (options: { json?: boolean }, command: Command) => {
       const context = commandContext(command);
+      if (context.remote) return remoteStatus(context, options.json === true);
       try {
         const info = await context.client({ autostart: false }).call('daemon.info');
         const difference = versionDifference(info.version, VERSION);
@@ -197,6 +198,33 @@ the daemon starts one (re-adopting them).`,
     });
 
   return daemon;
+}
+
+/**
+ * `daemon status` against a remote daemon: what its public health route says (daemon.info, with its pid and paths,
+ * is never served over the network), beside this codepiper's version; exit 3 when it does not answer.
+ */
+async function remoteStatus(context: ReturnType<typeof commandContext>, json: boolean): Promise<void> {
+  const remote = context.remote!;
+  try {
+    const health = await context.client({ autostart: false, timeoutMs: 10_000 }).call('health');
+    const difference = versionDifference(health.version, VERSION);
+    if (json) return printJson({ running: true, remote: remote.label, version: health.version, uptime: health.uptime, cliVersion: VERSION, sameVersion: difference === undefined });
+    print(
+      formatKeyValues([
+        ['status', 'running'],
+        ['remote', remote.label],
+        ['version', health.version],
+        ['cli', health.version === VERSION ? VERSION : `${VERSION} (differs; a remote daemon is never restarted from here)`],
+        ['uptime', formatDuration(health.uptime)],
+      ]),
+    );
+  } catch (error) {
+    if (!(isAppError(error) && error.code === 'DAEMON_UNAVAILABLE')) throw error;
+    if (json) printJson({ running: false, remote: remote.label, error: error.message });
+    else print(`the remote daemon does not answer: ${error.message}`);
+    process.exitCode = 3;
+  }
 }
 
 /** Runs each `systemctl --user` step in order; the first that fails stops with what failed and what is left to do. */

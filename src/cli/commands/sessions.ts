@@ -7,14 +7,14 @@ import { streamPath, topicName } from '../../core/api/topics';
 import { DEFAULT_PROVIDER } from '../../core/providers';
 import { AppError, isAppError } from '../../core/errors';
 import { callerEnvironment } from '../../client/caller-env';
-import { commandContext } from '../context';
+import { commandContext, type CommandContext } from '../context';
+import { hostPath } from '../remote-commands';
 import { formatDuration, formatStamp, formatTable, formatWhen, homeRelative, SHRINK_PATH } from '../../client/format';
 import { paintState } from '../../client/colour';
 import { colourWanted, paint, print, printJson, terminalColumns } from '../output';
 import { routeChoiceOption, routeNumber, routeOption } from '../route-options';
 import { examples, HELP_GROUPS } from '../help';
 import { attachTerminal } from '../../client/tmux-attach';
-import { streamOverSocket } from '../../client/transport';
 
 type Session = RouteOutput<'sessions.get'>;
 type SessionEvent = RouteOutput<'sessions.events'>['events'][number];
@@ -100,19 +100,22 @@ function startCommand(): Command {
     .argument('[args...]', 'arguments for the agent, or the command to run for -p command')
     .action(async (args: string[], options: { provider?: string; dir?: string; name?: string; env: Record<string, string>; envSet: string[]; workspace?: string; cleanEnv?: boolean; dangerous?: boolean; billing?: 'subscription' | 'api'; worktree?: boolean; branch?: string; base?: string; checkout?: string; json?: boolean }, command: Command) => {
       const inWorktree = Boolean(options.worktree || options.branch || options.base || options.checkout);
+      const context = commandContext(command);
       let session: Session;
       try {
-        session = await commandContext(command)
+        session = await context
           .client()
           .call('sessions.create', {
             ...(options.provider ? { provider: options.provider as 'command' } : {}),
             // With a workspace, its directory unless -d says otherwise.
-            ...(options.dir !== undefined || !options.workspace ? { cwd: path.resolve(options.dir ?? process.cwd()) } : {}),
+            ...(options.dir !== undefined || !options.workspace ? { cwd: hostPath(context, options.dir ?? process.cwd(), '-d') } : {}),
             ...(options.workspace ? { workspace: options.workspace } : {}),
             ...(options.envSet.length ? { envSetIds: options.envSet } : {}),
             args,
             env: options.env,
-            callerEnv: callerEnvironment(),
+            // This shell's environment is this machine's (its paths, its secrets): a remote daemon's agents start from
+            // the daemon's own, with --env and env sets over it.
+            ...(context.remote ? {} : { callerEnv: callerEnvironment() }),
             ...(options.cleanEnv ? { cleanEnv: true } : {}),
             ...(options.name ? { name: options.name } : {}),
             ...(options.dangerous ? { dangerousMode: true } : {}),
@@ -189,19 +192,33 @@ function listCommand(): Command {
 
 function attachCommand(): Command {
   return new Command('attach')
-    .description("attach this terminal to a session's tmux window (detach with C-b d to come back)")
+    .description(
+      "attach this terminal to a session's tmux window (detach with C-b d to come back); with --remote, through the daemon's terminal bridge, " +
+        'where Ctrl-\\ also detaches at once',
+    )
     .summary("attach this terminal to a session's window")
-    .addHelpText('after', examples(['by name, or by id or a prefix of it', 'codepiper attach app'], 'codepiper attach 3f2a'))
+    .addHelpText(
+      'after',
+      examples(['by name, or by id or a prefix of it', 'codepiper attach app'], 'codepiper attach 3f2a', ['watch a session on another machine', 'codepiper --remote https://build:4321 attach app --readonly']),
+    )
     .argument('<id>', 'session id, id prefix or name')
-    .action(async (ref: string, _options: unknown, command: Command) => {
+    .option('--readonly', 'watch without typing (tmux attach -r; over --remote, a read-scope token is always read-only)')
+    .action(async (ref: string, options: { readonly?: boolean }, command: Command) => {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw new AppError('USAGE', 'attach needs a terminal (stdin and stdout must be a TTY)');
-      const client = commandContext(command).client();
+      const context = commandContext(command);
+      const client = context.client();
       const session = await client.call('sessions.get', { id: ref });
       if (session.state === 'stopped' || session.state === 'crashed') {
         throw new AppError('SESSION_NOT_RUNNING', `session ${session.id} is ${session.state}; resume it first (codepiper resume ${session.id})`);
       }
+      if (context.remote) {
+        // Through the daemon's terminal bridge (a WebSocket); ws loads only here (dist/remote-attach.cjs).
+        const { attachRemote } = await import('../../client/remote-attach');
+        process.exitCode = await attachRemote({ remote: context.remote, session: session.id, label: session.name ?? session.id, readonly: options.readonly === true });
+        return;
+      }
       const info = await client.call('daemon.info');
-      process.exitCode = attachTerminal({ binary: info.tmuxBinary, socket: info.tmuxSocket }, session.tmuxSession) ?? 1;
+      process.exitCode = attachTerminal({ binary: info.tmuxBinary, socket: info.tmuxSocket }, session.tmuxSession, process.env, { readonly: options.readonly === true }) ?? 1;
     });
 }
 
@@ -266,7 +283,7 @@ function tailCommand(): Command {
       const shown = options.lines ? lines.slice(-options.lines) : lines;
       if (shown.join('') !== '') print(shown.join('\n'));
       if (!options.follow) return;
-      await follow(context.paths.socket, streamPath([topicName('output', session.id)], { since: snapshot.seq }), (event, data) => {
+      await follow(context, streamPath([topicName('output', session.id)], { since: snapshot.seq }), (event, data) => {
         if (event === 'output') process.stdout.write(Buffer.from(data.data, 'base64'));
       });
     });
@@ -305,7 +322,7 @@ function logsCommand(): Command {
       if (options.follow) {
         let markReady!: () => void;
         ready = new Promise<void>((resolve) => (markReady = resolve));
-        stream = follow(context.paths.socket, streamPath([topicName('events', session.id)]), (event, data) => {
+        stream = follow(context, streamPath([topicName('events', session.id)]), (event, data) => {
           if (event === 'ready') markReady();
           else if (event === 'event') onEvent(data);
         });
@@ -368,8 +385,8 @@ function renameCommand(): Command {
 // ---- helpers ----
 
 /** Follows a stream until Ctrl-C (a clean exit) or until the daemon ends it. */
-async function follow(socket: string, path: string, onEvent: (...message: StreamArgs) => void): Promise<void> {
-  const stream = streamOverSocket(socket, path, onEvent);
+async function follow(context: CommandContext, path: string, onEvent: (...message: StreamArgs) => void): Promise<void> {
+  const stream = context.stream(path, onEvent);
   const stop = () => stream.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
