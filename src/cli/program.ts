@@ -23,6 +23,7 @@ import { webCommand } from './commands/web';
 import { workspaceCommands } from './commands/workspaces';
 import { authCommand } from './commands/auth';
 import { tokenCommand } from './commands/token';
+import { notifyCommand } from './commands/notify';
 import { printError } from './output';
 import { choiceParser } from './route-options';
 import { examples, helpConfiguration, HELP_GROUPS } from './help';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   program.addCommand(webCommand());
   for (const command of [...workspaceCommands(), ...envSetCommands()]) program.addCommand(command);
   for (const command of [authCommand(), tokenCommand()]) program.addCommand(command);
+  program.addCommand(notifyCommand());
   program.addCommand(completionCommand());
   program.addCommand(configCommand());
   program.addCommand(apiCommand());

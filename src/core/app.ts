@@ -41,6 +41,7 @@ import { defaultRoots, TranscriptService } from './transcripts/service';
 import { VERSION } from './version';
 import { WorkspaceService } from './workspaces/service';
 import { AuthService } from './auth/service';
+import { createNotify, type NotifyService } from './notify/service';
 
 export interface CoreOptions {
   paths: Paths;
@@ -86,6 +87,8 @@ export interface Core {
   workspaces: WorkspaceService;
   /** Web login, login sessions, API tokens and the auth audit log (used by the --web listener). */
   auth: AuthService;
+  /** Notifications: the engine over session state changes, its channels and the delivery log. */
+  notify: NotifyService;
   /** Starts indexing every transcript on disk in the background, a slice at a time. */
   scanInBackground(): void;
   /** Closes everything it opened, in reverse order; agents keep running in their runner. */
@@ -190,6 +193,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       },
     });
 
+    const notify = createNotify({ db, bus, log, home: paths.home, env, config, sessions: () => sessions.list(), policies, runner, lives });
+    undo.push(() => notify.close());
+
     return {
       version: VERSION,
       startedAt: new Date(),
@@ -215,6 +221,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       envSets,
       workspaces,
       auth,
+      notify,
       scanInBackground() {
         if (config.transcripts?.scanOnStart === false) return;
         // In the background, a slice at a time: the daemon answers while it runs (GET /library/scan tells how far).

@@ -8,6 +8,7 @@ import { daemonEnvironmentDifferences } from './doctor-env';
 import { isAppError } from './errors';
 import { checkSocketPath, type Paths } from './paths';
 import { PROVIDERS, resolveProviderBinary } from './providers';
+import { desktopReach } from './notify/channels/desktop';
 import { isTmuxRecentEnough, MIN_TMUX_VERSION, tmuxBinary, tmuxVersion } from './runner/tmux/binary';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -55,7 +56,26 @@ export function runDoctor({ paths, env, daemonRunning, daemon }: DoctorInput): C
   }
   if (daemon) results.push(checkDaemonEnvironment(env, daemon, config));
   results.push(checkDatabase(paths));
+  results.push(checkDesktopNotifications(env, config));
   return results;
+}
+
+/**
+ * Whether desktop notifications can show from here: a session bus and notify-send (or gdbus). Without them the
+ * desktop channel stays silent, which is only worth a warning when config.json asks for a desktop channel by name.
+ */
+function checkDesktopNotifications(env: NodeJS.ProcessEnv, config: CodepiperConfig): CheckResult {
+  const name = 'desktop notifications';
+  const reach = desktopReach(env);
+  if (reach.via) return { name, status: 'ok', required: false, detail: `through ${reach.via} (${reach.binary}) on the session bus` };
+  const asked = config.notifications?.channels?.some((channel) => channel.type === 'desktop' && channel.enabled !== false) ?? false;
+  return {
+    name,
+    status: asked ? 'warn' : 'ok',
+    required: false,
+    detail: `not available: ${reach.reason}; the desktop channel stays silent (the terminal, command and webhook channels still work)`,
+    ...(asked ? { fix: 'run the daemon inside a desktop session, or install notify-send (libnotify-bin)' } : {}),
+  };
 }
 
 /**

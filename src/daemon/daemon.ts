@@ -132,6 +132,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (webOptions) {
       web = await startWebListener(webOptions, { daemon: context, router, authenticator: core.auth, upgrades: webUpgrades(hub, bridge) });
       const listener = web;
+      core.notify.setWebUrl(web.url);
       cleanup.push(() => void listener.close());
       log.info(`serving the API at ${web.url}/api${webOptions.tls ? '' : ' (plain HTTP)'}${core.auth.status({ local: true }).setupDone ? '' : '; web login is not set up yet (codepiper auth bootstrap)'}`);
     }

@@ -59,6 +59,8 @@ export function followTopic(daemon: DaemonContext, topic: FollowedTopic, deliver
     }
     case 'library':
       return { position: undefined, stop: core.bus.subscribe('library', (data) => deliver({ event: TOPICS.library.event, data }, undefined)) };
+    case 'notifications':
+      return { position: undefined, stop: core.bus.subscribe('notifications', (data) => deliver({ event: TOPICS.notifications.event, data }, undefined)) };
     case 'events': {
       let position = since ?? core.sessions.lastEventId(session);
       const send = (data: Parameters<Deliver>[0]['data'] & { id: number }) => {

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { topicName } from '../core/api/topics';
+import type { NotificationEvent } from '../core/api/notify';
 import { isAppError } from '../core/errors';
 import type { StreamHandle } from '../client/transport';
 import { completeDirectory, splitArgs } from './completion';
@@ -30,6 +31,8 @@ export interface Host {
    * for a remote daemon, whose agents start from its own environment (this machine's is not sent away).
    */
   env: Record<string, string> | undefined;
+  /** Rings the terminal's bell (a notification arrived); absent where there is no terminal to ring. */
+  bell?(): void;
 }
 
 /** Output is re-read at most this often while a session streams: enough for a smooth pane, bounded in cost. */
@@ -136,8 +139,9 @@ export class Controller {
     this.mainStream?.close();
     let ready: () => void = () => undefined;
     const subscribed = new Promise<void>((resolve) => (ready = resolve));
-    const stream = this.link.stream([topicName('sessions'), topicName('library')], (event, data) => {
+    const stream = this.link.stream([topicName('sessions'), topicName('library'), topicName('notifications')], (event, data) => {
       if (event === 'ready') ready();
+      else if (event === 'notification') this.notification(data);
       else if (event === 'session') this.store.dispatch({ type: 'sessions/upsert', session: data });
       else if (event === 'library') this.scheduleUsage();
     });
@@ -844,7 +848,13 @@ export class Controller {
     }
   }
 
-  private notice(text: string, kind: 'info' | 'error' = 'info'): void {
+  /** A notification the terminal channel let through: a banner on the notice line, and the bell unless it is a follow-up. */
+  private notification(event: NotificationEvent): void {
+    this.notice(`${event.kind === 'resolved' ? '' : '🔔 '}${event.title}: ${event.message}`, event.kind === 'resolved' ? 'info' : 'alert');
+    if (event.kind !== 'resolved') this.host.bell?.();
+  }
+
+  private notice(text: string, kind: 'info' | 'error' | 'alert' = 'info'): void {
     this.store.dispatch({ type: 'notice', text, kind });
     if (this.noticeTimer) clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {

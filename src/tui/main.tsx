@@ -62,6 +62,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
     cwd: process.cwd(),
     env: options.remote ? undefined : callerEnvironment(),
     exit: () => instance?.unmount(),
+    bell: () => stdout.write('\x07'),
     async attach(tmux, target, sessionId) {
       // tmux gets the terminal as the user left it before the dashboard: main screen, cooked mode, cursor on.
       stdin.setRawMode?.(false);

@@ -62,7 +62,8 @@ export interface AppState {
   screen: ScreenId;
   overlay: Overlay | null;
   connection: { status: 'connecting' | 'connected' | 'lost'; message: string | null };
-  notice: { text: string; kind: 'info' | 'error' } | null;
+  /** The latest notice; `alert` is a notification from the daemon (a banner, with the bell). */
+  notice: { text: string; kind: 'info' | 'error' | 'alert' } | null;
   sessions: Session[];
   selectedId: string | null;
   usage: Record<string, SessionUsage>;
@@ -99,7 +100,7 @@ export function initialState(size = { columns: 80, rows: 24 }): AppState {
 export type Action =
   | { type: 'resize'; columns: number; rows: number }
   | { type: 'connection'; status: AppState['connection']['status']; message?: string | null }
-  | { type: 'notice'; text: string; kind?: 'info' | 'error' }
+  | { type: 'notice'; text: string; kind?: 'info' | 'error' | 'alert' }
   | { type: 'notice/clear' }
   | { type: 'screen'; screen: ScreenId }
   | { type: 'screen/step'; delta: 1 | -1 }

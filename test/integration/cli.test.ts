@@ -59,6 +59,27 @@ describe('the codepiper executable', () => {
 });
 
 describe('codepiper doctor', () => {
+  it('says whether desktop notifications can show: a session bus and notify-send, else silent (a warning only when asked for)', async () => {
+    harness = createHarness();
+    const check = async (env: NodeJS.ProcessEnv) => {
+      const result = await harness.run(['doctor', '--json'], { env });
+      return (JSON.parse(result.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'desktop notifications')!;
+    };
+    const { DBUS_SESSION_BUS_ADDRESS: _bus, ...noBus } = harness.env;
+    expect(await check(noBus)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^not available: no session bus/) });
+    const bin = path.join(harness.dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'notify-send'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    expect(await check({ ...noBus, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', PATH: `${bin}:${noBus.PATH}` })).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(`through notify-send (${path.join(bin, 'notify-send')})`),
+    });
+    fs.mkdirSync(harness.home, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(harness.home, 'config.json'), JSON.stringify({ notifications: { channels: [{ name: 'desk', type: 'desktop' }] } }));
+    expect(await check(noBus)).toMatchObject({ status: 'warn' });
+    fs.rmSync(path.join(harness.home, 'config.json'));
+  });
+
   it('passes on this machine, reporting each check, and never starts a daemon', async () => {
     harness = createHarness();
     const result = await harness.run(['doctor', '--json']);
@@ -74,6 +95,7 @@ describe('codepiper doctor', () => {
       'provider claude-code',
       'provider codex',
       'database',
+      'desktop notifications',
     ]);
     expect(report.checks.find((c) => c.name === 'tmux')?.status).toBe('ok');
     expect(fs.existsSync(harness.socket)).toBe(false);

@@ -158,7 +158,9 @@ async function open(options: { colour?: boolean; fail?: Record<string, AppError>
   const store = createStore(initialState({ columns: 100, rows: 24 }));
   const attached: string[] = [];
   let exited = false;
+  let bells = 0;
   const host: Host = {
+    bell: () => void bells++,
     cwd: '/work',
     env: { PATH: '/usr/bin', ONLY_IN_THE_SHELL: 'from the shell' },
     attach: async (_tmux, target) => void attached.push(target),
@@ -185,7 +187,7 @@ async function open(options: { colour?: boolean; fail?: Record<string, AppError>
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  return { ...daemon, store, ui, frame, until, press, attached, exited: () => exited };
+  return { ...daemon, store, ui, frame, until, press, attached, exited: () => exited, bells: () => bells };
 }
 
 // eslint-disable-next-line no-control-regex
@@ -545,3 +547,32 @@ describe('narrow terminals and the selection', () => {
 function displayWidthOf(line: string): number {
   return [...line].length;
 }
+
+describe('notifications', () => {
+  const notification = (kind: 'needs_permission' | 'resolved', title: string, message: string) => ({
+    id: `n-${kind}`,
+    kind,
+    at: '2026-11-23T12:00:00Z',
+    session: { id: 'bbbb2222', name: 'reviewer', provider: 'codex' as const },
+    title,
+    message,
+    question: kind === 'needs_permission' ? { tool: 'Bash', summary: 'rm -rf dist' } : null,
+    lastLine: null,
+    link: null,
+    resolves: kind === 'resolved' ? 'n-needs_permission' : null,
+    workflow: null,
+  });
+
+  it('follows the notifications topic: a banner on the notice line and the bell, and no bell for a follow-up', async () => {
+    const tui = await open();
+    await tui.until(/─ reviewer/);
+    expect(tui.bells()).toBe(0);
+    tui.emit('notifications', 'notification', notification('needs_permission', 'reviewer needs permission', 'Bash: rm -rf dist'));
+    await tui.until(/🔔 reviewer needs permission: Bash: rm -rf dist/);
+    expect(tui.bells()).toBe(1);
+    tui.emit('notifications', 'notification', notification('resolved', 'reviewer: answered', 'the permission question was answered'));
+    await tui.until(/reviewer: answered: the permission question was answered/);
+    expect(tui.frame()).not.toMatch(/🔔/);
+    expect(tui.bells()).toBe(1);
+  });
+});

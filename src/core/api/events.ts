@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scanProgressSchema } from './library';
+import { notificationEventSchema } from './notify';
 import { sessionEventSchema, sessionSchema } from './sessions';
 import type { RouteAccess } from './route';
 import { TOPIC_KINDS, type TopicKind } from './topics';
@@ -38,6 +39,11 @@ export const TOPICS = {
     ...TOPIC_KINDS.library,
     summary: 'transcript index news: scan progress ({type: "scan", ...}) and files read ({type: "indexed", ...})',
     payload: libraryNewsSchema,
+  },
+  notifications: {
+    ...TOPIC_KINDS.notifications,
+    summary: 'notification events the terminal channels let through (a TUI shows a banner and rings the bell)',
+    payload: notificationEventSchema,
   },
   output: {
     ...TOPIC_KINDS.output,

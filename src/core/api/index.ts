@@ -15,9 +15,10 @@ import { worktreeRoutes } from './worktrees';
 import { webRoutes } from './web';
 import { authRoutes } from './auth';
 import { tokenRoutes } from './tokens';
+import { notifyRoutes } from './notify';
 
 /** The whole contract. Each resource file adds its routes here. */
-export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes, ...envSetRoutes, ...workspaceRoutes, ...webRoutes, ...authRoutes, ...tokenRoutes] as const;
+export const routes = [...systemRoutes, ...sessionRoutes, ...policyRoutes, ...analyticsRoutes, ...searchRoutes, ...libraryRoutes, ...settingsRoutes, ...controlRoutes, ...gitRoutes, ...worktreeRoutes, ...envSetRoutes, ...workspaceRoutes, ...webRoutes, ...authRoutes, ...tokenRoutes, ...notifyRoutes] as const;
 
 export type AnyRoute = (typeof routes)[number];
 export type RouteName = AnyRoute['name'];

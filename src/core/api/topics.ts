@@ -8,6 +8,7 @@ export const STREAM_PATH = '/events';
 export const TOPIC_KINDS = {
   sessions: { pattern: 'sessions', event: 'session' },
   library: { pattern: 'library', event: 'library' },
+  notifications: { pattern: 'notifications', event: 'notification' },
   output: { pattern: 'session:<id>:output', event: 'output' },
   changed: { pattern: 'session:<id>:changed', event: 'changed' },
   events: { pattern: 'session:<id>:events', event: 'event' },
@@ -18,7 +19,7 @@ export type SessionTopicKind = 'output' | 'changed' | 'events';
 export type SessionTopic<K extends SessionTopicKind = SessionTopicKind> = `session:${string}:${K}`;
 
 /** The topic of every session's changes, or of the transcript index's news. */
-export function topicName(kind: 'sessions' | 'library'): string;
+export function topicName(kind: 'sessions' | 'library' | 'notifications'): string;
 /** One session's topic: its output, that its output changed, or its event log. */
 export function topicName<K extends SessionTopicKind>(kind: K, session: string): SessionTopic<K>;
 export function topicName(kind: TopicKind, session?: string): string {
@@ -29,6 +30,7 @@ export function topicName(kind: TopicKind, session?: string): string {
 export function parseTopic(name: string): { kind: TopicKind; session?: string } | undefined {
   if (name === TOPIC_KINDS.sessions.pattern) return { kind: 'sessions' };
   if (name === TOPIC_KINDS.library.pattern) return { kind: 'library' };
+  if (name === TOPIC_KINDS.notifications.pattern) return { kind: 'notifications' };
   const match = /^session:(.+):(output|changed|events)$/.exec(name);
   return match ? { kind: match[2] as SessionTopicKind, session: match[1]! } : undefined;
 }

@@ -56,6 +56,7 @@ export const WS_RESUME = {
   events: 'an event id: the event log after it is replayed (its newest 1000 events); each event carries its id (seq)',
   sessions: 'any value: every session as it is now is sent at once (each event is the whole session, so that is all a client missed)',
   library: 'nothing is replayed: scan news is transient; re-read the library',
+  notifications: 'nothing is replayed: GET /notify/log keeps what was delivered',
 } as const satisfies Record<keyof typeof TOPIC_KINDS, string>;
 
 const errorFrame = z.strictObject({ type: z.literal('error'), ref, code: z.string(), message: z.string(), details: z.unknown().optional() });

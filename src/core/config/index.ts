@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { NOTIFY_KINDS } from '../notify/kinds';
 import { AppError } from '../errors';
 import { describeIssue } from '../validation-issues';
 import { lineAndColumn, pathKey, readJsonText } from './json-text';
@@ -19,6 +20,34 @@ const providerSettings = z.strictObject({ binary: z.string().min(1).optional() }
 export function liveSetting<T extends z.ZodType>(schema: T): T {
   return schema.meta({ appliesAt: 'now' }) as T;
 }
+
+/** One notification channel: where events go, and which (see core/notify). */
+const clockTime = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time is HH:MM, 00:00 to 23:59');
+const channelCommon = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit').describe('unique among the channels'),
+  enabled: z.boolean().optional().describe('default true'),
+  events: z.array(z.enum(NOTIFY_KINDS)).optional().describe('which event kinds (default: all but resolved and test)'),
+  sessions: z.array(z.string().min(1)).optional().describe('which sessions, by name, id or glob (* and ?); default all'),
+};
+export const notifyChannelSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...channelCommon, type: z.literal('desktop') }),
+  z.strictObject({ ...channelCommon, type: z.literal('terminal') }),
+  z.strictObject({
+    ...channelCommon,
+    type: z.literal('command'),
+    argv: z.array(z.string().min(1)).min(1).describe('the program and its arguments (no shell); the event JSON on its stdin'),
+    timeoutMs: z.number().int().min(100).max(300_000).optional().describe('default 10000'),
+  }),
+  z.strictObject({
+    ...channelCommon,
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }).describe('where the event JSON is POSTed'),
+    secret: z.string().min(16).optional().describe('HMAC-SHA256 key (default: one generated and kept in notify-secrets.json)'),
+    maxAttempts: z.number().int().min(1).max(10).optional().describe('default 5'),
+    timeoutMs: z.number().int().min(100).max(60_000).optional().describe('per attempt; default 10000'),
+  }),
+]);
+export type NotifyChannelConfig = z.infer<typeof notifyChannelSchema>;
 
 export const configSchema = z.strictObject({
   // Read at each launch (LaunchPlanner) and each `providers` answer: new sessions use a changed binary at once.
@@ -77,7 +106,38 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  // Read at each event (NotifyEngine): a change applies at once.
+  notifications: liveSetting(
+    z.strictObject({
+      channels: z
+        .array(notifyChannelSchema)
+        .refine((channels) => new Set(channels.map((c) => c.name)).size === channels.length, 'channel names must be unique')
+        .optional()
+        .describe('default: a terminal channel, and a desktop channel where a desktop can be reached'),
+      quietHours: z
+        .strictObject({
+          start: clockTime,
+          end: clockTime,
+          timezone: z
+            .string()
+            .refine((zone) => isTimeZone(zone), 'an IANA time zone such as Europe/Paris')
+            .optional()
+            .describe("default: the daemon's own"),
+        })
+        .optional()
+        .describe('events in this window are not sent (the delivery log says suppressed); start > end spans midnight'),
+    }),
+  ).optional(),
 });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type CodepiperConfig = z.infer<typeof configSchema>;
 

@@ -1,4 +1,5 @@
 import type { LibraryNews } from '../api/events';
+import type { NotificationEvent } from '../api/notify';
 import type { Session } from '../api/sessions';
 import { topicName, type SessionTopic } from '../api/topics';
 import type { OutputChunk } from '../sessions/output';
@@ -11,6 +12,7 @@ import type { SessionEvent } from '../sessions/store';
 export interface BusTopics {
   sessions: Session;
   library: LibraryNews;
+  notifications: NotificationEvent;
   [output: SessionTopic<'output'>]: OutputChunk;
   [events: SessionTopic<'events'>]: SessionEvent;
 }
@@ -52,3 +54,4 @@ export const sessionOutputTopic = (id: string): SessionTopic<'output'> => topicN
 export const sessionEventsTopic = (id: string): SessionTopic<'events'> => topicName('events', id);
 export const SESSIONS_TOPIC = 'sessions' satisfies BusTopic;
 export const LIBRARY_TOPIC = 'library' satisfies BusTopic;
+export const NOTIFICATIONS_TOPIC = 'notifications' satisfies BusTopic;

@@ -11,6 +11,7 @@ import { workspaceHandlers } from './workspaces';
 import { worktreeHandlers } from './worktrees';
 import { webHandlers } from './web';
 import { authHandlers, tokenHandlers } from './auth';
+import { notifyHandlers } from './notify';
 
 /** Every route's handler; the type makes a route without a handler a compile error. */
-export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers, ...worktreeHandlers, ...envSetHandlers, ...workspaceHandlers, ...webHandlers, ...authHandlers, ...tokenHandlers };
+export const handlers: Handlers = { ...systemHandlers, ...sessionHandlers, ...policyHandlers, ...transcriptHandlers, ...settingsHandlers, ...controlHandlers, ...gitHandlers, ...worktreeHandlers, ...envSetHandlers, ...workspaceHandlers, ...webHandlers, ...authHandlers, ...tokenHandlers, ...notifyHandlers };

@@ -40,7 +40,7 @@ export function Bottom({ state }: { state: AppState }): React.JSX.Element {
     );
   } else if (state.notice) {
     line = (
-      <Text color={colour(state.notice.kind === 'error' ? 'red' : 'green')} wrap="truncate-end">
+      <Text color={colour(state.notice.kind === 'error' ? 'red' : state.notice.kind === 'alert' ? 'yellow' : 'green')} bold={state.notice.kind === 'alert'} inverse={state.notice.kind === 'alert'} wrap="truncate-end">
         {clip(safe(state.notice.text), width)}
       </Text>
     );

@@ -11,6 +11,7 @@ import { migration009 } from './009-session-worktrees';
 import { migration010 } from './010-session-turns';
 import { migration011 } from './011-env-sets-workspaces';
 import { migration012 } from './012-auth';
+import { migration013 } from './013-notify-deliveries';
 
 /** Every migration, in order. A migration, once released, is never edited: add the next number instead. */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013];
