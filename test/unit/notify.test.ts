@@ -8,6 +8,7 @@ import type { Session } from '../../src/core/api/sessions';
 import { configSchema, type CodepiperConfig } from '../../src/core/config';
 import { openDatabase } from '../../src/core/db/open';
 import { EventBus, NOTIFICATIONS_TOPIC, SESSIONS_TOPIC } from '../../src/core/events/bus';
+import { waitFor } from '../helpers/wait';
 import { NotifyEngine, summarizeArgs, type OpenQuestion } from '../../src/core/notify/engine';
 import { DeliveryLog } from '../../src/core/notify/log';
 import { channelWants, globMatcher, inQuietHours } from '../../src/core/notify/rules';
@@ -196,6 +197,40 @@ describe('the engine', () => {
   const state = (id: string, s: Session['state'], extra: Partial<Session> = {}): Session =>
     sessionFixture({ id, name: `name-${id}`, state: s, createdAt: '2026-12-05T10:00:00Z', stateSince: `2026-12-05T11:00:${String(since++ % 60).padStart(2, '0')}Z`, ...extra });
   const publish = (session: Session) => bus.publish(SESSIONS_TOPIC, session);
+
+  it('lets a delivery under way at shutdown finish without touching the closed database', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const log = { info: () => {}, warn: () => {}, error: (m: string) => logLines.push(m) };
+      const slow = new NotifyEngine({
+        bus,
+        log,
+        deliveries,
+        settings: () => ({ channels: [{ name: 'slow', type: 'command', argv: ['sh', '-c', 'sleep 0.3'], events: ['needs_permission'] }] }),
+        sessions: () => [],
+        openQuestion: () => undefined,
+        lastLine: async () => null,
+        webUrl: () => undefined,
+        channelDeps: { env: process.env, log, defaultWebhookSecret: () => 'x'.repeat(32), sleep: async () => undefined },
+        now: () => now,
+      });
+      const stop = slow.start();
+      publish(state('s9', 'running'));
+      publish(state('s9', 'needs_permission'));
+      await waitFor(() => deliveries.list({ limit: 10 }).some((row) => row.channel === 'slow'), { what: 'the delivery under way' });
+      stop();
+      db.close(); // as the daemon's shutdown does, while the command still runs
+      publish(state('s9', 'needs_input')); // after the stop: nothing new starts
+      await slow.settled();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      db = openDatabase(path.join(dir, 'codepiper.db')); // for afterEach
+    }
+  });
 
   it('notifies a permission question once with its tool, redacted arguments and link, and resolves it when answered', async () => {
     publish(state('s1', 'running'));

@@ -66,6 +66,7 @@ export class NotifyEngine {
   /** Events are made in the order their changes came, even when one waits for a screen line. */
   private queue: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private stopped = false;
   private readonly now: () => Date;
 
   constructor(private readonly options: NotifyEngineOptions) {
@@ -75,7 +76,13 @@ export class NotifyEngine {
   /** Follows the sessions topic; the returned function stops it. */
   start(): () => void {
     for (const session of this.options.sessions()) this.states.set(session.id, session.state);
-    return this.options.bus.subscribe(SESSIONS_TOPIC, (session) => this.observe(session));
+    const unsubscribe = this.options.bus.subscribe(SESSIONS_TOPIC, (session) => this.observe(session));
+    return () => {
+      // The database closes right after: a delivery still under way (a webhook's retries, a desktop notifier) finishes
+      // without writing its row, and nothing new starts.
+      this.stopped = true;
+      unsubscribe();
+    };
   }
 
   /** One session as it is now (every change of every session comes here). */
@@ -167,7 +174,7 @@ export class NotifyEngine {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.queue = this.queue.then(step).catch((error: unknown) => this.options.log.error('making a notification failed', error));
+    this.queue = this.queue.then(() => (this.stopped ? undefined : step())).catch((error: unknown) => this.options.log.error('making a notification failed', error));
   }
 
   private event(kind: NotifyKind, session: Session, parts: Partial<NotificationEvent> & { message: string }): void {
@@ -198,6 +205,7 @@ export class NotifyEngine {
   /** Gives the event to each channel that wants it; the delivery log row id of each delivery started. */
   private dispatch(event: NotificationEvent, options: { test?: boolean; only?: string | undefined } = {}): Array<Promise<number | undefined>> {
     const { deliveries, log } = this.options;
+    if (this.stopped) return [];
     const settings = this.options.settings();
     const quiet = !options.test && inQuietHours(settings?.quietHours, this.now());
     const started: Array<Promise<number | undefined>> = [];
@@ -226,11 +234,14 @@ export class NotifyEngine {
         return followers;
       },
     });
+    const record = (change: Parameters<typeof deliveries.update>[1]) => {
+      if (!this.stopped) deliveries.update(row, change);
+    };
     const done = channel
-      .deliver(event, (progress) => deliveries.update(row, progress))
+      .deliver(event, record)
       .catch((error: unknown) => ({ outcome: 'failed' as const, attempts: 1, error: `the channel failed: ${(error as Error).message}`, detail: {} }))
       .then((result) => {
-        deliveries.update(row, result);
+        record(result);
         if (result.outcome === 'failed') log.warn(`notification ${event.kind} to channel ${config.name} failed after ${result.attempts} attempt(s): ${result.error}`);
         return row;
       });
