@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { terminalPath, type TerminalControl, type TerminalNotice } from '../core/api/ws-protocol';
 import { AppError, isAppError } from '../core/errors';
-import { API_PREFIX, remoteConnectionError, remoteErrorInWords, remoteHeaders, type RemoteTarget } from './remote';
+import { API_PREFIX } from '../core/api/headers';
+import { remoteConnectionError, remoteErrorInWords, remoteHeaders, type RemoteTarget } from './remote';
 
 /** Ctrl-\: detaches at once, whatever the remote end does (C-b d, tmux's own, works too and is passed through). */
 export const DETACH_BYTE = 0x1c;

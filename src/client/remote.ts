@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { StreamArgs } from '../core/api/events';
-import { VERSION_HEADER } from '../core/api/headers';
+import { API_PREFIX, VERSION_HEADER } from '../core/api/headers';
 import { AppError, isAppError } from '../core/errors';
 import { followEventStream, MAX_EVENT_CHARS, MAX_RESPONSE_BYTES, readBody, type RawRequest, type RawResponse, type StreamHandle } from './transport';
 
@@ -30,8 +30,6 @@ export interface RemoteOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The prefix the daemon's TCP listener serves the contract's routes under. */
-export const API_PREFIX = '/api';
 
 /** What a token looks like: `cpt_` and printable characters, nothing a header could be broken with. */
 const TOKEN_SHAPE = /^cpt_[\x21-\x7e]+$/;

@@ -1,5 +1,5 @@
 /**
- * HTTP headers of the daemon's protocol, declared once for the daemon and its clients. No zod here: the CLI bundle
+ * HTTP headers of the daemon's protocol (and the network listener's path prefix), declared once for the daemon and its clients. No zod here: the CLI bundle
  * imports this module, and must stay lean (scripts/build.mjs).
  */
 
@@ -8,6 +8,9 @@
  * without a request of its own.
  */
 export const VERSION_HEADER = 'x-codepiper-version';
+
+/** Where the network listener (--web) serves every route of the table: `/health` on the socket is `/api/health` there. */
+export const API_PREFIX = '/api';
 
 /** On a hook request (hooks.claude): the session whose agent's hook is calling. */
 export const HOOK_SESSION_HEADER = 'x-codepiper-session';

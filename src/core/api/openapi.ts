@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../auth/types';
 import { ERROR_CODES } from '../errors';
+import { API_PREFIX } from './headers';
 import { STREAM_ACCESS, STREAM_MESSAGES, STREAM_PATH, TOPICS } from './events';
 import { rawBodySchema } from './raw';
 import { wsClientFrameSchema, wsServerFrameSchema } from './ws';
@@ -13,8 +14,6 @@ import { inputInQuery, pathParamNames, type RouteAccess, type RouteDef } from '.
  * `local` routes are left out: they do not exist on TCP.
  */
 
-/** Where the network listener serves the table: `/health` on the socket is `/api/health` over TCP. */
-export const API_PREFIX = '/api';
 
 type JsonSchema = Record<string, unknown>;
 type Json = Record<string, unknown>;

@@ -246,7 +246,8 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return match?.[1];
 }
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
+/** A request header's value, the first one when it came more than once. */
+export function header(req: http.IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

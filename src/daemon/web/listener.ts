@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { VERSION_HEADER } from '../../core/api/headers';
+import { API_PREFIX, VERSION_HEADER } from '../../core/api/headers';
 import { STREAM_PATH } from '../../core/api/topics';
 import { SESSION_COOKIE, scopeIncludes, type Authenticator, type Credentials, type Grant } from '../../core/auth/types';
 import { AppError, isAppError } from '../../core/errors';
@@ -10,12 +10,10 @@ import type { DaemonContext } from '../context';
 import { send, serveRoute } from '../http';
 import type { Router } from '../router';
 import { serveStream } from '../stream';
-import { bearerToken, checkHost, checkOrigin, clientView, cookieValue, isLoopback, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
+import { bearerToken, checkHost, header, checkOrigin, clientView, cookieValue, isLoopback, presentOverTcp, RateLimiter, rateLimitKey, securityHeaders, type ClientView } from './guards';
 import type { WebOptions } from './options';
 import type { UpgradeAccess } from './ws';
 
-/** Every route of the table is served under this prefix; the socket serves the same routes without it. */
-export const API_PREFIX = '/api';
 
 /**
  * Where a WebSocket upgrade goes once the listener has checked and authenticated it: `/api/ws` (the stream hub) and
@@ -118,13 +116,13 @@ export async function startWebListener(
     if (view.host !== req.headers.host) checkHost(req.headers.host, { boundHost: options.host, allowedHosts: options.allowedHosts });
     const wait = limiter.take(rateLimitKey(view.address));
     if (wait > 0) throw new AppError('RATE_LIMITED', `too many requests from ${view.address}; retry in ${wait}s`, { details: { retryAfterSeconds: wait } });
-    const cookie = cookieValue(headerOf(req, 'cookie'), SESSION_COOKIE);
-    const bearer = bearerToken(headerOf(req, 'authorization'));
+    const cookie = cookieValue(header(req, 'cookie'), SESSION_COOKIE);
+    const bearer = bearerToken(header(req, 'authorization'));
     checkOrigin(
       {
         method: req.method ?? 'GET',
-        origin: headerOf(req, 'origin'),
-        secFetchSite: headerOf(req, 'sec-fetch-site'),
+        origin: header(req, 'origin'),
+        secFetchSite: header(req, 'sec-fetch-site'),
         hasCookie: cookie !== undefined,
         hasBearer: bearer !== undefined,
         upgrade,
@@ -273,9 +271,4 @@ function refuseUpgrade(socket: Duplex, result: { status: number; body: unknown; 
     'connection: close',
   ];
   socket.end(`${lines.join('\r\n')}\r\n\r\n${payload}`);
-}
-
-function headerOf(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
